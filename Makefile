@@ -1,0 +1,109 @@
+# tinybrain: one binary, one Makefile.  `make help` lists the targets.
+#
+# Per-ISA files are compiled with their own flags (never -march=native), so the
+# binary runs on any x86-64 or aarch64 and picks its kernels at start-up:
+#   src/*_avx2.c  -> -mavx2 -mfma        (x86-64 only; the file is empty elsewhere)
+#   src/*_neon.c  -> baseline on aarch64 (the file is empty elsewhere)
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+OPT     ?= -O3
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=c11 -Wall -Wextra -Wpedantic -Iinclude -D_GNU_SOURCE -pthread
+LDLIBS  ?= -lstb -lm -pthread
+TEST_LDLIBS = -lcmocka
+BUILD   ?= build
+BIN     ?= tinybrain
+
+ARCH := $(shell uname -m)
+ifeq ($(filter x86_64 amd64,$(ARCH)),)
+  AVX2FLAGS :=
+else
+  AVX2FLAGS := -mavx2 -mfma
+endif
+
+LIB_SRC  := $(wildcard src/*.c)
+CLI_SRC  := $(filter-out src/cli/main.c,$(wildcard src/cli/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/src/cli/main.o
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test unit demo bench lessons asan asan-run install uninstall clean deps deps-test help
+all: $(BIN)
+
+help:
+	@echo "make            build ./tinybrain"
+	@echo "make demo       the whole story: corpus, models, recording, comparison, plots"
+	@echo "make test       unit tests (cmocka) + every lesson's shell blocks"
+	@echo "make unit       unit tests only"
+	@echo "make lessons    run every sh block of lessons/*.md"
+	@echo "make bench      speed tables (kernels, gpt, snn, align)"
+	@echo "make asan       unit tests under AddressSanitizer + UBSan (in build-asan/)"
+	@echo "make install    install to DESTDIR/PREFIX/bin (PREFIX=$(PREFIX))"
+	@echo "make clean      remove build outputs"
+
+# System packages: installed with apt-get when root, otherwise the exact command is printed.
+deps:
+	@sh tests/deps.sh build
+deps-test:
+	@sh tests/deps.sh test
+
+$(BUILD)/%_avx2.o: %_avx2.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(AVX2FLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libtinybrain.a: $(LIB_OBJ) $(CLI_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(MAIN_OBJ) $(BUILD)/libtinybrain.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Tests link the library (which includes src/cli helpers, but not main()).
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libtinybrain.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtinybrain.a $(TEST_LDLIBS) $(LDLIBS)
+
+unit: deps-test $(BIN) $(TEST_BIN)
+	@sh tests/run_unit.sh $(TEST_BIN)
+
+lessons: deps $(BIN)
+	@sh tests/lessons.sh
+
+test: deps-test $(BIN) $(TEST_BIN)
+	@sh tests/run_unit.sh $(TEST_BIN) && sh tests/lessons.sh
+
+demo: deps $(BIN)
+	@sh tests/demo.sh
+
+bench: $(BIN)
+	./$(BIN) bench kernels
+	./$(BIN) bench gpt --preset classroom
+	./$(BIN) bench snn
+
+# AddressSanitizer + UBSan in its own folder, so the normal build stays intact.
+asan: deps-test
+	$(MAKE) BUILD=build-asan BIN=build-asan/tinybrain \
+	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	    LDLIBS="-lstb -lm -pthread -fsanitize=address,undefined" asan-run
+
+asan-run: $(BIN) $(TEST_BIN)
+	@sh tests/run_unit.sh $(TEST_BIN)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tinybrain
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/tinybrain
+
+clean:
+	rm -rf build build-asan tinybrain
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

@@ -1,0 +1,78 @@
+/* plot.h -- pictures: PNG heatmaps/rasters drawn by us, line plots through gnuplot.
+ *
+ * PNGs are written with stb_image_write (Debian libstb-dev) and labelled with
+ * stb_easy_font text; colours come from our own perceptual colormaps (viridis-like,
+ * and a blue-white-red diverging map for signed data).  Line plots write
+ * plots/NAME.dat and plots/NAME.gp and, when gnuplot is installed, render
+ * plots/NAME.png; without gnuplot the data and script stay and the caller is told
+ * how to render them.  Nothing here blocks or prints.
+ */
+#ifndef TB_PLOT_H
+#define TB_PLOT_H
+
+#include "tb.h"
+
+/* ---- colormaps ----------------------------------------------------------- */
+typedef enum { CMAP_VIRIDIS, CMAP_MAGMA, CMAP_DIVERGING, CMAP_GRAY } tb_cmap;
+/* t in [0,1] (clamped) -> rgb bytes. */
+void cmap_rgb(tb_cmap map, double t, unsigned char rgb[3]);
+
+/* ---- a canvas: an RGB image you draw on, then save ------------------------ */
+typedef struct { int w, h; unsigned char *px; /* w*h*3, row-major from the top */ } tb_canvas;
+int  canvas_init(tb_canvas *c, int w, int h, char *err);   /* filled white */
+void canvas_free(tb_canvas *c);
+void canvas_rect(tb_canvas *c, int x, int y, int w, int h, const unsigned char rgb[3]);
+void canvas_line(tb_canvas *c, int x0, int y0, int x1, int y1, const unsigned char rgb[3]);
+/* Text with its top-left corner at (x, y); scale 1 = ~6x8 px glyphs.  vertical != 0
+ * draws bottom-to-top (y-axis labels).  Returns the width in pixels. */
+int  canvas_text(tb_canvas *c, int x, int y, const char *s, int scale, int vertical,
+                 const unsigned char rgb[3]);
+int  canvas_text_width(const char *s, int scale);
+int  canvas_save_png(const tb_canvas *c, const char *path, char *err); /* atomic */
+
+/* ---- heatmaps ------------------------------------------------------------ */
+typedef struct {
+    const char *title;
+    const char *xlabel, *ylabel;
+    const char *const *row_labels; /* NULL or rows labels (drawn when cells are big enough) */
+    const char *const *col_labels;
+    double vmin, vmax;             /* colour scale; NAN for the data's min/max */
+    tb_cmap cmap;
+    const char *cbar_label;        /* colour bar caption, e.g. "1 - Pearson r" */
+    int cell_px;                   /* 0: automatic */
+} tb_heatmap;
+
+/* A labelled heatmap of M[rows, cols] (row-major) with a colour bar. */
+int plot_heatmap_png(const char *path, const float *M, int rows, int cols,
+                     const tb_heatmap *opt, char *err);
+/* Several heatmaps in a grid (e.g. one panel per attention head, or two RDMs side by
+ * side), each with its own title; they share opt's scale, labels and colour bar. */
+int plot_heatmap_grid_png(const char *path, const float *const *mats, int n, int grid_cols,
+                          int rows, int cols, const char *const *titles,
+                          const tb_heatmap *opt, char *err);
+
+/* ---- line plots via gnuplot ----------------------------------------------- */
+typedef struct {
+    const char *label;    /* legend entry */
+    const double *x, *y;  /* n points */
+    int n;
+    const char *style;    /* "lines" (default), "points", "linespoints", "dashed", "steps" */
+} tb_series;
+
+typedef struct {
+    const char *title, *xlabel, *ylabel;
+    int logx, logy;
+    double ymin, ymax;    /* NAN: automatic */
+    int width, height;    /* pixels; 0: 800x500 */
+} tb_lineplot;
+
+/* Writes DIR/NAME.dat and DIR/NAME.gp, then runs gnuplot if it is on PATH.
+ * *rendered = 1 when DIR/NAME.png was produced; 0 when gnuplot is missing (the
+ * caller then tells the user: "gnuplot not found: render with gnuplot DIR/NAME.gp").
+ * Horizontal reference lines (e.g. the entropy floor) are series with n = 2. */
+int plot_lines(const char *dir, const char *name, const tb_lineplot *opt,
+               const tb_series *series, int n_series, int *rendered, char *err);
+/* 1 if a gnuplot executable is on PATH. */
+int plot_have_gnuplot(void);
+
+#endif

@@ -1,0 +1,27 @@
+/* rng.h -- explicit, seeded random numbers (xoshiro256** seeded by splitmix64).
+ *
+ * Every random draw in tinybrain comes from a tb_rng that the caller owns and seeds;
+ * there is no hidden global state, and the streams are the same on every platform,
+ * so a lesson can print the numbers a student should see.  Independent streams for
+ * threads or trials: rng_stream(&child, seed, stream_id).
+ */
+#ifndef TB_RNG_H
+#define TB_RNG_H
+
+#include <stdint.h>
+
+typedef struct { uint64_t s[4]; } tb_rng;
+
+void     rng_seed(tb_rng *r, uint64_t seed);
+/* A generator for sub-stream `stream` of `seed` (e.g. one per thread, trial, layer). */
+void     rng_stream(tb_rng *r, uint64_t seed, uint64_t stream);
+uint64_t rng_u64(tb_rng *r);
+uint32_t rng_u32(tb_rng *r);
+uint32_t rng_below(tb_rng *r, uint32_t n);   /* uniform integer in [0, n), unbiased */
+double   rng_uniform(tb_rng *r);             /* uniform in [0, 1), 53 bits */
+float    rng_uniformf(tb_rng *r);            /* uniform in [0, 1), 24 bits */
+double   rng_normal(tb_rng *r);              /* standard normal (polar Box-Muller, no cache) */
+int      rng_poisson(tb_rng *r, double lambda); /* Poisson count with mean lambda >= 0 */
+void     rng_shuffle_int(tb_rng *r, int *a, int n); /* Fisher-Yates */
+
+#endif

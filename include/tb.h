@@ -1,0 +1,30 @@
+/* tb.h -- what every tinybrain module shares: the error-message convention.
+ *
+ * Library code never prints and never exits.  A function that can fail returns
+ * 0 on success and -1 on failure, and writes a one-line, human-readable reason into
+ * the caller's buffer `err` (TB_ERRLEN bytes), naming the file or value at fault:
+ *     "runs/gpt.ckpt: truncated (expected 5120 bytes of tensor 'wte', found 77)"
+ * Only src/cli/ turns that into a message on stderr and an exit status.
+ */
+#ifndef TB_H
+#define TB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TB_ERRLEN 512
+#define TB_VERSION "0.1.0"
+
+/* Fill err (may be NULL) with a printf-style message and return -1. */
+int tb_fail(char *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Default folders (relative to the current directory). */
+#define TB_DATA_DIR "data/toyworld"
+#define TB_RUNS_DIR "runs"
+#define TB_PLOTS_DIR "plots"
+
+#endif

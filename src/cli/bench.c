@@ -1,0 +1,26 @@
+/* bench.c -- `tinybrain bench WHAT`: dispatch to the speed tables.
+ * Each table lives beside the command it measures (bench_kernels.c, bench_gpt.c, ...). */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int bench_kernels_main(int argc, char **argv);
+
+static const struct { const char *name; cli_main_fn fn; const char *summary; } benches[] = {
+    {"kernels", bench_kernels_main, "matmul GFLOP/s at the transformer's shapes, scalar vs SIMD, 1 vs N threads"},
+};
+
+int cmd_bench(int argc, char **argv) {
+    cli_cmd_name = "bench";
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        FILE *f = argc < 2 ? stderr : stdout;
+        fprintf(f, "usage: tinybrain bench WHAT [options]   (tinybrain bench WHAT --help)\n\n");
+        for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++)
+            fprintf(f, "  %-10s %s\n", benches[i].name, benches[i].summary);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++)
+        if (!strcmp(argv[1], benches[i].name)) return benches[i].fn(argc - 1, argv + 1);
+    cli_die(2, "unknown benchmark '%s' (try: tinybrain bench --help)", argv[1]);
+}

@@ -1,0 +1,376 @@
+/* cli.c -- option parsing, help text, errors, progress, tables and JSON for every
+ * command (see include/cli.h).  This is the only layer that prints or exits. */
+#include "cli.h"
+#include "kernels.h"
+#include "threads.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int cli_quiet = 0;
+int cli_threads = 1;
+const char *cli_kernels = "auto";
+const char *cli_cmd_name = "tinybrain";
+volatile int cli_interrupted = 0;
+
+/* ---- messages ------------------------------------------------------------ */
+
+void cli_die(int status, const char *fmt, ...) {
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "tinybrain %s: ", cli_cmd_name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(status);
+}
+
+void cli_note(const char *fmt, ...) {
+    if (cli_quiet) return;
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "tinybrain %s: ", cli_cmd_name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+static const cli_opt common_opts[] = {
+    {"threads", 'i', &cli_threads, "0", "", "worker threads (0 = all cores)", 0, 1024, NULL},
+    {"kernels", 'c', &cli_kernels, "auto", "",
+     "kernel set (auto = best this CPU has; also TINYBRAIN_KERNELS)", 0, 0,
+     "auto|scalar|avx2|neon"},
+    {"quiet", 'b', &cli_quiet, NULL, "", "no progress or notes on stderr", 0, 0, NULL},
+};
+
+static int choice_ok(const char *choices, const char *v) {
+    size_t n = strlen(v);
+    const char *p = choices;
+    while (p && *p) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, v, n) == 0) return 1;
+        p = bar ? bar + 1 : NULL;
+    }
+    return 0;
+}
+
+/* Store text value v into option o; on error print a usage message and exit 2. */
+static void set_value(const cli_opt *o, const char *v, int from_default) {
+    const char *what = from_default ? "default of --" : "--";
+    char *end = NULL;
+    errno = 0;
+    switch (o->kind) {
+    case 'i': case 'l': {
+        long long x = strtoll(v, &end, 10);
+        if (!*v || *end || errno)
+            cli_die(2, "%s%s: expected an integer, got '%s'", what, o->name, v);
+        if ((o->lo != 0 || o->hi != 0) && (x < o->lo || x > o->hi))
+            cli_die(2, "--%s: %lld is out of range [%.15g, %.15g]", o->name, x, o->lo, o->hi);
+        if (o->kind == 'i') {
+            if (x < -2147483647LL || x > 2147483647LL)
+                cli_die(2, "--%s: %lld does not fit an int", o->name, x);
+            *(int *)o->dst = (int)x;
+        } else {
+            *(long long *)o->dst = x;
+        }
+        break;
+    }
+    case 'f': {
+        double x = strtod(v, &end);
+        if (!*v || *end || errno == ERANGE || !isfinite(x))
+            cli_die(2, "%s%s: expected a finite number, got '%s'", what, o->name, v);
+        if ((o->lo != 0 || o->hi != 0) && (x < o->lo || x > o->hi))
+            cli_die(2, "--%s: %g is out of range [%g, %g]", o->name, x, o->lo, o->hi);
+        *(double *)o->dst = x;
+        break;
+    }
+    case 's':
+        *(const char **)o->dst = v;
+        break;
+    case 'c':
+        if (!choice_ok(o->choices, v))
+            cli_die(2, "--%s: '%s' is not one of %s", o->name, v, o->choices);
+        *(const char **)o->dst = v;
+        break;
+    case 'b':
+        *(int *)o->dst = 1;
+        break;
+    default:
+        cli_die(2, "internal: option --%s has unknown kind '%c'", o->name, o->kind);
+    }
+}
+
+static void print_opt(FILE *f, const cli_opt *o) {
+    char left[96];
+    const char *meta = o->kind == 'b' ? "" : o->kind == 'c' ? o->choices
+                     : o->kind == 's' ? "TEXT" : o->kind == 'f' ? "X" : "N";
+    snprintf(left, sizeof left, "  --%s%s%s", o->name, *meta ? " " : "", meta);
+    fprintf(f, "%-30s %s", left, o->help ? o->help : "");
+    if (o->unit && *o->unit) fprintf(f, " [%s]", o->unit);
+    if (o->kind != 'b' && o->def && *o->def) fprintf(f, " (default: %s)", o->def);
+    if ((o->kind == 'i' || o->kind == 'l' || o->kind == 'f') && (o->lo != 0 || o->hi != 0))
+        fprintf(f, " (range %g..%g)", o->lo, o->hi);
+    fputc('\n', f);
+}
+
+void cli_print_help(const cli_cmd *cmd, const cli_opt *opts, int nopts, FILE *f) {
+    fprintf(f, "usage: tinybrain %s [options]%s%s\n\n%s\n", cmd->name,
+            cmd->args && *cmd->args ? " " : "", cmd->args ? cmd->args : "", cmd->summary);
+    if (cmd->details) fprintf(f, "\n%s\n", cmd->details);
+    fprintf(f, "\noptions:\n");
+    for (int i = 0; i < nopts; i++) print_opt(f, &opts[i]);
+    fprintf(f, "\ncommon options:\n");
+    for (int i = 0; i < NOPT(common_opts); i++) print_opt(f, &common_opts[i]);
+    fprintf(f, "  --help                       this text\n");
+    if (cmd->example) fprintf(f, "\nexample:\n  %s\n", cmd->example);
+}
+
+static const cli_opt *find_opt(const cli_opt *opts, int nopts, const char *name, size_t len) {
+    for (int i = 0; i < nopts; i++)
+        if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0) return &opts[i];
+    for (int i = 0; i < NOPT(common_opts); i++)
+        if (strlen(common_opts[i].name) == len && strncmp(common_opts[i].name, name, len) == 0)
+            return &common_opts[i];
+    return NULL;
+}
+
+int cli_parse(const cli_cmd *cmd, cli_opt *opts, int nopts, int argc, char **argv,
+              char **pos, int min_pos, int max_pos) {
+    cli_cmd_name = cmd->name;
+    cli_quiet = 0;
+    for (int i = 0; i < nopts; i++) {
+        if (opts[i].kind == 'b') *(int *)opts[i].dst = 0;
+        else if (opts[i].def) set_value(&opts[i], opts[i].def, 1);
+        else if (opts[i].kind == 's' || opts[i].kind == 'c') *(const char **)opts[i].dst = NULL;
+    }
+    for (int i = 0; i < NOPT(common_opts); i++)
+        if (common_opts[i].kind != 'b') set_value(&common_opts[i], common_opts[i].def, 1);
+
+    int npos = 0, only_pos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!only_pos && strcmp(a, "--") == 0) { only_pos = 1; continue; }
+        if (!only_pos && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+            cli_print_help(cmd, opts, nopts, stdout);
+            exit(0);
+        }
+        if (!only_pos && a[0] == '-' && a[1] == '-') {
+            const char *name = a + 2, *eq = strchr(name, '=');
+            size_t len = eq ? (size_t)(eq - name) : strlen(name);
+            const cli_opt *o = find_opt(opts, nopts, name, len);
+            if (!o) cli_die(2, "unknown option '%.*s' (see tinybrain %s --help)",
+                            (int)(len + 2), a, cmd->name);
+            if (o->kind == 'b') {
+                if (eq) cli_die(2, "--%s takes no value", o->name);
+                set_value(o, "1", 0);
+                continue;
+            }
+            const char *v = eq ? eq + 1 : NULL;
+            if (!v) {
+                if (i + 1 >= argc) cli_die(2, "--%s needs a value", o->name);
+                v = argv[++i];
+            }
+            set_value(o, v, 0);
+            continue;
+        }
+        if (!only_pos && a[0] == '-' && a[1] != '\0' && !(a[1] >= '0' && a[1] <= '9') && a[1] != '.')
+            cli_die(2, "unknown option '%s' (options are spelled --name)", a);
+        if (npos >= max_pos)
+            cli_die(2, "unexpected argument '%s' (usage: tinybrain %s [options] %s)", a,
+                    cmd->name, cmd->args ? cmd->args : "");
+        pos[npos++] = argv[i];
+    }
+    if (npos < min_pos)
+        cli_die(2, "missing argument (usage: tinybrain %s [options] %s)", cmd->name,
+                cmd->args ? cmd->args : "");
+
+    char err[TB_ERRLEN];
+    const char *mode = cli_kernels;
+    if (strcmp(mode, "auto") == 0 && getenv("TINYBRAIN_KERNELS") && *getenv("TINYBRAIN_KERNELS"))
+        mode = getenv("TINYBRAIN_KERNELS");
+    if (kernels_init(mode, err) != 0) cli_die(2, "--kernels: %s", err);
+    tb_threads_init(cli_threads);
+    cli_threads = tb_threads();
+    return npos;
+}
+
+int cli_parse_int_list(const char *s, long long *out, int max, char *err) {
+    int n = 0;
+    const char *p = s;
+    while (p && *p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char tok[64];
+        if (len == 0 || len >= sizeof tok) return tb_fail(err, "bad list '%s'", s);
+        memcpy(tok, p, len);
+        tok[len] = 0;
+        if (n >= max) return tb_fail(err, "list '%s' has more than %d entries", s, max);
+        if (strcmp(tok, "final") == 0) out[n++] = -1;
+        else {
+            char *end;
+            errno = 0;
+            long long x = strtoll(tok, &end, 10);
+            if (*end || errno || x < 0)
+                return tb_fail(err, "'%s' in '%s' is not a non-negative integer or 'final'", tok, s);
+            out[n++] = x;
+        }
+        p = comma ? comma + 1 : NULL;
+    }
+    return n;
+}
+
+/* ---- Ctrl-C -------------------------------------------------------------- */
+
+static void on_sigint(int sig) {
+    (void)sig;
+    if (cli_interrupted) { signal(SIGINT, SIG_DFL); raise(SIGINT); }
+    cli_interrupted = 1;
+}
+
+void cli_catch_sigint(void) {
+    cli_interrupted = 0;
+    signal(SIGINT, on_sigint);
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+static struct timespec t_start;
+static int progress_drawn = 0;
+static double last_log = -1e9;
+
+int cli_isatty_stderr(void) { return isatty(fileno(stderr)); }
+
+void cli_progress_start(void) {
+    clock_gettime(CLOCK_MONOTONIC, &t_start);
+    progress_drawn = 0;
+    last_log = -1e9;
+}
+
+double cli_elapsed(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t_start.tv_sec) + 1e-9 * (double)(t.tv_nsec - t_start.tv_nsec);
+}
+
+void cli_progress(int done, int total, const char *fmt, ...) {
+    if (cli_quiet) return;
+    double el = cli_elapsed();
+    int tty = cli_isatty_stderr();
+    /* Plain logs: at most one line every 2 s, plus the last one. */
+    if (!tty && done < total && el - last_log < 2.0) return;
+    last_log = el;
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    double eta = done > 0 ? el * (double)(total - done) / done : 0;
+    if (tty) {
+        int w = 24, fill = total > 0 ? (int)((long long)w * done / total) : 0;
+        char bar[32];
+        for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
+        bar[w] = 0;
+        fprintf(stderr, "\r[%s] %d/%d %s | %.1fs, ETA %.0fs\033[K", bar, done, total, msg, el, eta);
+        progress_drawn = 1;
+    } else {
+        fprintf(stderr, "%s: %d/%d %s | %.1fs, ETA %.0fs\n", cli_cmd_name, done, total, msg, el, eta);
+    }
+    fflush(stderr);
+}
+
+void cli_progress_end(void) {
+    if (progress_drawn) { fputc('\n', stderr); progress_drawn = 0; }
+}
+
+/* ---- tables -------------------------------------------------------------- */
+
+void cli_table_row(int ncols, const int *widths, const char *const *cells) {
+    for (int i = 0; i < ncols; i++) {
+        int w = widths[i];
+        /* Left-align the first column, right-align the others (numbers). */
+        if (i == 0) printf("%-*s", w, cells[i]);
+        else printf("  %*s", w, cells[i]);
+    }
+    putchar('\n');
+}
+
+void cli_table_rule(int ncols, const int *widths) {
+    for (int i = 0; i < ncols; i++) {
+        if (i) printf("  ");
+        for (int j = 0; j < widths[i]; j++) putchar('-');
+    }
+    putchar('\n');
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+static int json_first = 1;
+
+void json_escape(char *buf, size_t n, const char *s) {
+    size_t o = 0;
+    if (n < 3) { if (n) buf[0] = 0; return; }
+    buf[o++] = '"';
+    for (; s && *s && o + 8 < n; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') { buf[o++] = '\\'; buf[o++] = (char)c; }
+        else if (c == '\n') { buf[o++] = '\\'; buf[o++] = 'n'; }
+        else if (c == '\t') { buf[o++] = '\\'; buf[o++] = 't'; }
+        else if (c < 0x20) o += (size_t)snprintf(buf + o, n - o, "\\u%04x", c);
+        else buf[o++] = (char)c;
+    }
+    buf[o++] = '"';
+    buf[o] = 0;
+}
+
+static void json_key(const char *key) {
+    char k[256];
+    json_escape(k, sizeof k, key);
+    printf("%s%s: ", json_first ? "" : ", ", k);
+    json_first = 0;
+}
+
+static void json_put_num(double v) {
+    if (!isfinite(v)) printf("null");
+    else printf("%.10g", v);
+}
+
+void json_begin(void) { json_first = 1; printf("{"); }
+void json_num(const char *key, double v) { json_key(key); json_put_num(v); }
+void json_int(const char *key, long long v) { json_key(key); printf("%lld", v); }
+void json_bool(const char *key, int v) { json_key(key); printf(v ? "true" : "false"); }
+void json_raw(const char *key, const char *raw) { json_key(key); printf("%s", raw); }
+void json_str(const char *key, const char *v) {
+    json_key(key);
+    if (!v) { printf("null"); return; }
+    size_t n = strlen(v) * 6 + 3;
+    char *b = malloc(n);
+    if (!b) cli_die(1, "out of memory");
+    json_escape(b, n, v);
+    printf("%s", b);
+    free(b);
+}
+void json_num_array(const char *key, const double *v, int n) {
+    json_key(key);
+    putchar('[');
+    for (int i = 0; i < n; i++) { if (i) printf(", "); json_put_num(v[i]); }
+    putchar(']');
+}
+void json_int_array(const char *key, const long long *v, int n) {
+    json_key(key);
+    putchar('[');
+    for (int i = 0; i < n; i++) printf(i ? ", %lld" : "%lld", v[i]);
+    putchar(']');
+}
+void json_end(void) { printf("}\n"); fflush(stdout); }

@@ -1,0 +1,57 @@
+/* main.c -- tinybrain's front door: `tinybrain CMD [options]`.
+ * Each command lives in its own src/cli/CMD.c and is listed in the table below. */
+#include "cli.h"
+#include "threads.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* One line per command: name, entry point, one-line summary (shown by `help`). */
+int cmd_corpus(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+
+static const struct { const char *name; cli_main_fn fn; const char *summary; } commands[] = {
+    {"corpus", cmd_corpus, "write the toyworld corpus; --stats: entropy floor and baselines"},
+    {"bench", cmd_bench, "speed tables: bench kernels|gpt|snn|snn-train|align"},
+};
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "tinybrain %s -- a from-scratch lab for comparing a tiny GPT with a spiking brain\n\n"
+            "usage: tinybrain COMMAND [options]   (tinybrain COMMAND --help for its options)\n\n"
+            "commands:\n",
+            TB_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-12s %s\n", "help", "this list");
+    fprintf(f, "  %-12s %s\n", "version", "print the version");
+    fprintf(f, "\nThe lessons in lessons/ walk through every command; start with lessons/00-*.md.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { usage(stderr); return 2; }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        if (argc > 2) {  /* tinybrain help CMD == tinybrain CMD --help */
+            for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+                if (!strcmp(argv[2], commands[i].name)) {
+                    char *a[] = {argv[2], "--help", NULL};
+                    return commands[i].fn(2, a);
+                }
+        }
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("tinybrain %s\n", TB_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(cmd, commands[i].name)) {
+            int rc = commands[i].fn(argc - 1, argv + 1);
+            tb_threads_shutdown();
+            return rc;
+        }
+    fprintf(stderr, "tinybrain: unknown command '%s' (try: tinybrain help)\n", cmd);
+    return 2;
+}
