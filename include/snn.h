@@ -1,0 +1,133 @@
+/* snn.h -- networks of spiking neurons: populations, sparse synapses, delays, recording.
+ *
+ * Lesson 04 explains it.  A network is a few populations (each a block of neurons of
+ * one model from neuron.h) joined by projections (random sparse connectivity stored
+ * as CSR: one row of target indices per source neuron).  Dale's law: a population is
+ * excitatory or inhibitory, and every synapse it makes has that sign.
+ *
+ * Synapses are exponential, two variables per neuron (g_e, g_i), decaying with
+ * tau_e, tau_i; a presynaptic spike adds its weight w to the target's variable:
+ *   CUBA (current-based):  the input current is g_e + g_i (g_i <= 0).  For LIF the
+ *        variables are voltages (R I, mV) as in Brian's CUBA:
+ *            tau_m dv/dt = -(v - E_L) + g_e + g_i
+ *   COBA (conductance-based): the input is g_e (E_e - v) + g_i (E_i - v); for LIF
+ *        g is in nS and divided by the leak conductance g_L:
+ *            tau_m dv/dt = (E_L - v) + g_e/g_L (E_e - v) + g_i/g_L (E_i - v)
+ *   (Izhikevich: dimensionless g, AdEx: nS, HH: mS/cm^2 -- see lesson 04.)
+ *
+ * One time step (dt), in Brian2's order so the presets reproduce Brian2's numbers:
+ *   1. delayed spikes due now are added to g_e, g_i; Poisson background arrives;
+ *   2. every neuron's state advances by dt (LIF: exact for CUBA, forward Euler for
+ *      COBA, both vectorised with a scalar twin); g_e, g_i decay;
+ *   3. neurons above threshold spike, reset and go refractory;
+ *   4. each spike walks its CSR rows and adds w to its targets (event-driven: the
+ *      cost is proportional to spikes x fan-out, not to the number of synapses).
+ *
+ * Threads: neurons are split into contiguous ranges; each thread updates its range
+ * and delivers all spikes to the targets *in its range*, in spike order, so every
+ * target sums its inputs in the same order whatever the thread count: results are
+ * bit-identical for any --threads (and between the scalar and SIMD kernels).
+ */
+#ifndef TB_SNN_H
+#define TB_SNN_H
+
+#include "neuron.h"
+#include "tb.h"
+#include <stdint.h>
+
+#define SNN_MAX_POPS 8
+#define SNN_MAX_PROJ 32
+
+typedef enum { SYN_CUBA, SYN_COBA } snn_syn;
+
+typedef struct {
+    char name[16];
+    int n;                     /* neurons */
+    nrn_params nrn;            /* model and its parameters */
+    int inhibitory;            /* Dale's law: all its synapses are inhibitory */
+    double v_init_lo, v_init_hi;   /* initial v ~ uniform [lo, hi], mV */
+    double ge_mu, ge_sd, gi_mu, gi_sd; /* initial g ~ normal (mu, sd) (same units as w) */
+    double bg_rate_hz;         /* Poisson background: bg_n trains per neuron at bg_rate_hz, */
+    int bg_n;                  /*   each spike adds bg_w to g_e */
+    double bg_w;
+    double g_l;                /* LIF + COBA: leak conductance, nS (tau_m = C/g_L) */
+} snn_pop;
+
+typedef struct {
+    int src, dst;      /* population indices */
+    double p;          /* connection probability (used when k_in == 0) */
+    int k_in;          /* > 0: fixed in-degree (each target draws k_in distinct sources) */
+    double w;          /* weight >= 0 (the sign comes from the source population) */
+    double delay_ms;   /* 0: arrives the next step (Brian's default); else ring buffer */
+} snn_proj;
+
+typedef struct {
+    int n_pops, n_proj;
+    snn_pop pops[SNN_MAX_POPS];
+    snn_proj proj[SNN_MAX_PROJ];
+    snn_syn syn;
+    double tau_e, tau_i;   /* synaptic time constants, ms */
+    double e_e, e_i;       /* COBA reversal potentials, mV */
+    double dt;             /* ms */
+    int syn_euler;         /* decay g with forward Euler (1 - dt/tau), as Brian's 'euler' */
+    int autapses;          /* allow i -> i inside a projection from a population to itself */
+    uint64_t seed;
+} snn_config;
+
+/* The Vogels & Abbott benchmarks exactly as ../shared/bench/brian_cuba.py defines them
+ * ("cuba" | "coba"), scaled to n_total neurons (4000 in the benchmark; 80% E).
+ * k_in > 0 replaces the 2% connectivity with a fixed in-degree (weights unchanged). */
+int snn_preset(snn_config *cfg, const char *name, int n_total, int k_in, char *err);
+/* Validate a configuration (sizes, time constants, dt, weights >= 0, ...). */
+int snn_config_check(const snn_config *cfg, char *err);
+
+typedef struct snn_net snn_net;
+
+int  snn_build(const snn_config *cfg, snn_net **out, char *err);
+void snn_free(snn_net *net);
+int  snn_n_neurons(const snn_net *net);
+long long snn_n_synapses(const snn_net *net);
+size_t snn_memory_bytes(const snn_net *net);
+/* First neuron index of population p. */
+int  snn_pop_start(const snn_net *net, int p);
+const char *snn_kernel_name(const snn_net *net);
+
+typedef struct {
+    long steps;               /* steps simulated in this run */
+    double sim_ms;
+    long long n_spikes;
+    int32_t *spk_step;        /* [n_spikes] step of each spike (0-based, this run) */
+    int32_t *spk_idx;         /* [n_spikes] neuron index; sorted by (step, idx) */
+    long long syn_events;     /* synaptic deliveries (spikes x fan-out) */
+    int n_vrec;
+    float *vrec;              /* [n_vrec][steps] membrane potential, mV */
+} snn_result;
+
+/* Simulate t_ms from the current state (calls continue where the last one stopped).
+ * threads >= 1 (clamped to the pool's size).  record_spikes 0 keeps only counts.
+ * vrec_idx[n_vrec]: neurons whose v is recorded every step (may be NULL/0). */
+int  snn_run(snn_net *net, double t_ms, int threads, int record_spikes, const int *vrec_idx,
+             int n_vrec, snn_result *res, char *err);
+void snn_result_free(snn_result *res);
+
+/* ---- LIF state-update kernels (scalar twins of snn_avx2.c / snn_neon.c) ---------
+ * For i in [0, n): if ref[i] > 0.5 the neuron is refractory (v held, ref -= 1);
+ * otherwise
+ *   CUBA (exact):  v <- E_L + (v - E_L) a_m + g_e c_e + g_i c_i
+ *   COBA (Euler):  v <- v + k ((E_L - v) + g_e (E_e - v) + g_i (E_i - v)),  k = dt/tau_m
+ * then g_e *= d_e, g_i *= d_i, and if v > v_th: v <- v_reset, ref <- n_ref, and
+ * base + i is appended to spk.  Returns the number of spikes. */
+typedef struct {
+    float e_l, a_m, c_e, c_i, d_e, d_i, v_th, v_reset, n_ref;
+    float k, e_e, e_i;
+} snn_lif_coef;
+typedef int (*snn_lif_fn)(float *v, float *ge, float *gi, float *ref, int n,
+                          const snn_lif_coef *c, int32_t *spk, int32_t base);
+int snn_lif_cuba_scalar(float *v, float *ge, float *gi, float *ref, int n,
+                        const snn_lif_coef *c, int32_t *spk, int32_t base);
+int snn_lif_coba_scalar(float *v, float *ge, float *gi, float *ref, int n,
+                        const snn_lif_coef *c, int32_t *spk, int32_t base);
+/* The kernels for "scalar", "avx2" or "neon": 0, or -1 when not available here. */
+int snn_lif_kernels(const char *isa, snn_lif_fn *cuba, snn_lif_fn *coba);
+
+#endif
