@@ -6,9 +6,11 @@
 #include <string.h>
 
 int bench_kernels_main(int argc, char **argv);
+int bench_snn_main(int argc, char **argv);
 
 static const struct { const char *name; cli_main_fn fn; const char *summary; } benches[] = {
     {"kernels", bench_kernels_main, "matmul GFLOP/s at the transformer's shapes, scalar vs SIMD, 1 vs N threads"},
+    {"snn", bench_snn_main, "spiking network cost at 4k/16k/64k neurons, in-degree 80 vs 2%; --compare-brian"},
 };
 
 int cmd_bench(int argc, char **argv) {

@@ -9,10 +9,14 @@
 /* One line per command: name, entry point, one-line summary (shown by `help`). */
 int cmd_corpus(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_neuron(int argc, char **argv);
+int cmd_snn(int argc, char **argv);
 
 static const struct { const char *name; cli_main_fn fn; const char *summary; } commands[] = {
     {"corpus", cmd_corpus, "write the toyworld corpus; --stats: entropy floor and baselines"},
     {"bench", cmd_bench, "speed tables: bench kernels|gpt|snn|snn-train|align"},
+    {"neuron", cmd_neuron, "one neuron (lif|izh|adex|hh): voltage trace, spikes, --fi f-I curve"},
+    {"snn", cmd_snn, "spiking networks: snn run (CUBA/COBA, E/I) | snn stdp (plasticity)"},
 };
 
 static void usage(FILE *f) {
