@@ -1,0 +1,190 @@
+/* test_neuron.c -- single neuron models against formulas and known firing patterns. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "neuron.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXS 20000
+
+static int run(const char *model, const char *preset, double I, double ms, double dt, double *spk) {
+    nrn_params p;
+    nrn_model m;
+    char err[TB_ERRLEN];
+    assert_int_equal(nrn_model_parse(model, &m, err), 0);
+    assert_int_equal(nrn_params_default(&p, m, preset, err), 0);
+    nrn_stim st = {0};
+    st.kind = STIM_CONST;
+    st.amp = I;
+    int ns = -1;
+    assert_int_equal(nrn_simulate(&p, &st, dt, ms, 1, NULL, NULL, spk, MAXS, &ns, err), 0);
+    return ns;
+}
+
+/* LIF: with exact integration the only error is that a threshold crossing is noticed
+ * at the end of its step, so every simulated ISI is the formula's ISI rounded UP to
+ * the dt grid: 0 <= ISI_sim - ISI_formula < dt (0.1 ms).  Checked on the mean ISI. */
+static void lif_fi_matches_formula(void **state) {
+    (void)state;
+    double spk[MAXS];
+    nrn_params p;
+    nrn_params_default(&p, NRN_LIF, NULL, NULL);
+    const double Is[] = {1.55, 1.7, 2.0, 3.0, 5.0, 10.0};
+    for (size_t k = 0; k < sizeof Is / sizeof Is[0]; k++) {
+        int ns = run("lif", NULL, Is[k], 2000, 0.1, spk);
+        assert_true(ns >= 3);
+        double isi = (spk[ns - 1] - spk[0]) / (ns - 1), isi_formula = 1000.0 / lif_rate_analytic(&p.lif, Is[k]);
+        assert_true(isi - isi_formula > -1e-9);
+        assert_true(isi - isi_formula < 0.1);
+    }
+    /* below rheobase (1.5 nA): silent, and the formula says 0 */
+    assert_int_equal(run("lif", NULL, 1.45, 2000, 0.1, spk), 0);
+    assert_true(lif_rate_analytic(&p.lif, 1.45) == 0);
+    assert_true(fabs(lif_rheobase(&p.lif) - 1.5) < 1e-12);
+    /* the textbook form: v_rest = v_reset = 0, theta = 15 mV, R I = 20 mV */
+    double f = 1000.0 / (2 + 10 * log(20.0 / (20.0 - 15.0)));
+    assert_true(fabs(lif_rate_analytic(&p.lif, 2.0) - f) < 1e-9);
+}
+
+static void isis(const double *spk, int ns, double *mn, double *mx) {
+    *mn = 1e9; *mx = 0;
+    for (int s = 1; s < ns; s++) {
+        double d = spk[s] - spk[s - 1];
+        if (d < *mn) *mn = d;
+        if (d > *mx) *mx = d;
+    }
+}
+
+/* Izhikevich 2003 presets at I = 10: bursting cells have a bimodal ISI distribution
+ * (intra-burst < 10 ms, inter-burst > 20 ms), RS adapts and never bursts, FS keeps a
+ * short ISI (no adaptation after the first spikes), and every preset fires. */
+static void izhikevich_signatures(void **state) {
+    (void)state;
+    double spk[MAXS], mn, mx;
+    int ns = run("izh", "CH", 10, 1000, 0.1, spk);
+    isis(spk, ns, &mn, &mx);
+    assert_true(mn < 5 && mx > 20); /* chattering: bursts */
+    int intra = 0, inter = 0;
+    for (int s = 1; s < ns; s++) { double d = spk[s] - spk[s - 1]; intra += d < 10; inter += d > 20; }
+    assert_true(intra >= 2 * inter && inter >= 8);  /* many bursts of several spikes */
+    ns = run("izh", "IB", 10, 1000, 0.1, spk);
+    assert_true(ns > 5);
+    assert_true(spk[1] - spk[0] < 5);            /* initial burst */
+    assert_true(spk[ns - 1] - spk[ns - 2] > 20);  /* then regular single spikes */
+    ns = run("izh", "RS", 10, 1000, 0.1, spk);
+    isis(spk, ns, &mn, &mx);
+    assert_true(mn > 10);                          /* never bursts */
+    assert_true((spk[ns - 1] - spk[ns - 2]) / (spk[1] - spk[0]) > 1.8);   /* adapts */
+    ns = run("izh", "FS", 10, 1000, 0.1, spk);
+    assert_true(ns > 80);                          /* fast */
+    /* after the first few spikes the ISI is constant: last / 5th within 5% */
+    assert_true(fabs((spk[ns - 1] - spk[ns - 2]) / (spk[5] - spk[4]) - 1) < 0.05);
+    assert_true(spk[ns - 1] - spk[ns - 2] < 10);
+    const char *all[] = {"RS", "IB", "CH", "FS", "LTS", "TC", "RZ"};
+    for (int k = 0; k < 7; k++) assert_true(run("izh", all[k], 10, 500, 0.1, spk) > 3);
+}
+
+/* AdEx (Brette & Gerstner 2005 parameters): tonic keeps its ISI, adapting lengthens
+ * it, bursting fires groups of spikes. */
+static void adex_patterns(void **state) {
+    (void)state;
+    double spk[MAXS], mn, mx;
+    int ns = run("adex", "tonic", 1, 1000, 0.05, spk);
+    assert_true(ns > 20);
+    assert_true(fabs((spk[ns - 1] - spk[ns - 2]) / (spk[1] - spk[0]) - 1) < 0.15);
+    ns = run("adex", "adapting", 1, 1000, 0.05, spk);
+    assert_true(ns > 5);
+    assert_true((spk[ns - 1] - spk[ns - 2]) / (spk[1] - spk[0]) > 2);
+    ns = run("adex", "bursting", 1, 1000, 0.05, spk);
+    isis(spk, ns, &mn, &mx);
+    assert_true(mn < 3 && mx > 15);
+}
+
+/* HH squid axon: silent below rheobase, repetitive above, spike peak and threshold in
+ * the textbook range (peak +20..+55 mV, threshold -65..-45 mV). */
+static void hh_rheobase_and_shape(void **state) {
+    (void)state;
+    double spk[MAXS];
+    assert_int_equal(run("hh", NULL, 2.0, 300, 0.01, spk), 0);
+    assert_true(run("hh", NULL, 10.0, 300, 0.01, spk) >= 15);
+    nrn_params p;
+    nrn_params_default(&p, NRN_HH, NULL, NULL);
+    nrn_stim st = {0};
+    st.kind = STIM_CONST;
+    st.amp = 10;
+    int n = 3000, ns;
+    float *v = malloc(n * sizeof(float));
+    char err[TB_ERRLEN];
+    assert_int_equal(nrn_simulate(&p, &st, 0.01, 30, 1, v, NULL, spk, MAXS, &ns, err), 0);
+    assert_true(ns >= 1);
+    float peak = -100, thr = NAN;
+    for (int k = 1; k < n; k++) {
+        if (v[k] > peak) peak = v[k];
+        if (isnan(thr) && (v[k] - v[k - 1]) / 0.01 > 10) thr = v[k - 1]; /* dv/dt > 10 mV/ms */
+    }
+    assert_true(peak > 20 && peak < 55);
+    assert_true(thr > -65 && thr < -45);
+    free(v);
+}
+
+static void bad_parameters_rejected(void **state) {
+    (void)state;
+    nrn_params p;
+    char err[TB_ERRLEN];
+    nrn_params_default(&p, NRN_LIF, NULL, NULL);
+    p.lif.tau_m = -5;
+    assert_int_equal(nrn_check(&p, 0.1, err), -1);
+    assert_non_null(strstr(err, "tau_m"));
+    nrn_params_default(&p, NRN_HH, NULL, NULL);
+    assert_int_equal(nrn_check(&p, 0.1, err), -1);
+    assert_non_null(strstr(err, "too large"));
+    assert_int_equal(nrn_check(&p, 0.01, err), 0);
+    assert_int_equal(nrn_params_default(&p, NRN_IZH, "XX", err), -1);
+    assert_non_null(strstr(err, "RS"));
+    assert_int_equal(nrn_params_default(&p, NRN_LIF, "RS", err), -1);
+    nrn_model m;
+    assert_int_equal(nrn_model_parse("lifx", &m, err), -1);
+    nrn_stim st = {0};
+    st.kind = STIM_NOISE;
+    st.tau_noise = -1;
+    assert_int_equal(nrn_stim_check(&st, err), -1);
+}
+
+/* Same seed, same noisy trace; another seed, another trace. */
+static void deterministic_noise(void **state) {
+    (void)state;
+    nrn_params p;
+    nrn_params_default(&p, NRN_LIF, NULL, NULL);
+    nrn_stim st = {0};
+    st.kind = STIM_NOISE;
+    st.amp = 1.6;
+    st.sigma = 0.5;
+    st.tau_noise = 5;
+    int n = 5000, a, b, c;
+    float *v1 = malloc(n * sizeof(float)), *v2 = malloc(n * sizeof(float)), *v3 = malloc(n * sizeof(float));
+    char err[TB_ERRLEN];
+    assert_int_equal(nrn_simulate(&p, &st, 0.1, 500, 7, v1, NULL, NULL, 0, &a, err), 0);
+    assert_int_equal(nrn_simulate(&p, &st, 0.1, 500, 7, v2, NULL, NULL, 0, &b, err), 0);
+    assert_int_equal(nrn_simulate(&p, &st, 0.1, 500, 8, v3, NULL, NULL, 0, &c, err), 0);
+    assert_memory_equal(v1, v2, n * sizeof(float));
+    assert_true(memcmp(v1, v3, n * sizeof(float)) != 0);
+    assert_int_equal(a, b);
+    free(v1); free(v2); free(v3);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(lif_fi_matches_formula),
+        cmocka_unit_test(izhikevich_signatures),
+        cmocka_unit_test(adex_patterns),
+        cmocka_unit_test(hh_rheobase_and_shape),
+        cmocka_unit_test(bad_parameters_rejected),
+        cmocka_unit_test(deterministic_noise),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
