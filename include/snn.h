@@ -109,6 +109,9 @@ typedef struct {
 int  snn_run(snn_net *net, double t_ms, int threads, int record_spikes, const int *vrec_idx,
              int n_vrec, snn_result *res, char *err);
 void snn_result_free(snn_result *res);
+/* Threads worth using for this network: at most one per 16k neurons (a 0.1 ms step of
+ * a 4k network is ~1 us of work, less than a cross-core barrier on a busy machine). */
+int  snn_auto_threads(const snn_net *net, int max_threads);
 
 /* ---- LIF state-update kernels (scalar twins of snn_avx2.c / snn_neon.c) ---------
  * For i in [0, n): if ref[i] > 0.5 the neuron is refractory (v held, ref -= 1);

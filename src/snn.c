@@ -660,6 +660,11 @@ int snn_run(snn_net *net, double t_ms, int threads, int record_spikes, const int
     return 0;
 }
 
+int snn_auto_threads(const snn_net *net, int max_threads) {
+    int t = 1 + net->N / 16384;
+    return t < max_threads ? t : (max_threads < 1 ? 1 : max_threads);
+}
+
 void snn_result_free(snn_result *r) {
     free(r->spk_step); free(r->spk_idx); free(r->vrec);
     memset(r, 0, sizeof *r);

@@ -26,7 +26,7 @@ static int run_one(const char *preset, int n, int k_in, double ms, bench_row *r,
     if (snn_preset(&cfg, preset, n, k_in, err) || snn_build(&cfg, &net, err)) return -1;
     snn_result res;
     double t0 = now_s();
-    if (snn_run(net, ms, cli_threads, 0, NULL, 0, &res, err)) { snn_free(net); return -1; }
+    if (snn_run(net, ms, snn_auto_threads(net, cli_threads), 0, NULL, 0, &res, err)) { snn_free(net); return -1; }
     r->wall = now_s() - t0;
     r->spikes = res.n_spikes;
     r->events = res.syn_events;
@@ -81,7 +81,7 @@ int bench_snn_main(int argc, char **argv) {
     int widths[9] = {7, 8, 10, 9, 10, 13, 13, 9, 9};
     const char *hdr[9] = {"neurons", "conn", "synapses", "sim ms", "wall s", "wall/bio s", "updates/s", "events/s", "rate Hz"};
     if (!json) {
-        printf("CUBA benchmark network, %d thread%s, kernels %s (shared machine: timings are noisy)\n",
+        printf("CUBA benchmark network, up to %d thread%s (one per 16k neurons), kernels %s (timings are noisy on a shared machine)\n",
                cli_threads, cli_threads > 1 ? "s" : "", K ? K->name : "scalar");
         cli_table_row(9, widths, hdr);
         cli_table_rule(9, widths);
