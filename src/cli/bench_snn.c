@@ -76,7 +76,7 @@ int bench_snn_main(int argc, char **argv) {
     cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 0, 0);
     char err[TB_ERRLEN];
     static const int sizes[3] = {4000, 16000, 64000};
-    static const double base_ms[2][3] = {{2000, 1000, 500}, {2000, 500, 100}};
+    static const double base_ms[2][3] = {{10000, 4000, 2000}, {10000, 2000, 1000}};
     const char *conn[2] = {"k=80", "p=2%"};
     int widths[9] = {7, 8, 10, 9, 10, 13, 13, 9, 9};
     const char *hdr[9] = {"neurons", "conn", "synapses", "sim ms", "wall s", "wall/bio s", "updates/s", "events/s", "rate Hz"};
