@@ -39,6 +39,9 @@ typedef struct {
     float *val_nll_true;        /* [n_val] -ln P_true(val[i] | sentence prefix); NULL if unknown */
     /* Word metadata (toyworld), per token id; NULL for text corpora. */
     char **pos, **category, **number;
+    /* Added: details of the baselines and the sentence structure. */
+    double bigram_lambda;       /* interpolation weight chosen on held-out train (see below) */
+    long n_train_sentences, n_val_sentences;   /* toyworld: lines; 0 for text corpora */
 } tb_corpus;
 
 /* path NULL or "toyworld": load data_dir (default TB_DATA_DIR) with word tokens.
@@ -62,6 +65,24 @@ int  toyworld_write(const char *dir, uint64_t seed, const tb_toyworld_opts *o, c
  * Tokens not derivable by the grammar give +inf. */
 int  toyworld_sentence_nll(const tb_corpus *c, const int *ids, int n, double *total, float *nll,
                            char *err);
+
+/* P(next token | prefix) under the grammar, for every token id (p has tok.vocab_size
+ * entries and sums to 1).  The prefix is the sentence so far (n may be 0: a sentence
+ * is about to begin); a prefix containing "." continues with the next sentence.  An
+ * impossible prefix is an error. */
+int  toyworld_next_dist(const tb_corpus *c, const int *prefix, int n, double *p, char *err);
+
+/* The baselines, fitted on train and evaluated on val (nats/token), val[0]'s context
+ * being train's last token:
+ *   unigram  P(w) = (count(w) + 1) / (N + V)                              (add-one)
+ *   bigram   P(w | u) = lambda count(u w) / count(u) + (1 - lambda) P_unigram(w)
+ *            (P_unigram(w) alone when u was never seen).  lambda in [0, 0.999] (a grid
+ *            of step 0.01, refined to 0.001 around the best) minimises the NLL of the last 10% of train (cut at a sentence end when
+ *            eos >= 0) with counts from the first 90%; then counts are refitted on all
+ *            of train.  val is never used to choose anything. */
+int  corpus_baselines(const int *train, long n_train, const int *val, long n_val, int vocab,
+                      int eos, double *unigram_nats, double *bigram_nats, double *lambda,
+                      char *err);
 
 /* Minimal pairs and probe stimulus lists. */
 typedef struct { char *good, *bad; int attractor; } tb_minpair;

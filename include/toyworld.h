@@ -1,0 +1,143 @@
+/* toyworld.h -- the toyworld grammar as data tables, and the exact-probability engine.
+ * Lesson 01 ("The toyworld corpus, tokens, and the entropy floor").
+ *
+ * A sentence is generated left to right by a small probabilistic automaton:
+ *
+ *   S    -> NP_subj [ PREP NP_attr ] VERB_agree( NP_subj ) REST "."
+ *   REST -> NP_obj                      (transitive verb: object category from the verb)
+ *         | [ PREP_loc NP_loc ]         (intransitive verb: optional location)
+ *   NP   -> DET [ ADJ ] NOUN            (DET agrees in number with NOUN, ADJ fits NOUN's category)
+ *
+ * The verb agrees in number with the SUBJECT, not with the nearer "attractor" noun
+ * inside the prepositional phrase ("the dog near the cats chases ..."), and it must be
+ * a verb the subject's category can do (selectional restriction); the object's category
+ * must be one the verb accepts.
+ *
+ * Every choice has an integer weight, so sampling is exact integer arithmetic (the same
+ * text on every platform), and P(next word | words so far) is known exactly: the
+ * forward algorithm keeps a probability for every automaton state that could have
+ * produced the prefix,
+ *     alpha_t(s') = sum_s alpha_{t-1}(s) P(word_t, s' | s) / P(word_t | prefix),
+ *     P(word_t | prefix) = sum_s alpha_{t-1}(s) sum_{s'} P(word_t, s' | s).
+ * The engine runs on any tw_grammar; tests use a tiny one and compare it with
+ * brute-force enumeration of every sentence.
+ */
+#ifndef TB_TOYWORLD_H
+#define TB_TOYWORLD_H
+
+#include "rng.h"
+#include <stdint.h>
+
+#define TW_MAX_CATS 16
+#define TW_MAX_ITEMS 64     /* per table (nouns, verbs, ...) */
+#define TW_MAX_WORDS 256
+#define TW_MAX_TRANS 512    /* transitions out of one state */
+#define TW_MAX_HYP 1024     /* states kept by the forward algorithm */
+#define TW_MAX_LEN 64       /* longest sentence the grammar may produce */
+
+enum { TW_SG = 0, TW_PL = 1 };
+
+typedef struct { const char *sg, *pl; int cat; int weight; } tw_noun;
+/* subj, obj: bit masks of categories (bit c = category c); obj == 0: intransitive. */
+typedef struct { const char *sg, *pl; const char *cls; unsigned subj, obj; int weight; } tw_verb;
+typedef struct { const char *word; const char *cls; unsigned cats; } tw_adj;
+/* Weight of the determiner before a singular / plural noun (0 = not allowed). */
+typedef struct { const char *word; int w_sg, w_pl; } tw_det;
+
+typedef struct {
+    const char *const *cat_names; int n_cats;
+    const int *subj_cat_weight;   /* [n_cats] how often each category is the subject (0: never) */
+    const int *attr_cat_weight;   /* [n_cats] category of the attractor noun in "near the cats" */
+    const int *loc_cat_weight;    /* [n_cats] category of the location noun in "in the park" */
+    const tw_noun *nouns; int n_nouns;
+    const tw_verb *verbs; int n_verbs;
+    const tw_adj *adjs; int n_adjs;
+    const tw_det *dets; int n_dets;
+    const char *const *attr_preps; int n_attr_preps;   /* after the subject */
+    const char *const *loc_preps; int n_loc_preps;     /* after an intransitive verb */
+    const char *const *nonwords; int n_nonwords;       /* in the vocabulary, never generated */
+    const char *eos;                                   /* "." */
+    int p_adj[2];    /* P(adjective in a noun phrase)         = p_adj[0] / p_adj[1] */
+    int p_attr[2];   /* P(prepositional phrase after subject) = p_attr[0] / p_attr[1] */
+    int p_loc[2];    /* P(location after intransitive verb)   = p_loc[0] / p_loc[1] */
+} tw_grammar;
+
+/* The built-in toyworld grammar (src/toyworld_grammar.c). */
+extern const tw_grammar toyworld_grammar;
+#define TOYWORLD_GRAMMAR_VERSION 1
+
+/* The grammar compiled into a word list (ids in this order are the vocabulary ids). */
+typedef struct {
+    const tw_grammar *g;
+    int n_words;
+    const char *word[TW_MAX_WORDS];
+    const char *pos[TW_MAX_WORDS];       /* DET NOUN VERB ADJ PREP END NONWORD */
+    const char *category[TW_MAX_WORDS];  /* semantic category / class */
+    const char *number[TW_MAX_WORDS];    /* sg pl - */
+    int eos;
+    int noun_id[TW_MAX_ITEMS][2], verb_id[TW_MAX_ITEMS][2];
+    int adj_id[TW_MAX_ITEMS], det_id[TW_MAX_ITEMS];
+    int attr_prep_id[TW_MAX_ITEMS], loc_prep_id[TW_MAX_ITEMS];
+    int nonword_id[TW_MAX_ITEMS];
+} tw_model;
+
+/* Check the tables (sizes, every category usable, no duplicate words) and build the
+ * word list.  Errors name the offending table entry. */
+int tw_compile(tw_model *m, const tw_grammar *g, char *err);
+int tw_word_id(const tw_model *m, const char *w);   /* -1 if absent */
+
+/* ---- automaton --------------------------------------------------------------- */
+typedef enum {
+    TW_START, TW_NP_DET, TW_NP_ADJ, TW_AFTER_SUBJ, TW_ATTR, TW_VERB, TW_OBJ, TW_INTR,
+    TW_LOC, TW_END, TW_DONE
+} tw_type;
+typedef enum { TW_ROLE_SUBJ, TW_ROLE_ATTR, TW_ROLE_OBJ, TW_ROLE_LOC } tw_role;
+typedef enum { TW_K_DET, TW_K_ADJ, TW_K_NOUN, TW_K_PREP, TW_K_VERB, TW_K_EOS } tw_kind;
+
+/* Everything the rest of the sentence depends on. */
+typedef struct {
+    uint8_t type, role;   /* tw_type, tw_role (noun phrases) */
+    uint8_t c, n;         /* category and number of the noun phrase being built */
+    uint8_t sc, sn;       /* subject category and number (carried to the verb) */
+    uint8_t v;            /* verb table index (TW_OBJ: which objects it takes) */
+} tw_state;
+
+typedef struct {
+    int word;          /* emitted word id */
+    uint32_t weight;   /* unnormalised; P = weight / sum of the state's weights */
+    tw_state next;
+    uint8_t kind;      /* tw_kind */
+    uint8_t item;      /* index into the noun/verb/adj/det/prep table */
+    uint8_t c, n;      /* category/number chosen at a determiner */
+} tw_trans;
+
+tw_state tw_start(void);
+/* Transitions out of s (0 for TW_DONE); *total = sum of weights. */
+int tw_step(const tw_model *m, tw_state s, tw_trans *out, uint64_t *total);
+
+/* ---- sampling ------------------------------------------------------------------ */
+/* What a generated sentence is made of (labels for probes and minimal pairs). */
+typedef struct {
+    int subj_cat, subj_num, subj_noun;
+    int has_attr, attr_cat, attr_num;
+    int verb, verb_pos;       /* verb table index and token position */
+    int obj_cat, obj_num;     /* -1 for intransitive */
+    int has_loc;
+    int n;                    /* tokens, including "." */
+} tw_parse;
+
+/* Sample one sentence (word ids, ending with eos) into words[TW_MAX_LEN]. */
+int tw_sample(const tw_model *m, tb_rng *r, int *words, tw_parse *parse);
+
+/* ---- the forward algorithm ------------------------------------------------------ */
+typedef struct { tw_state s; double w; } tw_hyp;
+typedef struct { int n; tw_hyp h[TW_MAX_HYP]; } tw_belief;
+
+void tw_belief_init(tw_belief *b);           /* a sentence is about to begin */
+/* P(next word | prefix) for every word id: p[n_words], sums to 1. */
+void tw_next_dist(const tw_model *m, const tw_belief *b, double *p);
+/* Condition on the next word: returns P(word | prefix) (0 if impossible; then the
+ * belief is left empty).  After the eos token the belief restarts at a new sentence. */
+double tw_observe(const tw_model *m, tw_belief *b, int word);
+
+#endif

@@ -1,0 +1,304 @@
+/* corpus.c -- `tinybrain corpus`: write the toyworld corpus, or print its entropy floor
+ * and baselines (--stats), score a sentence under the grammar (--score), and draw the
+ * corpus tour (word frequencies, category co-occurrence).  Lesson 01. */
+#include "cli.h"
+#include "corpus.h"
+#include "plot.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const cli_cmd CMD = {
+    "corpus", "",
+    "write the toyworld corpus, or print its entropy floor and baselines",
+    "Without --stats: generate every file of the toyworld corpus into --out from --seed\n"
+    "(train.txt val.txt vocab.tsv probes_*.txt probes_sentences.tsv minimal_pairs.tsv\n"
+    "stats.json; deterministic, the same bytes on every platform).\n"
+    "--stats: load the corpus and print the true cross-entropy of the validation split\n"
+    "(the floor no model can beat) and the unigram/bigram baselines fitted on train, and\n"
+    "draw the corpus tour into plots/ (corpus_zipf.png, corpus_categories.png) unless\n"
+    "--no-plots.  --corpus FILE: any text file instead (split 90/10, --tokens char|word;\n"
+    "implies --stats; no floor, since nobody knows its true distribution).\n"
+    "--score \"SENTENCE\": the exact probability of every word of a toyworld sentence.",
+    "tinybrain corpus --stats"};
+
+typedef struct { long count; int id; } rank_item;
+
+static int by_count(const void *a, const void *b) {
+    const rank_item *x = a, *y = b;
+    if (x->count != y->count) return x->count < y->count ? 1 : -1;
+    return x->id - y->id;
+}
+
+/* Rank-frequency plot of the training tokens (log-log), with a 1/rank reference. */
+static void plot_zipf(const tb_corpus *c, const char *dir) {
+    int V = c->tok.vocab_size;
+    rank_item *r = calloc((size_t)V, sizeof *r);
+    double *x = malloc((size_t)V * sizeof *x), *y = malloc((size_t)V * sizeof *y);
+    double *yz = malloc((size_t)V * sizeof *yz);
+    if (!r || !x || !y || !yz) cli_die(1, "out of memory");
+    for (int i = 0; i < V; i++) r[i].id = i;
+    for (long i = 0; i < c->n_train; i++) r[c->train[i]].count++;
+    qsort(r, (size_t)V, sizeof *r, by_count);
+    int n = 0;
+    while (n < V && r[n].count > 0) n++;
+    for (int i = 0; i < n; i++) {
+        x[i] = i + 1;
+        y[i] = (double)r[i].count / (double)c->n_train;
+        yz[i] = y[0] / (i + 1);
+    }
+    tb_series s[2] = {{"training tokens", x, y, n, "linespoints"},
+                      {"Zipf: frequency ~ 1/rank", x, yz, n, "dashed"}};
+    char title[300];
+    snprintf(title, sizeof title, "Word frequencies in %s (train, %ld tokens)", c->name,
+             c->n_train);
+    tb_lineplot lp = {title, "rank (1 = most frequent token)", "relative frequency", 1, 1,
+                      NAN, NAN, 0, 0};
+    char err[TB_ERRLEN];
+    int rendered = 0;
+    if (plot_lines(dir, "corpus_zipf", &lp, s, 2, &rendered, err)) cli_die(1, "%s", err);
+    if (rendered) cli_note("wrote %s/corpus_zipf.png", dir);
+    else cli_note("gnuplot not found: render with gnuplot %s/corpus_zipf.gp", dir);
+    free(r); free(x); free(y); free(yz);
+}
+
+/* Which noun categories meet in a sentence: share of training sentences that contain
+ * a noun of category a and a noun of category b (diagonal: two nouns of category a). */
+static void plot_categories(const tb_corpus *c, const char *dir) {
+    const char *names[64];
+    int nc = 0, V = c->tok.vocab_size;
+    int *cat_of = malloc((size_t)V * sizeof *cat_of);
+    if (!cat_of) cli_die(1, "out of memory");
+    for (int i = 0; i < V; i++) {
+        cat_of[i] = -1;
+        if (strcmp(c->pos[i], "NOUN")) continue;
+        int k = 0;
+        while (k < nc && strcmp(names[k], c->category[i])) k++;
+        if (k == nc && nc < 64) names[nc++] = c->category[i];
+        if (k < nc) cat_of[i] = k;
+    }
+    if (nc == 0) { free(cat_of); return; }
+    float *M = calloc((size_t)nc * nc, sizeof *M);
+    int *cnt = calloc((size_t)nc, sizeof *cnt);
+    if (!M || !cnt) cli_die(1, "out of memory");
+    long n_sent = 0;
+    for (long i = 0; i < c->n_train; i++) {
+        int k = cat_of[c->train[i]];
+        if (k >= 0) cnt[k]++;
+        if (c->train[i] != c->eos) continue;
+        n_sent++;
+        for (int a = 0; a < nc; a++)
+            for (int b = 0; b < nc; b++)
+                if (a == b ? cnt[a] >= 2 : (cnt[a] && cnt[b])) M[a * nc + b] += 1.0f;
+        memset(cnt, 0, (size_t)nc * sizeof *cnt);
+    }
+    for (int i = 0; i < nc * nc; i++) M[i] /= (float)(n_sent ? n_sent : 1);
+    char path[1200], err[TB_ERRLEN];
+    snprintf(path, sizeof path, "%s/corpus_categories.png", dir);
+    tb_heatmap h = {"Noun categories that meet in a sentence (toyworld train)",
+                    "category", "category", names, names, 0.0, NAN, CMAP_VIRIDIS,
+                    "share of training sentences", 0};
+    if (plot_heatmap_png(path, M, nc, nc, &h, err)) cli_die(1, "%s", err);
+    cli_note("wrote %s", path);
+    free(M); free(cnt); free(cat_of);
+}
+
+/* Sentence-length statistics (tokens including "."), from the training stream. */
+static void length_stats(const tb_corpus *c, double *mean, int *mn, int *mx) {
+    long n = 0, len = 0, tot = 0;
+    *mn = 0; *mx = 0;
+    for (long i = 0; i < c->n_train; i++) {
+        len++;
+        if (c->train[i] != c->eos) continue;
+        if (n == 0 || len < *mn) *mn = (int)len;
+        if (len > *mx) *mx = (int)len;
+        tot += len; n++; len = 0;
+    }
+    *mean = n ? (double)tot / (double)n : NAN;
+}
+
+static void print_json(const tb_corpus *c) {
+    double mean; int mn, mx;
+    length_stats(c, &mean, &mn, &mx);
+    double l2 = log(2.0);
+    json_begin();
+    json_str("corpus", c->name);
+    json_str("tokens", c->tok.kind == TOK_CHAR ? "char" : "word");
+    json_num("floor_nats", c->floor_nats);
+    json_num("floor_bits", c->floor_nats / l2);
+    json_num("unigram_nats", c->unigram_nats);
+    json_num("unigram_bits", c->unigram_nats / l2);
+    json_num("bigram_nats", c->bigram_nats);
+    json_num("bigram_bits", c->bigram_nats / l2);
+    json_num("bigram_lambda", c->bigram_lambda);
+    json_int("vocab_size", c->tok.vocab_size);
+    json_int("train_tokens", c->n_train);
+    json_int("val_tokens", c->n_val);
+    if (c->eos >= 0) {
+        json_int("train_sentences", c->n_train_sentences);
+        json_int("val_sentences", c->n_val_sentences);
+        json_num("mean_sentence_tokens", mean);
+        json_int("min_sentence_tokens", mn);
+        json_int("max_sentence_tokens", mx);
+    }
+    json_end();
+}
+
+static void print_row(const char *name, double nats) {
+    if (isnan(nats)) { printf("  %-28s %10s %10s %11s\n", name, "unknown", "-", "-"); return; }
+    printf("  %-28s %10.4f %10.4f %11.2f\n", name, nats, nats / log(2.0), exp(nats));
+}
+
+static void print_stats(const tb_corpus *c) {
+    double mean; int mn, mx;
+    if (c->eos >= 0) {
+        int nw = 0;
+        for (int i = 0; i < c->tok.vocab_size; i++) nw += !strcmp(c->pos[i], "NONWORD");
+        printf("toyworld corpus: %d tokens in the vocabulary (%d words + %d probe nonwords)\n",
+               c->tok.vocab_size, c->tok.vocab_size - nw, nw);
+        length_stats(c, &mean, &mn, &mx);
+        printf("train: %ld sentences, %ld tokens;  val: %ld sentences, %ld tokens\n",
+               c->n_train_sentences, c->n_train, c->n_val_sentences, c->n_val);
+        printf("sentence length (tokens incl. \".\"): mean %.2f, min %d, max %d\n", mean, mn, mx);
+    } else {
+        printf("%s: %s tokens, vocabulary %d;  train %ld tokens, val %ld tokens (90/10)\n",
+               c->name, c->tok.kind == TOK_CHAR ? "character" : "word", c->tok.vocab_size,
+               c->n_train, c->n_val);
+    }
+    printf("\ncross-entropy on val            nats/token  bits/token  perplexity\n");
+    print_row("entropy floor (true grammar)", c->floor_nats);
+    char bl[64];
+    snprintf(bl, sizeof bl, "bigram (lambda %.3f)", c->bigram_lambda);
+    print_row(bl, c->bigram_nats);
+    print_row("unigram (add-one)", c->unigram_nats);
+    if (!isnan(c->floor_nats))
+        printf("\nA model that learns the grammar perfectly scores the floor; the gap bigram - "
+               "floor\n(%.4f nats) is what remembering more than one word is worth.\n",
+               c->bigram_nats - c->floor_nats);
+    /* A few example sentences from val. */
+    printf("\nexamples (val):\n");
+    long start = 0;
+    int shown = 0;
+    for (long i = 0; i < c->n_val && shown < 4; i++) {
+        int end = c->eos >= 0 ? c->val[i] == c->eos : i - start == 59;
+        if (!end && i + 1 < c->n_val) continue;
+        char *s = NULL, err[TB_ERRLEN];
+        if (tok_decode(&c->tok, c->val + start, (int)(i + 1 - start), &s, err) == 0) {
+            if (c->tok.kind == TOK_CHAR)
+                for (char *p = s; *p; p++) if (*p == '\n' || *p == '\t') *p = ' ';
+            printf("  %s\n", s);
+        }
+        free(s);
+        start = i + 1;
+        shown++;
+    }
+}
+
+/* --score: every word's exact probability and the grammar's best guesses there. */
+static void score_sentence(const tb_corpus *c, const char *text, int json) {
+    int *ids, n;
+    char err[TB_ERRLEN];
+    if (tok_encode(&c->tok, text, &ids, &n, err)) cli_die(1, "--score: %s", err);
+    double total;
+    float *nll = malloc((size_t)n * sizeof *nll);
+    double *p = malloc((size_t)c->tok.vocab_size * sizeof *p);
+    if (!nll || !p) cli_die(1, "out of memory");
+    if (toyworld_sentence_nll(c, ids, n, &total, nll, err)) cli_die(1, "--score: %s", err);
+    if (json) {
+        double *v = malloc((size_t)n * sizeof *v);
+        if (!v) cli_die(1, "out of memory");
+        for (int i = 0; i < n; i++) v[i] = nll[i];
+        json_begin();
+        json_str("sentence", text);
+        json_num("nll_nats", total);
+        json_num("probability", exp(-total));
+        json_num_array("token_nll_nats", v, n);
+        json_end();
+        free(v);
+    } else {
+        printf("%-10s %10s %9s   grammar's top guesses at this position\n", "token",
+               "P(token)", "-ln P");
+        for (int t = 0; t < n; t++) {
+            if (toyworld_next_dist(c, ids, t, p, err)) {
+                printf("%-10s %10s %9s   (prefix impossible)\n", c->tok.tokens[ids[t]], "0", "inf");
+                continue;
+            }
+            printf("%-10s %10.6f %9.4f  ", c->tok.tokens[ids[t]], exp(-(double)nll[t]),
+                   (double)nll[t]);
+            for (int k = 0; k < 4; k++) {   /* top 4, ties by id */
+                int best = -1;
+                for (int i = 0; i < c->tok.vocab_size; i++)
+                    if (p[i] > 0 && (best < 0 || p[i] > p[best])) best = i;
+                if (best < 0) break;
+                printf(" %s %.3f", c->tok.tokens[best], p[best]);
+                p[best] = -1.0;
+            }
+            printf("\n");
+        }
+        if (isfinite(total))
+            printf("total: -ln P(sentence) = %.4f nats  (P = %.3g, %.4f nats/token)\n", total,
+                   exp(-total), total / n);
+        else
+            printf("total: P(sentence) = 0 -- the grammar can never produce it\n");
+    }
+    free(nll); free(p); free(ids);
+}
+
+int cmd_corpus(int argc, char **argv) {
+    const char *out, *corpus_path, *tokens, *plots_dir, *score;
+    long long seed;
+    int stats, json, plots, no_plots;
+    tb_toyworld_opts o;
+    cli_opt opts[] = {
+        {"out", 's', &out, TB_DATA_DIR, "", "folder to write the toyworld files to (--stats: read from)", 0, 0, NULL},
+        {"seed", 'l', &seed, "1", "", "random seed of the generated corpus", 0, 9.2e18, NULL},
+        {"train-sentences", 'i', &o.n_train_sentences, "20000", "sentences", "training split size", 10, 5000000, NULL},
+        {"val-sentences", 'i', &o.n_val_sentences, "2000", "sentences", "validation split size", 1, 1000000, NULL},
+        {"probe-sentences", 'i', &o.n_probe_sentences, "240", "sentences", "probe stimuli (balanced over subject category x number)", 1, 100000, NULL},
+        {"minimal-pairs", 'i', &o.n_minimal_pairs, "240", "pairs", "agreement minimal pairs (half with an attractor)", 1, 100000, NULL},
+        {"stats", 'b', &stats, NULL, "", "load the corpus and print floor, baselines, sizes (no writing)", 0, 0, NULL},
+        {"json", 'b', &json, NULL, "", "print one JSON object instead of the text report", 0, 0, NULL},
+        {"corpus", 's', &corpus_path, NULL, "", "a text file instead of toyworld (implies --stats)", 0, 0, NULL},
+        {"tokens", 'c', &tokens, "char", "", "tokenizer for --corpus (toyworld is always word)", 0, 0, "char|word"},
+        {"score", 's', &score, NULL, "", "print the exact probability of each word of a toyworld sentence", 0, 0, NULL},
+        {"plots", 'b', &plots, NULL, "", "draw the corpus tour (default with --stats)", 0, 0, NULL},
+        {"no-plots", 'b', &no_plots, NULL, "", "do not draw plots", 0, 0, NULL},
+        {"plots-dir", 's', &plots_dir, TB_PLOTS_DIR, "", "folder for pictures", 0, 0, NULL},
+    };
+    char *pos[1];
+    cli_parse(&CMD, opts, NOPT(opts), argc, argv, pos, 0, 0);
+    char err[TB_ERRLEN];
+    if (corpus_path || score) stats = 1;
+    if (!stats) {
+        if (toyworld_write(out, (uint64_t)seed, &o, err)) cli_die(1, "%s", err);
+        if (!json) cli_note("wrote %s/ (seed %lld)", out, seed);
+    }
+    tb_corpus c;
+    if (corpus_load(&c, corpus_path, out, corpus_path ? tokens : "word", err)) {
+        cli_die(1, "%s", err);
+    }
+    if (score) {
+        if (c.eos < 0) cli_die(2, "--score needs the toyworld corpus (not --corpus)");
+        score_sentence(&c, score, json);
+        corpus_free(&c);
+        return 0;
+    }
+    if (json) print_json(&c);
+    else if (stats) print_stats(&c);
+    else {
+        printf("wrote %s: %ld train + %ld val sentences (%ld + %ld tokens), vocabulary %d\n", out,
+               c.n_train_sentences, c.n_val_sentences, c.n_train, c.n_val, c.tok.vocab_size);
+        printf("  train.txt val.txt vocab.tsv probes_sentences.txt probes_sentences.tsv\n"
+               "  probes_scrambled.txt probes_nonwords.txt minimal_pairs.tsv stats.json\n");
+        printf("entropy floor %.4f nats/token;  bigram %.4f;  unigram %.4f  (more: tinybrain "
+               "corpus --stats)\n", c.floor_nats, c.bigram_nats, c.unigram_nats);
+    }
+    if ((stats && !no_plots) || (plots && !no_plots)) {
+        plot_zipf(&c, plots_dir);
+        if (c.eos >= 0) plot_categories(&c, plots_dir);
+    }
+    corpus_free(&c);
+    return 0;
+}

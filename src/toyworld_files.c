@@ -1,0 +1,333 @@
+/* toyworld_files.c -- write data/toyworld/ from a seed: the train/val splits, the word
+ * metadata, the probe stimuli (sentences, scrambled word lists, nonword strings), the
+ * agreement minimal pairs and stats.json.  Lesson 01.
+ *
+ * Every file comes from its own random stream (rng_stream(seed, k)), so changing the
+ * number of training sentences does not change the validation set or the probes.  All
+ * draws are integers (see tw_sample), so the text is the same on every platform.
+ */
+#include "corpus.h"
+#include "io.h"
+#include "rng.h"
+#include "toyworld.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { STREAM_TRAIN = 1, STREAM_VAL, STREAM_PROBES, STREAM_SCRAMBLE, STREAM_NONWORDS,
+       STREAM_PAIRS };
+
+/* ---- a growing text buffer -------------------------------------------------------- */
+typedef struct { char *s; size_t n, cap; int oom; } sbuf;
+
+static void sb_add(sbuf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void sb_add(sbuf *b, const char *fmt, ...) {
+    if (b->oom) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = b->cap - b->n;
+        int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? room : 0, fmt, ap);
+        va_end(ap);
+        if (k < 0) { b->oom = 1; return; }
+        if (b->s && (size_t)k < room) { b->n += (size_t)k; return; }
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap < b->n + (size_t)k + 1) cap *= 2;
+        char *s = realloc(b->s, cap);
+        if (!s) { b->oom = 1; return; }
+        b->s = s;
+        b->cap = cap;
+    }
+}
+
+static void sb_sentence(sbuf *b, const tw_model *m, const int *w, int n) {
+    for (int i = 0; i < n; i++) sb_add(b, i ? " %s" : "%s", m->word[w[i]]);
+}
+
+static int sb_write(sbuf *b, const char *dir, const char *name, char *err) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (b->oom) return tb_fail(err, "%s: out of memory", path);
+    int rc = write_text_file(path, b->s ? b->s : "", err);
+    free(b->s);
+    memset(b, 0, sizeof *b);
+    return rc;
+}
+
+/* ---- sentences --------------------------------------------------------------------------- */
+typedef struct { int w[TW_MAX_LEN]; tw_parse p; } sent;
+
+static int same_sent(const sent *a, const int *w, int n) {
+    return a->p.n == n && !memcmp(a->w, w, (size_t)n * sizeof *w);
+}
+
+static int seen_before(const sent *list, int k, const int *w, int n) {
+    for (int i = 0; i < k; i++)
+        if (same_sent(&list[i], w, n)) return 1;
+    return 0;
+}
+
+/* n sentences from one stream into a token array (back to back) and a text buffer. */
+static int gen_split(const tw_model *m, uint64_t seed, int stream, int n_sent, int **ids,
+                     long *n_ids, sbuf *text, long *len_hist, char *err) {
+    tb_rng r;
+    rng_stream(&r, seed, (uint64_t)stream);
+    size_t cap = (size_t)n_sent * 16 + 16;
+    int *x = malloc(cap * sizeof *x);
+    if (!x) return tb_fail(err, "out of memory");
+    long k = 0;
+    for (int s = 0; s < n_sent; s++) {
+        int w[TW_MAX_LEN];
+        tw_parse p;
+        int n = tw_sample(m, &r, w, &p);
+        if ((size_t)(k + n) > cap) {
+            cap = cap * 2 + (size_t)n;
+            int *y = realloc(x, cap * sizeof *x);
+            if (!y) { free(x); return tb_fail(err, "out of memory"); }
+            x = y;
+        }
+        memcpy(x + k, w, (size_t)n * sizeof *w);
+        k += n;
+        if (len_hist) len_hist[n < TW_MAX_LEN ? n : TW_MAX_LEN - 1]++;
+        sb_sentence(text, m, w, n);
+        sb_add(text, "\n");
+    }
+    *ids = x;
+    *n_ids = k;
+    return 0;
+}
+
+static const char *num_name(int n) { return n == TW_SG ? "sg" : "pl"; }
+
+/* Probe sentences: the same number in every (subject category x subject number) cell,
+ * all different, drawn from the grammar (rejection sampling keeps their probabilities). */
+static int gen_probes(const tw_model *m, uint64_t seed, int n_probe, sent *out, char *err) {
+    const tw_grammar *g = m->g;
+    int cells[2 * TW_MAX_CATS], n_cells = 0;
+    for (int c = 0; c < g->n_cats; c++)
+        if (g->subj_cat_weight[c] > 0)
+            for (int n = 0; n < 2; n++) cells[n_cells++] = c * 2 + n;
+    tb_rng r;
+    rng_stream(&r, seed, STREAM_PROBES);
+    int k = 0;
+    for (int ci = 0; ci < n_cells; ci++) {
+        int want = n_probe / n_cells + (ci < n_probe % n_cells);
+        int c = cells[ci] / 2, num = cells[ci] % 2;
+        long tries = 0;
+        for (int got = 0; got < want;) {
+            if (++tries > 2000000)
+                return tb_fail(err, "probes: cannot find %d different sentences with a %s %s "
+                               "subject", want, num_name(num), g->cat_names[c]);
+            sent s;
+            int n = tw_sample(m, &r, s.w, &s.p);
+            if (s.p.subj_cat != c || s.p.subj_num != num || seen_before(out, k, s.w, n)) continue;
+            out[k++] = s;
+            got++;
+        }
+    }
+    return 0;
+}
+
+/* The probe's words in a new order ("." stays last); never the original order when
+ * another order exists. */
+static void scramble(tb_rng *r, const sent *s, int *w) {
+    int n = s->p.n - 1;
+    for (int tries = 0; tries < 100; tries++) {
+        memcpy(w, s->w, (size_t)s->p.n * sizeof *w);
+        rng_shuffle_int(r, w, n);
+        if (memcmp(w, s->w, (size_t)n * sizeof *w)) return;
+    }
+}
+
+/* Agreement minimal pairs, BLiMP style: half without a prepositional phrase, half with
+ * an attractor noun of the OTHER number between subject and verb; subject numbers
+ * alternate.  bad = good with the verb in the wrong number. */
+static int gen_pairs(const tw_model *m, uint64_t seed, int n_pairs, sent *out, char *err) {
+    tb_rng r;
+    rng_stream(&r, seed, STREAM_PAIRS);
+    for (int i = 0; i < n_pairs; i++) {
+        int attr = i % 2, num = (i / 2) % 2;
+        long tries = 0;
+        for (;;) {
+            if (++tries > 2000000)
+                return tb_fail(err, "minimal pairs: cannot find %d different sentences", n_pairs);
+            sent s;
+            int n = tw_sample(m, &r, s.w, &s.p);
+            if (s.p.subj_num != num || s.p.has_attr != attr) continue;
+            if (attr && s.p.attr_num == num) continue;
+            if (seen_before(out, i, s.w, n)) continue;
+            out[i] = s;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* ---- the whole folder ------------------------------------------------------------------- */
+
+void toyworld_default_opts(tb_toyworld_opts *o) {
+    o->n_train_sentences = 20000;
+    o->n_val_sentences = 2000;
+    o->n_probe_sentences = 240;
+    o->n_minimal_pairs = 240;
+}
+
+static int check_opts(const tb_toyworld_opts *o, char *err) {
+    if (o->n_train_sentences < 10 || o->n_train_sentences > 5000000)
+        return tb_fail(err, "train sentences must be in 10..5000000 (got %d)",
+                       o->n_train_sentences);
+    if (o->n_val_sentences < 1 || o->n_val_sentences > 1000000)
+        return tb_fail(err, "val sentences must be in 1..1000000 (got %d)", o->n_val_sentences);
+    if (o->n_probe_sentences < 1 || o->n_probe_sentences > 100000)
+        return tb_fail(err, "probe sentences must be in 1..100000 (got %d)",
+                       o->n_probe_sentences);
+    if (o->n_minimal_pairs < 1 || o->n_minimal_pairs > 100000)
+        return tb_fail(err, "minimal pairs must be in 1..100000 (got %d)", o->n_minimal_pairs);
+    return 0;
+}
+
+static int write_vocab(const tw_model *m, const char *dir, char *err) {
+    sbuf b = {0};
+    sb_add(&b, "id\tword\tpos\tcategory\tnumber\n");
+    for (int i = 0; i < m->n_words; i++)
+        sb_add(&b, "%d\t%s\t%s\t%s\t%s\n", i, m->word[i], m->pos[i], m->category[i],
+               m->number[i]);
+    return sb_write(&b, dir, "vocab.tsv", err);
+}
+
+static int write_probes(const tw_model *m, uint64_t seed, int n_probe, const char *dir,
+                        char *err) {
+    const tw_grammar *g = m->g;
+    sent *pr = malloc((size_t)n_probe * sizeof *pr);
+    if (!pr) return tb_fail(err, "out of memory");
+    if (gen_probes(m, seed, n_probe, pr, err)) { free(pr); return -1; }
+    sbuf txt = {0}, tsv = {0}, scr = {0}, nw = {0};
+    sb_add(&txt, "# toyworld probe sentences (labels in probes_sentences.tsv, same order)\n");
+    sb_add(&tsv, "id\tsentence\tsubj_cat\tsubj_num\tverb\tobj_cat\tattractor\tn_tokens\n");
+    sb_add(&scr, "# the probe sentences' words in a shuffled order (\".\" kept last)\n");
+    sb_add(&nw, "# pronounceable nonwords, one string per probe sentence, same lengths\n");
+    tb_rng rs, rn;
+    rng_stream(&rs, seed, STREAM_SCRAMBLE);
+    rng_stream(&rn, seed, STREAM_NONWORDS);
+    for (int i = 0; i < n_probe; i++) {
+        const sent *s = &pr[i];
+        int n = s->p.n, w[TW_MAX_LEN];
+        sb_sentence(&txt, m, s->w, n);
+        sb_add(&txt, "\n");
+        sb_add(&tsv, "%d\t", i);
+        sb_sentence(&tsv, m, s->w, n);
+        sb_add(&tsv, "\t%s\t%s\t%s\t%s\t%d\t%d\n", g->cat_names[s->p.subj_cat],
+               num_name(s->p.subj_num), g->verbs[s->p.verb].pl,
+               s->p.obj_cat >= 0 ? g->cat_names[s->p.obj_cat] : "none", s->p.has_attr, n);
+        scramble(&rs, s, w);
+        sb_sentence(&scr, m, w, n);
+        sb_add(&scr, "\n");
+        /* n-1 nonwords (no immediate repeats) and the final "." */
+        int prev = -1;
+        for (int j = 0; j < n - 1; j++) {
+            int k;
+            do k = (int)rng_below(&rn, (uint32_t)g->n_nonwords);
+            while (k == prev && g->n_nonwords > 1);
+            prev = k;
+            w[j] = m->nonword_id[k];
+        }
+        w[n - 1] = m->eos;
+        sb_sentence(&nw, m, w, n);
+        sb_add(&nw, "\n");
+    }
+    free(pr);
+    int rc = sb_write(&txt, dir, "probes_sentences.txt", err);
+    if (!rc) rc = sb_write(&tsv, dir, "probes_sentences.tsv", err);
+    if (!rc) rc = sb_write(&scr, dir, "probes_scrambled.txt", err);
+    if (!rc) rc = sb_write(&nw, dir, "probes_nonwords.txt", err);
+    free(tsv.s); free(scr.s); free(nw.s);
+    return rc;
+}
+
+static int write_pairs(const tw_model *m, uint64_t seed, int n_pairs, const char *dir, char *err) {
+    sent *pp = malloc((size_t)n_pairs * sizeof *pp);
+    if (!pp) return tb_fail(err, "out of memory");
+    if (gen_pairs(m, seed, n_pairs, pp, err)) { free(pp); return -1; }
+    sbuf b = {0};
+    sb_add(&b, "good\tbad\tattractor\n");
+    for (int i = 0; i < n_pairs; i++) {
+        sent *s = &pp[i];
+        int bad[TW_MAX_LEN];
+        memcpy(bad, s->w, (size_t)s->p.n * sizeof *bad);
+        bad[s->p.verb_pos] = m->verb_id[s->p.verb][1 - s->p.subj_num];
+        sb_sentence(&b, m, s->w, s->p.n);
+        sb_add(&b, "\t");
+        sb_sentence(&b, m, bad, s->p.n);
+        sb_add(&b, "\t%d\n", s->p.has_attr);
+    }
+    free(pp);
+    return sb_write(&b, dir, "minimal_pairs.tsv", err);
+}
+
+/* Floor of the validation stream under the grammar (mean exact NLL per token). */
+static double floor_of(const tw_model *m, const int *x, long n) {
+    tw_belief *b = malloc(sizeof *b);
+    if (!b) return NAN;
+    tw_belief_init(b);
+    double s = 0.0;
+    for (long i = 0; i < n; i++) s -= log(tw_observe(m, b, x[i]));
+    free(b);
+    return s / (double)n;
+}
+
+int toyworld_write(const char *dir, uint64_t seed, const tb_toyworld_opts *opt, char *err) {
+    tb_toyworld_opts o;
+    if (opt) o = *opt;
+    else toyworld_default_opts(&o);
+    if (check_opts(&o, err)) return -1;
+    tw_model *m = malloc(sizeof *m);
+    if (!m) return tb_fail(err, "out of memory");
+    int *tr = NULL, *va = NULL;
+    long ntr = 0, nva = 0, hist[TW_MAX_LEN] = {0};
+    sbuf b = {0};
+    int rc = tw_compile(m, &toyworld_grammar, err);
+    if (!rc) rc = make_dirs(dir, err);
+    if (!rc) rc = write_vocab(m, dir, err);
+    if (!rc) rc = gen_split(m, seed, STREAM_TRAIN, o.n_train_sentences, &tr, &ntr, &b, hist, err);
+    if (!rc) rc = sb_write(&b, dir, "train.txt", err);
+    if (!rc) rc = gen_split(m, seed, STREAM_VAL, o.n_val_sentences, &va, &nva, &b, NULL, err);
+    if (!rc) rc = sb_write(&b, dir, "val.txt", err);
+    if (!rc) rc = write_probes(m, seed, o.n_probe_sentences, dir, err);
+    if (!rc) rc = write_pairs(m, seed, o.n_minimal_pairs, dir, err);
+    double uni = NAN, bi = NAN, lam = NAN;
+    if (!rc) rc = corpus_baselines(tr, ntr, va, nva, m->n_words, m->eos, &uni, &bi, &lam, err);
+    if (!rc) {
+        double fl = floor_of(m, va, nva);
+        int lmin = 0, lmax = 0;
+        for (int i = 0; i < TW_MAX_LEN; i++)
+            if (hist[i]) { if (!lmin) lmin = i; lmax = i; }
+        /* Fixed decimals: the same bytes on every platform. */
+        sb_add(&b, "{\n  \"corpus\": \"toyworld\",\n  \"grammar_version\": %d,\n"
+               "  \"seed\": %llu,\n", TOYWORLD_GRAMMAR_VERSION, (unsigned long long)seed);
+        sb_add(&b, "  \"vocab_size\": %d,\n  \"nonwords\": %d,\n", m->n_words,
+               m->g->n_nonwords);
+        sb_add(&b, "  \"train_sentences\": %d,\n  \"val_sentences\": %d,\n"
+               "  \"train_tokens\": %ld,\n  \"val_tokens\": %ld,\n", o.n_train_sentences,
+               o.n_val_sentences, ntr, nva);
+        sb_add(&b, "  \"mean_sentence_tokens\": %.4f,\n  \"min_sentence_tokens\": %d,\n"
+               "  \"max_sentence_tokens\": %d,\n", (double)ntr / o.n_train_sentences, lmin, lmax);
+        sb_add(&b, "  \"floor_nats\": %.6f,\n  \"floor_bits\": %.6f,\n", fl, fl / log(2.0));
+        sb_add(&b, "  \"unigram_nats\": %.6f,\n  \"bigram_nats\": %.6f,\n"
+               "  \"bigram_lambda\": %.3f,\n", uni, bi, lam);
+        sb_add(&b, "  \"probe_sentences\": %d,\n  \"minimal_pairs\": %d\n}\n",
+               o.n_probe_sentences, o.n_minimal_pairs);
+        rc = sb_write(&b, dir, "stats.json", err);
+    }
+    free(b.s);
+    free(tr);
+    free(va);
+    free(m);
+    return rc;
+}
