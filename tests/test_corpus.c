@@ -1,0 +1,509 @@
+/* test_corpus.c -- the toyworld grammar engine, the entropy floor, the baselines, the
+ * committed data/toyworld files and corpus_load's errors.  Run from the repository root. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "corpus.h"
+#include "io.h"
+#include "toyworld.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- a tiny grammar: every sentence can be enumerated -------------------------------- */
+enum { T_ANIMAL, T_FOOD, T_PLACE, T_NCATS };
+static const char *const t_cats[] = {"animal", "food", "place"};
+static const int t_subj[] = {1, 0, 0}, t_attr[] = {2, 1, 0}, t_loc[] = {0, 0, 1};
+static const tw_noun t_nouns[] = {
+    {"dog", "dogs", T_ANIMAL, 2}, {"cat", "cats", T_ANIMAL, 1}, {"cake", "cakes", T_FOOD, 1},
+    {"park", "parks", T_PLACE, 1}};
+static const tw_verb t_verbs[] = {
+    {"eats", "eat", "ingestion", 1u << T_ANIMAL, 1u << T_FOOD, 2},
+    {"sleeps", "sleep", "rest", 1u << T_ANIMAL, 0, 1}};
+static const tw_adj t_adjs[] = {{"big", "size", 7u}, {"hungry", "state", 1u << T_ANIMAL}};
+static const tw_det t_dets[] = {{"the", 2, 1}, {"a", 1, 0}, {"some", 0, 2}};
+static const char *const t_attr_preps[] = {"near"};
+static const char *const t_loc_preps[] = {"near"};   /* also an attractor preposition */
+static const char *const t_nonwords[] = {"blick", "dax"};
+static const tw_grammar tiny = {
+    t_cats, T_NCATS, t_subj, t_attr, t_loc, t_nouns, 4, t_verbs, 2, t_adjs, 2, t_dets, 3,
+    t_attr_preps, 1, t_loc_preps, 1, t_nonwords, 2, ".", {1, 3}, {2, 5}, {1, 2}};
+
+/* Brute force: walk every derivation, add its probability to its word string. */
+#define MAXSENT 20000
+typedef struct { int w[TW_MAX_LEN]; int n; double p; } bsent;
+static bsent *bs;
+static int nbs;
+
+static void enumerate(const tw_model *m, tw_state s, int *w, int n, double p) {
+    tw_trans tr[TW_MAX_TRANS];
+    uint64_t total;
+    int k = tw_step(m, s, tr, &total);
+    if (k == 0) {   /* sentence complete */
+        for (int i = 0; i < nbs; i++)
+            if (bs[i].n == n && !memcmp(bs[i].w, w, (size_t)n * sizeof *w)) { bs[i].p += p; return; }
+        assert_true(nbs < MAXSENT);
+        memcpy(bs[nbs].w, w, (size_t)n * sizeof *w);
+        bs[nbs].n = n;
+        bs[nbs].p = p;
+        nbs++;
+        return;
+    }
+    assert_true(n < TW_MAX_LEN);
+    for (int j = 0; j < k; j++) {
+        w[n] = tr[j].word;
+        enumerate(m, tr[j].next, w, n + 1, p * (double)tr[j].weight / (double)total);
+    }
+}
+
+static void tiny_engine_matches_brute_force(void **state) {
+    (void)state;
+    tw_model m;
+    char err[TB_ERRLEN];
+    assert_int_equal(tw_compile(&m, &tiny, err), 0);
+    bs = malloc(MAXSENT * sizeof *bs);
+    assert_non_null(bs);
+    nbs = 0;
+    int w[TW_MAX_LEN];
+    enumerate(&m, tw_start(), w, 0, 1.0);
+    assert_true(nbs > 500);   /* big enough to be a real test */
+    print_message("tiny grammar: %d sentences\n", nbs);
+    double sum = 0.0, H_bf = 0.0, H_fw = 0.0;
+    for (int i = 0; i < nbs; i++) {
+        sum += bs[i].p;
+        H_bf -= bs[i].p * log(bs[i].p);
+    }
+    assert_true(fabs(sum - 1.0) < 1e-12);
+    tw_belief *b = malloc(sizeof *b);
+    double *p = malloc((size_t)m.n_words * sizeof *p);
+    assert_non_null(b);
+    assert_non_null(p);
+    for (int i = 0; i < nbs; i++) {
+        /* The forward algorithm, word by word, against the brute-force conditional
+         * P(next = v | prefix) = P_bf(prefix v ...) / P_bf(prefix ...). */
+        tw_belief_init(b);
+        double nll = 0.0;
+        for (int t = 0; t < bs[i].n; t++) {
+            tw_next_dist(&m, b, p);
+            double ps = 0.0, pre = 0.0;
+            for (int v = 0; v < m.n_words; v++) ps += p[v];
+            assert_true(fabs(ps - 1.0) < 1e-12);
+            if (i % 37 == 0) {   /* full conditional check on a subset (it is O(nbs^2)) */
+                double *cond = calloc((size_t)m.n_words, sizeof *cond);
+                for (int j = 0; j < nbs; j++)
+                    if (bs[j].n > t && !memcmp(bs[j].w, bs[i].w, (size_t)t * sizeof(int))) {
+                        pre += bs[j].p;
+                        cond[bs[j].w[t]] += bs[j].p;
+                    }
+                for (int v = 0; v < m.n_words; v++) assert_true(fabs(cond[v] / pre - p[v]) < 1e-12);
+                free(cond);
+            }
+            double pt = tw_observe(&m, b, bs[i].w[t]);
+            assert_true(pt > 0.0);
+            assert_true(fabs(pt - p[bs[i].w[t]]) < 1e-15);
+            nll -= log(pt);
+        }
+        assert_true(fabs(exp(-nll) - bs[i].p) < 1e-12 * bs[i].p + 1e-300);
+        H_fw += bs[i].p * nll;
+    }
+    assert_true(fabs(H_fw - H_bf) < 1e-12);
+    /* Impossible continuations get probability 0. */
+    tw_belief_init(b);
+    assert_true(tw_observe(&m, b, tw_word_id(&m, "the")) > 0);
+    assert_true(tw_observe(&m, b, tw_word_id(&m, "cake")) == 0.0);   /* food is never a subject */
+    free(b);
+    free(p);
+    free(bs);
+}
+
+static void bad_grammars_are_rejected(void **state) {
+    (void)state;
+    tw_model m;
+    char err[TB_ERRLEN];
+    tw_grammar g = tiny;
+    static const int subj_food[] = {1, 1, 0};   /* food subjects but no verb for them */
+    g.subj_cat_weight = subj_food;
+    assert_int_equal(tw_compile(&m, &g, err), -1);
+    assert_non_null(strstr(err, "food"));
+    g = tiny;
+    g.p_adj[0] = 4;   /* 4/3 is not a probability */
+    assert_int_equal(tw_compile(&m, &g, err), -1);
+    static const char *const dup_nw[] = {"blick", "dog"};
+    g = tiny;
+    g.nonwords = dup_nw;
+    assert_int_equal(tw_compile(&m, &g, err), -1);
+    assert_non_null(strstr(err, "dog"));
+}
+
+/* The real grammar: next-word distributions sum to 1 along sampled sentences, every
+ * sampled word has P > 0, and the sampler's parse labels agree with the words. */
+static void real_grammar_distributions(void **state) {
+    (void)state;
+    tw_model m;
+    char err[TB_ERRLEN];
+    assert_int_equal(tw_compile(&m, &toyworld_grammar, err), 0);
+    assert_true(m.n_words - toyworld_grammar.n_nonwords >= 60);
+    assert_true(m.n_words - toyworld_grammar.n_nonwords <= 120);
+    tw_belief *b = malloc(sizeof *b);
+    double *p = malloc((size_t)m.n_words * sizeof *p);
+    tb_rng r;
+    rng_seed(&r, 7);
+    int lmin = 99, lmax = 0;
+    for (int s = 0; s < 300; s++) {
+        int w[TW_MAX_LEN];
+        tw_parse ps;
+        int n = tw_sample(&m, &r, w, &ps);
+        assert_int_equal(w[n - 1], m.eos);
+        if (n < lmin) lmin = n;
+        if (n > lmax) lmax = n;
+        assert_int_equal(w[ps.verb_pos], m.verb_id[ps.verb][ps.subj_num]);
+        tw_belief_init(b);
+        for (int t = 0; t < n; t++) {
+            tw_next_dist(&m, b, p);
+            double sum = 0.0;
+            for (int v = 0; v < m.n_words; v++) sum += p[v];
+            assert_true(fabs(sum - 1.0) < 1e-12);
+            for (int k = 0; k < toyworld_grammar.n_nonwords; k++)
+                assert_true(p[m.nonword_id[k]] == 0.0);
+            assert_true(tw_observe(&m, b, w[t]) > 0.0);
+        }
+    }
+    assert_true(lmin >= 4);
+    assert_true(lmax <= 14);
+    free(b);
+    free(p);
+}
+
+/* ---- files ------------------------------------------------------------------------------ */
+
+static char *slurp(const char *path, size_t *len) {
+    char *d = NULL, err[TB_ERRLEN];
+    if (read_file(path, &d, len, err)) return NULL;
+    return d;
+}
+
+static const char *const FILES[] = {"train.txt", "val.txt", "vocab.tsv", "probes_sentences.txt",
+                                    "probes_sentences.tsv", "probes_scrambled.txt",
+                                    "probes_nonwords.txt", "minimal_pairs.tsv", "stats.json"};
+#define NFILES (int)(sizeof FILES / sizeof FILES[0])
+
+static void tmpdir(char *buf, size_t n, const char *tag) {
+    snprintf(buf, n, "/tmp/tb_test_corpus_%ld_%s", (long)getpid(), tag);
+}
+
+static void rmdir_files(const char *dir) {
+    char p[1200];
+    for (int i = 0; i < NFILES; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, FILES[i]);
+        remove(p);
+    }
+    rmdir(dir);
+}
+
+static int same_file(const char *a, const char *b) {
+    size_t la, lb;
+    char *x = slurp(a, &la), *y = slurp(b, &lb);
+    int same = x && y && la == lb && !memcmp(x, y, la);
+    free(x);
+    free(y);
+    return same;
+}
+
+/* The guide's "bit for bit" promise: the committed data/toyworld is what the default
+ * seed produces, byte for byte. */
+static void committed_data_regenerates_bit_for_bit(void **state) {
+    (void)state;
+    char dir[256], err[TB_ERRLEN], a[1200], b[1200];
+    tmpdir(dir, sizeof dir, "regen");
+    assert_int_equal(toyworld_write(dir, 1, NULL, err), 0);
+    for (int i = 0; i < NFILES; i++) {
+        snprintf(a, sizeof a, "%s/%s", dir, FILES[i]);
+        snprintf(b, sizeof b, "%s/%s", TB_DATA_DIR, FILES[i]);
+        if (!same_file(a, b)) fail_msg("%s differs from a fresh `tinybrain corpus` (seed 1)", b);
+    }
+    rmdir_files(dir);
+}
+
+static void seeds_are_deterministic(void **state) {
+    (void)state;
+    char d1[256], d2[256], d3[256], err[TB_ERRLEN], a[1200], b[1200];
+    tb_toyworld_opts o;
+    toyworld_default_opts(&o);
+    o.n_train_sentences = 500;
+    o.n_val_sentences = 100;
+    o.n_probe_sentences = 60;
+    o.n_minimal_pairs = 40;
+    tmpdir(d1, sizeof d1, "s1");
+    tmpdir(d2, sizeof d2, "s2");
+    tmpdir(d3, sizeof d3, "s3");
+    assert_int_equal(toyworld_write(d1, 5, &o, err), 0);
+    assert_int_equal(toyworld_write(d2, 5, &o, err), 0);
+    assert_int_equal(toyworld_write(d3, 6, &o, err), 0);
+    for (int i = 0; i < NFILES; i++) {
+        snprintf(a, sizeof a, "%s/%s", d1, FILES[i]);
+        snprintf(b, sizeof b, "%s/%s", d2, FILES[i]);
+        assert_true(same_file(a, b));
+    }
+    snprintf(a, sizeof a, "%s/train.txt", d1);
+    snprintf(b, sizeof b, "%s/train.txt", d3);
+    assert_false(same_file(a, b));
+    /* More training sentences leave val and the probes unchanged (separate streams). */
+    o.n_train_sentences = 800;
+    assert_int_equal(toyworld_write(d3, 5, &o, err), 0);
+    const char *same[] = {"val.txt", "probes_sentences.txt", "minimal_pairs.tsv"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(a, sizeof a, "%s/%s", d1, same[i]);
+        snprintf(b, sizeof b, "%s/%s", d3, same[i]);
+        assert_true(same_file(a, b));
+    }
+    /* Bad options. */
+    o.n_train_sentences = 0;
+    assert_int_equal(toyworld_write(d3, 5, &o, err), -1);
+    rmdir_files(d1);
+    rmdir_files(d2);
+    rmdir_files(d3);
+}
+
+/* ---- the committed corpus: floor, baselines, stimuli ----------------------------------- */
+
+static void floor_below_bigram_below_unigram(void **state) {
+    (void)state;
+    tb_corpus c;
+    char err[TB_ERRLEN];
+    if (corpus_load(&c, NULL, TB_DATA_DIR, "word", err)) fail_msg("%s", err);
+    assert_true(c.n_train_sentences == 20000 && c.n_val_sentences == 2000);
+    assert_true(c.floor_nats > 0.5);
+    assert_true(c.floor_nats < c.bigram_nats - 0.2);   /* memory beyond one word matters */
+    assert_true(c.bigram_nats < c.unigram_nats);
+    assert_true(c.unigram_nats < log((double)c.tok.vocab_size));
+    /* The per-token floor terms average to the floor. */
+    double s = 0.0;
+    for (long i = 0; i < c.n_val; i++) {
+        assert_true(isfinite(c.val_nll_true[i]) && c.val_nll_true[i] >= 0.0f);
+        s += c.val_nll_true[i];
+    }
+    assert_true(fabs(s / c.n_val - c.floor_nats) < 1e-5);
+    /* stats.json carries the same numbers. */
+    size_t len;
+    char *js = slurp(TB_DATA_DIR "/stats.json", &len), want[64];
+    assert_non_null(js);
+    snprintf(want, sizeof want, "\"floor_nats\": %.6f", c.floor_nats);
+    assert_non_null(strstr(js, want));
+    snprintf(want, sizeof want, "\"bigram_nats\": %.6f", c.bigram_nats);
+    assert_non_null(strstr(js, want));
+    free(js);
+    /* Word metadata. */
+    int eos = tok_id(&c.tok, ".");
+    assert_int_equal(c.eos, eos);
+    int dogs = tok_id(&c.tok, "dogs"), chases = tok_id(&c.tok, "chases");
+    assert_string_equal(c.pos[dogs], "NOUN");
+    assert_string_equal(c.category[dogs], "animal");
+    assert_string_equal(c.number[dogs], "pl");
+    assert_string_equal(c.number[chases], "sg");
+    int nonwords = 0;
+    for (int i = 0; i < c.tok.vocab_size; i++) nonwords += !strcmp(c.pos[i], "NONWORD");
+    assert_true(nonwords >= 16);
+    /* The first token of a sentence is predicted from "a sentence begins" only. */
+    double *p = malloc((size_t)c.tok.vocab_size * sizeof *p);
+    assert_int_equal(toyworld_next_dist(&c, NULL, 0, p, err), 0);
+    double first = 0.0;
+    for (int i = 0; i < c.tok.vocab_size; i++)
+        if (p[i] > 0) assert_string_equal(c.pos[i], "DET"), first += p[i];
+    assert_true(fabs(first - 1.0) < 1e-12);
+    free(p);
+    corpus_free(&c);
+}
+
+static int *encode(const tb_corpus *c, const char *s, int *n) {
+    int *ids;
+    char err[TB_ERRLEN];
+    if (tok_encode(&c->tok, s, &ids, n, err)) fail_msg("%s", err);
+    return ids;
+}
+
+static void minimal_pairs_and_probes(void **state) {
+    (void)state;
+    tb_corpus c;
+    char err[TB_ERRLEN];
+    if (corpus_load(&c, NULL, TB_DATA_DIR, "word", err)) fail_msg("%s", err);
+    tb_minpair *mp;
+    int n, with_attr = 0;
+    assert_int_equal(corpus_read_minimal_pairs(TB_DATA_DIR "/minimal_pairs.tsv", &mp, &n, err), 0);
+    assert_true(n >= 240);
+    for (int i = 0; i < n; i++) {
+        int ng, nb;
+        int *g = encode(&c, mp[i].good, &ng), *b = encode(&c, mp[i].bad, &nb);
+        double tg, tb;
+        assert_int_equal(ng, nb);
+        assert_int_equal(toyworld_sentence_nll(&c, g, ng, &tg, NULL, err), 0);
+        assert_int_equal(toyworld_sentence_nll(&c, b, nb, &tb, NULL, err), 0);
+        assert_true(isfinite(tg));
+        assert_true(tb > tg);   /* agreement violation: +inf here */
+        int diff = 0;
+        for (int k = 0; k < ng; k++) diff += g[k] != b[k];
+        assert_int_equal(diff, 1);
+        with_attr += mp[i].attractor;
+        free(g);
+        free(b);
+    }
+    assert_true(with_attr >= n / 2 - 1 && with_attr <= n / 2 + 1);
+    corpus_free_minimal_pairs(mp, n);
+
+    char **sent, **scr, **nw;
+    int ns, nsc, nnw;
+    assert_int_equal(corpus_read_lines(TB_DATA_DIR "/probes_sentences.txt", &sent, &ns, err), 0);
+    assert_int_equal(corpus_read_lines(TB_DATA_DIR "/probes_scrambled.txt", &scr, &nsc, err), 0);
+    assert_int_equal(corpus_read_lines(TB_DATA_DIR "/probes_nonwords.txt", &nw, &nnw, err), 0);
+    assert_true(ns >= 240);
+    assert_int_equal(nsc, ns);
+    assert_int_equal(nnw, ns);
+    int per_cat[8] = {0};
+    for (int i = 0; i < ns; i++) {
+        int n1, n2, n3;
+        int *a = encode(&c, sent[i], &n1), *b = encode(&c, scr[i], &n2), *x = encode(&c, nw[i], &n3);
+        double t;
+        assert_int_equal(toyworld_sentence_nll(&c, a, n1, &t, NULL, err), 0);
+        assert_true(isfinite(t));
+        assert_int_equal(n1, n2);
+        assert_int_equal(n1, n3);
+        /* scrambled: same multiset of words */
+        int cnt[512] = {0};
+        for (int k = 0; k < n1; k++) { cnt[a[k]]++; cnt[b[k]]--; }
+        for (int k = 0; k < c.tok.vocab_size; k++) assert_int_equal(cnt[k], 0);
+        for (int k = 0; k < n3 - 1; k++) assert_string_equal(c.pos[x[k]], "NONWORD");
+        assert_int_equal(x[n3 - 1], c.eos);
+        /* Which subject category: first noun. */
+        for (int k = 0; k < n1; k++)
+            if (!strcmp(c.pos[a[k]], "NOUN")) {
+                if (!strcmp(c.category[a[k]], "animal")) per_cat[0]++;
+                else if (!strcmp(c.category[a[k]], "person")) per_cat[1]++;
+                else if (!strcmp(c.category[a[k]], "vehicle")) per_cat[2]++;
+                else per_cat[3]++;
+                break;
+            }
+        free(a); free(b); free(x);
+    }
+    assert_int_equal(per_cat[0], ns / 3);
+    assert_int_equal(per_cat[1], ns / 3);
+    assert_int_equal(per_cat[2], ns / 3);
+    assert_int_equal(per_cat[3], 0);
+    corpus_free_lines(sent, ns);
+    corpus_free_lines(scr, nsc);
+    corpus_free_lines(nw, nnw);
+    corpus_free(&c);
+}
+
+/* ---- baselines on a hand-worked stream -------------------------------------------------- */
+static void baselines_hand_worked(void **state) {
+    (void)state;
+    /* train "0 1 0 1 0 1 0 1 0 1" (V = 3), val "0 1": unigram add-one: P(0) = 6/13,
+     * P(1) = 6/13 -> val NLL = ln(13/6).  Bigram: the held-out tail is perfectly
+     * predictable, so lambda -> 0.999; P(0 | 1) = 0.999 + 0.001 * 6/13 for val[0]
+     * (context = train's last token 1), P(1 | 0) the same. */
+    int tr[10] = {0, 1, 0, 1, 0, 1, 0, 1, 0, 1}, va[2] = {0, 1};
+    double u, b, l;
+    char err[TB_ERRLEN];
+    assert_int_equal(corpus_baselines(tr, 10, va, 2, 3, -1, &u, &b, &l, err), 0);
+    assert_true(fabs(u - log(13.0 / 6.0)) < 1e-12);
+    assert_true(fabs(l - 0.999) < 1e-12);
+    assert_true(fabs(b + log(0.999 + 0.001 * 6.0 / 13.0)) < 1e-12);
+    assert_int_equal(corpus_baselines(tr, 1, va, 2, 3, -1, &u, &b, &l, err), -1);
+}
+
+/* ---- loading errors and text corpora ---------------------------------------------------- */
+
+static void write_bytes(const char *path, const char *data, size_t n) {
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    if (n) assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+}
+
+static void write_str(const char *path, const char *s) { write_bytes(path, s, strlen(s)); }
+
+static void load_errors_and_text_corpora(void **state) {
+    (void)state;
+    tb_corpus c;
+    char err[TB_ERRLEN], path[600], dir[256];
+    assert_int_equal(corpus_load(&c, "/nonexistent/book.txt", NULL, "char", err), -1);
+    assert_non_null(strstr(err, "/nonexistent/book.txt"));
+    assert_int_equal(corpus_load(&c, NULL, "/nonexistent/tw", NULL, err), -1);
+    assert_non_null(strstr(err, "/nonexistent/tw"));
+    snprintf(path, sizeof path, "/tmp/tb_test_corpus_%ld.txt", (long)getpid());
+    write_str(path, "");
+    assert_int_equal(corpus_load(&c, path, NULL, "char", err), -1);
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, "empty"));
+    write_bytes(path, "abc\0def ghi jkl mno", 19);
+    assert_int_equal(corpus_load(&c, path, NULL, "word", err), -1);
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, "NUL"));
+    write_str(path, "tiny");
+    assert_int_equal(corpus_load(&c, path, NULL, "char", err), -1);
+    assert_non_null(strstr(err, path));
+    /* A real text: 100 bytes -> 90 train, 10 val, baselines finite, no floor. */
+    char text[101];
+    for (int i = 0; i < 100; i++) text[i] = "the cat sat on the mat\n"[i % 23];
+    text[100] = 0;
+    write_bytes(path, text, 100);
+    assert_int_equal(corpus_load(&c, path, NULL, "char", err), 0);
+    assert_int_equal(c.n_train, 90);
+    assert_int_equal(c.n_val, 10);
+    assert_true(isnan(c.floor_nats));
+    assert_null(c.val_nll_true);
+    assert_true(c.bigram_nats < c.unigram_nats);
+    corpus_free(&c);
+    assert_int_equal(corpus_load(&c, path, NULL, "word", err), 0);
+    assert_int_equal(c.n_train + c.n_val, 26);
+    assert_int_equal(c.n_train, 23);
+    corpus_free(&c);
+    remove(path);
+    /* A toyworld folder whose val.txt has an ungrammatical line. */
+    tmpdir(dir, sizeof dir, "bad");
+    tb_toyworld_opts o;
+    toyworld_default_opts(&o);
+    o.n_train_sentences = 50;
+    o.n_val_sentences = 5;
+    o.n_probe_sentences = 6;
+    o.n_minimal_pairs = 2;
+    assert_int_equal(toyworld_write(dir, 3, &o, err), 0);
+    assert_int_equal(corpus_load(&c, NULL, dir, NULL, err), 0);
+    corpus_free(&c);
+    snprintf(path, sizeof path, "%s/val.txt", dir);
+    write_str(path, "the dog runs .\nthe dogs runs .\n");
+    assert_int_equal(corpus_load(&c, NULL, dir, NULL, err), -1);
+    assert_non_null(strstr(err, "line 2"));
+    write_str(path, "the dog runs\n");
+    assert_int_equal(corpus_load(&c, NULL, dir, NULL, err), -1);
+    assert_non_null(strstr(err, "val.txt"));
+    write_str(path, "the wug runs .\n");   /* nonword: in the vocab, not in the grammar */
+    assert_int_equal(corpus_load(&c, NULL, dir, NULL, err), -1);
+    write_str(path, "the zebra runs .\n");
+    assert_int_equal(corpus_load(&c, NULL, dir, NULL, err), -1);
+    assert_non_null(strstr(err, "zebra"));
+    snprintf(path, sizeof path, "%s/vocab.tsv", dir);
+    write_str(path, "id\tword\tpos\tcategory\tnumber\n0\t.\tPUNCT\n");
+    assert_int_equal(corpus_load(&c, NULL, dir, NULL, err), -1);
+    assert_non_null(strstr(err, "vocab.tsv"));
+    rmdir_files(dir);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(tiny_engine_matches_brute_force),
+        cmocka_unit_test(bad_grammars_are_rejected),
+        cmocka_unit_test(real_grammar_distributions),
+        cmocka_unit_test(baselines_hand_worked),
+        cmocka_unit_test(committed_data_regenerates_bit_for_bit),
+        cmocka_unit_test(seeds_are_deterministic),
+        cmocka_unit_test(floor_below_bigram_below_unigram),
+        cmocka_unit_test(minimal_pairs_and_probes),
+        cmocka_unit_test(load_errors_and_text_corpora),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
