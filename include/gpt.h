@@ -217,10 +217,10 @@ void gpt_ablate_clear(gpt_model *m);
  * than the context are scored with windows overlapping by half the context. */
 int  gpt_sequence_nll(gpt_model *m, const int *ids, int n, float *nll, char *err);
 /* Score a whole token stream (e.g. the validation split) in batches of B windows:
- * nll[i] = -ln P(ids[i] | left context).  With eos >= 0 (sentence corpora) an eos is put
- * in front of ids[0] and every window starts at an eos, so each token sees its whole
- * sentence (the true-floor convention); with eos < 0 nll[0] = NAN and windows overlap
- * by half the context. */
+ * nll[i] = -ln P(ids[i] | left context).  With eos >= 0 (sentence corpora) every sentence
+ * is scored on its own with the eos before it as its left context (an eos is put in
+ * front of ids[0]): the convention of the true floor and of gpt_sequence_nll on
+ * [".", sentence].  With eos < 0 nll[0] = NAN and windows overlap by half the context. */
 int  gpt_stream_nll(gpt_model *m, const int *ids, long n, int eos, int B, float *nll, char *err);
 /* Next token after ids[n] (the last ctx tokens are used): softmax(logits / temperature)
  * restricted to the top_k most likely tokens (top_k <= 0: all); temperature 0 = argmax. */

@@ -485,15 +485,17 @@ void gpt_ablate_clear(gpt_model *m) {
  * positions first..start+len (each target predicted from everything before it). */
 typedef struct { long start; int len; long first; } nll_window;
 
-/* Score windows w[0..nw-1] of `ids` in batches of B rows of T = ctx. */
+/* Score windows w[0..nw-1] of `ids` in batches of B rows; each batch is as long as its
+ * longest window (at most ctx). */
 static int score_windows(gpt_model *m, const int *ids, const nll_window *w, int nw, int B, float *nll,
                          char *err) {
-    int T = m->cfg.ctx, V = m->cfg.vocab_size;
-    int *in = malloc((size_t)B * T * sizeof(int)), *tg = malloc((size_t)B * T * sizeof(int));
+    int Tmax = m->cfg.ctx;
+    int *in = malloc((size_t)B * Tmax * sizeof(int)), *tg = malloc((size_t)B * Tmax * sizeof(int));
     if (!in || !tg) { free(in); free(tg); return tb_fail(err, "out of memory"); }
     int rc = 0;
     for (int w0 = 0; w0 < nw && !rc; w0 += B) {
-        int nb = nw - w0 < B ? nw - w0 : B;
+        int nb = nw - w0 < B ? nw - w0 : B, T = 1;
+        for (int b = 0; b < nb; b++) T = w[w0 + b].len > T ? w[w0 + b].len : T;
         for (int b = 0; b < nb; b++) {
             const nll_window *x = &w[w0 + b];
             for (int t = 0; t < T; t++) {
@@ -509,53 +511,67 @@ static int score_windows(gpt_model *m, const int *ids, const nll_window *w, int 
                 if (tg[b * T + t] >= 0) nll[x->start + t + 1] = m->acts.losses[b * T + t];
         }
     }
-    (void)V;
     free(in);
     free(tg);
     return rc;
 }
 
-/* Plan windows over ids[0..n-1] so that every position 1..n-1 is scored exactly once.
- * eos >= 0: windows start at an eos when the sentence fits; otherwise half overlap. */
-static int plan_windows(const int *ids, long n, int eos, int T, nll_window **out, int *nout, char *err) {
-    long cap = n / (T > 1 ? T / 2 : 1) + 4;
-    nll_window *w = malloc((size_t)cap * sizeof *w);
-    if (!w) return tb_fail(err, "out of memory");
-    int nw = 0;
-    long next = 1;   /* first position not yet scored */
-    while (next < n) {
-        long start = next - 1 - T / 2;   /* default: half a context of left context */
-        if (start < 0) start = 0;
-        if (eos >= 0) {  /* back up to the eos that opens this token's sentence, if it fits */
-            long s = next - 1;
-            while (s > 0 && ids[s] != eos && next - s < T) s--;
-            if (ids[s] == eos || s == 0) start = s;
-        }
-        long end = start + T;   /* inputs start..end-1, targets up to end */
-        if (end > n - 1) end = n - 1;
-        if (nw == cap) {
-            cap *= 2;
-            nll_window *nw2 = realloc(w, (size_t)cap * sizeof *w);
-            if (!nw2) { free(w); return tb_fail(err, "out of memory"); }
-            w = nw2;
-        }
-        w[nw].start = start;
-        w[nw].len = (int)(end - start);
-        w[nw].first = next;
-        nw++;
+typedef struct { nll_window *w; int n, cap; } window_list;
+
+static int push_window(window_list *l, long start, int len, long first, char *err) {
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 256;
+        nll_window *w = realloc(l->w, (size_t)cap * sizeof *w);
+        if (!w) return tb_fail(err, "out of memory");
+        l->w = w;
+        l->cap = cap;
+    }
+    l->w[l->n].start = start;
+    l->w[l->n].len = len;
+    l->w[l->n].first = first;
+    l->n++;
+    return 0;
+}
+
+/* Windows scoring positions lo+1..hi of ids (lo is left context only), each with up to
+ * T inputs, consecutive windows overlapping by half a context. */
+static int plan_sliding(const int *ids, long lo, long hi, int T, window_list *l, char *err) {
+    (void)ids;
+    long next = lo + 1;
+    while (next <= hi) {
+        long start = next - 1 - T / 2;
+        if (start < lo) start = lo;
+        long end = start + T;            /* inputs start..end-1, targets up to end */
+        if (end > hi) end = hi;
+        if (push_window(l, start, (int)(end - start), next, err)) return -1;
         next = end + 1;
     }
-    *out = w;
-    *nout = nw;
+    return 0;
+}
+
+/* Plan windows so that every position 1..n-1 is scored exactly once.  eos >= 0: one
+ * window per sentence, starting at the eos before it (sentences longer than the
+ * context are scored in sliding windows that never reach back past that eos). */
+static int plan_windows(const int *ids, long n, int eos, int T, window_list *l, char *err) {
+    if (eos < 0) return plan_sliding(ids, 0, n - 1, T, l, err);
+    long s = 0;   /* the eos (or first token) that opens the current sentence */
+    for (long i = 1; i < n; i++) {
+        if (ids[i] != eos && i != n - 1) continue;
+        if (i - s <= T) {
+            if (push_window(l, s, (int)(i - s), s + 1, err)) return -1;
+        } else if (plan_sliding(ids, s, i, T, l, err)) {
+            return -1;
+        }
+        s = i;
+    }
     return 0;
 }
 
 static int nll_of(gpt_model *m, const int *ids, long n, int eos, int B, float *nll, char *err) {
-    nll_window *w = NULL;
-    int nw = 0;
-    if (plan_windows(ids, n, eos, m->cfg.ctx, &w, &nw, err)) return -1;
-    int rc = score_windows(m, ids, w, nw, B, nll, err);
-    free(w);
+    window_list l = {NULL, 0, 0};
+    int rc = plan_windows(ids, n, eos, m->cfg.ctx, &l, err);
+    if (!rc) rc = score_windows(m, ids, l.w, l.n, B, nll, err);
+    free(l.w);
     return rc;
 }
 
