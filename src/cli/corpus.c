@@ -177,22 +177,32 @@ static void print_stats(const tb_corpus *c) {
         printf("\nA model that learns the grammar perfectly scores the floor; the gap bigram - "
                "floor\n(%.4f nats) is what remembering more than one word is worth.\n",
                c->bigram_nats - c->floor_nats);
-    /* A few example sentences from val. */
-    printf("\nexamples (val):\n");
-    long start = 0;
-    int shown = 0;
-    for (long i = 0; i < c->n_val && shown < 4; i++) {
-        int end = c->eos >= 0 ? c->val[i] == c->eos : i - start == 59;
-        if (!end && i + 1 < c->n_val) continue;
-        char *s = NULL, err[TB_ERRLEN];
-        if (tok_decode(&c->tok, c->val + start, (int)(i + 1 - start), &s, err) == 0) {
-            if (c->tok.kind == TOK_CHAR)
-                for (char *p = s; *p; p++) if (*p == '\n' || *p == '\t') *p = ' ';
-            printf("  %s\n", s);
+    if (c->eos >= 0) {   /* a few example sentences from val */
+        printf("\nexamples (val):\n");
+        long start = 0;
+        for (long i = 0, shown = 0; i < c->n_val && shown < 4; i++) {
+            if (c->val[i] != c->eos) continue;
+            char *s = NULL, err[TB_ERRLEN];
+            if (tok_decode(&c->tok, c->val + start, (int)(i + 1 - start), &s, err) == 0)
+                printf("  %s\n", s);
+            free(s);
+            start = i + 1;
+            shown++;
         }
-        free(s);
-        start = i + 1;
-        shown++;
+    } else {             /* the beginning of val, newlines shown as " | " */
+        printf("\nval begins:\n  ");
+        int col = 0;
+        for (long i = 0; i < c->n_val && i < (c->tok.kind == TOK_CHAR ? 160 : 30); i++) {
+            const char *s = c->tok.tokens[c->val[i]];
+            if (c->tok.kind == TOK_WORD && i > 0) { putchar(' '); col++; }
+            for (; *s; s++) {
+                if (*s == '\n') { fputs(" | ", stdout); col += 3; }
+                else if (*s == '\t' || *s == '\r') { putchar(' '); col++; }
+                else { putchar(*s); col++; }
+            }
+            if (col > 76) { fputs("\n  ", stdout); col = 0; }
+        }
+        printf("\n");
     }
 }
 
@@ -226,7 +236,7 @@ static void score_sentence(const tb_corpus *c, const char *text, int json) {
                 continue;
             }
             printf("%-10s %10.6f %9.4f  ", c->tok.tokens[ids[t]], exp(-(double)nll[t]),
-                   (double)nll[t]);
+                   (double)nll[t] + 0.0);   /* + 0.0: print -ln 1 as 0.0000, not -0.0000 */
             for (int k = 0; k < 4; k++) {   /* top 4, ties by id */
                 int best = -1;
                 for (int i = 0; i < c->tok.vocab_size; i++)
