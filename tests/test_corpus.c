@@ -315,6 +315,10 @@ static void floor_below_bigram_below_unigram(void **state) {
     for (int i = 0; i < c.tok.vocab_size; i++)
         if (p[i] > 0) assert_string_equal(c.pos[i], "DET"), first += p[i];
     assert_true(fabs(first - 1.0) < 1e-12);
+    /* An impossible prefix is an error, not a distribution. */
+    int bad[2] = {tok_id(&c.tok, "the"), tok_id(&c.tok, "runs")};
+    assert_int_equal(toyworld_next_dist(&c, bad, 2, p, err), -1);
+    assert_non_null(strstr(err, "runs"));
     free(p);
     corpus_free(&c);
 }
