@@ -11,12 +11,20 @@ int cmd_corpus(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_neuron(int argc, char **argv);
 int cmd_snn(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_attention(int argc, char **argv);
 
 static const struct { const char *name; cli_main_fn fn; const char *summary; } commands[] = {
     {"corpus", cmd_corpus, "write the toyworld corpus; --stats: entropy floor and baselines"},
     {"bench", cmd_bench, "speed tables: bench kernels|gpt|snn|snn-train|align"},
     {"neuron", cmd_neuron, "one neuron (lif|izh|adex|hh): voltage trace, spikes, --fi f-I curve"},
     {"snn", cmd_snn, "spiking networks: snn run (CUBA/COBA, E/I) | snn stdp (plasticity)"},
+    {"train", cmd_train, "train the tiny GPT (toyworld by default): loss curve, checkpoints, resume"},
+    {"sample", cmd_sample, "generate text from a trained GPT (prompt, temperature, top-k, seed)"},
+    {"eval", cmd_eval, "val loss vs the entropy floor and n-gram baselines, minimal pairs, loss by position"},
+    {"attention", cmd_attention, "attention-map PNG for a sentence: one panel per layer and head"},
 };
 
 static void usage(FILE *f) {

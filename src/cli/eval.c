@@ -1,0 +1,360 @@
+/* eval.c -- `tinybrain eval CKPT`: how good is a trained language model?  Lesson 08.
+ *
+ * Validation loss against the true entropy floor and the n-gram baselines, minimal-pair
+ * accuracy (agreement with and without an attractor noun in between), and the loss by
+ * position in the sentence.  Works on any checkpoint kind that can score a token
+ * sequence: the model is reached through an lm_scorer (gpt_cli.h), picked by the
+ * checkpoint's kind in the table `kinds` below.  Also home of the scoring helpers that
+ * `train` shares (lm_val_loss, lm_minimal_pairs, gpt_load_file). */
+#include "cli.h"
+#include "gpt_cli.h"
+#include "plot.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the GPT as a scorer ---------------------------------------------------------- */
+
+static int gpt_seq(void *m, const int *ids, int n, float *nll, char *err) {
+    return gpt_sequence_nll(m, ids, n, nll, err);
+}
+static int gpt_stream(void *m, const int *ids, long n, int eos, float *nll, char *err) {
+    return gpt_stream_nll(m, ids, n, eos, 64, nll, err);
+}
+
+void gpt_scorer(lm_scorer *s, gpt_model *m) {
+    s->kind = "gpt";
+    s->model = m;
+    s->seq_nll = gpt_seq;
+    s->stream_nll = gpt_stream;
+    s->ctx = m->cfg.ctx;
+}
+
+int tok_check_same(const tb_tokenizer *a, const tb_tokenizer *b, const char *what, char *err) {
+    if (a->kind != b->kind) return tb_fail(err, "%s: tokenizer kinds differ (word vs char)", what);
+    if (a->vocab_size != b->vocab_size)
+        return tb_fail(err, "%s: vocabulary sizes differ (%d vs %d)", what, a->vocab_size, b->vocab_size);
+    for (int i = 0; i < a->vocab_size; i++)
+        if (strcmp(a->tokens[i], b->tokens[i]))
+            return tb_fail(err, "%s: vocabulary differs at id %d ('%s' vs '%s')", what, i, a->tokens[i], b->tokens[i]);
+    return 0;
+}
+
+int gpt_load_file(const char *path, gpt_model *m, tb_tokenizer *tok, tb_ckpt *ck, char *err) {
+    tb_ckpt local, *c = ck ? ck : &local;
+    char e[TB_ERRLEN];
+    if (ckpt_load(c, path, "gpt", err)) return -1;
+    if (gpt_from_ckpt(m, c, e)) {
+        ckpt_free(c);
+        return tb_fail(err, "%s: %s", path, e);
+    }
+    if (tok && tok_load(tok, c, e)) {
+        gpt_free(m);
+        ckpt_free(c);
+        return tb_fail(err, "%s: %s", path, e);
+    }
+    if (tok && tok->vocab_size != m->cfg.vocab_size) {
+        tok_free(tok);
+        gpt_free(m);
+        ckpt_free(c);
+        return tb_fail(err, "%s: tokenizer has %d tokens but the model %d", path, tok->vocab_size, m->cfg.vocab_size);
+    }
+    if (!ck) ckpt_free(c);
+    return 0;
+}
+
+/* ---- shared scoring helpers ------------------------------------------------------- */
+
+/* Sentence by sentence through seq_nll, each after the eos (models without a fast path). */
+static int stream_by_sentences(const lm_scorer *s, const int *ids, long n, int eos, float *nll, char *err) {
+    int *buf = malloc((size_t)(n + 1) * sizeof(int));
+    float *out = malloc((size_t)(n + 1) * sizeof(float));
+    if (!buf || !out) { free(buf); free(out); return tb_fail(err, "out of memory"); }
+    long start = 0;
+    int rc = 0;
+    for (long i = 0; i < n && !rc; i++) {
+        if (ids[i] != eos && i != n - 1) continue;
+        long len = i - start + 1;
+        buf[0] = eos;
+        memcpy(buf + 1, ids + start, (size_t)len * sizeof(int));
+        rc = s->seq_nll(s->model, buf, (int)len + 1, out, err);
+        if (!rc) memcpy(nll + start, out + 1, (size_t)len * sizeof(float));
+        start = i + 1;
+    }
+    free(buf);
+    free(out);
+    return rc;
+}
+
+int lm_val_loss(const lm_scorer *s, const tb_corpus *c, long max_tokens, float *nll, double *mean, char *err) {
+    long n = c->n_val;
+    if (max_tokens > 0 && max_tokens < n) {   /* whole sentences only */
+        n = max_tokens;
+        if (c->eos >= 0)
+            while (n < c->n_val && c->val[n - 1] != c->eos) n++;
+    }
+    if (n < 2) return tb_fail(err, "%s: validation split is empty", c->name);
+    float *x = nll ? nll : malloc((size_t)n * sizeof(float));
+    if (!x) return tb_fail(err, "out of memory");
+    int rc;
+    if (s->stream_nll) rc = s->stream_nll(s->model, c->val, n, c->eos, x, err);
+    else if (c->eos >= 0) rc = stream_by_sentences(s, c->val, n, c->eos, x, err);
+    else rc = tb_fail(err, "this model kind cannot score a corpus without sentence ends");
+    if (!rc) {
+        double sum = 0;
+        long k = 0;
+        for (long i = 0; i < n; i++)
+            if (!isnan(x[i])) { sum += x[i]; k++; }
+        *mean = k ? sum / k : NAN;
+    }
+    if (!nll) free(x);
+    return rc;
+}
+
+static int sentence_nll(const lm_scorer *s, const tb_tokenizer *tok, int eos, const char *text, double *total,
+                        char *err) {
+    int *ids, n;
+    char e[TB_ERRLEN];
+    if (tok_encode(tok, text, &ids, &n, e)) return tb_fail(err, "minimal pair '%s': %s", text, e);
+    int *buf = malloc((size_t)(n + 1) * sizeof(int));
+    float *nll = malloc((size_t)(n + 1) * sizeof(float));
+    int rc = -1;
+    if (buf && nll) {
+        buf[0] = eos;
+        memcpy(buf + 1, ids, (size_t)n * sizeof(int));
+        rc = s->seq_nll(s->model, buf, n + 1, nll, err);
+        double t = 0;
+        for (int i = 1; i <= n; i++) t += nll[i];
+        *total = t;
+    } else {
+        tb_fail(err, "out of memory");
+    }
+    free(ids);
+    free(buf);
+    free(nll);
+    return rc;
+}
+
+int lm_minimal_pairs(const lm_scorer *s, const tb_tokenizer *tok, const char *path, double acc[3], int n[3],
+                     char *err) {
+    int eos = tok_id(tok, ".");
+    if (tok->kind != TOK_WORD || eos < 0)
+        return tb_fail(err, "minimal pairs need a word-level model with the token '.' (toyworld)");
+    tb_minpair *p;
+    int np;
+    if (corpus_read_minimal_pairs(path, &p, &np, err)) return -1;
+    int right[3] = {0, 0, 0};
+    n[0] = n[1] = n[2] = 0;
+    int rc = 0;
+    for (int i = 0; i < np && !rc; i++) {
+        double g, b;
+        if (sentence_nll(s, tok, eos, p[i].good, &g, err) || sentence_nll(s, tok, eos, p[i].bad, &b, err)) {
+            rc = -1;
+            break;
+        }
+        int ok = g < b, k = p[i].attractor ? 1 : 2;
+        right[0] += ok;
+        right[k] += ok;
+        n[0]++;
+        n[k]++;
+    }
+    corpus_free_minimal_pairs(p, np);
+    for (int k = 0; k < 3; k++) acc[k] = n[k] ? (double)right[k] / n[k] : NAN;
+    if (!rc && n[0] == 0) return tb_fail(err, "%s: no minimal pairs", path);
+    return rc;
+}
+
+/* ---- model kinds `eval` understands ------------------------------------------------- */
+
+typedef struct {
+    gpt_model gpt;
+} eval_models;
+
+static int open_gpt(const tb_ckpt *ck, eval_models *mm, lm_scorer *s, char *err) {
+    if (gpt_from_ckpt(&mm->gpt, ck, err)) return -1;
+    gpt_scorer(s, &mm->gpt);
+    return 0;
+}
+static void close_gpt(eval_models *mm) { gpt_free(&mm->gpt); }
+
+/* To teach eval a new model kind: write its open/close pair (fill an lm_scorer from the
+ * checkpoint) and add a line here. */
+static const struct {
+    const char *kind;
+    int (*open)(const tb_ckpt *ck, eval_models *mm, lm_scorer *s, char *err);
+    void (*close)(eval_models *mm);
+} kinds[] = {
+    {"gpt", open_gpt, close_gpt},
+};
+
+#define MAX_POS 16
+
+int cmd_eval(int argc, char **argv) {
+    const char *corpus_opt, *data_dir, *pairs_opt, *plot_name;
+    int json, val_tokens;
+    cli_opt opts[] = {
+        {"corpus", 's', &corpus_opt, "", "", "corpus to evaluate on (default: the one the model was trained on)", 0, 0, NULL},
+        {"data-dir", 's', &data_dir, TB_DATA_DIR, "", "toyworld data folder", 0, 0, NULL},
+        {"pairs", 's', &pairs_opt, "", "", "minimal pairs TSV (default: DATA_DIR/minimal_pairs.tsv)", 0, 0, NULL},
+        {"val-tokens", 'i', &val_tokens, "0", "tokens", "score only the first N validation tokens (0: all)", 0, 1e9, NULL},
+        {"plot", 's', &plot_name, "", "", "also draw the per-position loss as plots/NAME.png", 0, 0, NULL},
+        {"json", 'b', &json, NULL, "", "print one JSON object", 0, 0, NULL},
+    };
+    cli_cmd cmd = {"eval", "[CKPT]", "validation loss vs the entropy floor, minimal pairs, loss by position",
+                   "CKPT defaults to runs/gpt.ckpt.  The validation split is scored sentence by sentence,\n"
+                   "each sentence read after \".\" (the convention of the true floor).  A minimal pair\n"
+                   "counts as right when the model gives the grammatical sentence the higher probability.",
+                   "tinybrain eval runs/gpt.ckpt --json"};
+    char *pos[1];
+    int npos = cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 0, 1);
+    const char *path = npos ? pos[0] : TB_RUNS_DIR "/gpt.ckpt";
+    char err[TB_ERRLEN], e2[TB_ERRLEN];
+
+    tb_ckpt ck;
+    if (ckpt_load(&ck, path, NULL, err)) cli_die(1, "%s", err);
+    int ki = -1;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (!strcmp(ck.kind, kinds[i].kind)) ki = (int)i;
+    if (ki < 0) {
+        char known[128] = "";
+        for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", kinds[i].kind);
+        cli_die(1, "%s: a '%s' checkpoint; eval understands: %s", path, ck.kind, known);
+    }
+    eval_models mm;
+    memset(&mm, 0, sizeof mm);
+    lm_scorer sc;
+    tb_tokenizer tok;
+    if (kinds[ki].open(&ck, &mm, &sc, e2)) cli_die(1, "%s: %s", path, e2);
+    if (tok_load(&tok, &ck, e2)) cli_die(1, "%s: %s", path, e2);
+    const char *corpus_name = *corpus_opt ? corpus_opt : ckpt_get(&ck, "corpus");
+    const char *tokens = ckpt_get(&ck, "tokens");
+    long long step = -1;
+    const char *st = ckpt_get(&ck, "step");
+    if (st) step = atoll(st);
+
+    tb_corpus corp;
+    if (corpus_load(&corp, corpus_name, data_dir, tokens, err)) cli_die(1, "%s", err);
+    if (tok_check_same(&tok, &corp.tok, path, err)) cli_die(1, "%s (model and corpus '%s' do not match)", err, corp.name);
+
+    float *nll = malloc((size_t)corp.n_val * sizeof(float));
+    double val;
+    if (!nll) cli_die(1, "out of memory");
+    if (lm_val_loss(&sc, &corp, val_tokens, nll, &val, err)) cli_die(1, "%s", err);
+    long n_scored = corp.n_val;
+    if (val_tokens > 0 && val_tokens < corp.n_val) {
+        n_scored = val_tokens;
+        if (corp.eos >= 0) while (n_scored < corp.n_val && corp.val[n_scored - 1] != corp.eos) n_scored++;
+    }
+    /* the floor over exactly the scored tokens */
+    double floor_nats = corp.floor_nats;
+    if (corp.val_nll_true && n_scored < corp.n_val) {
+        double s = 0;
+        for (long i = 0; i < n_scored; i++) s += corp.val_nll_true[i];
+        floor_nats = s / n_scored;
+    }
+
+    /* loss by position in the sentence (0 = first word after ".") */
+    double pm[MAX_POS] = {0}, pf[MAX_POS] = {0};
+    long pn[MAX_POS] = {0};
+    int have_pos = corp.eos >= 0;
+    if (have_pos) {
+        int p = 0;
+        for (long i = 0; i < n_scored; i++) {
+            int k = p < MAX_POS - 1 ? p : MAX_POS - 1;
+            pm[k] += nll[i];
+            if (corp.val_nll_true) pf[k] += corp.val_nll_true[i];
+            pn[k]++;
+            p = corp.val[i] == corp.eos ? 0 : p + 1;
+        }
+    }
+    int npos_rows = 0;
+    for (int k = 0; k < MAX_POS; k++) if (pn[k]) npos_rows = k + 1;
+
+    double acc[3] = {NAN, NAN, NAN};
+    int npairs[3] = {0, 0, 0};
+    int have_pairs = 0;
+    char pairs_path[1100];
+    snprintf(pairs_path, sizeof pairs_path, "%s", *pairs_opt ? pairs_opt : "");
+    if (!*pairs_opt && !strcmp(corp.name, "toyworld")) snprintf(pairs_path, sizeof pairs_path, "%s/minimal_pairs.tsv", data_dir);
+    if (*pairs_path) {
+        if (lm_minimal_pairs(&sc, &tok, pairs_path, acc, npairs, err)) cli_die(1, "%s", err);
+        have_pairs = 1;
+    }
+
+    if (*plot_name && have_pos) {
+        double x[MAX_POS], ym[MAX_POS], yf[MAX_POS];
+        int n = 0;
+        for (int k = 0; k < npos_rows; k++)
+            if (pn[k]) { x[n] = k; ym[n] = pm[k] / pn[k]; yf[n] = pf[k] / pn[k]; n++; }
+        tb_series s[2] = {{"model", x, ym, n, "linespoints"}, {"true floor", x, yf, n, "linespoints"}};
+        tb_lineplot lp = {"Loss by position in the sentence", "position (0 = first word after '.')",
+                          "nats per token", 0, 0, 0, NAN, 0, 0};
+        lp.ymax = NAN;
+        int rendered;
+        if (plot_lines(TB_PLOTS_DIR, plot_name, &lp, s, corp.val_nll_true ? 2 : 1, &rendered, err)) cli_die(1, "%s", err);
+        if (!rendered) cli_note("gnuplot not found: render with gnuplot %s/%s.gp", TB_PLOTS_DIR, plot_name);
+        else cli_note("wrote %s/%s.png", TB_PLOTS_DIR, plot_name);
+    }
+
+    if (json) {
+        json_begin();
+        json_str("checkpoint", path);
+        json_str("kind", ck.kind);
+        json_int("step", step);
+        json_num("val_loss", val);
+        json_num("floor_nats", floor_nats);
+        json_num("excess_nats", val - floor_nats);
+        json_num("bigram_nats", corp.bigram_nats);
+        json_num("unigram_nats", corp.unigram_nats);
+        json_int("val_tokens", n_scored);
+        json_num("minimal_pair_acc", acc[0]);
+        json_num("minimal_pair_acc_attractor", acc[1]);
+        json_num("minimal_pair_acc_no_attractor", acc[2]);
+        json_int("minimal_pairs", npairs[0]);
+        if (have_pos) {
+            double a[MAX_POS], b[MAX_POS];
+            for (int k = 0; k < npos_rows; k++) { a[k] = pn[k] ? pm[k] / pn[k] : NAN; b[k] = pn[k] && corp.val_nll_true ? pf[k] / pn[k] : NAN; }
+            json_num_array("position_loss", a, npos_rows);
+            json_num_array("position_floor", b, npos_rows);
+        }
+        json_end();
+    } else {
+        printf("%s: %s checkpoint", path, ck.kind);
+        if (step >= 0) printf(", step %lld", step);
+        if (!strcmp(ck.kind, "gpt"))
+            printf(", %d layers x %d heads, d_model %d, ctx %d", mm.gpt.cfg.n_layer, mm.gpt.cfg.n_head, mm.gpt.cfg.d_model,
+                   mm.gpt.cfg.ctx);
+        printf("\ncorpus %s, %ld validation tokens\n\n", corp.name, n_scored);
+        printf("  val loss        %.4f nats/token\n", val);
+        if (!isnan(floor_nats)) printf("  true floor      %.4f   (model - floor = %+.4f)\n", floor_nats, val - floor_nats);
+        printf("  bigram          %.4f\n  unigram         %.4f\n", corp.bigram_nats, corp.unigram_nats);
+        if (have_pairs)
+            printf("  minimal pairs   %.1f%% of %d   (with attractor %.1f%% of %d, without %.1f%% of %d)\n", 100 * acc[0],
+                   npairs[0], 100 * acc[1], npairs[1], 100 * acc[2], npairs[2]);
+        if (have_pos) {
+            printf("\nloss by position in the sentence (nats/token):\n");
+            int w[4] = {8, 8, 10, 10};
+            const char *hdr[4] = {"position", "tokens", "model", "floor"};
+            cli_table_row(4, w, hdr);
+            cli_table_rule(4, w);
+            for (int k = 0; k < npos_rows; k++) {
+                char c0[16], c1[16], c2[16], c3[16];
+                snprintf(c0, sizeof c0, k == MAX_POS - 1 ? "%d+" : "%d", k);
+                snprintf(c1, sizeof c1, "%ld", pn[k]);
+                snprintf(c2, sizeof c2, "%.4f", pn[k] ? pm[k] / pn[k] : NAN);
+                snprintf(c3, sizeof c3, corp.val_nll_true ? "%.4f" : "-", pn[k] ? pf[k] / pn[k] : NAN);
+                const char *cells[4] = {c0, c1, c2, c3};
+                cli_table_row(4, w, cells);
+            }
+        }
+    }
+    free(nll);
+    kinds[ki].close(&mm);
+    tok_free(&tok);
+    corpus_free(&corp);
+    ckpt_free(&ck);
+    return 0;
+}

@@ -1,0 +1,45 @@
+/* gpt_cli.h -- what the language-model commands (train, eval, sample, attention, bench gpt)
+ * share inside src/cli/: loading a GPT checkpoint with its tokenizer, and a small "scorer"
+ * abstraction so `eval` (and later record/compare) can score text with any trained model
+ * kind -- a GPT today, the spiking network ("srnn") next -- through one function pointer. */
+#ifndef TB_GPT_CLI_H
+#define TB_GPT_CLI_H
+
+#include "corpus.h"
+#include "gpt.h"
+#include "io.h"
+#include "tokenizer.h"
+
+/* A language model seen from the outside: per-token NLL of a token sequence whose first
+ * token is left context only (nll[0] = 0, nll[i] = -ln P(ids[i] | ids[0..i-1])). */
+typedef struct {
+    const char *kind;        /* checkpoint kind: "gpt", "srnn" */
+    void *model;
+    int (*seq_nll)(void *model, const int *ids, int n, float *nll, char *err);
+    /* Optional fast path for a whole stream (see gpt_stream_nll); NULL: sentence by
+     * sentence through seq_nll. */
+    int (*stream_nll)(void *model, const int *ids, long n, int eos, float *nll, char *err);
+    int ctx;                 /* longest sequence seq_nll accepts in one piece (0: any) */
+} lm_scorer;
+
+/* The GPT behind an lm_scorer. */
+void gpt_scorer(lm_scorer *s, gpt_model *m);
+
+/* Load a "gpt" checkpoint: model, tokenizer and (optionally, ck != NULL) the container
+ * itself for the caller's extra keys.  Errors name the file. */
+int gpt_load_file(const char *path, gpt_model *m, tb_tokenizer *tok, tb_ckpt *ck, char *err);
+
+/* The tokenizer of a checkpoint must equal the corpus's ("vocabulary differs at id 7"). */
+int tok_check_same(const tb_tokenizer *a, const tb_tokenizer *b, const char *what, char *err);
+
+/* Mean NLL (nats/token) of the validation split; nll[c->n_val] receives per-token values
+ * (may be NULL).  max_tokens > 0 scores only the first max_tokens (whole sentences). */
+int lm_val_loss(const lm_scorer *s, const tb_corpus *c, long max_tokens, float *nll, double *mean, char *err);
+
+/* Minimal pairs: a pair is right when -ln P(good) < -ln P(bad), each sentence read after
+ * "." (its left context).  acc[0] all pairs, acc[1] with an attractor, acc[2] without;
+ * n[3] the counts.  Needs a word tokenizer with the pairs' words. */
+int lm_minimal_pairs(const lm_scorer *s, const tb_tokenizer *tok, const char *path, double acc[3], int n[3],
+                     char *err);
+
+#endif
