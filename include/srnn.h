@@ -151,6 +151,8 @@ int  srnn_is_inhibitory(const srnn_model *m, int i);
 /* Spike count in a token's window -> rate in Hz: rate = count * srnn_hz_per_count(m). */
 double srnn_hz_per_count(const srnn_model *m);
 void srnn_counters_reset(srnn_model *m);
+/* a += b, field by field. */
+void srnn_counters_add(srnn_counters *a, const srnn_counters *b);
 
 /* ---- BPTT training (LIF) ----------------------------------------------------------- */
 typedef struct {

@@ -50,7 +50,6 @@ int  srnn_sim_step(srnn_sim *S, int tok);
 void srnn_sim_token(srnn_sim *S, int tok, float *feat, float *counts);
 /* Free the training scratch (srnn_free calls it). */
 void srnn_work_release(srnn_model *m);
-void srnn_counters_add(srnn_counters *a, const srnn_counters *b);
 
 /* logits[n, V] = feat[n, N] W_out^T + b_out, then nll[i] = -ln softmax(logits[i])[y[i]]. */
 void srnn_readout_nll(const srnn_model *m, const float *feat, const int *y, int n, float *logits, float *nll);
