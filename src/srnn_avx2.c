@@ -35,6 +35,22 @@ void srnn_rows_add_avx2(float *acc, const float *W, int ld, const int *idx, int 
     }
 }
 
+void srnn_rows_acc_avx2(float *W, int ld, const int *idx, int nidx, const float *x, int n) {
+    int n32 = n & ~31;
+    for (int k = 0; k < nidx; k++) {
+        float *w = W + (size_t)idx[k] * ld;
+        int j = 0;
+        for (; j < n32; j += 32) {
+            _mm256_storeu_ps(w + j, _mm256_add_ps(_mm256_loadu_ps(w + j), _mm256_loadu_ps(x + j)));
+            _mm256_storeu_ps(w + j + 8, _mm256_add_ps(_mm256_loadu_ps(w + j + 8), _mm256_loadu_ps(x + j + 8)));
+            _mm256_storeu_ps(w + j + 16, _mm256_add_ps(_mm256_loadu_ps(w + j + 16), _mm256_loadu_ps(x + j + 16)));
+            _mm256_storeu_ps(w + j + 24, _mm256_add_ps(_mm256_loadu_ps(w + j + 24), _mm256_loadu_ps(x + j + 24)));
+        }
+        for (; j + 8 <= n; j += 8) _mm256_storeu_ps(w + j, _mm256_add_ps(_mm256_loadu_ps(w + j), _mm256_loadu_ps(x + j)));
+        for (; j < n; j++) w[j] += x[j];
+    }
+}
+
 /* Horizontal sum of 8 lanes in a fixed order. */
 static inline float hsum8(__m256 v) {
     __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);

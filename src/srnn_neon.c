@@ -31,6 +31,15 @@ void srnn_rows_add_neon(float *acc, const float *W, int ld, const int *idx, int 
     }
 }
 
+void srnn_rows_acc_neon(float *W, int ld, const int *idx, int nidx, const float *x, int n) {
+    for (int k = 0; k < nidx; k++) {
+        float *w = W + (size_t)idx[k] * ld;
+        int j = 0;
+        for (; j + 4 <= n; j += 4) vst1q_f32(w + j, vaddq_f32(vld1q_f32(w + j), vld1q_f32(x + j)));
+        for (; j < n; j++) w[j] += x[j];
+    }
+}
+
 void srnn_matvecs_neon(float *out, const float *W, const float *x, int nb, int n) {
     int n8 = n & ~7;
     for (int i = 0; i < n; i++) {

@@ -11,7 +11,9 @@
 /* The kernels that match the active table K (--kernels / TINYBRAIN_KERNELS). */
 typedef void (*srnn_rows_add_fn)(float *acc, const float *W, int ld, const int *idx, int nidx, int n);
 typedef void (*srnn_matvecs_fn)(float *out, const float *W, const float *x, int nb, int n);
+typedef void (*srnn_rows_acc_fn)(float *W, int ld, const int *idx, int nidx, const float *x, int n);
 srnn_rows_add_fn srnn_rows_add_impl(void);
+srnn_rows_acc_fn srnn_rows_acc_impl(void);
 srnn_matvecs_fn srnn_matvecs_impl(void);
 
 /* Background noise as a Bernoulli process over (step, neuron) cells, p per cell; the

@@ -135,19 +135,35 @@ static void forward_window(fb_ctx *c, int b) {
             }
             srnn_noise_step(&nz, acc, N, nw);
             float *vt = V + (size_t)tau * N, *st = S + (size_t)tau * N;
-            for (int i = 0; i < N; i++) {
-                float vi = acc[i];
-                if (vp) vi += beta * vp[i] - th * sp[i];
-                vt[i] = vi;
-                st[i] = m->smooth ? smooth_step(vi - th, m->slope) : (vi > th ? 1.0f : 0.0f);
+            if (m->smooth) {
+                for (int i = 0; i < N; i++) {
+                    float vi = vp ? acc[i] + beta * vp[i] - th * sp[i] : acc[i];
+                    vt[i] = vi;
+                    st[i] = smooth_step(vi - th, m->slope);
+                }
+            } else if (vp) {   /* branch-free, so the compiler vectorises it */
+                for (int i = 0; i < N; i++) {
+                    float vi = acc[i] + beta * vp[i] - th * sp[i];
+                    vt[i] = vi;
+                    st[i] = vi > th ? 1.0f : 0.0f;
+                }
+            } else {
+                for (int i = 0; i < N; i++) {
+                    vt[i] = acc[i];
+                    st[i] = acc[i] > th ? 1.0f : 0.0f;
+                }
             }
-            nidx = 0;
             for (int i = 0; i < N; i++) {
                 cnt[i] += st[i];
                 z[i] = a * z[i] + st[i];
                 spk[i] += st[i];
-                if (st[i] != 0.0f) { idx[nidx++] = i; syn += m->fanout[i]; }
             }
+            nidx = 0;
+            for (int i = 0; i < N; i++) {   /* the spike list, without a branch per neuron */
+                idx[nidx] = i;
+                nidx += st[i] != 0.0f;
+            }
+            for (int q = 0; q < nidx; q++) syn += m->fanout[idx[q]];
         }
         memcpy(F + (size_t)t * N, m->cfg.readout == SRNN_TRACE ? z : cnt, (size_t)N * sizeof(float));
     }
@@ -173,6 +189,8 @@ static void backward_task(void *vctx, int task, int ntasks) {
     const int trace = m->cfg.readout == SRNN_TRACE, dense = m->dense || m->smooth;
     float *dvn = w->dvn + (size_t)b0 * N, *dsr = w->dsr + (size_t)b0 * N, *dz = w->dz + (size_t)b0 * N;
     srnn_matvecs_fn matvecs = srnn_matvecs_impl();
+    srnn_rows_acc_fn rows_acc = srnn_rows_acc_impl();
+    int *idx = w->fidx + (size_t)b0 * N;   /* the forward's spike-list scratch is free now */
     memset(dvn, 0, (size_t)nb * N * sizeof(float));
     memset(dz, 0, (size_t)nb * N * sizeof(float));
     memset(w->dW + (size_t)b0 * N * N, 0, (size_t)nb * N * N * sizeof(float));
@@ -188,24 +206,27 @@ static void backward_task(void *vctx, int task, int ntasks) {
             float *dv = dvn + (size_t)q * N, *dr = dsr + (size_t)q * N, *zz = dz + (size_t)q * N;
             float *dx = w->dxin + ((size_t)b * T + t) * N;
             float *dW = w->dW + (size_t)b * N * N;
-            for (int i = 0; i < N; i++) {
-                float g;
-                if (trace) {
-                    zz[i] = a * zz[i] + (k == Kk - 1 ? df[i] : 0.0f);
-                    g = zz[i];
-                } else {
-                    g = df[i];
+            if (trace) {   /* dL/dz_t = a dL/dz_{t+1} + df at the window's last step */
+                const float add = k == Kk - 1 ? 1.0f : 0.0f;
+                for (int i = 0; i < N; i++) zz[i] = a * zz[i] + add * df[i];
+                df = zz;
+            }
+            const float *reg = w->reg;
+            if (last) {
+                for (int i = 0; i < N; i++) {
+                    float x = slope * fabsf(vt[i] - th) + 1.0f;
+                    float dvi = (df[i] + reg[i]) / (x * x);
+                    dv[i] = dvi;
+                    dx[i] += dvi;
                 }
-                float ds = g + w->reg[i];
-                float carry = 0.0f;
-                if (!last) {
-                    ds += dr[i] - th * dv[i];
-                    carry = beta * dv[i];
+            } else {
+                for (int i = 0; i < N; i++) {
+                    float x = slope * fabsf(vt[i] - th) + 1.0f;
+                    float ds = df[i] + reg[i] + dr[i] - th * dv[i];
+                    float dvi = ds / (x * x) + beta * dv[i];
+                    dv[i] = dvi;
+                    dx[i] += dvi;
                 }
-                float x = slope * fabsf(vt[i] - th) + 1.0f;
-                float dvi = ds / (x * x) + carry;
-                dv[i] = dvi;
-                dx[i] += dvi;
             }
             if (!sp) continue;
             if (dense) {
@@ -215,11 +236,12 @@ static void backward_task(void *vctx, int task, int ntasks) {
                     for (int j = 0; j < N; j++) row[j] += si * dv[j];
                 }
             } else {
-                for (int i = 0; i < N; i++)
-                    if (sp[i] != 0.0f) {
-                        float *row = dW + (size_t)i * N;
-                        for (int j = 0; j < N; j++) row[j] += dv[j];
-                    }
+                int nidx = 0;
+                for (int i = 0; i < N; i++) {
+                    idx[nidx] = i;
+                    nidx += sp[i] != 0.0f;
+                }
+                rows_acc(dW, N, idx, nidx, dv, N);
             }
         }
     }

@@ -229,6 +229,12 @@ static void kernel_twins(void **state) {
         }
         srnn_matvecs_scalar(o1, W, x, nb, n);
         srnn_rows_add_scalar(a1, W, n, idx, nidx, n);
+        float *G1 = malloc((size_t)n * n * 4), *G2 = malloc((size_t)n * n * 4);
+        memcpy(G1, W, (size_t)n * n * 4);
+        memcpy(G2, W, (size_t)n * n * 4);
+        srnn_rows_acc_scalar(G1, n, idx, nidx, x, n);
+        for (int k = 0; k < nidx; k++)   /* exactly the listed rows moved, by x */
+            for (int j = 0; j < n; j++) assert_true(G1[(size_t)idx[k] * n + j] == W[(size_t)idx[k] * n + j] + x[j]);
         /* against a double dot product */
         for (int b = 0; b < nb; b++)
             for (int i = 0; i < n; i++) {
@@ -240,6 +246,8 @@ static void kernel_twins(void **state) {
         if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
             srnn_rows_add_avx2(a2, W, n, idx, nidx, n);
             assert_memory_equal(a1, a2, (size_t)n * 4);   /* same order of additions */
+            srnn_rows_acc_avx2(G2, n, idx, nidx, x, n);
+            assert_memory_equal(G1, G2, (size_t)n * n * 4);
             srnn_matvecs_avx2(o2, W, x, nb, n);
             for (int b = 0; b < nb; b++)   /* every element alone gives the same bits as in a block */
                 srnn_matvecs_avx2(o3 + (size_t)b * n, W, x + (size_t)b * n, 1, n);
@@ -255,10 +263,12 @@ static void kernel_twins(void **state) {
 #if defined(__aarch64__)
         srnn_rows_add_neon(a2, W, n, idx, nidx, n);
         assert_memory_equal(a1, a2, (size_t)n * 4);
+        srnn_rows_acc_neon(G2, n, idx, nidx, x, n);
+        assert_memory_equal(G1, G2, (size_t)n * n * 4);
         srnn_matvecs_neon(o2, W, x, nb, n);
         for (size_t i = 0; i < (size_t)nb * n; i++) assert_true(fabs(o1[i] - o2[i]) <= 1e-4 * (fabs(o1[i]) + sqrt(n)));
 #endif
-        free(W); free(x); free(o1); free(o2); free(o3); free(a1); free(a2); free(idx);
+        free(W); free(x); free(o1); free(o2); free(o3); free(a1); free(a2); free(idx); free(G1); free(G2);
     }
 }
 
