@@ -163,9 +163,8 @@ static void grad_trace_dale_sparse(void **s) { (void)s; gradient_check(SRNN_TRAC
 
 /* ---- event-driven vs dense, determinism, threads ------------------------------------- */
 
-static void run_fb(int dense, int threads, srnn_config *c, float *grads, srnn_batch_stats *st) {
+static void run_fb(int dense, srnn_config *c, float *grads, srnn_batch_stats *st) {
     char err[TB_ERRLEN];
-    tb_threads_init(threads);
     srnn_model m;
     assert_int_equal(srnn_init(&m, c, err), 0);
     m.dense = dense;
@@ -182,30 +181,37 @@ static void run_fb(int dense, int threads, srnn_config *c, float *grads, srnn_ba
     srnn_free(&m);
 }
 
+static void fb_config(srnn_config *c) {
+    small_config(c, 11, 40, 4);
+    c->noise_hz = 200;   /* seeded background noise: still deterministic */
+    c->dale = 1;
+    c->p_conn = 0.5;
+}
+#define FB_NP (2 * 11 * 40 + 40 * 40 + 11)
+/* Computed by main() with a 1-thread pool before the pool grows to 2 threads. */
+static float g_one_thread[FB_NP];
+static srnn_batch_stats s_one_thread;
+
 static void event_vs_dense_and_threads(void **state) {
     (void)state;
     srnn_config c;
-    small_config(&c, 11, 40, 4);
-    c.noise_hz = 200;   /* seeded background noise: still deterministic */
-    c.dale = 1;
-    c.p_conn = 0.5;
-    size_t np = 2 * 11 * 40 + 40 * 40 + 11;
-    float *g1 = malloc(np * 4), *g2 = malloc(np * 4), *g3 = malloc(np * 4), *g4 = malloc(np * 4);
-    srnn_batch_stats s1, s2, s3, s4;
-    run_fb(0, 1, &c, g1, &s1);
-    run_fb(1, 1, &c, g2, &s2);
-    run_fb(0, 2, &c, g3, &s3);
-    run_fb(0, 2, &c, g4, &s4);
+    fb_config(&c);
+    size_t np = FB_NP;
+    float *g1 = malloc(np * 4), *g2 = malloc(np * 4), *g4 = malloc(np * 4);
+    srnn_batch_stats s1, s2, s4;
+    assert_true(tb_threads() == 2);
+    run_fb(0, &c, g1, &s1);
+    run_fb(1, &c, g2, &s2);
+    run_fb(0, &c, g4, &s4);
     assert_true(s1.spikes > 0);
     /* hard spikes: adding rows of spiking neurons == the full product, bit for bit */
     assert_true(s1.ce == s2.ce && s1.spikes == s2.spikes);
     assert_memory_equal(g1, g2, np * 4);
-    /* thread count and repetition do not change anything */
-    assert_true(s1.ce == s3.ce);
-    assert_memory_equal(g1, g3, np * 4);
-    assert_memory_equal(g3, g4, np * 4);
-    free(g1); free(g2); free(g3); free(g4);
-    tb_threads_init(2);
+    /* thread count (1 vs 2) and repetition do not change anything */
+    assert_true(s1.ce == s_one_thread.ce);
+    assert_memory_equal(g1, g_one_thread, np * 4);
+    assert_memory_equal(g1, g4, np * 4);
+    free(g1); free(g2); free(g4);
 }
 
 /* ---- kernels: SIMD vs scalar ------------------------------------------------------------ */
@@ -632,6 +638,11 @@ static void bad_inputs(void **state) {
 int main(void) {
     char err[TB_ERRLEN];
     if (kernels_init("auto", err)) { fprintf(stderr, "%s\n", err); return 1; }
+    /* The 1-thread reference first: the pool is resized only once, before any job ran. */
+    tb_threads_init(1);
+    srnn_config c;
+    fb_config(&c);
+    run_fb(0, &c, g_one_thread, &s_one_thread);
     tb_threads_init(2);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(grad_count_dense),

@@ -43,7 +43,11 @@ static int run_tinybrain(int V, int N, int Kt, int T, int B, int steps, int warm
     c.seed = 1;
     srnn_model m;
     if (srnn_init(&m, &c, err)) return -1;
-    for (size_t i = 0; i < (size_t)V * N; i++) m.p.w_out[i] = 0.0f;
+    /* the readout starts like PyTorch's nn.Linear: weights and bias ~ U(-1/sqrt(N), 1/sqrt(N)) */
+    tb_rng ri;
+    rng_stream(&ri, 1, 104);
+    double bound = 1.0 / sqrt((double)N);
+    for (size_t i = 0; i < (size_t)V * N + V; i++) m.p.w_out[i] = (float)(bound * (2 * rng_uniform(&ri) - 1));
     tb_adamw_cfg oc;
     adamw_default_cfg(&oc);
     oc.lr = 1e-3;
@@ -150,6 +154,8 @@ int bench_snn_train_main(int argc, char **argv) {
     char *pos[1];
     cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 0, 0);
     char err[TB_ERRLEN];
+    /* 1 thread first: the pool is then resized once, before it ever ran a job (resizing a
+     * pool that has run jobs is unsafe in threads.c today) */
     int nthr = tb_threads();
     int tl[2] = {1, nthr};
     int nt = nthr > 1 ? 2 : 1;
