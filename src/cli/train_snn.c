@@ -300,9 +300,9 @@ int cmd_train_snn(int argc, char **argv) {
         {"p-conn", 'f', &p_conn, "1", "", "recurrent connection probability (1: dense)", 1e-4, 1, NULL},
         {"w-in-std", 'f', &w_in_std, "0.5", "", "initial input weights ~ N(0, std)", 0, 100, NULL},
         {"w-rec-gain", 'f', &w_rec_gain, "1", "", "initial recurrent weights ~ N(0, gain/sqrt(N p))", 0, 100, NULL},
-        {"noise-hz", 'f', &noise_hz, "0", "Hz", "Poisson background input per neuron (0: off)", 0, 1e5, NULL},
+        {"noise-hz", 'f', &noise_hz, "20", "Hz", "Poisson background input per neuron (0: off; scoring uses a fixed seed)", 0, 1e5, NULL},
         {"noise-w", 'f', &noise_w, "0.5", "", "jump of v per background spike", -100, 100, NULL},
-        {"steps", 'i', &steps, "1000", "", "optimizer steps (bptt)", 0, 1e8, NULL},
+        {"steps", 'i', &steps, "600", "", "optimizer steps (bptt)", 0, 1e8, NULL},
         {"batch", 'i', &batch, "16", "windows", "windows per step", 1, 4096, NULL},
         {"ctx", 'i', &ctx, "32", "tokens", "tokens per window (BPTT length = ctx x steps-per-token)", 2, 100000, NULL},
         {"lr", 'f', &lr, "3e-3", "", "peak learning rate (AdamW)", 1e-7, 1, NULL},
@@ -317,7 +317,7 @@ int cmd_train_snn(int argc, char **argv) {
         {"ridge", 'f', &ridge, "1e-3", "", "reservoir: ridge penalty relative to the mean feature power", 1e-12, 1e6, NULL},
         {"reservoir-tokens", 'i', &res_tokens, "0", "tokens", "reservoir: fit on the first N training tokens (0: all)", 0, 1e9, NULL},
         {"seed", 'l', &seed, "1", "", "initialisation, data order and noise", 0, 9e18, NULL},
-        {"eval-every", 'i', &eval_every, "250", "steps", "validate and save runs/NAME.ckpt this often", 1, 1e8, NULL},
+        {"eval-every", 'i', &eval_every, "200", "steps", "validate and save runs/NAME.ckpt this often", 1, 1e8, NULL},
         {"val-tokens", 'i', &val_tokens, "0", "tokens", "validate on the first N tokens only (0: all)", 0, 1e9, NULL},
         {"save-at", 's', &save_at, "", "", "also keep runs/NAME/step_NNNNNN.ckpt at these steps, e.g. 0,50,200,final", 0, 0, NULL},
         {"resume", 's', &resume, "", "", "continue the BPTT run saved in this checkpoint (bit-identical)", 0, 0, NULL},
@@ -325,9 +325,9 @@ int cmd_train_snn(int argc, char **argv) {
     };
     cli_cmd cmd = {"train-snn", "", "train a recurrent spiking network on toyworld (surrogate gradients, reservoir, STDP)",
                    "Defaults: 256 LIF neurons, each token presented for 8 steps of 1 ms, spike-count readout,\n"
-                   "1000 steps of BPTT with AdamW (lr 3e-3, batch 16 windows of 32 tokens), firing rates\n"
-                   "kept in 1..50 Hz.  Writes runs/NAME.ckpt (kind \"srnn\"), runs/NAME.tsv and\n"
-                   "plots/NAME_loss.png; Ctrl-C saves and exits cleanly; --resume continues bit for bit\n"
+                   "600 steps of BPTT with AdamW (lr 3e-3, batch 16 windows of 32 tokens), firing rates\n"
+                   "kept in 1..50 Hz, 20 Hz Poisson background input.  Writes runs/NAME.ckpt (kind \"srnn\"),\n"
+                   "runs/NAME.tsv and plots/NAME_loss.png; Ctrl-C saves and exits cleanly; --resume continues bit for bit\n"
                    "(same --threads and kernels).  `tinybrain eval runs/snn.ckpt` scores it like a GPT.",
                    "tinybrain train-snn --steps 600 --save-at 0,100,final"};
     char *pos[1];
