@@ -32,8 +32,9 @@
  *              the gradient also flows through the soft reset (as in the reference).
  *              AdamW from optim.h updates W_in, W_rec, W_out, b_out.  LIF only.
  *   reservoir  W_in and W_rec stay random; the readout is fitted in closed form by ridge
- *              regression onto one-hot next tokens (Cholesky in double), then one scalar
- *              temperature is fitted so the regression outputs become calibrated logits.
+ *              regression onto one-hot next tokens (Cholesky in double).  Its outputs
+ *              estimate P(next), so they are turned into log-probabilities with a floor
+ *              fitted on the first training sentences: logits = ln(max(y^, 0) + floor).
  *              LIF, Izhikevich and AdEx neurons.
  *   STDP       (optional, before either) pair-based STDP on W_in with exponential traces;
  *              the K steps of token w count as K presynaptic spikes of input channel w.
@@ -85,6 +86,9 @@ typedef struct {
     double noise_hz;       /* Poisson background rate per neuron  default 0 (off) */
     double noise_w;        /* jump of v per background spike      default 0.5 */
     srnn_mode mode;        /* how it was trained (informational)  default bptt */
+    double prob_floor;     /* 0: logits = W_out f + b_out (softmax readout).  > 0 (the
+                              reservoir's calibrated readout): the linear map estimates
+                              probabilities, logits = ln(max(W_out f + b_out, 0) + prob_floor) */
     uint64_t seed;         /* initialisation                       default 1 */
 } srnn_config;
 
@@ -188,8 +192,8 @@ typedef struct {
     long max_tokens;       /* fit on at most this many train tokens (0: all) */
 } srnn_reservoir_opts;
 /* Fit W_out, b_out by ridge regression on the features of ids[n] (sentences separated
- * by eos, each run from rest after an eos; eos < 0: one continuous run), then the
- * temperature.  *fit_nll gets the training NLL after calibration (may be NULL). */
+ * by eos, each run from rest after an eos; eos < 0: one continuous run), then
+ * cfg.prob_floor (see srnn_config).  *fit_nll gets the training NLL after calibration (may be NULL). */
 int  srnn_fit_reservoir(srnn_model *m, const int *ids, long n, int eos, const srnn_reservoir_opts *o,
                         double *fit_nll, char *err);
 

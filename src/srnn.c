@@ -55,6 +55,7 @@ int srnn_check_config(const srnn_config *c, char *err) {
     if (!(c->noise_hz >= 0 && c->noise_hz * c->dt_ms / 1000.0 < 20))
         return tb_fail(err, "--noise-hz %g: must be >= 0 (and below 20 events per step)", c->noise_hz);
     if (!isfinite(c->noise_w)) return tb_fail(err, "--noise-w %g: must be finite", c->noise_w);
+    if (!(c->prob_floor >= 0 && c->prob_floor < 1e6)) return tb_fail(err, "prob_floor %g: must be >= 0", c->prob_floor);
     if (c->mode < SRNN_BPTT || c->mode > SRNN_RESERVOIR) return tb_fail(err, "unknown learning mode %d", (int)c->mode);
     return 0;
 }
@@ -337,9 +338,14 @@ void srnn_sim_token(srnn_sim *S, int tok, float *feat, float *counts) {
 
 /* ---- scoring ----------------------------------------------------------------------- */
 
+void srnn_prob_link(float *y, size_t n, double floor) {
+    for (size_t i = 0; i < n; i++) y[i] = (float)log((y[i] > 0 ? y[i] : 0.0) + floor);
+}
+
 void srnn_readout_nll(const srnn_model *m, const float *feat, const int *y, int n, float *logits, float *nll) {
     int V = m->V;
     K->matmul_forward(logits, feat, m->p.w_out, m->p.b_out, n, m->N, V);
+    if (m->cfg.prob_floor > 0) srnn_prob_link(logits, (size_t)n * V, m->cfg.prob_floor);
     for (int r = 0; r < n; r++) {
         const float *l = logits + (size_t)r * V;
         float mx = l[0];
@@ -483,7 +489,8 @@ int srnn_to_ckpt(const srnn_model *m, tb_ckpt *c, char *err) {
              ckpt_set_int(c, "dale", g->dale) || ckpt_set_double(c, "frac_inh", g->frac_inh) ||
              ckpt_set_double(c, "p_conn", g->p_conn) || ckpt_set_double(c, "w_in_std", g->w_in_std) ||
              ckpt_set_double(c, "w_rec_gain", g->w_rec_gain) || ckpt_set_double(c, "noise_hz", g->noise_hz) ||
-             ckpt_set_double(c, "noise_w", g->noise_w) || ckpt_set(c, "mode", srnn_mode_name(g->mode));
+             ckpt_set_double(c, "noise_w", g->noise_w) || ckpt_set(c, "mode", srnn_mode_name(g->mode)) ||
+             ckpt_set_double(c, "prob_floor", g->prob_floor);
     char seed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)g->seed);
     rc = rc || ckpt_set(c, "seed", seed);
@@ -517,7 +524,7 @@ int srnn_from_ckpt(srnn_model *m, const tb_ckpt *c, char *err) {
         ckpt_get_double(c, "frac_inh", &g.frac_inh, err) || ckpt_get_double(c, "p_conn", &g.p_conn, err) ||
         ckpt_get_double(c, "w_in_std", &g.w_in_std, err) || ckpt_get_double(c, "w_rec_gain", &g.w_rec_gain, err) ||
         ckpt_get_double(c, "noise_hz", &g.noise_hz, err) || ckpt_get_double(c, "noise_w", &g.noise_w, err) ||
-        get_choice(c, "mode", parse_mode_v, &g.mode, err))
+        get_choice(c, "mode", parse_mode_v, &g.mode, err) || ckpt_get_double(c, "prob_floor", &g.prob_floor, err))
         return -1;
     const char *sd = ckpt_get(c, "seed");
     if (!sd) return tb_fail(err, "config key 'seed' missing");

@@ -7,9 +7,9 @@
  * R = sum f e_y^T (e_y the one-hot next token) the ridge solution is
  *     W = (G + lambda I') ^-1 R        (I': no penalty on the bias)
  * solved by a Cholesky factorisation in double.  The regression outputs y^ = W^T f
- * estimate P(next), but are not log-probabilities; one scalar c is fitted by Newton's
- * method so that softmax(c y^) has the least cross-entropy on the first training
- * sentences: logits = c y^.
+ * estimate P(next) (least squares onto one-hot targets estimates a conditional mean);
+ * they become log-probabilities through a floor fitted (golden-section search) for the
+ * least cross-entropy on the first training sentences:  logits = ln(max(y^, 0) + floor).
  *
  * STDP.  Input channel w "spikes" at every step of its token; traces
  *     x_w <- x_w e^{-dt/tau+} (+1 at a presynaptic spike)   y_i <- y_i e^{-dt/tau-} (+1 at a post spike)
@@ -162,15 +162,27 @@ static long *split_sentences(const int *ids, long n, int eos, long *ns) {
     return start;
 }
 
-/* Fit the scale c of logits = c y^ by Newton's method on the mean cross-entropy of
- * the first sentences (convex in c). */
-static int fit_temperature(srnn_model *m, const int *ids, const long *start, long ns, int eos, double *c_out,
-                           double *nll_out, char *err) {
+/* Mean cross-entropy of P(v) = (max(y_v, 0) + floor) / sum_u (max(y_u, 0) + floor). */
+static double floor_ce(const float *Y, const int *tg, long r, int V, double fl) {
+    double ce = 0;
+    for (long q = 0; q < r; q++) {
+        const float *y = Y + (size_t)q * V;
+        double z = 0;
+        for (int v = 0; v < V; v++) z += (y[v] > 0 ? y[v] : 0.0) + fl;
+        double pt = (y[tg[q]] > 0 ? y[tg[q]] : 0.0) + fl;
+        ce += log(z) - log(pt);
+    }
+    return ce / r;
+}
+
+/* Fit the probability floor on the first training sentences (at most 20000 tokens):
+ * golden-section search over ln(floor) in [ln 1e-7, ln 1]. */
+static int fit_floor(srnn_model *m, const int *ids, const long *start, long ns, int eos, double *floor_out,
+                     double *nll_out, char *err) {
     int N = m->N, V = m->V;
     long n_tok = 0, s_end = 0;
     while (s_end < ns && n_tok < 20000) { n_tok += start[s_end + 1] - start[s_end]; s_end++; }
-    if (eos < 0) n_tok = n_tok > 1 ? n_tok - 1 : 0;
-    if (n_tok < 1) { *c_out = 1; *nll_out = NAN; return 0; }
+    if (n_tok < 1) { *floor_out = 1e-3; *nll_out = NAN; return 0; }
     float *feat = malloc((size_t)n_tok * N * sizeof(float)), *Y = malloc((size_t)n_tok * V * sizeof(float));
     int *tg = malloc((size_t)n_tok * sizeof(int));
     srnn_sim S;
@@ -179,7 +191,7 @@ static int fit_temperature(srnn_model *m, const int *ids, const long *start, lon
         return err && *err ? -1 : tb_fail(err, "out of memory");
     }
     long r = 0;
-    for (long s = 0; s < s_end && r < n_tok; s++) {
+    for (long s = 0; s < s_end && r < n_tok; s++) {   /* the same runs (and noise) as the fit */
         srnn_sim_reset(&S, m->noise_p, (float)m->cfg.noise_w, m->cfg.seed, 1000 + (uint64_t)s);
         long a = start[s], b = start[s + 1];
         int prev = eos >= 0 ? eos : ids[a];
@@ -191,37 +203,19 @@ static int fit_temperature(srnn_model *m, const int *ids, const long *start, lon
     }
     srnn_counters_add(&m->ctr, &S.ctr);
     srnn_sim_free(&S);
+    if (r < 1) { free(feat); free(Y); free(tg); *floor_out = 1e-3; *nll_out = NAN; return 0; }
     K->matmul_forward(Y, feat, m->p.w_out, m->p.b_out, (int)r, N, V);
-    double c = 1.0, ce = NAN;
-    for (int it = 0; it < 50; it++) {
-        double g = 0, h = 0, sum_ce = 0;
-        for (long q = 0; q < r; q++) {
-            const float *yq = Y + (size_t)q * V;
-            double mx = yq[0];
-            for (int v = 1; v < V; v++) mx = yq[v] > mx ? yq[v] : mx;
-            double z = 0, e1 = 0, e2 = 0;
-            for (int v = 0; v < V; v++) {
-                double p = exp(c * (yq[v] - mx));
-                z += p;
-                e1 += p * yq[v];
-                e2 += p * yq[v] * yq[v];
-            }
-            e1 /= z;
-            e2 /= z;
-            sum_ce += log(z) + c * mx - c * yq[tg[q]];
-            g += e1 - yq[tg[q]];
-            h += e2 - e1 * e1;
-        }
-        ce = sum_ce / r;
-        g /= r;
-        h /= r;
-        double step = h > 1e-12 ? g / h : g;
-        if (step > 0.5 * c) step = 0.5 * c;   /* keep c > 0 */
-        c -= step;
-        if (fabs(step) < 1e-6 * c) break;
+    const double g = 0.5 * (sqrt(5.0) - 1.0);
+    double lo = log(1e-7), hi = 0.0;
+    double x1 = hi - g * (hi - lo), x2 = lo + g * (hi - lo);
+    double f1 = floor_ce(Y, tg, r, V, exp(x1)), f2 = floor_ce(Y, tg, r, V, exp(x2));
+    for (int it = 0; it < 40; it++) {
+        if (f1 < f2) { hi = x2; x2 = x1; f2 = f1; x1 = hi - g * (hi - lo); f1 = floor_ce(Y, tg, r, V, exp(x1)); }
+        else { lo = x1; x1 = x2; f1 = f2; x2 = lo + g * (hi - lo); f2 = floor_ce(Y, tg, r, V, exp(x2)); }
     }
-    *c_out = c;
-    *nll_out = ce;
+    double best = f1 < f2 ? x1 : x2;
+    *floor_out = exp(best);
+    *nll_out = f1 < f2 ? f1 : f2;
     free(feat); free(Y); free(tg);
     return 0;
 }
@@ -277,11 +271,11 @@ int srnn_fit_reservoir(srnn_model *m, const int *ids, long n, int eos, const srn
             for (int i = 0; i < N; i++) m->p.w_out[(size_t)v * N + i] = (float)W[(size_t)i * V + v];
             m->p.b_out[v] = (float)W[(size_t)N * V + v];
         }
-        double cs = 1.0, nll = NAN;
-        rc = fit_temperature(m, ids, start, ns, eos, &cs, &nll, err);
+        double fl = 1e-3, nll = NAN;
+        rc = fit_floor(m, ids, start, ns, eos, &fl, &nll, err);
         if (!rc) {
-            for (size_t i = 0; i < (size_t)V * N; i++) m->p.w_out[i] *= (float)cs;
-            for (int v = 0; v < V; v++) m->p.b_out[v] *= (float)cs;
+            m->cfg.prob_floor = fl;
+            m->cfg.mode = SRNN_RESERVOIR;
             if (fit_nll) *fit_nll = nll;
         }
     }

@@ -53,7 +53,9 @@ void srnn_sim_token(srnn_sim *S, int tok, float *feat, float *counts);
 /* Free the training scratch (srnn_free calls it). */
 void srnn_work_release(srnn_model *m);
 
-/* logits[n, V] = feat[n, N] W_out^T + b_out, then nll[i] = -ln softmax(logits[i])[y[i]]. */
+/* y <- ln(max(y, 0) + floor), element-wise (the reservoir's probability readout). */
+void srnn_prob_link(float *y, size_t n, double floor);
+/* logits[n, V] = feat[n, N] W_out^T + b_out (through srnn_prob_link when cfg.prob_floor > 0), then nll[i] = -ln softmax(logits[i])[y[i]]. */
 void srnn_readout_nll(const srnn_model *m, const float *feat, const int *y, int n, float *logits, float *nll);
 
 #endif

@@ -276,6 +276,8 @@ int srnn_forward_backward(srnn_model *m, const int *x, const int *y, int B, int 
                           uint64_t noise_seed, int backward, srnn_batch_stats *st, char *err) {
     if (B < 1 || T < 1) return tb_fail(err, "batch %d x ctx %d: both must be >= 1", B, T);
     if (backward && !y) return tb_fail(err, "the backward pass needs targets");
+    if (backward && m->cfg.prob_floor > 0)
+        return tb_fail(err, "this model has the reservoir's probability readout; BPTT trains the softmax readout");
     if (backward && m->cfg.neuron != SRNN_LIF)
         return tb_fail(err, "surrogate-gradient training needs LIF neurons (%s neurons: use --mode reservoir)",
                        srnn_neuron_name(m->cfg.neuron));
@@ -318,6 +320,7 @@ int srnn_forward_backward(srnn_model *m, const int *x, const int *y, int B, int 
     double ce = 0;
     if (y) {
         K->matmul_forward(w->logits, w->feat, m->p.w_out, m->p.b_out, BT, N, V);
+        if (m->cfg.prob_floor > 0) srnn_prob_link(w->logits, (size_t)BT * V, m->cfg.prob_floor);
         for (int r = 0; r < BT; r++) {
             float *l = w->logits + (size_t)r * V;
             float mx = l[0];
