@@ -396,6 +396,56 @@ static void reservoir_learns(void **state) {
     }
 }
 
+/* The reservoir's readout equals the least-squares solution of the augmented system
+ * [F; sqrt(lambda) I'] W = [Y; 0] built here from recorded spike counts, F = [counts, 1]. */
+static void reservoir_readout_vs_lstsq(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    srnn_config c;
+    small_config(&c, 13, 24, 4);
+    c.w_in_std = 1.0;
+    srnn_model m;
+    assert_int_equal(srnn_init(&m, &c, err), 0);
+    int ids[600];
+    long n = toy_stream(ids, 600, 9);
+    double ridge = 1e-2;
+    srnn_reservoir_opts o = {ridge, 0};
+    assert_int_equal(srnn_fit_reservoir(&m, ids, n, 0, &o, NULL, err), 0);
+    int N = m.N, V = m.V, p = N + 1;
+    long rows = n;   /* one feature row per token: each token is predicted from its prefix */
+    double *F = calloc((size_t)(rows + p) * p, 8), *Y = calloc((size_t)(rows + p) * V, 8), *X = malloc((size_t)p * V * 8);
+    float *cnt = malloc(4 * (size_t)N * 4);
+    long r = 0;
+    for (long s = 0; s < n; s += 3) {   /* sentences "a b 0", each read after "0" */
+        int seq[3] = {0, ids[s], ids[s + 1]};
+        assert_int_equal(srnn_record(&m, seq, 3, 1, 0.0, cnt, err), 0);
+        for (int k = 0; k < 3; k++, r++) {
+            for (int i = 0; i < N; i++) F[r * p + i] = cnt[k * N + i];
+            F[r * p + N] = 1.0;
+            Y[r * V + ids[s + k]] = 1.0;
+        }
+    }
+    assert_int_equal(r, rows);
+    double dmean = 0;
+    for (long q = 0; q < rows; q++)
+        for (int i = 0; i < N; i++) dmean += F[q * p + i] * F[q * p + i];
+    dmean /= N;
+    for (int i = 0; i < N; i++) F[(rows + i) * p + i] = sqrt(ridge * dmean);   /* no row for the bias */
+    qr_lstsq(F, Y, (int)(rows + N), p, V, X);   /* (the bias row of the padding stays 0) */
+    double wmax = 0, dmax = 0;
+    for (int v = 0; v < V; v++)
+        for (int i = 0; i <= N; i++) {
+            double w = i < N ? m.p.w_out[v * N + i] : m.p.b_out[v];
+            wmax = fabs(X[i * V + v]) > wmax ? fabs(X[i * V + v]) : wmax;
+            dmax = fabs(w - X[i * V + v]) > dmax ? fabs(w - X[i * V + v]) : dmax;
+        }
+    assert_true(wmax > 0.01);
+    assert_true(dmax < 1e-4 * wmax);
+    assert_true(m.cfg.prob_floor > 0 && m.cfg.mode == SRNN_RESERVOIR);
+    free(F); free(Y); free(X); free(cnt);
+    srnn_free(&m);
+}
+
 /* ---- BPTT learns the toy language ---------------------------------------------------- */
 
 static void bptt_learns(void **state) {
@@ -651,6 +701,7 @@ int main(void) {
         cmocka_unit_test(kernel_twins),
         cmocka_unit_test(ridge_vs_lstsq),
         cmocka_unit_test(reservoir_learns),
+        cmocka_unit_test(reservoir_readout_vs_lstsq),
         cmocka_unit_test(bptt_learns),
         cmocka_unit_test(scoring_and_recording),
         cmocka_unit_test(neuron_models_spike),
