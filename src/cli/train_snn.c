@@ -345,14 +345,21 @@ int cmd_train_snn(int argc, char **argv) {
     run_state r;
     memset(&r, 0, sizeof r);
     tb_ckpt rck;
+    char keep_corpus[1024], keep_tokens[16], keep_name[256];
     int resuming = *resume != 0;
     if (resuming) {
         if (ckpt_load(&rck, resume, "srnn", err)) cli_die(1, "%s", err);
         const char *cn = ckpt_get(&rck, "corpus"), *tk = ckpt_get(&rck, "tokens");
         if (!cn || !tk || !ckpt_get(&rck, "adam_t")) cli_die(1, "%s: not a BPTT training checkpoint (no corpus/optimizer state)", resume);
-        corpus_opt = arg_given(argc, argv, "corpus") ? corpus_opt : cn;
-        tokens = tk;
-        if (!arg_given(argc, argv, "name") && ckpt_get(&rck, "name")) name_opt = ckpt_get(&rck, "name");
+        /* copies: the checkpoint is freed once the model is restored */
+        snprintf(keep_corpus, sizeof keep_corpus, "%s", arg_given(argc, argv, "corpus") ? corpus_opt : cn);
+        snprintf(keep_tokens, sizeof keep_tokens, "%s", tk);
+        corpus_opt = keep_corpus;
+        tokens = keep_tokens;
+        if (!arg_given(argc, argv, "name") && ckpt_get(&rck, "name")) {
+            snprintf(keep_name, sizeof keep_name, "%s", ckpt_get(&rck, "name"));
+            name_opt = keep_name;
+        }
     }
     if (!*name_opt || strchr(name_opt, '/')) cli_die(2, "--name '%s': use a plain name (no '/')", name_opt);
     tb_corpus corp;
