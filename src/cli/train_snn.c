@@ -61,12 +61,16 @@ typedef struct {
     double wall_before;
 } run_state;
 
-/* ---- the spiking model as a scorer (eval's interface, gpt_cli.h) ------------------- */
+/* ---- the spiking model as a scorer (eval's interface, gpt_cli.h) -------------------
+ * srnn_scorer is not static so that `eval` (and record/compare) can score "srnn"
+ * checkpoints: declare  void srnn_scorer(lm_scorer *s, srnn_model *m);  and open the
+ * model with srnn_from_ckpt. */
 static int srnn_seq(void *m, const int *ids, int n, float *nll, char *err) { return srnn_sequence_nll(m, ids, n, nll, err); }
 static int srnn_stream(void *m, const int *ids, long n, int eos, float *nll, char *err) {
     return srnn_stream_nll(m, ids, n, eos, nll, err);
 }
-static void srnn_scorer(lm_scorer *s, srnn_model *m) {
+void srnn_scorer(lm_scorer *s, srnn_model *m);
+void srnn_scorer(lm_scorer *s, srnn_model *m) {
     s->kind = "srnn";
     s->model = m;
     s->seq_nll = srnn_seq;
