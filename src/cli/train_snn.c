@@ -13,6 +13,7 @@
  *   runs/NAME/step_NNNNNN.ckpt     the --save-at snapshots
  *   runs/NAME.tsv                  step, lr, train loss, val loss, grad norm, rate, wall s
  *   plots/NAME_loss.png            train and val loss against the floor and the bigram
+ *   plots/NAME_rate.png            mean firing rate per step against the regulariser's band
  * --resume CKPT continues a BPTT run bit for bit (same --threads and kernels). */
 #include "cli.h"
 #include "gpt.h"
@@ -255,6 +256,21 @@ static void plot_curve(const run_state *r, const char *name) {
     if (plot_lines(TB_PLOTS_DIR, pname, &lp, s, ns, &rendered, err)) cli_note("loss plot: %s", err);
     else if (!rendered) cli_note("gnuplot not found: render with gnuplot %s/%s.gp", TB_PLOTS_DIR, pname);
     else cli_note("wrote %s/%s.png", TB_PLOTS_DIR, pname);
+    /* the mean firing rate of each training batch, against the regulariser's band */
+    int nr = 0;
+    for (int i = 0; i < g->n; i++)
+        if (!isnan(LOGV(g, i, 2)) && !isnan(LOGV(g, i, 5))) { xs[nr] = LOGV(g, i, 0); ts[nr++] = LOGV(g, i, 5); }
+    if (nr > 1) {
+        double lo[2] = {r->to.rate_lo_hz, r->to.rate_lo_hz}, hi[2] = {r->to.rate_hi_hz, r->to.rate_hi_hz};
+        tb_series rs[3] = {{"mean rate of the training batch", xs, ts, nr, "lines"},
+                           {"regulariser band: upper edge", x2, hi, 2, "dashed"},
+                           {"regulariser band: lower edge", x2, lo, 2, "dashed"}};
+        snprintf(pname, sizeof pname, "%s_rate", name);
+        snprintf(title, sizeof title, "tinybrain train-snn %s: mean firing rate (dt %g ms)", name, r->m.cfg.dt_ms);
+        tb_lineplot rp = {title, "step", "rate (Hz)", 0, 0, 0, NAN, 0, 0};
+        if (plot_lines(TB_PLOTS_DIR, pname, &rp, rs, 3, &rendered, err)) cli_note("rate plot: %s", err);
+        else if (rendered) cli_note("wrote %s/%s.png", TB_PLOTS_DIR, pname);
+    }
     free(xs); free(ts); free(xv); free(vv);
 }
 
