@@ -356,14 +356,19 @@ void srnn_readout_nll(const srnn_model *m, const float *feat, const int *y, int 
     }
 }
 
-/* Score one sequence with a ready simulator; scratch feat[n*N], logits[n*V]. */
+/* Score one sequence with a ready simulator, SCORE_CHUNK tokens at a time (the state
+ * carries over), so the scratch feat[SCORE_CHUNK*N], logits[SCORE_CHUNK*V] is bounded
+ * however long the sequence. */
+#define SCORE_CHUNK 256
 static void score_one(srnn_sim *S, const int *ids, int n, float *nll, float *feat, float *logits) {
     const srnn_model *m = S->m;
     srnn_sim_reset(S, m->noise_p, (float)m->cfg.noise_w, m->eval_seed, 0);
     nll[0] = 0.0f;
-    if (n < 2) return;
-    for (int i = 0; i < n - 1; i++) srnn_sim_token(S, ids[i], feat + (size_t)i * m->N, NULL);
-    srnn_readout_nll(m, feat, ids + 1, n - 1, logits, nll + 1);
+    for (int a = 0; a < n - 1; a += SCORE_CHUNK) {
+        int len = n - 1 - a < SCORE_CHUNK ? n - 1 - a : SCORE_CHUNK;
+        for (int i = 0; i < len; i++) srnn_sim_token(S, ids[a + i], feat + (size_t)i * m->N, NULL);
+        srnn_readout_nll(m, feat, ids + a + 1, len, logits, nll + a + 1);
+    }
 }
 
 static int check_ids(const srnn_model *m, const int *ids, long n, char *err) {
@@ -377,7 +382,8 @@ int srnn_sequence_nll(srnn_model *m, const int *ids, int n, float *nll, char *er
     if (check_ids(m, ids, n, err)) return -1;
     srnn_sim S;
     if (srnn_sim_init(&S, m, err)) return -1;
-    float *feat = malloc((size_t)n * m->N * sizeof(float)), *logits = malloc((size_t)n * m->V * sizeof(float));
+    float *feat = malloc((size_t)SCORE_CHUNK * m->N * sizeof(float));
+    float *logits = malloc((size_t)SCORE_CHUNK * m->V * sizeof(float));
     if (!feat || !logits) { free(feat); free(logits); srnn_sim_free(&S); return tb_fail(err, "out of memory"); }
     score_one(&S, ids, n, nll, feat, logits);
     srnn_counters_add(&m->ctr, &S.ctr);
@@ -406,8 +412,8 @@ static void stream_task(void *vctx, int task, int ntasks) {
     char err[TB_ERRLEN];
     size_t L = (size_t)c->maxlen + 1;
     int *buf = malloc(L * sizeof(int));
-    float *out = malloc(L * sizeof(float)), *feat = malloc(L * m->N * sizeof(float));
-    float *logits = malloc(L * m->V * sizeof(float));
+    float *out = malloc(L * sizeof(float)), *feat = malloc((size_t)SCORE_CHUNK * m->N * sizeof(float));
+    float *logits = malloc((size_t)SCORE_CHUNK * m->V * sizeof(float));
     if (!buf || !out || !feat || !logits || srnn_sim_init(&S, m, err)) {
         c->fail[task] = 1;
         free(buf); free(out); free(feat); free(logits);
