@@ -412,7 +412,7 @@ static int ckpt_parse(tb_ckpt *c, reader *r, const char *expect_kind) {
     char *err = r->err;
     const char *path = r->path;
     unsigned char magic[8];
-    if (r->n < 8 || memcmp(r->p, CKPT_MAGIC, 6) != 0)
+    if (r->n < 8 || memcmp(r->p, CKPT_MAGIC, 8) != 0)
         return tb_fail(err, "%s: not a tinybrain checkpoint (bad magic)", path);
     take(r, magic, 8, "magic");
     if (r->n < 8 + 4 + 4) return tb_fail(err, "%s: truncated (only %zu bytes)", path, r->n);
@@ -421,7 +421,7 @@ static int ckpt_parse(tb_ckpt *c, reader *r, const char *expect_kind) {
                       (uint32_t)r->p[r->n - 2] << 16 | (uint32_t)r->p[r->n - 1] << 24;
     uint32_t version;
     take_u32(r, &version, "version");
-    if (version != CKPT_VERSION || magic[7] != CKPT_MAGIC[7])
+    if (version != CKPT_VERSION)
         return tb_fail(err, "%s: checkpoint format version %u, this tinybrain reads version %u",
                        path, version, CKPT_VERSION);
     uint32_t crc = crc32_update(0, r->p + 8, r->n - 12);
