@@ -1,0 +1,531 @@
+/* kernels_avx2.c -- the AVX2 + FMA twins of the scalar kernels in kernels.c.
+ *
+ * Compiled with -mavx2 -mfma on x86-64 only; kernels.c hands this table out only
+ * after __builtin_cpu_supports says the CPU has both, so the binary still runs on
+ * any x86-64.  Each function computes what its scalar twin computes (tests compare
+ * them on awkward sizes); only the order of float additions differs.
+ *
+ * sgemm, the kernel that matters (lesson 06 counts its FLOPs), is the classic
+ * packed micro-kernel design: op(B) is copied once into 16-column panels laid out
+ * k-major, op(A) into 6-row panels, and a 6x16 block of C lives in 12 ymm registers
+ * while k runs: per k, 2 loads of B, 6 broadcasts of A, 12 FMAs.  Row panels are
+ * spread over the thread pool.
+ */
+#include "kernels.h"
+
+#if defined(__x86_64__)
+#include "threads.h"
+
+#include <immintrin.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MR 6
+#define NR 16
+
+void kernels_matmul_forward_via(const tb_kernels *k, float *out, const float *inp,
+                                const float *weight, const float *bias, int N, int C, int OC);
+void kernels_matmul_backward_via(const tb_kernels *k, float *dinp, float *dweight, float *dbias,
+                                 const float *dout, const float *inp, const float *weight, int N,
+                                 int C, int OC);
+const tb_kernels *kernels_avx2_table(void);
+
+/* Per-thread packing buffers, grown on demand and kept (sgemm is called concurrently
+ * from pool tasks, e.g. one attention head per task). */
+static _Thread_local float *packB_buf, *packA_buf;
+static _Thread_local size_t packB_cap, packA_cap;
+
+static float *grow(float **buf, size_t *cap, size_t n) {
+    if (n > *cap) {
+        free(*buf);
+        *buf = aligned_alloc(32, ((n * sizeof(float) + 31) / 32) * 32);
+        *cap = *buf ? n : 0;
+    }
+    return *buf;
+}
+
+/* Bp[jb][k][NR] = op(B)[k, jb*NR + j], zero beyond N. */
+static void pack_B(int transB, int N, int K, const float *B, int ldb, float *Bp) {
+    int nb = (N + NR - 1) / NR;
+    for (int jb = 0; jb < nb; jb++) {
+        float *dst = Bp + (size_t)jb * K * NR;
+        int j0 = jb * NR, w = N - j0 < NR ? N - j0 : NR;
+        for (int k = 0; k < K; k++) {
+            float *d = dst + (size_t)k * NR;
+            if (!transB) {
+                const float *s = B + (size_t)k * ldb + j0;
+                int j = 0;
+                for (; j < w; j++) d[j] = s[j];
+                for (; j < NR; j++) d[j] = 0.0f;
+            } else {
+                int j = 0;
+                for (; j < w; j++) d[j] = B[(size_t)(j0 + j) * ldb + k];
+                for (; j < NR; j++) d[j] = 0.0f;
+            }
+        }
+    }
+}
+
+/* Ap[k][MR] = alpha * op(A)[i0 + r, k], zero beyond the last row. */
+static void pack_A(int transA, int rows, int K, float alpha, const float *A, int lda, int i0,
+                   float *Ap) {
+    for (int k = 0; k < K; k++) {
+        float *d = Ap + (size_t)k * MR;
+        int r = 0;
+        for (; r < rows; r++)
+            d[r] = alpha * (transA ? A[(size_t)k * lda + i0 + r] : A[(size_t)(i0 + r) * lda + k]);
+        for (; r < MR; r++) d[r] = 0.0f;
+    }
+}
+
+/* acc[MR][NR] = Ap^T Bp over K, then C = beta C + acc on the valid rows/columns. */
+static void micro_6x16(int K, const float *Ap, const float *Bp, float *C, int ldc, int rows,
+                       int cols, float beta) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(),
+           c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(),
+           c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(),
+           c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    for (int k = 0; k < K; k++) {
+        __m256 b0 = _mm256_load_ps(Bp + (size_t)k * NR), b1 = _mm256_load_ps(Bp + (size_t)k * NR + 8);
+        const float *a = Ap + (size_t)k * MR;
+        __m256 a0 = _mm256_broadcast_ss(a + 0), a1 = _mm256_broadcast_ss(a + 1);
+        c00 = _mm256_fmadd_ps(a0, b0, c00); c01 = _mm256_fmadd_ps(a0, b1, c01);
+        c10 = _mm256_fmadd_ps(a1, b0, c10); c11 = _mm256_fmadd_ps(a1, b1, c11);
+        __m256 a2 = _mm256_broadcast_ss(a + 2), a3 = _mm256_broadcast_ss(a + 3);
+        c20 = _mm256_fmadd_ps(a2, b0, c20); c21 = _mm256_fmadd_ps(a2, b1, c21);
+        c30 = _mm256_fmadd_ps(a3, b0, c30); c31 = _mm256_fmadd_ps(a3, b1, c31);
+        __m256 a4 = _mm256_broadcast_ss(a + 4), a5 = _mm256_broadcast_ss(a + 5);
+        c40 = _mm256_fmadd_ps(a4, b0, c40); c41 = _mm256_fmadd_ps(a4, b1, c41);
+        c50 = _mm256_fmadd_ps(a5, b0, c50); c51 = _mm256_fmadd_ps(a5, b1, c51);
+    }
+    float acc[MR][NR] __attribute__((aligned(32)));
+    _mm256_store_ps(acc[0], c00); _mm256_store_ps(acc[0] + 8, c01);
+    _mm256_store_ps(acc[1], c10); _mm256_store_ps(acc[1] + 8, c11);
+    _mm256_store_ps(acc[2], c20); _mm256_store_ps(acc[2] + 8, c21);
+    _mm256_store_ps(acc[3], c30); _mm256_store_ps(acc[3] + 8, c31);
+    _mm256_store_ps(acc[4], c40); _mm256_store_ps(acc[4] + 8, c41);
+    _mm256_store_ps(acc[5], c50); _mm256_store_ps(acc[5] + 8, c51);
+    for (int r = 0; r < rows; r++) {
+        float *c = C + (size_t)r * ldc;
+        if (cols == NR) {
+            __m256 x0 = _mm256_load_ps(acc[r]), x1 = _mm256_load_ps(acc[r] + 8);
+            if (beta != 0.0f) {
+                __m256 bb = _mm256_set1_ps(beta);
+                x0 = _mm256_fmadd_ps(bb, _mm256_loadu_ps(c), x0);
+                x1 = _mm256_fmadd_ps(bb, _mm256_loadu_ps(c + 8), x1);
+            }
+            _mm256_storeu_ps(c, x0);
+            _mm256_storeu_ps(c + 8, x1);
+        } else {
+            for (int j = 0; j < cols; j++) c[j] = beta != 0.0f ? beta * c[j] + acc[r][j] : acc[r][j];
+        }
+    }
+}
+
+typedef struct {
+    int transA, M, N, K;
+    float alpha, beta;
+    const float *A;
+    int lda;
+    const float *Bp;
+    float *C;
+    int ldc;
+} gemm_job;
+
+/* Row panels [p0, p1) of MR rows each. */
+static void gemm_panels(const gemm_job *g, int p0, int p1) {
+    float *Ap = grow(&packA_buf, &packA_cap, (size_t)g->K * MR);
+    if (!Ap) return; /* cannot happen for the sizes we use; leaves C untouched */
+    int nb = (g->N + NR - 1) / NR;
+    for (int p = p0; p < p1; p++) {
+        int i0 = p * MR, rows = g->M - i0 < MR ? g->M - i0 : MR;
+        pack_A(g->transA, rows, g->K, g->alpha, g->A, g->lda, i0, Ap);
+        for (int jb = 0; jb < nb; jb++) {
+            int j0 = jb * NR, cols = g->N - j0 < NR ? g->N - j0 : NR;
+            micro_6x16(g->K, Ap, g->Bp + (size_t)jb * g->K * NR, g->C + (size_t)i0 * g->ldc + j0,
+                       g->ldc, rows, cols, g->beta);
+        }
+    }
+}
+
+static void gemm_task(void *ctx, int t, int nt) {
+    const gemm_job *g = ctx;
+    int np = (g->M + MR - 1) / MR;
+    gemm_panels(g, (int)((long long)np * t / nt), (int)((long long)np * (t + 1) / nt));
+}
+
+static void sgemm_avx2(int transA, int transB, int M, int N, int K, float alpha, const float *A,
+                       int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    if (M <= 0 || N <= 0) return;
+    if (K <= 0) { /* C = beta C */
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta != 0.0f ? beta * C[(size_t)i * ldc + j] : 0.0f;
+        return;
+    }
+    int nb = (N + NR - 1) / NR;
+    float *Bp = grow(&packB_buf, &packB_cap, (size_t)nb * K * NR);
+    if (!Bp) { kernels_table("scalar")->sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return; }
+    pack_B(transB, N, K, B, ldb, Bp);
+    gemm_job g = {transA, M, N, K, alpha, beta, A, lda, Bp, C, ldc};
+    int np = (M + MR - 1) / MR;
+    int nt = tb_threads();
+    if (2.0 * M * N * K < 2e5 || np < 2) nt = 1;
+    if (nt > np) nt = np;
+    if (nt == 1) gemm_panels(&g, 0, np);
+    else tb_parallel(nt, gemm_task, &g);
+}
+
+static const tb_kernels avx2_table;
+static void matmul_forward_avx2(float *out, const float *inp, const float *weight,
+                                const float *bias, int N, int C, int OC) {
+    kernels_matmul_forward_via(&avx2_table, out, inp, weight, bias, N, C, OC);
+}
+static void matmul_backward_avx2(float *dinp, float *dweight, float *dbias, const float *dout,
+                                 const float *inp, const float *weight, int N, int C, int OC) {
+    kernels_matmul_backward_via(&avx2_table, dinp, dweight, dbias, dout, inp, weight, N, C, OC);
+}
+
+/* ---- helpers ---------------------------------------------------------------------- */
+static inline float hsum(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+static inline float hmax(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_max_ps(lo, hi);
+    lo = _mm_max_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_max_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+
+/* exp(x) = 2^n e^r with n = round(x / ln 2), r = x - n ln 2 in [-ln2/2, ln2/2]
+ * (ln 2 split in a high and a low part so r is exact), e^r by a degree-6
+ * Taylor/minimax polynomial (error < 1.2e-7 relative), 2^n built in the exponent bits.
+ * Inputs are clamped to [-87.3, 88.7]: below, the result is 0; above, +inf. */
+static inline __m256 exp_avx2(__m256 x) {
+    const __m256 hi = _mm256_set1_ps(88.72283f), lo = _mm256_set1_ps(-87.33654f);
+    __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ), over = _mm256_cmp_ps(x, hi, _CMP_GT_OQ);
+    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 720.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    /* 2^n: n in [-126, 128]; n = 128 (x near 88.7) is split as 2^127 * 2. */
+    __m256i ni = _mm256_cvtps_epi32(n);
+    __m256i big = _mm256_cmpgt_epi32(ni, _mm256_set1_epi32(127));
+    ni = _mm256_sub_epi32(ni, _mm256_and_si256(big, _mm256_set1_epi32(1)));
+    __m256 two_n = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(ni, _mm256_set1_epi32(127)), 23));
+    p = _mm256_mul_ps(p, two_n);
+    p = _mm256_blendv_ps(p, _mm256_mul_ps(p, _mm256_set1_ps(2.0f)), _mm256_castsi256_ps(big));
+    p = _mm256_blendv_ps(p, _mm256_setzero_ps(), under);
+    p = _mm256_blendv_ps(p, _mm256_set1_ps(INFINITY), over);
+    return p;
+}
+
+static void vexp_avx2(float *out, const float *inp, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, exp_avx2(_mm256_loadu_ps(inp + i)));
+    if (i < n) {
+        float t[8] = {0};
+        memcpy(t, inp + i, (size_t)(n - i) * sizeof(float));
+        _mm256_storeu_ps(t, exp_avx2(_mm256_loadu_ps(t)));
+        memcpy(out + i, t, (size_t)(n - i) * sizeof(float));
+    }
+}
+
+/* ---- softmax ------------------------------------------------------------------------ */
+static void softmax_forward_avx2(float *out, const float *inp, int rows, int cols) {
+    for (int r = 0; r < rows; r++) {
+        const float *x = inp + (size_t)r * cols;
+        float *p = out + (size_t)r * cols;
+        __m256 vm = _mm256_set1_ps(-INFINITY);
+        int j = 0;
+        for (; j + 8 <= cols; j += 8) vm = _mm256_max_ps(vm, _mm256_loadu_ps(x + j));
+        float m = hmax(vm);
+        for (; j < cols; j++) m = x[j] > m ? x[j] : m;
+        if (m == -INFINITY) { memset(p, 0, (size_t)cols * sizeof(float)); continue; }
+        __m256 mv = _mm256_set1_ps(m), vs = _mm256_setzero_ps();
+        j = 0;
+        for (; j + 8 <= cols; j += 8) {
+            __m256 e = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(x + j), mv));
+            _mm256_storeu_ps(p + j, e);
+            vs = _mm256_add_ps(vs, e);
+        }
+        float s = hsum(vs);
+        for (; j < cols; j++) { p[j] = expf(x[j] - m); s += p[j]; }
+        __m256 inv = _mm256_set1_ps(1.0f / s);
+        j = 0;
+        for (; j + 8 <= cols; j += 8) _mm256_storeu_ps(p + j, _mm256_mul_ps(_mm256_loadu_ps(p + j), inv));
+        for (; j < cols; j++) p[j] *= 1.0f / s;
+    }
+}
+
+static void softmax_backward_avx2(float *dinp, const float *dout, const float *p, int rows,
+                                  int cols) {
+    for (int r = 0; r < rows; r++) {
+        const float *dy = dout + (size_t)r * cols, *pr = p + (size_t)r * cols;
+        float *dx = dinp + (size_t)r * cols;
+        __m256 vd = _mm256_setzero_ps();
+        int j = 0;
+        for (; j + 8 <= cols; j += 8) vd = _mm256_fmadd_ps(_mm256_loadu_ps(dy + j), _mm256_loadu_ps(pr + j), vd);
+        float dot = hsum(vd);
+        for (; j < cols; j++) dot += dy[j] * pr[j];
+        __m256 dv = _mm256_set1_ps(dot);
+        j = 0;
+        for (; j + 8 <= cols; j += 8)
+            _mm256_storeu_ps(dx + j, _mm256_mul_ps(_mm256_loadu_ps(pr + j), _mm256_sub_ps(_mm256_loadu_ps(dy + j), dv)));
+        for (; j < cols; j++) dx[j] = pr[j] * (dy[j] - dot);
+    }
+}
+
+/* ---- norms ------------------------------------------------------------------------------ */
+#define NORM_EPS 1e-5f
+
+static float vsum(const float *x, int n) {
+    __m256 s = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) s = _mm256_add_ps(s, _mm256_loadu_ps(x + i));
+    float t = hsum(s);
+    for (; i < n; i++) t += x[i];
+    return t;
+}
+static float vsqdev(const float *x, int n, float mu) {
+    __m256 s = _mm256_setzero_ps(), m = _mm256_set1_ps(mu);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) { __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), m); s = _mm256_fmadd_ps(d, d, s); }
+    float t = hsum(s);
+    for (; i < n; i++) t += (x[i] - mu) * (x[i] - mu);
+    return t;
+}
+
+static void layernorm_forward_avx2(float *out, float *mean, float *rstd, const float *inp,
+                                   const float *weight, const float *bias, int N, int C) {
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C;
+        float *y = out + (size_t)n * C;
+        float mu = vsum(x, C) / (float)C;
+        float rs = 1.0f / sqrtf(vsqdev(x, C, mu) / (float)C + NORM_EPS);
+        __m256 vm = _mm256_set1_ps(mu), vr = _mm256_set1_ps(rs);
+        int i = 0;
+        for (; i + 8 <= C; i += 8) {
+            __m256 xh = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm), vr);
+            _mm256_storeu_ps(y + i, _mm256_fmadd_ps(xh, _mm256_loadu_ps(weight + i), _mm256_loadu_ps(bias + i)));
+        }
+        for (; i < C; i++) y[i] = (x[i] - mu) * rs * weight[i] + bias[i];
+        if (mean) mean[n] = mu;
+        if (rstd) rstd[n] = rs;
+    }
+}
+
+static void layernorm_backward_avx2(float *dinp, float *dweight, float *dbias, const float *dout,
+                                    const float *inp, const float *weight, const float *mean,
+                                    const float *rstd, int N, int C) {
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
+        float *dx = dinp + (size_t)n * C;
+        float mu = mean[n], rs = rstd[n];
+        __m256 vm = _mm256_set1_ps(mu), vr = _mm256_set1_ps(rs);
+        __m256 sg = _mm256_setzero_ps(), sgx = _mm256_setzero_ps();
+        int i = 0;
+        for (; i + 8 <= C; i += 8) {
+            __m256 xh = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm), vr);
+            __m256 g = _mm256_mul_ps(_mm256_loadu_ps(weight + i), _mm256_loadu_ps(dy + i));
+            sg = _mm256_add_ps(sg, g);
+            sgx = _mm256_fmadd_ps(g, xh, sgx);
+        }
+        float gmean = hsum(sg), gxmean = hsum(sgx);
+        for (; i < C; i++) {
+            float xh = (x[i] - mu) * rs, g = weight[i] * dy[i];
+            gmean += g;
+            gxmean += g * xh;
+        }
+        gmean /= (float)C;
+        gxmean /= (float)C;
+        __m256 vg = _mm256_set1_ps(gmean), vgx = _mm256_set1_ps(gxmean);
+        i = 0;
+        for (; i + 8 <= C; i += 8) {
+            __m256 d = _mm256_loadu_ps(dy + i);
+            __m256 xh = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm), vr);
+            __m256 g = _mm256_mul_ps(_mm256_loadu_ps(weight + i), d);
+            if (dbias) _mm256_storeu_ps(dbias + i, _mm256_add_ps(_mm256_loadu_ps(dbias + i), d));
+            if (dweight) _mm256_storeu_ps(dweight + i, _mm256_fmadd_ps(d, xh, _mm256_loadu_ps(dweight + i)));
+            __m256 t = _mm256_sub_ps(_mm256_sub_ps(g, vg), _mm256_mul_ps(xh, vgx));
+            _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(vr, t, _mm256_loadu_ps(dx + i)));
+        }
+        for (; i < C; i++) {
+            float xh = (x[i] - mu) * rs, g = weight[i] * dy[i];
+            if (dbias) dbias[i] += dy[i];
+            if (dweight) dweight[i] += dy[i] * xh;
+            dx[i] += rs * (g - gmean - xh * gxmean);
+        }
+    }
+}
+
+static void rmsnorm_forward_avx2(float *out, float *rstd, const float *inp, const float *weight,
+                                 int N, int C) {
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C;
+        float *y = out + (size_t)n * C;
+        float rs = 1.0f / sqrtf(vsqdev(x, C, 0.0f) / (float)C + NORM_EPS);
+        __m256 vr = _mm256_set1_ps(rs);
+        int i = 0;
+        for (; i + 8 <= C; i += 8)
+            _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), vr), _mm256_loadu_ps(weight + i)));
+        for (; i < C; i++) y[i] = x[i] * rs * weight[i];
+        if (rstd) rstd[n] = rs;
+    }
+}
+
+static void rmsnorm_backward_avx2(float *dinp, float *dweight, const float *dout,
+                                  const float *inp, const float *weight, const float *rstd,
+                                  int N, int C) {
+    for (int n = 0; n < N; n++) {
+        const float *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
+        float *dx = dinp + (size_t)n * C;
+        float rs = rstd[n];
+        __m256 vr = _mm256_set1_ps(rs), s = _mm256_setzero_ps();
+        int i = 0;
+        for (; i + 8 <= C; i += 8) {
+            __m256 g = _mm256_mul_ps(_mm256_loadu_ps(weight + i), _mm256_loadu_ps(dy + i));
+            s = _mm256_fmadd_ps(g, _mm256_mul_ps(_mm256_loadu_ps(x + i), vr), s);
+        }
+        float gx = hsum(s);
+        for (; i < C; i++) gx += weight[i] * dy[i] * x[i] * rs;
+        gx /= (float)C;
+        __m256 vgx = _mm256_set1_ps(gx);
+        i = 0;
+        for (; i + 8 <= C; i += 8) {
+            __m256 d = _mm256_loadu_ps(dy + i), xh = _mm256_mul_ps(_mm256_loadu_ps(x + i), vr);
+            if (dweight) _mm256_storeu_ps(dweight + i, _mm256_fmadd_ps(d, xh, _mm256_loadu_ps(dweight + i)));
+            __m256 t = _mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(weight + i), d), _mm256_mul_ps(xh, vgx));
+            _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(vr, t, _mm256_loadu_ps(dx + i)));
+        }
+        for (; i < C; i++) {
+            float xh = x[i] * rs;
+            if (dweight) dweight[i] += dy[i] * xh;
+            dx[i] += rs * (weight[i] * dy[i] - xh * gx);
+        }
+    }
+}
+
+/* ---- GELU ----------------------------------------------------------------------------------- */
+/* tanh(u) = 1 - 2 / (exp(2u) + 1): exact identity, evaluated with exp_avx2 (u is
+ * clamped to +-9, where tanh is 1 to float precision, to keep exp finite). */
+static inline __m256 tanh_avx2(__m256 u) {
+    u = _mm256_min_ps(_mm256_max_ps(u, _mm256_set1_ps(-9.0f)), _mm256_set1_ps(9.0f));
+    __m256 e = exp_avx2(_mm256_add_ps(u, u));
+    return _mm256_sub_ps(_mm256_set1_ps(1.0f),
+                         _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, _mm256_set1_ps(1.0f))));
+}
+
+#define GELU_S 0.7978845608028654f
+#define GELU_C 0.044715f
+
+static void gelu_forward_avx2(float *out, const float *inp, int n) {
+    const __m256 s = _mm256_set1_ps(GELU_S), c = _mm256_set1_ps(GELU_C), half = _mm256_set1_ps(0.5f),
+                 one = _mm256_set1_ps(1.0f);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(inp + i);
+        __m256 u = _mm256_mul_ps(s, _mm256_fmadd_ps(_mm256_mul_ps(c, x), _mm256_mul_ps(x, x), x));
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(half, x), _mm256_add_ps(one, tanh_avx2(u))));
+    }
+    for (; i < n; i++) {
+        float x = inp[i], u = GELU_S * (x + GELU_C * x * x * x);
+        out[i] = 0.5f * x * (1.0f + tanhf(u));
+    }
+}
+
+static void gelu_backward_avx2(float *dinp, const float *inp, const float *dout, int n) {
+    const __m256 s = _mm256_set1_ps(GELU_S), c = _mm256_set1_ps(GELU_C), c3 = _mm256_set1_ps(3.0f * GELU_C),
+                 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(inp + i), x2 = _mm256_mul_ps(x, x);
+        __m256 u = _mm256_mul_ps(s, _mm256_fmadd_ps(_mm256_mul_ps(c, x), x2, x));
+        __m256 t = tanh_avx2(u);
+        __m256 du = _mm256_mul_ps(s, _mm256_fmadd_ps(c3, x2, one));
+        __m256 sech2 = _mm256_fnmadd_ps(t, t, one);
+        __m256 g = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_mul_ps(half, x), sech2), du,
+                                   _mm256_mul_ps(half, _mm256_add_ps(one, t)));
+        _mm256_storeu_ps(dinp + i, _mm256_fmadd_ps(_mm256_loadu_ps(dout + i), g, _mm256_loadu_ps(dinp + i)));
+    }
+    for (; i < n; i++) {
+        float x = inp[i], u = GELU_S * (x + GELU_C * x * x * x), t = tanhf(u);
+        float du = GELU_S * (1.0f + 3.0f * GELU_C * x * x);
+        dinp[i] += dout[i] * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du);
+    }
+}
+
+/* ---- LIF -------------------------------------------------------------------------------------- */
+static int lif_step_avx2(float *v, float *refrac, unsigned char *spike, const float *i_syn, int n,
+                         float v_rest, float v_reset, float v_th, float decay, float gain,
+                         float t_ref_steps) {
+    const __m256 vr = _mm256_set1_ps(v_rest), vreset = _mm256_set1_ps(v_reset),
+                 vth = _mm256_set1_ps(v_th), dec = _mm256_set1_ps(decay), gn = _mm256_set1_ps(gain),
+                 tref = _mm256_set1_ps(t_ref_steps), zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
+    int count = 0, i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 vi = _mm256_loadu_ps(v + i), r = _mm256_loadu_ps(refrac + i);
+        /* the same operation order as the scalar twin: v_rest + (v - v_rest) decay + I gain */
+        __m256 integ = _mm256_add_ps(_mm256_add_ps(vr, _mm256_mul_ps(_mm256_sub_ps(vi, vr), dec)),
+                                     _mm256_mul_ps(_mm256_loadu_ps(i_syn + i), gn));
+        __m256 active = _mm256_cmp_ps(r, zero, _CMP_LE_OQ);
+        vi = _mm256_blendv_ps(vi, integ, active);
+        r = _mm256_blendv_ps(_mm256_sub_ps(r, one), r, active);
+        __m256 fire = _mm256_cmp_ps(vi, vth, _CMP_GE_OQ);
+        vi = _mm256_blendv_ps(vi, vreset, fire);
+        r = _mm256_blendv_ps(r, tref, fire);
+        _mm256_storeu_ps(v + i, vi);
+        _mm256_storeu_ps(refrac + i, r);
+        int mask = _mm256_movemask_ps(fire);
+        for (int k = 0; k < 8; k++) spike[i + k] = (unsigned char)((mask >> k) & 1);
+        count += __builtin_popcount((unsigned)mask);
+    }
+    for (; i < n; i++) {
+        float vi = v[i], r = refrac[i];
+        if (r <= 0.0f) vi = v_rest + (vi - v_rest) * decay + i_syn[i] * gain;
+        else r -= 1.0f;
+        unsigned char sp = vi >= v_th;
+        if (sp) { vi = v_reset; r = t_ref_steps; }
+        v[i] = vi;
+        refrac[i] = r;
+        spike[i] = sp;
+        count += sp;
+    }
+    return count;
+}
+
+static const tb_kernels avx2_table = {
+    "avx2",
+    sgemm_avx2,
+    matmul_forward_avx2,
+    matmul_backward_avx2,
+    softmax_forward_avx2,
+    softmax_backward_avx2,
+    layernorm_forward_avx2,
+    layernorm_backward_avx2,
+    rmsnorm_forward_avx2,
+    rmsnorm_backward_avx2,
+    gelu_forward_avx2,
+    gelu_backward_avx2,
+    vexp_avx2,
+    lif_step_avx2,
+};
+
+const tb_kernels *kernels_avx2_table(void) { return &avx2_table; }
+
+#else
+typedef int tb_kernels_avx2_unused; /* ISO C forbids an empty translation unit */
+#endif
