@@ -654,6 +654,26 @@ static void determinism_and_resume(void **state) {
     free(s);
 }
 
+/* Our loops use a fixed partition, so only the kernels' own sums could differ between
+ * thread counts: the loss curves agree to float round-off (1e-5 here). */
+static void thread_counts_agree(void **state) {
+    (void)state;
+    int n = 2000, *s = malloc(n * sizeof(int));
+    markov_stream(s, n, 6);
+    float curve[2][10];
+    for (int k = 0; k < 2; k++) {
+        tb_threads_init(k + 1);
+        trainer t;
+        trainer_init(&t, 4);
+        for (int i = 0; i < 10; i++) curve[k][i] = trainer_step(&t, s, n);
+        trainer_free(&t);
+    }
+    tb_threads_init(2);
+    for (int i = 0; i < 10; i++)
+        if (fabsf(curve[0][i] - curve[1][i]) > 1e-5f) fail_msg("step %d: 1 thread %.7f, 2 threads %.7f", i, curve[0][i], curve[1][i]);
+    free(s);
+}
+
 static void sampling(void **state) {
     (void)state;
     char err[TB_ERRLEN];
@@ -768,6 +788,7 @@ int main(void) {
         cmocka_unit_test(scoring),
         cmocka_unit_test(learns_known_entropy),
         cmocka_unit_test(determinism_and_resume),
+        cmocka_unit_test(thread_counts_agree),
         cmocka_unit_test(sampling),
         cmocka_unit_test(bad_inputs),
     };
