@@ -15,13 +15,14 @@ static struct {
     pthread_mutex_t mu;
     pthread_cond_t go, done;
     unsigned long generation;   /* bumped for each job */
+    unsigned long birth;        /* generation when the current workers were created */
     int pending;                /* workers still running the current job */
     int stop;
     void (*fn)(void *, int, int);
     void *ctx;
     int ntasks;
 } pool = {1, {0}, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-          PTHREAD_COND_INITIALIZER, 0, 0, 0, NULL, NULL, 0};
+          PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, NULL, NULL, 0};
 
 static _Thread_local int in_task = 0;
 
@@ -33,7 +34,9 @@ static void run_share(int w) {
 
 static void *worker(void *arg) {
     int w = (int)(size_t)arg;
-    unsigned long seen = 0;
+    /* Jobs before this worker existed are not its business: a worker created after a
+     * resize must not mistake the last finished job for a new one. */
+    unsigned long seen = pool.birth;
     pthread_mutex_lock(&pool.mu);
     for (;;) {
         while (!pool.stop && pool.generation == seen) pthread_cond_wait(&pool.go, &pool.mu);
@@ -72,6 +75,7 @@ int tb_threads_init(int n) {
     if (n == pool.n) return n;
     tb_threads_shutdown();
     pool.n = 1;
+    pool.birth = pool.generation; /* set before pthread_create: visible to the workers */
     for (int i = 1; i < n; i++) {
         if (pthread_create(&pool.tid[i], NULL, worker, (void *)(size_t)i) != 0) break;
         pool.n = i + 1;

@@ -1,0 +1,415 @@
+/* test_kernels.c -- every kernel against a double-precision reference, and every SIMD
+ * twin against its scalar definition, on awkward sizes (1, 7, 17, 63, 129, 1000).
+ *
+ * Tolerances: a float32 sum of K terms carries a relative rounding error of at most
+ * about K * 2^-24 of the sum of |terms| (and typically sqrt(K) * 2^-24).  We compare
+ * |got - want| <= 1e-5 * (sum of |terms|) + 1e-6, i.e. ~170 ulps of the magnitude
+ * budget: loose enough for any summation order (blocked, vector, threaded), tight
+ * enough that a wrong index or a missing term (an error of order one term) fails.
+ */
+#include "kernels.h"
+#include "rng.h"
+#include "threads.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static const int SIZES[] = {1, 7, 17, 63, 129, 1000};
+#define NSIZES 6
+
+static float *randv(tb_rng *r, size_t n, float scale) {
+    float *x = malloc((n ? n : 1) * sizeof(float));
+    for (size_t i = 0; i < n; i++) x[i] = scale * (2.0f * rng_uniformf(r) - 1.0f);
+    return x;
+}
+
+/* The SIMD tables this machine can run (the scalar one first). */
+static int tables(const tb_kernels **t) {
+    int n = 0;
+    t[n++] = kernels_table("scalar");
+    if (kernels_table("avx2")) t[n++] = kernels_table("avx2");
+    if (kernels_table("neon")) t[n++] = kernels_table("neon");
+    return n;
+}
+
+/* sgemm against a double reference, all transposes, alpha/beta, ld > width. */
+static void check_sgemm(const tb_kernels *k, int tA, int tB, int M, int N, int Kd, float alpha,
+                        float beta, tb_rng *r) {
+    int lda = (tA ? M : Kd) + 3, ldb = (tB ? Kd : N) + 2, ldc = N + 5;
+    int arows = tA ? Kd : M, brows = tB ? N : Kd;
+    float *A = randv(r, (size_t)arows * lda, 1), *B = randv(r, (size_t)brows * ldb, 1);
+    float *C = randv(r, (size_t)M * ldc, 1), *C0 = malloc((size_t)M * ldc * sizeof(float));
+    memcpy(C0, C, (size_t)M * ldc * sizeof(float));
+    k->sgemm(tA, tB, M, N, Kd, alpha, A, lda, B, ldb, beta, C, ldc);
+    for (int i = 0; i < M; i++) {
+        for (int j = 0; j < N; j++) {
+            double s = 0, mag = 0;
+            for (int p = 0; p < Kd; p++) {
+                double a = tA ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
+                double b = tB ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
+                s += a * b;
+                mag += fabs(a * b);
+            }
+            double want = alpha * s + (beta != 0 ? beta * C0[(size_t)i * ldc + j] : 0);
+            double tol = 1e-5 * (fabs(alpha) * mag + fabs(beta * C0[(size_t)i * ldc + j])) + 1e-6;
+            double got = C[(size_t)i * ldc + j];
+            if (fabs(got - want) > tol)
+                fail_msg("%s sgemm tA=%d tB=%d %dx%dx%d C[%d,%d] = %.7g, want %.7g", k->name, tA, tB, M, N, Kd, i, j, got, want);
+        }
+        /* padding beyond N untouched */
+        for (int j = N; j < ldc; j++) assert_true(C[(size_t)i * ldc + j] == C0[(size_t)i * ldc + j]);
+    }
+    free(A); free(B); free(C); free(C0);
+}
+
+static void sgemm_all_tables(void **state) {
+    (void)state;
+    tb_rng r;
+    rng_seed(&r, 1);
+    const tb_kernels *t[3];
+    int nt = tables(t);
+    const int dims[][3] = {{1, 1, 1}, {7, 17, 63}, {17, 7, 1}, {63, 129, 17}, {129, 63, 7}, {6, 16, 5}, {13, 33, 129}};
+    for (int ti = 0; ti < nt; ti++)
+        for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
+            for (int tA = 0; tA < 2; tA++)
+                for (int tB = 0; tB < 2; tB++) {
+                    check_sgemm(t[ti], tA, tB, dims[d][0], dims[d][1], dims[d][2], 1.0f, 0.0f, &r);
+                    check_sgemm(t[ti], tA, tB, dims[d][0], dims[d][1], dims[d][2], -0.5f, 1.0f, &r);
+                    check_sgemm(t[ti], tA, tB, dims[d][0], dims[d][1], dims[d][2], 2.0f, 0.25f, &r);
+                }
+    /* K = 0: C = beta C */
+    for (int ti = 0; ti < nt; ti++) check_sgemm(t[ti], 0, 0, 5, 9, 0, 1.0f, 0.5f, &r);
+}
+
+/* A big product through the thread pool: 1, 2 and 3 threads give the same numbers as
+ * the reference (within round-off), and with a fixed thread count bit-identical runs. */
+static void sgemm_threads(void **state) {
+    (void)state;
+    tb_rng r;
+    rng_seed(&r, 2);
+    const tb_kernels *t[3];
+    int nt = tables(t);
+    for (int ti = 0; ti < nt; ti++)
+        for (int th = 1; th <= 3; th++) {
+            tb_threads_init(th);
+            check_sgemm(t[ti], 0, 1, 200, 130, 70, 1.0f, 0.0f, &r);
+            check_sgemm(t[ti], 1, 0, 129, 70, 200, 1.0f, 1.0f, &r);
+        }
+    int M = 256, N = 96, Kd = 128;
+    float *A = randv(&r, (size_t)M * Kd, 1), *B = randv(&r, (size_t)Kd * N, 1);
+    float *C1 = malloc((size_t)M * N * 4), *C2 = malloc((size_t)M * N * 4);
+    for (int ti = 0; ti < nt; ti++) {
+        tb_threads_init(2);
+        t[ti]->sgemm(0, 0, M, N, Kd, 1, A, Kd, B, N, 0, C1, N);
+        t[ti]->sgemm(0, 0, M, N, Kd, 1, A, Kd, B, N, 0, C2, N);
+        assert_memory_equal(C1, C2, (size_t)M * N * 4);
+        /* panels are split by rows, so each C element is summed the same way at any count */
+        tb_threads_init(1);
+        t[ti]->sgemm(0, 0, M, N, Kd, 1, A, Kd, B, N, 0, C2, N);
+        assert_memory_equal(C1, C2, (size_t)M * N * 4);
+    }
+    tb_threads_init(2);
+    free(A); free(B); free(C1); free(C2);
+}
+
+/* matmul_forward/backward against their definitions in double. */
+static void matmul_forward_backward(void **state) {
+    (void)state;
+    tb_rng r;
+    rng_seed(&r, 3);
+    const tb_kernels *t[3];
+    int nt = tables(t);
+    const int shp[][3] = {{1, 1, 1}, {7, 17, 63}, {63, 7, 17}, {129, 63, 7}, {17, 129, 33}};
+    for (int ti = 0; ti < nt; ti++)
+        for (size_t s = 0; s < sizeof shp / sizeof shp[0]; s++) {
+            int N = shp[s][0], C = shp[s][1], OC = shp[s][2];
+            float *inp = randv(&r, (size_t)N * C, 1), *w = randv(&r, (size_t)OC * C, 1), *b = randv(&r, OC, 1);
+            float *out = malloc((size_t)N * OC * 4), *dout = randv(&r, (size_t)N * OC, 1);
+            float *dinp = randv(&r, (size_t)N * C, 1), *dw = randv(&r, (size_t)OC * C, 1), *db = randv(&r, OC, 1);
+            float *dinp0 = malloc((size_t)N * C * 4), *dw0 = malloc((size_t)OC * C * 4), *db0 = malloc((size_t)OC * 4);
+            memcpy(dinp0, dinp, (size_t)N * C * 4);
+            memcpy(dw0, dw, (size_t)OC * C * 4);
+            memcpy(db0, db, (size_t)OC * 4);
+            t[ti]->matmul_forward(out, inp, w, b, N, C, OC);
+            for (int n = 0; n < N; n++)
+                for (int o = 0; o < OC; o++) {
+                    double s2 = b[o], mag = fabs(b[o]);
+                    for (int c = 0; c < C; c++) { s2 += (double)inp[n * C + c] * w[o * C + c]; mag += fabs((double)inp[n * C + c] * w[o * C + c]); }
+                    assert_true(fabs(out[n * OC + o] - s2) <= 1e-5 * mag + 1e-6);
+                }
+            t[ti]->matmul_backward(dinp, dw, db, dout, inp, w, N, C, OC);
+            for (int n = 0; n < N; n++)
+                for (int c = 0; c < C; c++) {
+                    double s2 = dinp0[n * C + c], mag = fabs(s2);
+                    for (int o = 0; o < OC; o++) { s2 += (double)dout[n * OC + o] * w[o * C + c]; mag += fabs((double)dout[n * OC + o] * w[o * C + c]); }
+                    assert_true(fabs(dinp[n * C + c] - s2) <= 1e-5 * mag + 1e-6);
+                }
+            for (int o = 0; o < OC; o++) {
+                double sb = db0[o], mb = fabs(sb);
+                for (int n = 0; n < N; n++) { sb += dout[n * OC + o]; mb += fabs(dout[n * OC + o]); }
+                assert_true(fabs(db[o] - sb) <= 1e-5 * mb + 1e-6);
+                for (int c = 0; c < C; c++) {
+                    double s2 = dw0[o * C + c], mag = fabs(s2);
+                    for (int n = 0; n < N; n++) { s2 += (double)dout[n * OC + o] * inp[n * C + c]; mag += fabs((double)dout[n * OC + o] * inp[n * C + c]); }
+                    assert_true(fabs(dw[o * C + c] - s2) <= 1e-5 * mag + 1e-6);
+                }
+            }
+            /* NULL gradients are skipped */
+            t[ti]->matmul_backward(NULL, NULL, db, dout, inp, w, N, C, OC);
+            free(inp); free(w); free(b); free(out); free(dout); free(dinp); free(dw); free(db);
+            free(dinp0); free(dw0); free(db0);
+        }
+}
+
+/* vexp: relative error against double exp on [-87, 88] and the edges. */
+static void vexp_accuracy(void **state) {
+    (void)state;
+    const tb_kernels *t[3];
+    int nt = tables(t);
+    int n = 200001;
+    float *x = malloc((size_t)n * 4), *y = malloc((size_t)n * 4);
+    for (int i = 0; i < n; i++) x[i] = -87.0f + 175.0f * (float)i / (float)(n - 1);
+    for (int ti = 0; ti < nt; ti++) {
+        t[ti]->vexp(y, x, n);
+        double worst = 0;
+        for (int i = 0; i < n; i++) {
+            double want = exp((double)x[i]), rel = fabs(y[i] - want) / want;
+            if (rel > worst) worst = rel;
+        }
+        /* 2e-7 is under 2 ulps of float32 (ulp/2 = 6e-8 relative). */
+        if (worst >= 2e-7) fail_msg("%s vexp worst relative error %.3g", t[ti]->name, worst);
+        float e[4] = {-200.0f, 0.0f, 1.0f, 100.0f}, o[4];
+        t[ti]->vexp(o, e, 4);
+        assert_true(o[0] == 0.0f);
+        assert_true(o[1] == 1.0f);
+        assert_true(fabsf(o[2] - 2.7182817f) < 1e-6f);
+        assert_true(isinf(o[3]));
+    }
+    free(x);
+    free(y);
+}
+
+/* Element-wise kernels: SIMD twin vs scalar on every awkward size. */
+static void elementwise_twins(void **state) {
+    (void)state;
+    tb_rng r;
+    rng_seed(&r, 4);
+    const tb_kernels *t[3], *S = kernels_table("scalar");
+    int nt = tables(t);
+    for (int ti = 1; ti < nt; ti++)
+        for (int si = 0; si < NSIZES; si++) {
+            int n = SIZES[si];
+            float *x = randv(&r, n, 6), *dy = randv(&r, n, 1);
+            float *a = malloc((size_t)n * 4), *b = malloc((size_t)n * 4);
+            S->gelu_forward(a, x, n);
+            t[ti]->gelu_forward(b, x, n);
+            for (int i = 0; i < n; i++) assert_true(fabsf(a[i] - b[i]) <= 2e-6f * (1 + fabsf(a[i])));
+            memset(a, 0, (size_t)n * 4);
+            memset(b, 0, (size_t)n * 4);
+            S->gelu_backward(a, x, dy, n);
+            t[ti]->gelu_backward(b, x, dy, n);
+            for (int i = 0; i < n; i++) assert_true(fabsf(a[i] - b[i]) <= 4e-6f * (1 + fabsf(a[i])));
+            free(x); free(dy); free(a); free(b);
+        }
+}
+
+/* Row kernels (softmax, layernorm, rmsnorm): twin vs scalar, rows x cols awkward. */
+static void row_kernel_twins(void **state) {
+    (void)state;
+    tb_rng r;
+    rng_seed(&r, 5);
+    const tb_kernels *t[3], *S = kernels_table("scalar");
+    int nt = tables(t);
+    for (int ti = 1; ti < nt; ti++)
+        for (int si = 0; si < NSIZES; si++) {
+            int rows = 3, C = SIZES[si], n = rows * C;
+            float *x = randv(&r, n, 4), *dy = randv(&r, n, 1), *w = randv(&r, C, 1), *b = randv(&r, C, 1);
+            float *o1 = malloc((size_t)n * 4), *o2 = malloc((size_t)n * 4);
+            float m1[3], m2[3], r1[3], r2[3];
+            S->softmax_forward(o1, x, rows, C);
+            t[ti]->softmax_forward(o2, x, rows, C);
+            for (int i = 0; i < n; i++) assert_true(fabsf(o1[i] - o2[i]) <= 1e-6f + 1e-5f * o1[i]);
+            float *g1 = calloc((size_t)n, 4), *g2 = calloc((size_t)n, 4);
+            S->softmax_backward(g1, dy, o1, rows, C);
+            t[ti]->softmax_backward(g2, dy, o1, rows, C);
+            for (int i = 0; i < n; i++) assert_true(fabsf(g1[i] - g2[i]) <= 1e-6f);
+            S->layernorm_forward(o1, m1, r1, x, w, b, rows, C);
+            t[ti]->layernorm_forward(o2, m2, r2, x, w, b, rows, C);
+            for (int i = 0; i < n; i++) assert_true(fabsf(o1[i] - o2[i]) <= 1e-4f * (1 + fabsf(o1[i])));
+            float *dw1 = calloc((size_t)C, 4), *dw2 = calloc((size_t)C, 4), *db1 = calloc((size_t)C, 4), *db2 = calloc((size_t)C, 4);
+            memset(g1, 0, (size_t)n * 4);
+            memset(g2, 0, (size_t)n * 4);
+            S->layernorm_backward(g1, dw1, db1, dy, x, w, m1, r1, rows, C);
+            t[ti]->layernorm_backward(g2, dw2, db2, dy, x, w, m1, r1, rows, C);
+            for (int i = 0; i < n; i++) assert_true(fabsf(g1[i] - g2[i]) <= 1e-4f * (1 + fabsf(g1[i])));
+            for (int i = 0; i < C; i++) assert_true(fabsf(dw1[i] - dw2[i]) <= 1e-5f * (1 + fabsf(dw1[i])) && fabsf(db1[i] - db2[i]) <= 1e-6f);
+            S->rmsnorm_forward(o1, r1, x, w, rows, C);
+            t[ti]->rmsnorm_forward(o2, r2, x, w, rows, C);
+            for (int i = 0; i < n; i++) assert_true(fabsf(o1[i] - o2[i]) <= 1e-4f * (1 + fabsf(o1[i])));
+            memset(g1, 0, (size_t)n * 4);
+            memset(g2, 0, (size_t)n * 4);
+            memset(dw1, 0, (size_t)C * 4);
+            memset(dw2, 0, (size_t)C * 4);
+            S->rmsnorm_backward(g1, dw1, dy, x, w, r1, rows, C);
+            t[ti]->rmsnorm_backward(g2, dw2, dy, x, w, r1, rows, C);
+            for (int i = 0; i < n; i++) assert_true(fabsf(g1[i] - g2[i]) <= 1e-4f * (1 + fabsf(g1[i])));
+            for (int i = 0; i < C; i++) assert_true(fabsf(dw1[i] - dw2[i]) <= 1e-5f * (1 + fabsf(dw1[i])));
+            free(x); free(dy); free(w); free(b); free(o1); free(o2); free(g1); free(g2);
+            free(dw1); free(dw2); free(db1); free(db2);
+        }
+}
+
+/* Scalar definitions against their math: softmax sums to 1 and survives -inf and
+ * large inputs; norm and GELU backward passes against centred finite differences in
+ * double of a loss L = sum(dy * f(x)). */
+static double ln_loss(const float *x, const float *w, const float *b, const float *dy, int C, int rms) {
+    const tb_kernels *S = kernels_table("scalar");
+    float *y = malloc((size_t)C * 4), m, rs;
+    if (rms) S->rmsnorm_forward(y, &rs, x, w, 1, C);
+    else S->layernorm_forward(y, &m, &rs, x, w, b, 1, C);
+    double L = 0;
+    for (int i = 0; i < C; i++) L += (double)dy[i] * y[i];
+    free(y);
+    return L;
+}
+
+static void scalar_math(void **state) {
+    (void)state;
+    const tb_kernels *S = kernels_table("scalar");
+    float x[5] = {1000.0f, 999.0f, -INFINITY, 0.0f, 1000.0f}, p[5];
+    S->softmax_forward(p, x, 1, 5);
+    double s = 0;
+    for (int i = 0; i < 5; i++) s += p[i];
+    assert_true(fabs(s - 1) < 1e-6);
+    assert_true(p[2] == 0.0f && fabsf(p[0] - p[4]) == 0.0f);
+    assert_true(fabsf(p[0] / p[1] - expf(1.0f)) < 1e-4f); /* e^1000 / e^999 = e */
+    float allinf[3] = {-INFINITY, -INFINITY, -INFINITY};
+    S->softmax_forward(p, allinf, 1, 3);
+    assert_true(p[0] == 0 && p[1] == 0 && p[2] == 0);
+
+    tb_rng r;
+    rng_seed(&r, 6);
+    for (int rms = 0; rms < 2; rms++) {
+        int C = 17;
+        float *xx = randv(&r, C, 2), *w = randv(&r, C, 1), *b = randv(&r, C, 1), *dy = randv(&r, C, 1);
+        float *y = malloc(C * 4), *dx = calloc(C, 4), *dw = calloc(C, 4), *db = calloc(C, 4), m, rs;
+        if (rms) {
+            S->rmsnorm_forward(y, &rs, xx, w, 1, C);
+            S->rmsnorm_backward(dx, dw, dy, xx, w, &rs, 1, C);
+        } else {
+            S->layernorm_forward(y, &m, &rs, xx, w, b, 1, C);
+            S->layernorm_backward(dx, dw, db, dy, xx, w, &m, &rs, 1, C);
+        }
+        for (int i = 0; i < C; i++) {
+            /* h = 1e-2: the float32 loss has ~1e-7 relative noise, so the centred
+             * difference is good to ~1e-5 absolute plus O(h^2) curvature ~1e-4. */
+            float h = 1e-2f, keep = xx[i];
+            xx[i] = keep + h;
+            double lp = ln_loss(xx, w, b, dy, C, rms);
+            xx[i] = keep - h;
+            double lm = ln_loss(xx, w, b, dy, C, rms);
+            xx[i] = keep;
+            double fd = (lp - lm) / (2 * h);
+            if (fabs(fd - dx[i]) > 1e-3 * (1 + fabs(fd))) fail_msg("%s dx[%d] = %g, finite difference %g", rms ? "rmsnorm" : "layernorm", i, dx[i], fd);
+        }
+        free(xx); free(w); free(b); free(dy); free(y); free(dx); free(dw); free(db);
+    }
+    /* GELU: known values and derivative by finite differences */
+    float gx[4] = {0.0f, 1.0f, -1.0f, 3.0f}, gy[4];
+    S->gelu_forward(gy, gx, 4);
+    assert_true(gy[0] == 0.0f);
+    assert_true(fabsf(gy[1] - 0.8411920f) < 1e-6f); /* 0.5 (1 + tanh(0.7978846 * 1.044715)) */
+    assert_true(fabsf(gy[2] + 0.1588080f) < 1e-6f);
+    for (int i = 0; i < 4; i++) {
+        float one = 1.0f, d = 0.0f, h = 1e-3f, xp = gx[i] + h, xm = gx[i] - h, yp, ym;
+        S->gelu_backward(&d, &gx[i], &one, 1);
+        S->gelu_forward(&yp, &xp, 1);
+        S->gelu_forward(&ym, &xm, 1);
+        assert_true(fabsf(d - (yp - ym) / (2 * h)) < 2e-3f);
+    }
+}
+
+/* LIF: a hand-worked step for each branch, and SIMD == scalar bit for bit (same
+ * operation order, no FMA contraction in either). */
+static void lif_step_cases(void **state) {
+    (void)state;
+    const tb_kernels *t[3], *S = kernels_table("scalar");
+    int nt = tables(t);
+    /* v_rest -65, reset -70, threshold -50, decay 0.9, gain 2, t_ref 3 steps */
+    float v[3] = {-60.0f, -51.0f, -70.0f}, ref[3] = {0.0f, 0.0f, 2.0f}, I[3] = {1.0f, 5.0f, 100.0f};
+    unsigned char sp[3];
+    int ns = S->lif_step(v, ref, sp, I, 3, -65, -70, -50, 0.9f, 2.0f, 3.0f);
+    /* n0: -65 + 5*0.9 + 2 = -58.5;  n1: -65 + 14*0.9 + 10 = -42.4 -> spike, reset, ref 3;
+     * n2: refractory, stays -70, ref 2 -> 1 */
+    assert_int_equal(ns, 1);
+    assert_true(fabsf(v[0] + 58.5f) < 1e-5f && sp[0] == 0);
+    assert_true(v[1] == -70.0f && ref[1] == 3.0f && sp[1] == 1);
+    assert_true(v[2] == -70.0f && ref[2] == 1.0f && sp[2] == 0);
+    tb_rng r;
+    rng_seed(&r, 7);
+    for (int ti = 1; ti < nt; ti++)
+        for (int si = 0; si < NSIZES; si++) {
+            int n = SIZES[si];
+            float *v1 = malloc(n * 4), *v2 = malloc(n * 4), *r1 = malloc(n * 4), *r2 = malloc(n * 4), *ii = randv(&r, n, 10);
+            unsigned char *s1 = malloc(n), *s2 = malloc(n);
+            for (int i = 0; i < n; i++) {
+                v1[i] = v2[i] = -70.0f + 25.0f * rng_uniformf(&r);
+                r1[i] = r2[i] = (float)rng_below(&r, 3);
+            }
+            for (int step = 0; step < 5; step++) {
+                int a = S->lif_step(v1, r1, s1, ii, n, -65, -70, -50, 0.95f, 1.5f, 2.0f);
+                int b = t[ti]->lif_step(v2, r2, s2, ii, n, -65, -70, -50, 0.95f, 1.5f, 2.0f);
+                assert_int_equal(a, b);
+                assert_memory_equal(v1, v2, (size_t)n * 4);
+                assert_memory_equal(r1, r2, (size_t)n * 4);
+                assert_memory_equal(s1, s2, (size_t)n);
+            }
+            free(v1); free(v2); free(r1); free(r2); free(ii); free(s1); free(s2);
+        }
+}
+
+static void dispatch(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    assert_int_equal(kernels_init("bogus", err), -1);
+    assert_non_null(strstr(err, "unknown kernel set 'bogus'"));
+    assert_int_equal(kernels_init("scalar", err), 0);
+    assert_string_equal(K->name, "scalar");
+    setenv("TINYBRAIN_KERNELS", "scalar", 1);
+    assert_int_equal(kernels_init("auto", err), 0);
+    assert_string_equal(K->name, "scalar");
+    unsetenv("TINYBRAIN_KERNELS");
+    assert_int_equal(kernels_init(NULL, err), 0);
+#if defined(__x86_64__)
+    if (kernels_table("avx2")) assert_string_equal(K->name, "avx2");
+    assert_null(kernels_table("neon"));
+    assert_int_equal(kernels_init("neon", err), -1);
+    assert_non_null(strstr(err, "not available"));
+#elif defined(__aarch64__)
+    assert_string_equal(K->name, "neon");
+#endif
+}
+
+int main(void) {
+    tb_threads_init(2);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sgemm_all_tables),
+        cmocka_unit_test(sgemm_threads),
+        cmocka_unit_test(matmul_forward_backward),
+        cmocka_unit_test(vexp_accuracy),
+        cmocka_unit_test(elementwise_twins),
+        cmocka_unit_test(row_kernel_twins),
+        cmocka_unit_test(scalar_math),
+        cmocka_unit_test(lif_step_cases),
+        cmocka_unit_test(dispatch),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    tb_threads_shutdown();
+    return rc;
+}
