@@ -1,0 +1,83 @@
+/* test_threads.c -- the pool: every task runs exactly once, on the worker the static
+ * partition names, nested calls run serially, and resizing never replays an old job. */
+#include "threads.h"
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+typedef struct { int runs[1000]; pthread_t who[1000]; int ntasks_seen; } job;
+
+static void count_task(void *ctx, int t, int nt) {
+    job *j = ctx;
+    __atomic_add_fetch(&j->runs[t], 1, __ATOMIC_SEQ_CST);
+    j->who[t] = pthread_self();
+    j->ntasks_seen = nt;
+}
+
+static void every_task_once(void **state) {
+    (void)state;
+    int sizes[4] = {1, 2, 3, 7};
+    for (int s = 0; s < 4; s++) {
+        assert_int_equal(tb_threads_init(sizes[s]), sizes[s]);
+        assert_int_equal(tb_threads(), sizes[s]);
+        for (int nt = 1; nt <= 1000; nt = nt * 3 + 1) {
+            static job j;
+            memset(&j, 0, sizeof j);
+            tb_parallel(nt, count_task, &j);
+            for (int t = 0; t < nt; t++) assert_int_equal(j.runs[t], 1);
+            for (int t = nt; t < 1000; t++) assert_int_equal(j.runs[t], 0);
+            assert_int_equal(j.ntasks_seen, nt);
+            /* static assignment: tasks t and t + pool size share a worker; task 0 is the caller */
+            assert_true(pthread_equal(j.who[0], pthread_self()));
+            for (int t = 0; t + sizes[s] < nt; t++) assert_true(pthread_equal(j.who[t], j.who[t + sizes[s]]));
+        }
+    }
+    tb_parallel(0, count_task, NULL); /* no tasks: nothing runs */
+}
+
+static job inner_jobs[4];
+static void outer_task(void *ctx, int t, int nt) {
+    (void)ctx; (void)nt;
+    memset(&inner_jobs[t], 0, sizeof inner_jobs[t]);
+    tb_parallel(5, count_task, &inner_jobs[t]); /* nested: serial on this thread */
+}
+
+static void nested_calls_run_serially(void **state) {
+    (void)state;
+    tb_threads_init(2);
+    tb_parallel(4, outer_task, NULL);
+    for (int t = 0; t < 4; t++)
+        for (int k = 0; k < 5; k++) {
+            assert_int_equal(inner_jobs[t].runs[k], 1);
+            assert_true(pthread_equal(inner_jobs[t].who[k], inner_jobs[t].who[0]));
+        }
+}
+
+/* Regression: a worker created by a resize used to replay the previous job. */
+static void resize_does_not_replay(void **state) {
+    (void)state;
+    static job j;
+    for (int round = 0; round < 50; round++) {
+        tb_threads_init(2 + round % 3);
+        memset(&j, 0, sizeof j);
+        tb_parallel(9, count_task, &j);
+        for (int t = 0; t < 9; t++) assert_int_equal(j.runs[t], 1);
+    }
+    tb_threads_shutdown();
+    assert_int_equal(tb_threads(), 1);
+    assert_true(tb_cores() >= 1);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_task_once),
+        cmocka_unit_test(nested_calls_run_serially),
+        cmocka_unit_test(resize_does_not_replay),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
