@@ -8,6 +8,7 @@
  * `train` shares (lm_val_loss, lm_minimal_pairs, gpt_load_file). */
 #include "cli.h"
 #include "gpt_cli.h"
+#include "srnn.h"
 #include "plot.h"
 
 #include <math.h>
@@ -170,6 +171,7 @@ int lm_minimal_pairs(const lm_scorer *s, const tb_tokenizer *tok, const char *pa
 
 typedef struct {
     gpt_model gpt;
+    srnn_model srnn;
 } eval_models;
 
 static int open_gpt(const tb_ckpt *ck, eval_models *mm, lm_scorer *s, char *err) {
@@ -179,6 +181,15 @@ static int open_gpt(const tb_ckpt *ck, eval_models *mm, lm_scorer *s, char *err)
 }
 static void close_gpt(eval_models *mm) { gpt_free(&mm->gpt); }
 
+/* The spiking language model of `train-snn` (lesson 09); its scorer lives in train_snn.c. */
+void srnn_scorer(lm_scorer *s, srnn_model *m);
+static int open_srnn(const tb_ckpt *ck, eval_models *mm, lm_scorer *s, char *err) {
+    if (srnn_from_ckpt(&mm->srnn, ck, err)) return -1;
+    srnn_scorer(s, &mm->srnn);
+    return 0;
+}
+static void close_srnn(eval_models *mm) { srnn_free(&mm->srnn); }
+
 /* To teach eval a new model kind: write its open/close pair (fill an lm_scorer from the
  * checkpoint) and add a line here. */
 static const struct {
@@ -187,6 +198,7 @@ static const struct {
     void (*close)(eval_models *mm);
 } kinds[] = {
     {"gpt", open_gpt, close_gpt},
+    {"srnn", open_srnn, close_srnn},
 };
 
 #define MAX_POS 16
