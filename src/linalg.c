@@ -1,0 +1,497 @@
+/* linalg.c -- float64 eigendecomposition, SVD, Cholesky, least squares (see linalg.h).
+ * The alignment metrics of lessons 10-12 are all built from these.  The algorithms are
+ * the classic, well-understood ones (Householder + QL for eigh, Hestenes one-sided
+ * Jacobi for the SVD), written for clarity first and then for cache-friendly loops. */
+#include "linalg.h"
+#include "threads.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ======================================================================== */
+/* symmetric eigendecomposition                                             */
+/* ======================================================================== */
+
+/* Householder reduction of the symmetric V[n,n] (row-major, overwritten) to tridiagonal
+ * form: on return d[] is the diagonal, e[1..n-1] the sub-diagonal, and V the orthogonal
+ * matrix that did it (A = V T V^T).  Each step i zeroes row i left of the sub-diagonal
+ * with the reflection P = I - u u^T / h. */
+static void tridiagonalise(int n, double *V, double *d, double *e) {
+#define AT(i, j) V[(size_t)(i) * n + (j)]
+    for (int j = 0; j < n; j++) d[j] = AT(n - 1, j);
+    for (int i = n - 1; i > 0; i--) {
+        double scale = 0.0, h = 0.0;
+        for (int k = 0; k < i; k++) scale += fabs(d[k]);
+        if (scale == 0.0) {
+            e[i] = d[i - 1];
+            for (int j = 0; j < i; j++) {
+                d[j] = AT(i - 1, j);
+                AT(i, j) = 0.0;
+                AT(j, i) = 0.0;
+            }
+        } else {
+            for (int k = 0; k < i; k++) {
+                d[k] /= scale;
+                h += d[k] * d[k];
+            }
+            double f = d[i - 1], g = sqrt(h);
+            if (f > 0) g = -g;
+            e[i] = scale * g;
+            h -= f * g;
+            d[i - 1] = f - g;
+            for (int j = 0; j < i; j++) e[j] = 0.0;
+            for (int j = 0; j < i; j++) {
+                f = d[j];
+                AT(j, i) = f;
+                g = e[j] + AT(j, j) * f;
+                for (int k = j + 1; k <= i - 1; k++) {
+                    g += AT(k, j) * d[k];
+                    e[k] += AT(k, j) * f;
+                }
+                e[j] = g;
+            }
+            f = 0.0;
+            for (int j = 0; j < i; j++) {
+                e[j] /= h;
+                f += e[j] * d[j];
+            }
+            double hh = f / (h + h);
+            for (int j = 0; j < i; j++) e[j] -= hh * d[j];
+            for (int j = 0; j < i; j++) {
+                f = d[j];
+                g = e[j];
+                for (int k = j; k <= i - 1; k++) AT(k, j) -= (f * e[k] + g * d[k]);
+                d[j] = AT(i - 1, j);
+                AT(i, j) = 0.0;
+            }
+        }
+        d[i] = h;
+    }
+    /* Accumulate the transformations. */
+    for (int i = 0; i < n - 1; i++) {
+        AT(n - 1, i) = AT(i, i);
+        AT(i, i) = 1.0;
+        double h = d[i + 1];
+        if (h != 0.0) {
+            for (int k = 0; k <= i; k++) d[k] = AT(k, i + 1) / h;
+            for (int j = 0; j <= i; j++) {
+                double g = 0.0;
+                for (int k = 0; k <= i; k++) g += AT(k, i + 1) * AT(k, j);
+                for (int k = 0; k <= i; k++) AT(k, j) -= g * d[k];
+            }
+        }
+        for (int k = 0; k <= i; k++) AT(k, i + 1) = 0.0;
+    }
+    for (int j = 0; j < n; j++) {
+        d[j] = AT(n - 1, j);
+        AT(n - 1, j) = 0.0;
+    }
+    AT(n - 1, n - 1) = 1.0;
+    e[0] = 0.0;
+#undef AT
+}
+
+/* Implicit QL with Wilkinson-type shifts on the tridiagonal (d, e).  W[n,n] holds the
+ * eigenvector matrix TRANSPOSED (row j = vector j), so each plane rotation touches two
+ * contiguous rows.  Returns -1 if an eigenvalue fails to converge in 60 iterations. */
+static int tridiagonal_ql(int n, double *d, double *e, double *W) {
+    for (int i = 1; i < n; i++) e[i - 1] = e[i];
+    e[n - 1] = 0.0;
+    double f = 0.0, tst1 = 0.0, eps = DBL_EPSILON;
+    for (int l = 0; l < n; l++) {
+        double t = fabs(d[l]) + fabs(e[l]);
+        if (t > tst1) tst1 = t;
+        int m = l;
+        while (m < n && fabs(e[m]) > eps * tst1) m++;
+        if (m == n) m = n - 1;
+        if (m > l) {
+            int iter = 0;
+            do {
+                if (++iter > 60) return -1;
+                double g = d[l];
+                double p = (d[l + 1] - g) / (2.0 * e[l]);
+                double r = hypot(p, 1.0);
+                if (p < 0) r = -r;
+                d[l] = e[l] / (p + r);
+                d[l + 1] = e[l] * (p + r);
+                double dl1 = d[l + 1], h = g - d[l];
+                for (int i = l + 2; i < n; i++) d[i] -= h;
+                f += h;
+                p = d[m];
+                double c = 1.0, c2 = c, c3 = c, el1 = e[l + 1], s = 0.0, s2 = 0.0;
+                for (int i = m - 1; i >= l; i--) {
+                    c3 = c2;
+                    c2 = c;
+                    s2 = s;
+                    g = c * e[i];
+                    h = c * p;
+                    r = hypot(p, e[i]);
+                    e[i + 1] = s * r;
+                    s = e[i] / r;
+                    c = p / r;
+                    p = c * d[i] - s * g;
+                    d[i + 1] = h + s * (c * g + s * d[i]);
+                    double *wi = W + (size_t)i * n, *wi1 = W + (size_t)(i + 1) * n;
+                    for (int k = 0; k < n; k++) {
+                        double a = wi1[k];
+                        wi1[k] = s * wi[k] + c * a;
+                        wi[k] = c * wi[k] - s * a;
+                    }
+                }
+                p = -s * s2 * c3 * el1 * e[l] / dl1;
+                e[l] = s * p;
+                d[l] = c * p;
+            } while (fabs(e[l]) > eps * tst1);
+        }
+        d[l] += f;
+        e[l] = 0.0;
+    }
+    return 0;
+}
+
+int la_eigh(int n, const double *A, double *w, double *V, char *err) {
+    if (n < 1) return tb_fail(err, "eigh: empty matrix");
+    for (size_t i = 0; i < (size_t)n * n; i++)
+        if (!isfinite(A[i])) return tb_fail(err, "eigh: matrix has a non-finite entry");
+    double *Q = malloc((size_t)n * n * sizeof(double)), *W = malloc((size_t)n * n * sizeof(double));
+    double *e = malloc((size_t)n * sizeof(double));
+    int *idx = malloc((size_t)n * sizeof(int));
+    if (!Q || !W || !e || !idx) {
+        free(Q); free(W); free(e); free(idx);
+        return tb_fail(err, "eigh: out of memory (n = %d)", n);
+    }
+    /* symmetrise: only the average of A and A^T is used */
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) Q[(size_t)i * n + j] = 0.5 * (A[(size_t)i * n + j] + A[(size_t)j * n + i]);
+    tridiagonalise(n, Q, w, e);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) W[(size_t)j * n + i] = Q[(size_t)i * n + j];
+    int rc = tridiagonal_ql(n, w, e, W);
+    if (rc == 0) {
+        /* sort descending (selection sort on indices: n is small next to the O(n^3) above) */
+        for (int i = 0; i < n; i++) idx[i] = i;
+        for (int i = 0; i < n; i++) {
+            int best = i;
+            for (int j = i + 1; j < n; j++)
+                if (w[idx[j]] > w[idx[best]]) best = j;
+            int t = idx[i]; idx[i] = idx[best]; idx[best] = t;
+        }
+        for (int i = 0; i < n; i++) e[i] = w[idx[i]];
+        memcpy(w, e, (size_t)n * sizeof(double));
+        if (V)
+            for (int j = 0; j < n; j++) {
+                const double *vec = W + (size_t)idx[j] * n;
+                for (int i = 0; i < n; i++) V[(size_t)i * n + j] = vec[i];
+            }
+    }
+    free(Q); free(W); free(e); free(idx);
+    return rc ? tb_fail(err, "eigh: QL iteration did not converge (n = %d)", n) : 0;
+}
+
+/* ======================================================================== */
+/* thin SVD by one-sided Jacobi                                             */
+/* ======================================================================== */
+
+/* G[n][m]: the n columns of an m x n matrix stored as rows (contiguous).  Rotate pairs
+ * of rows until every pair is orthogonal; Vr[n][n] accumulates the rotations (rows). */
+static int jacobi_columns(int m, int n, double *G, double *Vr) {
+    const double tol = 1e-15;
+    for (int sweep = 0; sweep < 80; sweep++) {
+        int rotated = 0;
+        for (int p = 0; p < n - 1; p++)
+            for (int q = p + 1; q < n; q++) {
+                double *gp = G + (size_t)p * m, *gq = G + (size_t)q * m;
+                double a = 0, b = 0, g = 0;
+                for (int i = 0; i < m; i++) {
+                    a += gp[i] * gp[i];
+                    b += gq[i] * gq[i];
+                    g += gp[i] * gq[i];
+                }
+                if (g == 0.0 || fabs(g) <= tol * sqrt(a * b)) continue;
+                rotated = 1;
+                /* the rotation that zeroes the (p,q) entry of G G^T */
+                double zeta = (b - a) / (2.0 * g);
+                double t = (zeta >= 0 ? 1.0 : -1.0) / (fabs(zeta) + sqrt(1.0 + zeta * zeta));
+                double c = 1.0 / sqrt(1.0 + t * t), s = c * t;
+                for (int i = 0; i < m; i++) {
+                    double x = gp[i], y = gq[i];
+                    gp[i] = c * x - s * y;
+                    gq[i] = s * x + c * y;
+                }
+                double *vp = Vr + (size_t)p * n, *vq = Vr + (size_t)q * n;
+                for (int i = 0; i < n; i++) {
+                    double x = vp[i], y = vq[i];
+                    vp[i] = c * x - s * y;
+                    vq[i] = s * x + c * y;
+                }
+            }
+        if (!rotated) return 0;
+    }
+    return -1;
+}
+
+/* Make rows [r0, k) of Q[k][m] unit vectors orthogonal to all previous rows (used for
+ * the left vectors of zero singular values): Gram-Schmidt on the unit vectors e_i. */
+static void complete_basis(int k, int m, double *Q, int r0) {
+    int cand = 0;
+    for (int r = r0; r < k; r++) {
+        double *q = Q + (size_t)r * m;
+        for (; cand < m; cand++) {
+            memset(q, 0, (size_t)m * sizeof(double));
+            q[cand] = 1.0;
+            for (int pass = 0; pass < 2; pass++)
+                for (int j = 0; j < r; j++) {
+                    const double *o = Q + (size_t)j * m;
+                    double dot = 0;
+                    for (int i = 0; i < m; i++) dot += o[i] * q[i];
+                    for (int i = 0; i < m; i++) q[i] -= dot * o[i];
+                }
+            double nn = 0;
+            for (int i = 0; i < m; i++) nn += q[i] * q[i];
+            if (nn > 1e-8) {
+                nn = 1.0 / sqrt(nn);
+                for (int i = 0; i < m; i++) q[i] *= nn;
+                cand++;
+                break;
+            }
+        }
+    }
+}
+
+int la_svd(int m, int n, const double *A, double *U, double *S, double *Vt, char *err) {
+    if (m < 1 || n < 1) return tb_fail(err, "svd: empty matrix (%d x %d)", m, n);
+    for (size_t i = 0; i < (size_t)m * n; i++)
+        if (!isfinite(A[i])) return tb_fail(err, "svd: matrix has a non-finite entry");
+    /* Work on the wider orientation: columns of B = A (m >= n) or A^T (m < n). */
+    int tr = m < n, rows = tr ? n : m, cols = tr ? m : n, k = cols;
+    double *G = malloc((size_t)cols * rows * sizeof(double)), *Vr = calloc((size_t)cols * cols, sizeof(double));
+    double *s = malloc((size_t)cols * sizeof(double));
+    int *idx = malloc((size_t)cols * sizeof(int));
+    double *Ur = malloc((size_t)cols * rows * sizeof(double));
+    if (!G || !Vr || !s || !idx || !Ur) {
+        free(G); free(Vr); free(s); free(idx); free(Ur);
+        return tb_fail(err, "svd: out of memory (%d x %d)", m, n);
+    }
+    /* G[j][i] = B[i][j] */
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double a = A[(size_t)i * n + j];
+            if (!tr) G[(size_t)j * rows + i] = a;
+            else G[(size_t)i * rows + j] = a;
+        }
+    for (int j = 0; j < cols; j++) Vr[(size_t)j * cols + j] = 1.0;
+    int rc = jacobi_columns(rows, cols, G, Vr);
+    if (rc) {
+        free(G); free(Vr); free(s); free(idx); free(Ur);
+        return tb_fail(err, "svd: Jacobi sweeps did not converge (%d x %d)", m, n);
+    }
+    double smax = 0;
+    for (int j = 0; j < cols; j++) {
+        double nn = 0;
+        const double *g = G + (size_t)j * rows;
+        for (int i = 0; i < rows; i++) nn += g[i] * g[i];
+        s[j] = sqrt(nn);
+        if (s[j] > smax) smax = s[j];
+        idx[j] = j;
+    }
+    for (int i = 0; i < cols; i++) { /* descending order */
+        int best = i;
+        for (int j = i + 1; j < cols; j++)
+            if (s[idx[j]] > s[idx[best]]) best = j;
+        int t = idx[i]; idx[i] = idx[best]; idx[best] = t;
+    }
+    /* Left vectors (of B): normalised columns; zero ones completed to an orthonormal set. */
+    int nonzero = 0;
+    for (int r = 0; r < k; r++) {
+        int j = idx[r];
+        S[r] = s[j];
+        double *u = Ur + (size_t)r * rows;
+        const double *g = G + (size_t)j * rows;
+        if (s[j] > smax * 1e-15 * rows && s[j] > 0) {
+            for (int i = 0; i < rows; i++) u[i] = g[i] / s[j];
+            nonzero = r + 1;
+        } else {
+            S[r] = s[j] > 0 ? s[j] : 0.0;
+        }
+    }
+    complete_basis(k, rows, Ur, nonzero);
+    /* B = Ub diag(S) Vb^T, with Ub = Ur^T [rows,k], Vb = rows of Vr.  A = B or B^T. */
+    for (int r = 0; r < k; r++) {
+        const double *ub = Ur + (size_t)r * rows, *vb = Vr + (size_t)idx[r] * cols;
+        if (!tr) {
+            if (U) for (int i = 0; i < m; i++) U[(size_t)i * k + r] = ub[i];
+            if (Vt) memcpy(Vt + (size_t)r * n, vb, (size_t)n * sizeof(double));
+        } else { /* A = Vb S Ub^T: U_A = Vb (m = cols), Vt_A = Ub^T rows */
+            if (U) for (int i = 0; i < m; i++) U[(size_t)i * k + r] = vb[i];
+            if (Vt) memcpy(Vt + (size_t)r * n, ub, (size_t)n * sizeof(double));
+        }
+    }
+    free(G); free(Vr); free(s); free(idx); free(Ur);
+    return 0;
+}
+
+/* ======================================================================== */
+/* Cholesky and least squares                                               */
+/* ======================================================================== */
+
+int la_cholesky(int n, double *A, char *err) {
+    for (int j = 0; j < n; j++) {
+        double *aj = A + (size_t)j * n;
+        double s = aj[j];
+        for (int k = 0; k < j; k++) s -= aj[k] * aj[k];
+        if (!(s > 0)) return tb_fail(err, "cholesky: matrix is not positive definite (pivot %d is %.3g)", j, s);
+        double ljj = sqrt(s);
+        aj[j] = ljj;
+        for (int i = j + 1; i < n; i++) {
+            double *ai = A + (size_t)i * n, t = ai[j];
+            for (int k = 0; k < j; k++) t -= ai[k] * aj[k];
+            ai[j] = t / ljj;
+        }
+        for (int k = j + 1; k < n; k++) aj[k] = 0.0;
+    }
+    return 0;
+}
+
+void la_cholesky_solve(int n, const double *L, double *B, int nrhs) {
+    for (int i = 0; i < n; i++) { /* forward: L Y = B */
+        double *bi = B + (size_t)i * nrhs;
+        for (int k = 0; k < i; k++) {
+            double l = L[(size_t)i * n + k];
+            const double *bk = B + (size_t)k * nrhs;
+            for (int c = 0; c < nrhs; c++) bi[c] -= l * bk[c];
+        }
+        double d = L[(size_t)i * n + i];
+        for (int c = 0; c < nrhs; c++) bi[c] /= d;
+    }
+    for (int i = n - 1; i >= 0; i--) { /* backward: L^T X = Y */
+        double *bi = B + (size_t)i * nrhs;
+        for (int k = i + 1; k < n; k++) {
+            double l = L[(size_t)k * n + i];
+            const double *bk = B + (size_t)k * nrhs;
+            for (int c = 0; c < nrhs; c++) bi[c] -= l * bk[c];
+        }
+        double d = L[(size_t)i * n + i];
+        for (int c = 0; c < nrhs; c++) bi[c] /= d;
+    }
+}
+
+int la_lstsq(int m, int n, const double *A, const double *B, int nrhs, double *X, double rcond,
+             char *err) {
+    int k = m < n ? m : n;
+    double *U = malloc((size_t)m * k * sizeof(double)), *S = malloc((size_t)k * sizeof(double));
+    double *Vt = malloc((size_t)k * n * sizeof(double)), *T = malloc((size_t)k * nrhs * sizeof(double));
+    if (!U || !S || !Vt || !T) {
+        free(U); free(S); free(Vt); free(T);
+        return tb_fail(err, "lstsq: out of memory");
+    }
+    int rc = la_svd(m, n, A, U, S, Vt, err);
+    if (rc == 0) {
+        /* X = V diag(1/s) U^T B over the singular values above the cutoff */
+        double cut = (rcond > 0 ? rcond : 1e-12) * S[0];
+        for (int r = 0; r < k; r++)
+            for (int c = 0; c < nrhs; c++) {
+                double t = 0;
+                if (S[r] > cut && S[r] > 0)
+                    for (int i = 0; i < m; i++) t += U[(size_t)i * k + r] * B[(size_t)i * nrhs + c];
+                T[(size_t)r * nrhs + c] = S[r] > cut && S[r] > 0 ? t / S[r] : 0.0;
+            }
+        for (int j = 0; j < n; j++)
+            for (int c = 0; c < nrhs; c++) {
+                double t = 0;
+                for (int r = 0; r < k; r++) t += Vt[(size_t)r * n + j] * T[(size_t)r * nrhs + c];
+                X[(size_t)j * nrhs + c] = t;
+            }
+    }
+    free(U); free(S); free(Vt); free(T);
+    return rc;
+}
+
+/* ======================================================================== */
+/* products                                                                 */
+/* ======================================================================== */
+
+typedef struct { int k, m, n; const double *A, *B; double *C; int mode; } gemm_ctx;
+
+static void gemm_task(void *ctx, int t, int nt) {
+    const gemm_ctx *g = ctx;
+    int i0 = (int)((long long)g->m * t / nt), i1 = (int)((long long)g->m * (t + 1) / nt);
+    if (g->mode == 0) { /* C = A^T B, A[k,m] */
+        for (int i = i0; i < i1; i++) memset(g->C + (size_t)i * g->n, 0, (size_t)g->n * sizeof(double));
+        for (int p = 0; p < g->k; p++) {
+            const double *b = g->B + (size_t)p * g->n, *a = g->A + (size_t)p * g->m;
+            for (int i = i0; i < i1; i++) {
+                double aip = a[i];
+                if (aip == 0.0) continue;
+                double *c = g->C + (size_t)i * g->n;
+                for (int j = 0; j < g->n; j++) c[j] += aip * b[j];
+            }
+        }
+    } else if (g->mode == 1) { /* C = A B, A[m,k] */
+        for (int i = i0; i < i1; i++) {
+            double *c = g->C + (size_t)i * g->n;
+            memset(c, 0, (size_t)g->n * sizeof(double));
+            const double *a = g->A + (size_t)i * g->k;
+            for (int p = 0; p < g->k; p++) {
+                double aip = a[p];
+                if (aip == 0.0) continue;
+                const double *b = g->B + (size_t)p * g->n;
+                for (int j = 0; j < g->n; j++) c[j] += aip * b[j];
+            }
+        }
+    } else { /* C = A A^T, A[m,k]: rows i of the lower triangle, mirrored later */
+        for (int i = i0; i < i1; i++) {
+            const double *ai = g->A + (size_t)i * g->k;
+            for (int j = 0; j <= i; j++) {
+                const double *aj = g->A + (size_t)j * g->k;
+                double s = 0;
+                for (int p = 0; p < g->k; p++) s += ai[p] * aj[p];
+                g->C[(size_t)i * g->m + j] = s;
+            }
+        }
+    }
+}
+
+static void run_gemm(gemm_ctx *g, double flops) {
+    int nt = flops > 1e6 ? tb_threads() : 1;
+    if (nt > g->m) nt = g->m;
+    if (nt <= 1) gemm_task(g, 0, 1);
+    else tb_parallel(nt, gemm_task, g);
+}
+
+void la_gemm_tn(int k, int m, int n, const double *A, const double *B, double *C) {
+    gemm_ctx g = {k, m, n, A, B, C, 0};
+    run_gemm(&g, 2.0 * k * m * n);
+}
+
+void la_gemm_nn(int m, int k, int n, const double *A, const double *B, double *C) {
+    gemm_ctx g = {k, m, n, A, B, C, 1};
+    run_gemm(&g, 2.0 * k * m * n);
+}
+
+/* Row i of the lower triangle costs i+1 dot products, so equal row ranges are unequal
+ * work; 4 tasks per thread (interleaved by the pool's task t -> worker t mod n rule)
+ * even it out well enough. */
+void la_gram_rows(int m, int k, const double *A, double *C) {
+    gemm_ctx g = {k, m, m, A, NULL, C, 2};
+    double flops = 1.0 * m * m * k;
+    int nt = flops > 1e6 ? 4 * tb_threads() : 1;
+    if (nt > m) nt = m;
+    if (nt <= 1) gemm_task(&g, 0, 1);
+    else tb_parallel(nt, gemm_task, &g);
+    for (int i = 0; i < m; i++)
+        for (int j = i + 1; j < m; j++) C[(size_t)i * m + j] = C[(size_t)j * m + i];
+}
+
+void la_center_columns(int n, int p, double *X) {
+    if (n < 1) return;
+    double *mu = calloc((size_t)p, sizeof(double));
+    if (!mu) return;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < p; j++) mu[j] += X[(size_t)i * p + j];
+    for (int j = 0; j < p; j++) mu[j] /= n;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < p; j++) X[(size_t)i * p + j] -= mu[j];
+    free(mu);
+}
