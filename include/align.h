@@ -1,0 +1,131 @@
+/* align.h -- comparing two sets of representations of the same stimuli (lessons 10-12).
+ *
+ * X[n, px] and Y[n, py]: rows are the n stimuli (same order on both sides), columns
+ * are units (neurons, hidden dimensions).  Everything is float64.  Each function says
+ * whether it returns a SIMILARITY (1 = identical up to the metric's invariances) or a
+ * DISTANCE (0 = identical), because users of other toolkits keep mixing them up.
+ *
+ *   RDM + RSA      (Kriegeskorte 2008)    geometry of the stimuli, units forgotten
+ *   CKA            (Kornblith et al. 2019) similarity of the Gram matrices
+ *   CCA / SVCCA / PWCCA (Raghu 2017, Morcos 2018) best-aligned linear projections
+ *   Procrustes     (Williams et al. 2021)  distance after the best rotation
+ *   encoding model (Brain-Score style)     cross-validated ridge prediction of Y from X
+ */
+#ifndef TB_ALIGN_H
+#define TB_ALIGN_H
+
+#include "tb.h"
+#include <stdint.h>
+
+/* ---- representational dissimilarity matrices -------------------------------- */
+typedef enum { RDM_CORRELATION, RDM_EUCLIDEAN, RDM_COSINE } rdm_kind;
+/* D[n,n] (symmetric, zero diagonal):
+ *   correlation: 1 - Pearson r between rows i and j (across units);
+ *   euclidean:   ||x_i - x_j||;   cosine: 1 - cos(x_i, x_j).
+ * A constant row has no correlation: error naming the row. */
+int align_rdm(const double *X, int n, int p, rdm_kind kind, double *D, char *err);
+/* The upper triangle (i < j, row by row) of D[n,n] into v[n(n-1)/2]. */
+void rdm_upper(const double *D, int n, double *v);
+
+/* ---- RSA: SIMILARITIES between two RDMs over their upper triangles ----------- */
+double rsa_pearson(const double *a, const double *b, long m);
+/* Pearson r of average ranks (ties share the mean rank). */
+double rsa_spearman(const double *a, const double *b, long m);
+/* (concordant - discordant) / (m(m-1)/2); pairs tied in either vector count 0.
+ * O(m log m) (Knight's merge-sort count). */
+double rsa_kendall_a(const double *a, const double *b, long m);
+/* Average ranks (1-based) of x[m] into r[m]. */
+void rank_average(const double *x, long m, double *r);
+
+/* ---- CKA (SIMILARITIES in [0,1]; debiased can dip below 0) ---------------------- */
+/* Columns are centred inside.  linear: ||Y^T X||_F^2 / (||X^T X||_F ||Y^T Y||_F). */
+int cka_linear(const double *X, int n, int px, const double *Y, int py, double *out, char *err);
+/* Gaussian kernel K_ij = exp(-d_ij^2 / (2 f^2 m)), m = median of all n^2 squared
+ * distances (diagonal included), f = bandwidth factor (1.0 in Kornblith et al.). */
+int cka_rbf(const double *X, int n, int px, const double *Y, int py, double f, double *out, char *err);
+/* Linear CKA from the unbiased HSIC estimator (Song et al. 2012): Gram diagonals set to
+ * zero; needs n >= 4; near 0 for independent inputs. */
+int cka_linear_debiased(const double *X, int n, int px, const double *Y, int py, double *out, char *err);
+
+/* ---- CCA family (SIMILARITIES in [0,1]) ----------------------------------------- */
+/* rho[min(px,py)] canonical correlations, descending (rho may be NULL).  Each covariance
+ * gets a ridge of 1e-6 x its mean eigenvalue.  *mean = their mean. */
+int cca(const double *X, int n, int px, const double *Y, int py, double *rho, double *mean, char *err);
+/* SVCCA: keep each side's leading singular directions holding `keep` (0.99) of the
+ * variance, then mean CCA.  *kx, *ky (may be NULL) report how many were kept. */
+int svcca(const double *X, int n, int px, const double *Y, int py, double keep, double *out,
+          int *kx, int *ky, char *err);
+/* PWCCA (Morcos et al. 2018): canonical correlations weighted by how much of X's units
+ * each canonical variate accounts for.  Asymmetric: weights come from X. */
+int pwcca(const double *X, int n, int px, const double *Y, int py, double *out, char *err);
+
+/* ---- shape metrics (DISTANCES) -------------------------------------------------- */
+/* After centring and scaling each side to unit Frobenius norm, with ||.||_* the nuclear
+ * norm: euclidean sqrt(2 - 2 ||X^T Y||_*) in [0, sqrt2], angular arccos(||X^T Y||_*) in
+ * [0, pi/2] radians.  Any widths. */
+int procrustes(const double *X, int n, int px, const double *Y, int py, double *euclidean,
+               double *angular, char *err);
+
+/* ---- encoding model (SIMILARITY: correlation of predictions) --------------------- */
+typedef struct {
+    int folds;              /* outer k-fold (5) */
+    uint64_t seed;          /* fold assignment and split-halves (0) */
+    int n_alpha;            /* ridge grid size (13) */
+    double alpha_min, alpha_max; /* log grid (1e-3 .. 1e9), relative to no scaling */
+    int n_splits;           /* split-half repetitions for the noise ceiling (10) */
+} enc_opts;
+void enc_opts_default(enc_opts *o);
+typedef struct {
+    int py;
+    double *r_unit;         /* [py] held-out Pearson r per unit (owned) */
+    double r_median;        /* median over units */
+    double noise_ceiling;   /* median split-half reliability (Spearman-Brown); NaN without trials */
+    double r_ceiled;        /* r_median / noise_ceiling; NaN when the ceiling is <= 0 or absent */
+} enc_result;
+/* Ridge regression from X[n,px] to each column of Y; Y_trials [trials,n,py] (may be NULL)
+ * gives the noise ceiling, and then its trial mean is the target (Y may be NULL).
+ * Per unit, the ridge strength is chosen on each training fold by exact leave-one-out
+ * cross-validation (the closed form from one eigendecomposition per fold). */
+int encoding_fit(const double *X, int n, int px, const double *Y, const double *Y_trials,
+                 int trials, int py, const enc_opts *o, enc_result *out, char *err);
+void enc_result_free(enc_result *r);
+/* Split-half reliability per unit (Spearman-Brown corrected), averaged over splits. */
+int noise_ceiling(const double *Y_trials, int trials, int n, int py, int n_splits, uint64_t seed,
+                  double *per_unit, double *median, char *err);
+
+/* ---- everything at once ----------------------------------------------------------- */
+typedef struct {
+    int rsa, cka, cca, procrustes, encoding; /* which families to compute */
+    rdm_kind rdm;          /* RDM_CORRELATION */
+    double rbf_f;          /* 1.0 */
+    double svcca_keep;     /* 0.99 */
+    int perm;              /* permutations for rsa_perm_p / cka_perm_p (0: none) */
+    int boot;              /* bootstrap resamples for the _ci_ companions (0: none) */
+    double ci;             /* 0.95 */
+    uint64_t seed;
+    enc_opts enc;
+} align_opts;
+void align_opts_default(align_opts *o);
+
+typedef struct {
+    double rsa_spearman, rsa_kendall_a, rsa_pearson;
+    double cka_linear, cka_rbf, cka_linear_debiased;
+    double cca_mean, svcca, pwcca;
+    double procrustes_euclidean, procrustes_angular;
+    double encoding_r_median, encoding_r_ceiled, noise_ceiling;
+    double rsa_perm_p, cka_perm_p;
+    double rsa_spearman_ci_low, rsa_spearman_ci_high, cka_linear_ci_low, cka_linear_ci_high;
+    int cca_warning;       /* 1 when max(px, py) > n / 2: canonical correlations drift to 1 */
+} align_result;
+
+/* X[n,px], Y[n,py] as stimuli x units; Y_trials (optional, [trials,n,py]) is used for the
+ * encoding model's noise ceiling.  Metrics not asked for are NaN. */
+int align_all(const double *X, int n, int px, const double *Y, int py, const double *Y_trials,
+              int trials, const align_opts *o, align_result *r, char *err);
+
+/* Permutation test for Spearman RSA: shuffle the stimuli of RDM b (rows and columns
+ * together) n_perm times; p = (1 + #{null >= observed}) / (1 + n_perm). */
+double rsa_permutation_p(const double *Da, const double *Db, int n, int n_perm, uint64_t seed,
+                         double *observed);
+
+#endif
