@@ -1,0 +1,634 @@
+/* test_align.c -- the alignment metrics: hand-worked cases, the invariances that
+ * define each metric, closed-form cross-checks written independently of src/align*.c,
+ * chance levels on independent data, and the statistics (permutation, bootstrap,
+ * noise ceiling) against their expected behaviour.
+ *
+ * Tolerances: 1e-12 for quantities computed by the same arithmetic in two orders;
+ * 1e-9 where an eigendecomposition or SVD sits in between (backward-stable, n*eps*cond);
+ * 1e-5 for CCA, whose ridge (1e-6 x mean eigenvalue) biases correlations by about that;
+ * Monte Carlo checks use several standard errors (stated at each one). */
+#include "align.h"
+#include "linalg.h"
+#include "rng.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static double *randm(tb_rng *r, int m, int n) {
+    double *a = malloc((size_t)m * n * sizeof(double));
+    for (int i = 0; i < m * n; i++) a[i] = rng_normal(r);
+    return a;
+}
+
+/* A random orthogonal matrix Q[p,p] from the SVD of a Gaussian matrix (Q = U Vt). */
+static double *rand_orth(tb_rng *r, int p) {
+    double *G = randm(r, p, p), *U = malloc((size_t)p * p * 8), *S = malloc((size_t)p * 8),
+           *Vt = malloc((size_t)p * p * 8), *Q = malloc((size_t)p * p * 8);
+    char err[TB_ERRLEN];
+    assert_int_equal(la_svd(p, p, G, U, S, Vt, err), 0);
+    la_gemm_nn(p, p, p, U, Vt, Q);
+    free(G); free(U); free(S); free(Vt);
+    return Q;
+}
+
+static double *matmul(const double *A, int m, int k, const double *B, int n) {
+    double *C = malloc((size_t)m * n * 8);
+    la_gemm_nn(m, k, n, A, B, C);
+    return C;
+}
+
+static double pearson(const double *a, const double *b, int n) {
+    double ma = 0, mb = 0, s = 0, sa = 0, sb = 0;
+    for (int i = 0; i < n; i++) { ma += a[i]; mb += b[i]; }
+    ma /= n; mb /= n;
+    for (int i = 0; i < n; i++) {
+        s += (a[i] - ma) * (b[i] - mb); sa += (a[i] - ma) * (a[i] - ma); sb += (b[i] - mb) * (b[i] - mb);
+    }
+    return s / sqrt(sa * sb);
+}
+
+/* ---- RDMs and RSA ------------------------------------------------------------ */
+
+static void rdm_hand_worked(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    double X[9] = {1, 2, 3, 3, 2, 1, 2, 4, 6}, D[9];
+    assert_int_equal(align_rdm(X, 3, 3, RDM_CORRELATION, D, err), 0);
+    assert_true(fabs(D[1] - 2.0) < 1e-12);  /* rows 0,1 perfectly anti-correlated */
+    assert_true(fabs(D[2] - 0.0) < 1e-12);  /* row 2 = 2 x row 0 */
+    assert_true(D[0] == 0 && D[4] == 0 && D[1] == D[3]);
+    assert_int_equal(align_rdm(X, 3, 3, RDM_EUCLIDEAN, D, err), 0);
+    assert_true(fabs(D[1] - sqrt(8.0)) < 1e-12 && fabs(D[2] - sqrt(14.0)) < 1e-12);
+    assert_int_equal(align_rdm(X, 3, 3, RDM_COSINE, D, err), 0);
+    assert_true(fabs(D[1] - (1 - 10.0 / 14)) < 1e-12 && fabs(D[2]) < 1e-12);
+    double v[3];
+    rdm_upper(D, 3, v);
+    assert_true(v[0] == D[1] && v[1] == D[2] && v[2] == D[5]);
+    /* a constant row has no correlation distance: named error */
+    double C[6] = {1, 1, 1, 0, 1, 2};
+    assert_int_equal(align_rdm(C, 2, 3, RDM_CORRELATION, D, err), -1);
+    assert_non_null(strstr(err, "0"));
+}
+
+static void spearman_ties_hand_worked(void **state) {
+    (void)state;
+    /* ranks of a: 1, 2.5, 2.5, 4; of b: 1, 3, 2, 4; Pearson of the ranks = 4.5/sqrt(22.5) */
+    double a[4] = {1, 2, 2, 3}, b[4] = {1, 3, 2, 4}, r[4];
+    rank_average(a, 4, r);
+    assert_true(r[0] == 1 && r[1] == 2.5 && r[2] == 2.5 && r[3] == 4);
+    assert_true(fabs(rsa_spearman(a, b, 4) - 4.5 / sqrt(22.5)) < 1e-12);
+    assert_true(fabs(rsa_pearson(a, b, 4) - pearson(a, b, 4)) < 1e-12);
+    /* tau-a: a={1,2,3}, b={1,3,2}: 2 concordant, 1 discordant, 3 pairs -> 1/3 */
+    double c[3] = {1, 2, 3}, d[3] = {1, 3, 2};
+    assert_true(fabs(rsa_kendall_a(c, d, 3) - 1.0 / 3) < 1e-15);
+    /* ties count 0 in tau-a: a={1,1,2}, b={1,2,3}: pair (0,1) tied in a; others concordant */
+    double e[3] = {1, 1, 2};
+    assert_true(fabs(rsa_kendall_a(e, c, 3) - 2.0 / 3) < 1e-15);
+}
+
+/* O(m^2) reference for tau-a. */
+static double tau_a_brute(const double *a, const double *b, long m) {
+    double s = 0;
+    for (long i = 0; i < m; i++)
+        for (long j = i + 1; j < m; j++) {
+            double x = a[i] - a[j], y = b[i] - b[j];
+            s += (x > 0 ? 1 : x < 0 ? -1 : 0) * (y > 0 ? 1 : y < 0 ? -1 : 0);
+        }
+    return s / ((double)m * (m - 1) / 2);
+}
+
+static void kendall_matches_brute_force_with_ties(void **state) {
+    (void)state;
+    tb_rng g;
+    rng_seed(&g, 11);
+    for (int trial = 0; trial < 20; trial++) {
+        long m = 1 + (long)rng_below(&g, 700);
+        int levels = 1 + (int)rng_below(&g, 6); /* heavy ties, like categorical model RDMs */
+        double *a = malloc((size_t)m * 8), *b = malloc((size_t)m * 8);
+        for (long i = 0; i < m; i++) {
+            a[i] = (double)rng_below(&g, (uint32_t)levels);
+            b[i] = trial % 2 ? rng_normal(&g) : a[i] + (double)rng_below(&g, 3);
+        }
+        double fast = rsa_kendall_a(a, b, m), slow = m > 1 ? tau_a_brute(a, b, m) : 0;
+        if (m > 1) assert_true(fabs(fast - slow) < 1e-12);
+        free(a);
+        free(b);
+    }
+}
+
+static void spearman_invariant_to_monotone_transform(void **state) {
+    (void)state;
+    tb_rng g;
+    rng_seed(&g, 3);
+    double *X = randm(&g, 30, 8), *Y = randm(&g, 30, 5), Da[900], Db[900];
+    char err[TB_ERRLEN];
+    for (int i = 0; i < 30 * 5; i++) Y[i] = 0.3 * Y[i] + X[(i / 5) * 8 + i % 5];
+    assert_int_equal(align_rdm(X, 30, 8, RDM_CORRELATION, Da, err), 0);
+    assert_int_equal(align_rdm(Y, 30, 5, RDM_CORRELATION, Db, err), 0);
+    long m = 30 * 29 / 2;
+    double va[435], vb[435], vt[435];
+    rdm_upper(Da, 30, va);
+    rdm_upper(Db, 30, vb);
+    for (long i = 0; i < m; i++) vt[i] = exp(3 * vb[i]) + vb[i] * vb[i] * vb[i];
+    double s1 = rsa_spearman(va, vb, m), s2 = rsa_spearman(va, vt, m);
+    assert_true(s1 > 0.2); /* related by construction */
+    assert_true(fabs(s1 - s2) < 1e-12);
+    assert_true(fabs(rsa_kendall_a(va, vb, m) - rsa_kendall_a(va, vt, m)) < 1e-12);
+    assert_true(fabs(rsa_pearson(va, vb, m) - rsa_pearson(va, vt, m)) > 1e-3); /* Pearson is not */
+    free(X);
+    free(Y);
+}
+
+/* ---- CKA ------------------------------------------------------------------------ */
+
+/* Independent reference: centre the Gram matrices with H = I - 11^T/n as explicit products. */
+static double cka_reference(const double *K0, const double *L0, int n) {
+    double *H = malloc((size_t)n * n * 8), *T = malloc((size_t)n * n * 8), *K = malloc((size_t)n * n * 8),
+           *L = malloc((size_t)n * n * 8);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) H[i * n + j] = (i == j) - 1.0 / n;
+    la_gemm_nn(n, n, n, H, K0, T);
+    la_gemm_nn(n, n, n, T, H, K);
+    la_gemm_nn(n, n, n, H, L0, T);
+    la_gemm_nn(n, n, n, T, H, L);
+    double kl = 0, kk = 0, ll = 0;
+    for (int i = 0; i < n * n; i++) { kl += K[i] * L[i]; kk += K[i] * K[i]; ll += L[i] * L[i]; }
+    free(H); free(T); free(K); free(L);
+    return kl / sqrt(kk * ll);
+}
+
+static void cka_linear_closed_forms(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    /* one column each: linear CKA = Pearson r squared */
+    double x[5] = {1, 2, 3, 4, 10}, y[5] = {2, 1, 4, 3, 7}, v;
+    assert_int_equal(cka_linear(x, 5, 1, y, 1, &v, err), 0);
+    double r = pearson(x, y, 5);
+    assert_true(fabs(v - r * r) < 1e-12);
+    /* feature-space (n > p) and Gram-space (n < p) formulas against explicit H K H */
+    tb_rng g;
+    rng_seed(&g, 5);
+    int shapes[2][3] = {{40, 6, 9}, {7, 30, 25}};
+    for (int s = 0; s < 2; s++) {
+        int n = shapes[s][0], px = shapes[s][1], py = shapes[s][2];
+        double *X = randm(&g, n, px), *Y = randm(&g, n, py);
+        double *K = malloc((size_t)n * n * 8), *L = malloc((size_t)n * n * 8);
+        la_gram_rows(n, px, X, K);
+        la_gram_rows(n, py, Y, L);
+        assert_int_equal(cka_linear(X, n, px, Y, py, &v, err), 0);
+        assert_true(fabs(v - cka_reference(K, L, n)) < 1e-12);
+        free(X); free(Y); free(K); free(L);
+    }
+}
+
+static void cka_invariances(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 8);
+    int n = 50, p = 12;
+    double *X = randm(&g, n, p), *N = randm(&g, n, p), *Q = rand_orth(&g, p);
+    double *Y = malloc((size_t)n * p * 8);
+    for (int i = 0; i < n * p; i++) Y[i] = X[i] + 0.7 * N[i];
+    double *YQ = matmul(Y, n, p, Q, p);
+    for (int i = 0; i < n * p; i++) YQ[i] = 3.5 * YQ[i] + 2.0; /* rotate, scale, shift */
+    double a, b, c, d, e, f;
+    assert_int_equal(cka_linear(X, n, p, X, p, &a, err), 0);
+    assert_true(fabs(a - 1) < 1e-12);
+    assert_int_equal(cka_rbf(X, n, p, X, p, 1.0, &a, err), 0);
+    assert_true(fabs(a - 1) < 1e-12);
+    assert_int_equal(cka_linear_debiased(X, n, p, X, p, &a, err), 0);
+    assert_true(fabs(a - 1) < 1e-12);
+    assert_int_equal(cka_linear(X, n, p, Y, p, &a, err), 0);
+    assert_int_equal(cka_linear(X, n, p, YQ, p, &b, err), 0);
+    assert_int_equal(cka_rbf(X, n, p, Y, p, 1.0, &c, err), 0);
+    assert_int_equal(cka_rbf(X, n, p, YQ, p, 1.0, &d, err), 0);
+    assert_int_equal(cka_linear_debiased(X, n, p, Y, p, &e, err), 0);
+    assert_int_equal(cka_linear_debiased(X, n, p, YQ, p, &f, err), 0);
+    assert_true(a > 0.3 && a < 0.95);
+    assert_true(fabs(a - b) < 1e-12 && fabs(c - d) < 1e-12 && fabs(e - f) < 1e-12);
+    /* symmetric in its arguments */
+    assert_int_equal(cka_linear(Y, n, p, X, p, &b, err), 0);
+    assert_true(fabs(a - b) < 1e-12);
+    /* NOT invariant to a general (non-orthogonal) linear map: that is CCA's job */
+    double *S = randm(&g, p, p);
+    for (int i = 0; i < p; i++) S[i * p + i] += (i < 3 ? 8 : 0);
+    double *YS = matmul(Y, n, p, S, p);
+    assert_int_equal(cka_linear(X, n, p, YS, p, &b, err), 0);
+    assert_true(fabs(a - b) > 1e-3);
+    free(X); free(N); free(Q); free(Y); free(YQ); free(S); free(YS);
+}
+
+/* RBF reference: median of all n^2 squared distances (diagonal included), bandwidth f. */
+static void cka_rbf_reference_bandwidth(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 21);
+    int n = 9, px = 3, py = 4;
+    double *X = randm(&g, n, px), *Y = randm(&g, n, py), v, f = 0.5;
+    double *M[2] = {X, Y};
+    int P[2] = {px, py};
+    double *K[2];
+    for (int s = 0; s < 2; s++) {
+        double sq[81], tmp[81];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) {
+                double d = 0;
+                for (int k = 0; k < P[s]; k++) d += pow(M[s][i * P[s] + k] - M[s][j * P[s] + k], 2);
+                sq[i * n + j] = tmp[i * n + j] = d;
+            }
+        /* 81 values: the median is the 41st smallest (selection sort is fine at this size) */
+        for (int i = 0; i < 41; i++)
+            for (int j = i + 1; j < 81; j++)
+                if (tmp[j] < tmp[i]) { double t = tmp[i]; tmp[i] = tmp[j]; tmp[j] = t; }
+        double med = tmp[40];
+        K[s] = malloc(81 * 8);
+        for (int i = 0; i < 81; i++) K[s][i] = exp(-sq[i] / (2 * f * f * med));
+    }
+    assert_int_equal(cka_rbf(X, n, px, Y, py, f, &v, err), 0);
+    assert_true(fabs(v - cka_reference(K[0], K[1], n)) < 1e-12);
+    assert_int_equal(cka_rbf(X, n, px, Y, py, 0.0, &v, err), -1);
+    free(X); free(Y); free(K[0]); free(K[1]);
+}
+
+/* Song et al. 2012 unbiased HSIC, written from the paper's formula. */
+static double hsic_u(const double *K0, const double *L0, int n) {
+    double *K = malloc((size_t)n * n * 8), *L = malloc((size_t)n * n * 8);
+    memcpy(K, K0, (size_t)n * n * 8);
+    memcpy(L, L0, (size_t)n * n * 8);
+    for (int i = 0; i < n; i++) K[i * n + i] = L[i * n + i] = 0;
+    double tr = 0, sk = 0, sl = 0, kl1 = 0;
+    for (int i = 0; i < n * n; i++) { tr += K[i] * L[i]; sk += K[i]; sl += L[i]; }
+    for (int i = 0; i < n; i++) { /* 1^T K L 1 = sum_i (K 1)_i (L 1)_i */
+        double a = 0, b = 0;
+        for (int j = 0; j < n; j++) { a += K[i * n + j]; b += L[i * n + j]; }
+        kl1 += a * b;
+    }
+    free(K);
+    free(L);
+    return (tr + sk * sl / ((n - 1.0) * (n - 2.0)) - 2.0 / (n - 2.0) * kl1) / (n * (n - 3.0));
+}
+
+static void cka_debiased_matches_song_and_is_near_zero_for_noise(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 4);
+    int n = 30, px = 7, py = 40;
+    double *X = randm(&g, n, px), *Y = randm(&g, n, py), v;
+    double *K = malloc((size_t)n * n * 8), *L = malloc((size_t)n * n * 8);
+    la_center_columns(n, px, X);
+    la_center_columns(n, py, Y);
+    la_gram_rows(n, px, X, K);
+    la_gram_rows(n, py, Y, L);
+    double ref = hsic_u(K, L, n) / sqrt(hsic_u(K, K, n) * hsic_u(L, L, n));
+    assert_int_equal(cka_linear_debiased(X, n, px, Y, py, &v, err), 0);
+    assert_true(fabs(v - ref) < 1e-12);
+    free(X); free(Y); free(K); free(L);
+    /* independent inputs, n=200, p=50: biased linear CKA sits far above 0 (~p/(n+p)),
+     * the debiased one within a few hundredths of it (its sd here is ~0.01) */
+    n = 200;
+    X = randm(&g, n, 50);
+    Y = randm(&g, n, 50);
+    double biased;
+    assert_int_equal(cka_linear(X, n, 50, Y, 50, &biased, err), 0);
+    assert_int_equal(cka_linear_debiased(X, n, 50, Y, 50, &v, err), 0);
+    assert_true(biased > 0.15);
+    assert_true(fabs(v) < 0.04);
+    assert_int_equal(cka_linear_debiased(X, 3, 50, Y, 50, &v, err), -1); /* n < 4 */
+    free(X); free(Y);
+}
+
+/* ---- CCA family ------------------------------------------------------------------ */
+
+static void cca_hand_worked_and_invariant(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    double x[6] = {1, 2, 3, 4, 5, 9}, y[6] = {3, 1, 4, 1, 5, 9}, m, rho[8];
+    assert_int_equal(cca(x, 6, 1, y, 1, rho, &m, err), 0);
+    assert_true(fabs(m - fabs(pearson(x, y, 6))) < 1e-5);
+    for (int i = 0; i < 6; i++) y[i] = -y[i]; /* a sign flip is an invertible map */
+    assert_int_equal(cca(x, 6, 1, y, 1, rho, &m, err), 0);
+    assert_true(fabs(m - fabs(pearson(x, y, 6))) < 1e-5);
+    double pw;
+    assert_int_equal(pwcca(x, 6, 1, y, 1, &pw, err), 0);
+    assert_true(fabs(pw - m) < 1e-12);
+
+    tb_rng g;
+    rng_seed(&g, 9);
+    int n = 200, p = 6;
+    double *X = randm(&g, n, p), *N = randm(&g, n, p), *Y = malloc((size_t)n * p * 8);
+    for (int i = 0; i < n * p; i++) Y[i] = X[i] + N[i] * (1 + i % p); /* graded noise */
+    double *A = randm(&g, p, p); /* invertible and well conditioned, so the ridge bias stays ~1e-6 */
+    for (int i = 0; i < p; i++) A[i * p + i] += 4;
+    double *YA = matmul(Y, n, p, A, p), r1[6], r2[6], m1, m2;
+    assert_int_equal(cca(X, n, p, Y, p, r1, &m1, err), 0);
+    assert_int_equal(cca(X, n, p, YA, p, r2, &m2, err), 0);
+    /* the ridge (1e-6 x mean eigenvalue) breaks exact invariance by about ridge x cond(C),
+     * cond ~ 40 here: 1e-4 */
+    for (int i = 0; i < p; i++) assert_true(fabs(r1[i] - r2[i]) < 1e-4);
+    for (int i = 1; i < p; i++) assert_true(r1[i] <= r1[i - 1] + 1e-12); /* descending */
+    assert_true(r1[0] > 0.6 && r1[p - 1] < r1[0]);
+    assert_int_equal(cca(X, n, p, X, p, r2, &m2, err), 0);
+    assert_true(fabs(m2 - 1) < 1e-5);
+    assert_int_equal(pwcca(X, n, p, X, p, &m2, err), 0);
+    assert_true(fabs(m2 - 1) < 1e-5);
+    /* PWCCA weights by X's variance: it lies within the range of the correlations */
+    assert_int_equal(pwcca(X, n, p, Y, p, &m2, err), 0);
+    assert_true(m2 >= r1[p - 1] - 1e-9 && m2 <= r1[0] + 1e-9);
+    free(X); free(N); free(Y); free(A); free(YA);
+}
+
+static void cca_when_p_approaches_n_goes_to_one(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 10);
+    int n = 20, p = 40; /* more units than stimuli, independent noise */
+    double *X = randm(&g, n, p), *Y = randm(&g, n, p), m;
+    assert_int_equal(cca(X, n, p, Y, p, NULL, &m, err), 0);
+    assert_true(isfinite(m));
+    /* the first n-1 canonical correlations of independent noise are ~1 */
+    double rho[40];
+    assert_int_equal(cca(X, n, p, Y, p, rho, &m, err), 0);
+    assert_true(rho[0] > 0.99 && rho[n - 2] > 0.9);
+    align_opts o;
+    align_result r;
+    align_opts_default(&o);
+    assert_int_equal(align_all(X, n, p, Y, p, NULL, 0, &o, &r, err), 0);
+    assert_int_equal(r.cca_warning, 1);
+    free(X); free(Y);
+}
+
+static void svcca_keeps_the_signal_subspace(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 12);
+    int n = 100, p = 20, k = 3;
+    /* X = Z W (rank 3) + tiny noise; Y = another embedding of the same Z */
+    double *Z = randm(&g, n, k), *W1 = randm(&g, k, p), *W2 = randm(&g, k, p + 5);
+    double *X = matmul(Z, n, k, W1, p), *Y = matmul(Z, n, k, W2, p + 5);
+    for (int i = 0; i < n * p; i++) X[i] += 1e-4 * rng_normal(&g);
+    double v;
+    int kx, ky;
+    assert_int_equal(svcca(X, n, p, Y, p + 5, 0.99, &v, &kx, &ky, err), 0);
+    assert_true(kx <= k && ky <= k && kx >= 1);
+    assert_true(v > 0.999);
+    free(Z); free(W1); free(W2); free(X); free(Y);
+}
+
+/* ---- Procrustes -------------------------------------------------------------------- */
+
+static void procrustes_hand_worked_and_invariant(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    double x[5] = {1, 2, 3, 4, 10}, y[5] = {2, 1, 4, 3, 7}, e, a;
+    assert_int_equal(procrustes(x, 5, 1, y, 1, &e, &a, err), 0);
+    double r = fabs(pearson(x, y, 5));
+    assert_true(fabs(e - sqrt(2 - 2 * r)) < 1e-12 && fabs(a - acos(r)) < 1e-12);
+
+    tb_rng g;
+    rng_seed(&g, 14);
+    int n = 30, p = 8;
+    double *X = randm(&g, n, p), *Q = rand_orth(&g, p);
+    double *XQ = matmul(X, n, p, Q, p);
+    for (int i = 0; i < n * p; i++) XQ[i] = 0.1 * XQ[i] - 4;
+    assert_int_equal(procrustes(X, n, p, XQ, p, &e, &a, err), 0);
+    assert_true(e < 1e-6 && a < 1e-6); /* sqrt amplifies rounding: 1e-12 -> 1e-6 */
+    /* different widths: padding with a zero column changes nothing */
+    double *Xp = calloc((size_t)n * (p + 1), 8);
+    for (int i = 0; i < n; i++) memcpy(Xp + i * (p + 1), X + i * p, p * 8);
+    assert_int_equal(procrustes(X, n, p, Xp, p + 1, &e, &a, err), 0);
+    assert_true(e < 1e-6);
+    /* n < p on both sides (Gram-space path) against the nuclear norm from an SVD */
+    int m = 6, q = 15;
+    double *A = randm(&g, m, q), *B = randm(&g, m, q + 3);
+    assert_int_equal(procrustes(A, m, q, B, q + 3, &e, &a, err), 0);
+    la_center_columns(m, q, A);
+    la_center_columns(m, q + 3, B);
+    double na = 0, nb = 0;
+    for (int i = 0; i < m * q; i++) na += A[i] * A[i];
+    for (int i = 0; i < m * (q + 3); i++) nb += B[i] * B[i];
+    double *M = malloc((size_t)q * (q + 3) * 8), S[15];
+    la_gemm_tn(m, q, q + 3, A, B, M);
+    assert_int_equal(la_svd(q, q + 3, M, NULL, S, NULL, err), 0);
+    double nuc = 0;
+    for (int i = 0; i < q; i++) nuc += S[i];
+    nuc /= sqrt(na * nb);
+    assert_true(fabs(a - acos(nuc)) < 1e-9);
+    assert_true(fabs(e - sqrt(2 - 2 * nuc)) < 1e-9);
+    free(X); free(Q); free(XQ); free(Xp); free(A); free(B); free(M);
+}
+
+/* Procrustes is a metric: the triangle inequality holds for the angular distance. */
+static void procrustes_triangle_inequality(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 15);
+    for (int t = 0; t < 20; t++) {
+        double *A = randm(&g, 12, 4), *B = randm(&g, 12, 5), *C = randm(&g, 12, 3), e, ab, bc, ac;
+        assert_int_equal(procrustes(A, 12, 4, B, 5, &e, &ab, err), 0);
+        assert_int_equal(procrustes(B, 12, 5, C, 3, &e, &bc, err), 0);
+        assert_int_equal(procrustes(A, 12, 4, C, 3, &e, &ac, err), 0);
+        assert_true(ac <= ab + bc + 1e-12);
+        free(A); free(B); free(C);
+    }
+}
+
+/* ---- encoding models and noise ceilings ---------------------------------------------- */
+
+static void encoding_recovers_a_linear_map(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 16);
+    int n = 200, px = 10, py = 6;
+    double *X = randm(&g, n, px), *B = randm(&g, px, py), *Y = matmul(X, n, px, B, py);
+    enc_opts o;
+    enc_opts_default(&o);
+    enc_result r;
+    assert_int_equal(encoding_fit(X, n, px, Y, NULL, 0, py, &o, &r, err), 0);
+    assert_true(r.r_median > 0.999);
+    assert_true(isnan(r.noise_ceiling) && isnan(r.r_ceiled));
+    enc_result_free(&r);
+    /* independent target: held-out r near 0 (sd ~ 1/sqrt(n) = 0.07 per unit; median of 6) */
+    double *N = randm(&g, n, py);
+    assert_int_equal(encoding_fit(X, n, px, N, NULL, 0, py, &o, &r, err), 0);
+    assert_true(fabs(r.r_median) < 0.15);
+    enc_result_free(&r);
+    /* more features than stimuli: ridge keeps it finite */
+    double *W = randm(&g, 40, 300), *Yw = randm(&g, 40, 3);
+    assert_int_equal(encoding_fit(W, 40, 300, Yw, NULL, 0, 3, &o, &r, err), 0);
+    assert_true(isfinite(r.r_median));
+    enc_result_free(&r);
+    /* folds out of range */
+    o.folds = 1;
+    assert_int_equal(encoding_fit(X, n, px, Y, NULL, 0, py, &o, &r, err), -1);
+    free(X); free(B); free(Y); free(N); free(W); free(Yw);
+}
+
+/* Y_trials = signal (variance S) + trial noise (variance E), T trials: the split-half
+ * correlation is S / (S + 2E/T) and its Spearman-Brown correction S / (S + E/T). */
+static void noise_ceiling_matches_analytic_reliability(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 17);
+    int T = 8, n = 400, py = 40;
+    double S = 1, E = 4;
+    double *sig = randm(&g, n, py), *Yt = malloc((size_t)T * n * py * 8);
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < n * py; i++) Yt[(size_t)t * n * py + i] = sqrt(S) * sig[i] + sqrt(E) * rng_normal(&g);
+    double med, *pu = malloc((size_t)py * 8);
+    assert_int_equal(noise_ceiling(Yt, T, n, py, 10, 1, pu, &med, err), 0);
+    double expect = S / (S + E / T); /* 2/3 */
+    /* per-unit sd ~0.03 at n=400; the median of 40 units is well inside 0.03 */
+    assert_true(fabs(med - expect) < 0.03);
+    /* an encoding model given the true signal as features: ceiled r ~ 1 */
+    enc_opts o;
+    enc_opts_default(&o);
+    enc_result r;
+    double *X = malloc((size_t)n * 5 * 8), *Y5 = malloc((size_t)T * n * 5 * 8);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < 5; j++) {
+            X[i * 5 + j] = sig[i * py + j];
+            for (int t = 0; t < T; t++) Y5[((size_t)t * n + i) * 5 + j] = Yt[((size_t)t * n + i) * py + j];
+        }
+    assert_int_equal(encoding_fit(X, n, 5, NULL, Y5, T, 5, &o, &r, err), 0);
+    /* expected raw r = sqrt(S/(S + E/T)) = 0.816 per unit; r_ceiled = r / ceiling */
+    assert_true(fabs(r.r_median - sqrt(expect)) < 0.06);
+    assert_true(fabs(r.r_ceiled - r.r_median / r.noise_ceiling) < 1e-12);
+    enc_result_free(&r);
+    assert_int_equal(noise_ceiling(Yt, 1, n, py, 10, 1, pu, &med, err), -1); /* 1 trial */
+    free(sig); free(Yt); free(pu); free(X); free(Y5);
+}
+
+/* ---- statistics ------------------------------------------------------------------- */
+
+static void permutation_p_is_uniform_under_the_null(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 18);
+    int n = 10, reps = 300, below = 0;
+    double sum = 0, Da[100], Db[100];
+    for (int t = 0; t < reps; t++) {
+        double *X = randm(&g, n, 4), *Y = randm(&g, n, 4);
+        assert_int_equal(align_rdm(X, n, 4, RDM_EUCLIDEAN, Da, err), 0);
+        assert_int_equal(align_rdm(Y, n, 4, RDM_EUCLIDEAN, Db, err), 0);
+        double p = rsa_permutation_p(Da, Db, n, 99, (uint64_t)t, NULL);
+        assert_true(p >= 0.01 && p <= 1);
+        sum += p;
+        below += p <= 0.1;
+        free(X);
+        free(Y);
+    }
+    /* uniform: mean 0.5 (se 0.017), P(p <= 0.1) = 0.1 (se 0.017) -- 4 se bands */
+    assert_true(fabs(sum / reps - 0.5) < 0.07);
+    assert_true(fabs(below / (double)reps - 0.1) < 0.07);
+    /* a strong relation: no permutation beats it, p = 1 / (1 + n_perm) */
+    double *X = randm(&g, 30, 4), D1[900], D2[900], obs;
+    assert_int_equal(align_rdm(X, 30, 4, RDM_EUCLIDEAN, D1, err), 0);
+    assert_int_equal(align_rdm(X, 30, 4, RDM_EUCLIDEAN, D2, err), 0);
+    assert_true(fabs(rsa_permutation_p(D1, D2, 30, 199, 1, &obs) - 1.0 / 200) < 1e-15);
+    assert_true(fabs(obs - 1) < 1e-12);
+    free(X);
+}
+
+static void align_all_identical_and_related(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 19);
+    int n = 60, p = 10;
+    double *X = randm(&g, n, p);
+    align_opts o;
+    align_result r, r2;
+    align_opts_default(&o);
+    o.encoding = 1;
+    o.perm = 50;
+    o.boot = 50;
+    assert_int_equal(align_all(X, n, p, X, p, NULL, 0, &o, &r, err), 0);
+    assert_true(fabs(r.rsa_spearman - 1) < 1e-12 && fabs(r.rsa_kendall_a - 1) < 1e-12);
+    assert_true(fabs(r.rsa_pearson - 1) < 1e-12 && fabs(r.cka_linear - 1) < 1e-12);
+    assert_true(fabs(r.cka_rbf - 1) < 1e-12 && fabs(r.cka_linear_debiased - 1) < 1e-12);
+    assert_true(fabs(r.cca_mean - 1) < 1e-5 && fabs(r.svcca - 1) < 1e-5 && fabs(r.pwcca - 1) < 1e-5);
+    assert_true(r.procrustes_euclidean < 1e-6 && r.procrustes_angular < 1e-6);
+    assert_true(r.encoding_r_median > 0.999 && isnan(r.noise_ceiling));
+    assert_true(fabs(r.rsa_perm_p - 1.0 / 51) < 1e-15 && fabs(r.cka_perm_p - 1.0 / 51) < 1e-15);
+    assert_true(r.rsa_spearman_ci_low <= 1 && r.rsa_spearman_ci_high <= 1 + 1e-12);
+    assert_int_equal(r.cca_warning, 0);
+    /* related data: the bootstrap interval brackets the estimate; same seed, same numbers */
+    double *Y = randm(&g, n, p);
+    for (int i = 0; i < n * p; i++) Y[i] += X[i];
+    assert_int_equal(align_all(X, n, p, Y, p, NULL, 0, &o, &r, err), 0);
+    assert_int_equal(align_all(X, n, p, Y, p, NULL, 0, &o, &r2, err), 0);
+    for (double *a = &r.rsa_spearman, *b = &r2.rsa_spearman; a <= &r.cka_linear_ci_high; a++, b++)
+        assert_true(*a == *b || (isnan(*a) && isnan(*b))); /* field by field: the struct has padding */
+    assert_true(r.rsa_spearman_ci_low <= r.rsa_spearman && r.rsa_spearman <= r.rsa_spearman_ci_high);
+    assert_true(r.cka_linear_ci_low <= r.cka_linear && r.cka_linear <= r.cka_linear_ci_high);
+    assert_true(r.rsa_spearman_ci_high - r.rsa_spearman_ci_low > 0.01);
+    /* metrics not asked for are NaN */
+    align_opts_default(&o);
+    o.cca = o.procrustes = 0;
+    assert_int_equal(align_all(X, n, p, Y, p, NULL, 0, &o, &r, err), 0);
+    assert_true(isnan(r.cca_mean) && isnan(r.procrustes_angular) && isnan(r.rsa_perm_p) && !isnan(r.cka_rbf));
+    free(X);
+    free(Y);
+}
+
+static void align_all_rank_deficient_and_bad_input(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 20);
+    int n = 10, p = 50;
+    /* rank 2 inside 50 units, fewer stimuli than units */
+    double *Z = randm(&g, n, 2), *W = randm(&g, 2, p), *X = matmul(Z, n, 2, W, p), *Y = randm(&g, n, 7);
+    align_opts o;
+    align_result r;
+    align_opts_default(&o);
+    o.encoding = 1;
+    o.enc.folds = 5;
+    assert_int_equal(align_all(X, n, p, Y, 7, NULL, 0, &o, &r, err), 0);
+    double *f = &r.rsa_spearman;
+    for (int i = 0; i < 12; i++) assert_true(isfinite(f[i])); /* up to encoding_r_median */
+    X[17] = NAN;
+    assert_int_equal(align_all(X, n, p, Y, 7, NULL, 0, &o, &r, err), -1);
+    assert_non_null(strstr(err, "non-finite"));
+    assert_int_equal(align_all(Y, 2, 7, Y, 7, NULL, 0, &o, &r, err), -1);
+    free(Z); free(W); free(X); free(Y);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rdm_hand_worked),
+        cmocka_unit_test(spearman_ties_hand_worked),
+        cmocka_unit_test(kendall_matches_brute_force_with_ties),
+        cmocka_unit_test(spearman_invariant_to_monotone_transform),
+        cmocka_unit_test(cka_linear_closed_forms),
+        cmocka_unit_test(cka_invariances),
+        cmocka_unit_test(cka_rbf_reference_bandwidth),
+        cmocka_unit_test(cka_debiased_matches_song_and_is_near_zero_for_noise),
+        cmocka_unit_test(cca_hand_worked_and_invariant),
+        cmocka_unit_test(cca_when_p_approaches_n_goes_to_one),
+        cmocka_unit_test(svcca_keeps_the_signal_subspace),
+        cmocka_unit_test(procrustes_hand_worked_and_invariant),
+        cmocka_unit_test(procrustes_triangle_inequality),
+        cmocka_unit_test(encoding_recovers_a_linear_map),
+        cmocka_unit_test(noise_ceiling_matches_analytic_reliability),
+        cmocka_unit_test(permutation_p_is_uniform_under_the_null),
+        cmocka_unit_test(align_all_identical_and_related),
+        cmocka_unit_test(align_all_rank_deficient_and_bad_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
