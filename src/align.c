@@ -84,9 +84,37 @@ int cka_linear(const double *X, int n, int px, const double *Y, int py, double *
     return 0;
 }
 
-static int median_cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+/* k-th smallest of v[N] (0-based) by quickselect (Hoare partition, middle pivot):
+ * O(N) on average, where sorting a million squared distances would cost 10x more. */
+static double select_kth(double *v, size_t N, size_t k) {
+    size_t lo = 0, hi = N - 1;
+    while (lo < hi) {
+        double pivot = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot) i++;
+            while (v[j] > pivot) j--;
+            if (i <= j) {
+                double t = v[i]; v[i] = v[j]; v[j] = t;
+                i++;
+                if (j == 0) break;
+                j--;
+            }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else break;
+    }
+    return v[k];
+}
+
+/* Median of v[N] (the mean of the two middle values when N is even); reorders v. */
+static double median_inplace(double *v, size_t N) {
+    double hi = select_kth(v, N, N / 2);
+    if (N % 2) return hi;
+    double lo = v[0]; /* after selection, v[0 .. N/2-1] are all <= v[N/2]: take their max */
+    for (size_t i = 1; i < N / 2; i++) lo = v[i] > lo ? v[i] : lo;
+    return 0.5 * (lo + hi);
 }
 
 /* Gaussian Gram matrix with the median heuristic, double-centred, into K[n,n]. */
@@ -102,8 +130,7 @@ static int rbf_gram(const double *X, int n, int p, double f, double *K, char *er
     double *tmp = malloc((size_t)n * n * sizeof(double));
     memcpy(tmp, sq, (size_t)n * n * sizeof(double));
     size_t N = (size_t)n * n;
-    qsort(tmp, N, sizeof(double), median_cmp);
-    double med = N % 2 ? tmp[N / 2] : 0.5 * (tmp[N / 2 - 1] + tmp[N / 2]);
+    double med = median_inplace(tmp, N);
     free(tmp);
     free(Xc);
     if (!(med > 0)) { free(sq); return tb_fail(err, "CKA (RBF): median squared distance is 0 (most stimuli identical)"); }
@@ -182,12 +209,17 @@ static int inv_sqrt(int p, const double *C, double *W, char *err) {
         double ev = w[i] > 0 ? w[i] : 0;
         w[i] = 1.0 / sqrt(ev + ridge);
     }
+    /* W = V diag(w) V^T as one product: (V diag(w)) times V^T */
+    double *Vs = malloc((size_t)p * p * sizeof(double)), *Vt = malloc((size_t)p * p * sizeof(double));
+    if (!Vs || !Vt) { free(w); free(V); free(Vs); free(Vt); return tb_fail(err, "out of memory"); }
     for (int i = 0; i < p; i++)
-        for (int j = 0; j < p; j++) {
-            double s = 0;
-            for (int k = 0; k < p; k++) s += V[(size_t)i * p + k] * w[k] * V[(size_t)j * p + k];
-            W[(size_t)i * p + j] = s;
+        for (int k = 0; k < p; k++) {
+            Vs[(size_t)i * p + k] = V[(size_t)i * p + k] * w[k];
+            Vt[(size_t)k * p + i] = V[(size_t)i * p + k];
         }
+    la_gemm_nn(p, p, p, Vs, Vt, W);
+    free(Vs);
+    free(Vt);
     free(w);
     free(V);
     return 0;
@@ -220,13 +252,10 @@ static int cca_core(const double *X, int n, int px, const double *Y, int py, dou
         double r2 = ev[i] > 0 ? ev[i] : 0;
         rho[i] = sqrt(r2) > 1 ? 1 : sqrt(r2);
     }
-    if (A)
-        for (int i = 0; i < px; i++)
-            for (int c = 0; c < k; c++) {
-                double s = 0;
-                for (int j = 0; j < px; j++) s += Wx[(size_t)i * px + j] * EV[(size_t)j * px + c];
-                A[(size_t)i * k + c] = s;
-            }
+    if (A) { /* A = Wx EV[:, :k] */
+        for (int j = 0; j < px; j++) memmove(EV + (size_t)j * k, EV + (size_t)j * px, (size_t)k * sizeof(double));
+        la_gemm_nn(px, px, k, Wx, EV, A);
+    }
     rc = 0;
 done:
     free(Xc); free(Yc); free(Cxx); free(Cyy); free(Cxy); free(Wx); free(Wy); free(T); free(M);
@@ -249,7 +278,8 @@ int cca(const double *X, int n, int px, const double *Y, int py, double *rho, do
     return rc;
 }
 
-/* X's leading singular directions holding `keep` of the variance: Z = Xc V_k [n, k]. */
+/* X's leading singular directions holding `keep` of the variance, WHITENED:
+ * Z = Xc V_k diag(1/sqrt(w_k)) [n, k], so that Z^T Z = I. */
 static int svd_reduce(const double *X, int n, int p, double keep, double **Z, int *k, char *err) {
     double *Xc = centred_copy(X, n, p), *C = malloc((size_t)p * p * 8), *w = malloc((size_t)p * 8), *V = malloc((size_t)p * p * 8);
     if (!Xc || !C || !w || !V) { free(Xc); free(C); free(w); free(V); return tb_fail(err, "out of memory"); }
@@ -259,15 +289,13 @@ static int svd_reduce(const double *X, int n, int p, double keep, double **Z, in
         double tot = 0, acc = 0;
         for (int i = 0; i < p; i++) tot += w[i] > 0 ? w[i] : 0;
         int kk = 0;
-        while (kk < p && acc < keep * tot) { acc += w[kk] > 0 ? w[kk] : 0; kk++; }
+        while (kk < p && acc < keep * tot && w[kk] > 1e-12 * w[0]) { acc += w[kk]; kk++; }
         if (kk < 1) kk = 1;
         double *R = malloc((size_t)n * kk * 8);
-        for (int i = 0; i < n; i++)
-            for (int c = 0; c < kk; c++) {
-                double s = 0;
-                for (int j = 0; j < p; j++) s += Xc[(size_t)i * p + j] * V[(size_t)j * p + c];
-                R[(size_t)i * kk + c] = s;
-            }
+        for (int j = 0; j < p; j++)
+            for (int c = 0; c < kk; c++) /* V[:, :kk] diag(1/sqrt(w)), packed */
+                V[(size_t)j * kk + c] = V[(size_t)j * p + c] / sqrt(w[c] > 0 ? w[c] : 1);
+        la_gemm_nn(n, p, kk, Xc, V, R);
         *Z = R;
         *k = kk;
     }
@@ -275,58 +303,98 @@ static int svd_reduce(const double *X, int n, int p, double keep, double **Z, in
     return rc;
 }
 
+/* SVCCA: with both sides whitened, the canonical correlations are the singular values
+ * of Zx^T Zy, i.e. the square roots of the eigenvalues of its smaller Gram matrix.  The
+ * same relative ridge as cca() (1e-6) shrinks them by 1/(1 + 1e-6). */
 int svcca(const double *X, int n, int px, const double *Y, int py, double keep, double *out, int *kx,
           int *ky, char *err) {
     double *Zx = NULL, *Zy = NULL;
     int ax, ay;
     if (svd_reduce(X, n, px, keep, &Zx, &ax, err)) return -1;
     if (svd_reduce(Y, n, py, keep, &Zy, &ay, err)) { free(Zx); return -1; }
-    int rc = cca(Zx, n, ax, Zy, ay, NULL, out, err);
+    int q = ax < ay ? ax : ay, rc = -1;
+    double *M = malloc((size_t)ax * ay * 8), *G = malloc((size_t)q * q * 8), *w = malloc((size_t)q * 8);
+    if (!M || !G || !w) tb_fail(err, "out of memory");
+    else {
+        la_gemm_tn(n, ax, ay, Zx, Zy, M);
+        if (ax <= ay) la_gram_rows(ax, ay, M, G);
+        else la_gemm_tn(ax, ay, ay, M, M, G);
+        if (!la_eigh(q, G, w, NULL, err)) {
+            double s = 0;
+            for (int i = 0; i < q; i++) {
+                double rho = sqrt(w[i] > 0 ? w[i] : 0) / (1.0 + 1e-6);
+                s += rho > 1 ? 1 : rho;
+            }
+            *out = s / q;
+            rc = 0;
+        }
+    }
     if (kx) *kx = ax;
     if (ky) *ky = ay;
-    free(Zx);
-    free(Zy);
+    free(Zx); free(Zy); free(M); free(G); free(w);
     return rc;
 }
 
-/* PWCCA: alpha_i = sum_j |<h_i, x_j>| with h_i the orthonormalised canonical variates of
- * X and x_j X's centred unit columns; the result is sum_i alpha_i rho_i / sum_i alpha_i. */
-int pwcca(const double *X, int n, int px, const double *Y, int py, double *out, char *err) {
-    int k = px < py ? px : py;
-    double *rho = malloc((size_t)k * 8), *A = malloc((size_t)px * k * 8), *H = malloc((size_t)n * k * 8);
-    double *Xc = centred_copy(X, n, px);
-    if (!rho || !A || !H || !Xc) { free(rho); free(A); free(H); free(Xc); return tb_fail(err, "out of memory"); }
-    int rc = cca_core(X, n, px, Y, py, rho, A, err);
-    if (!rc) {
-        la_gemm_nn(n, px, k, Xc, A, H); /* canonical variates as columns of H[n,k] */
-        /* modified Gram-Schmidt on the columns (the QR step of Morcos et al.'s code) */
-        for (int c = 0; c < k; c++) {
-            for (int d = 0; d < c; d++) {
-                double s = 0;
-                for (int i = 0; i < n; i++) s += H[(size_t)i * k + c] * H[(size_t)i * k + d];
-                for (int i = 0; i < n; i++) H[(size_t)i * k + c] -= s * H[(size_t)i * k + d];
-            }
-            double nn = 0;
-            for (int i = 0; i < n; i++) nn += H[(size_t)i * k + c] * H[(size_t)i * k + c];
-            nn = nn > 0 ? 1.0 / sqrt(nn) : 0;
-            for (int i = 0; i < n; i++) H[(size_t)i * k + c] *= nn;
+/* PWCCA weights from X's centred data Xc[n,px], its canonical weights A[px,k] and the
+ * canonical correlations rho[k]: alpha_i = sum_j |<h_i, x_j>| with h_i the orthonormalised
+ * canonical variates (the QR step of Morcos et al.'s code) and x_j X's unit columns;
+ * the result is sum_i alpha_i rho_i / sum_i alpha_i. */
+static int pwcca_weights(const double *Xc, int n, int px, const double *A, const double *rho, int k,
+                         double *out, char *err) {
+    double *H = malloc((size_t)n * k * 8), *Ht = malloc((size_t)n * k * 8), *P = malloc((size_t)k * px * 8);
+    if (!H || !Ht || !P) { free(H); free(Ht); free(P); return tb_fail(err, "out of memory"); }
+    la_gemm_nn(n, px, k, Xc, A, H); /* canonical variates as columns of H[n,k] */
+    for (int i = 0; i < n; i++)      /* ... stored as rows of Ht[k,n] so that each is contiguous */
+        for (int c = 0; c < k; c++) Ht[(size_t)c * n + i] = H[(size_t)i * k + c];
+    for (int c = 0; c < k; c++) {    /* modified Gram-Schmidt */
+        double *hc = Ht + (size_t)c * n;
+        for (int d = 0; d < c; d++) {
+            const double *hd = Ht + (size_t)d * n;
+            double s = 0;
+            for (int i = 0; i < n; i++) s += hc[i] * hd[i];
+            for (int i = 0; i < n; i++) hc[i] -= s * hd[i];
         }
-        double num = 0, den = 0;
-        for (int c = 0; c < k; c++) {
-            double alpha = 0;
-            for (int j = 0; j < px; j++) {
-                double s = 0;
-                for (int i = 0; i < n; i++) s += H[(size_t)i * k + c] * Xc[(size_t)i * px + j];
-                alpha += fabs(s);
-            }
-            num += alpha * rho[c];
-            den += alpha;
-        }
-        if (!(den > 0)) rc = tb_fail(err, "PWCCA: X has no variance");
-        else *out = num / den;
+        double nn = 0;
+        for (int i = 0; i < n; i++) nn += hc[i] * hc[i];
+        nn = nn > 0 ? 1.0 / sqrt(nn) : 0;
+        for (int i = 0; i < n; i++) hc[i] *= nn;
     }
-    free(rho); free(A); free(H); free(Xc);
+    la_gemm_nn(k, n, px, Ht, Xc, P); /* P[c, j] = <h_c, x_j> */
+    double num = 0, den = 0;
+    for (int c = 0; c < k; c++) {
+        double alpha = 0;
+        for (int j = 0; j < px; j++) alpha += fabs(P[(size_t)c * px + j]);
+        num += alpha * rho[c];
+        den += alpha;
+    }
+    free(H); free(Ht); free(P);
+    if (!(den > 0)) return tb_fail(err, "PWCCA: X has no variance");
+    *out = num / den;
+    return 0;
+}
+
+/* Mean CCA and PWCCA from one canonical analysis (either output may be NULL). */
+static int cca_and_pwcca(const double *X, int n, int px, const double *Y, int py, double *mean,
+                         double *pw, char *err) {
+    int k = px < py ? px : py;
+    double *rho = malloc((size_t)k * 8), *A = malloc((size_t)px * k * 8);
+    double *Xc = centred_copy(X, n, px);
+    if (!rho || !A || !Xc) { free(rho); free(A); free(Xc); return tb_fail(err, "out of memory"); }
+    int rc = cca_core(X, n, px, Y, py, rho, pw ? A : NULL, err);
+    if (!rc && mean) {
+        double s = 0;
+        for (int i = 0; i < k; i++) s += rho[i];
+        *mean = s / k;
+    }
+    if (!rc && pw) rc = pwcca_weights(Xc, n, px, A, rho, k, pw, err);
+    free(rho); free(A); free(Xc);
     return rc;
+}
+
+/* PWCCA (Morcos et al. 2018): canonical correlations weighted by how much of X's units
+ * each canonical variate accounts for.  Asymmetric: the weights come from X. */
+int pwcca(const double *X, int n, int px, const double *Y, int py, double *out, char *err) {
+    return cca_and_pwcca(X, n, px, Y, py, NULL, out, err);
 }
 
 /* ======================================================================== */
@@ -556,9 +624,8 @@ int align_all(const double *X, int n, int px, const double *Y, int py, const dou
     }
     if (!rc && o->cca) {
         r->cca_warning = (px > n / 2 || py > n / 2);
-        if (cca(X, n, px, Y, py, NULL, &r->cca_mean, err) ||
-            svcca(X, n, px, Y, py, o->svcca_keep, &r->svcca, NULL, NULL, err) ||
-            pwcca(X, n, px, Y, py, &r->pwcca, err))
+        if (cca_and_pwcca(X, n, px, Y, py, &r->cca_mean, &r->pwcca, err) ||
+            svcca(X, n, px, Y, py, o->svcca_keep, &r->svcca, NULL, NULL, err))
             rc = -1;
     }
     if (!rc && o->procrustes) rc = procrustes(X, n, px, Y, py, &r->procrustes_euclidean, &r->procrustes_angular, err);

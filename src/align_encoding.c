@@ -17,6 +17,7 @@
  * r_SB = 2 r / (1 + r), average over random splits.  r_ceiled = r / ceiling.
  */
 #include "align.h"
+#include "kernels.h"
 #include "linalg.h"
 #include "rng.h"
 
@@ -141,36 +142,25 @@ static int fit_fold(const double *X, int px, const double *Y, int py, const int 
     s2 = malloc((size_t)(r ? r : 1) * 8);
     if (!U || !Z || !Q || !s2) { tb_fail(err, "out of memory"); goto done; }
     for (int k = 0; k < r; k++) s2[k] = w[k];
-    if (feat) { /* V = E[:, :r]; U = Xtr V / s; Z = Xte V */
+    for (int j = 0; j < q; j++) /* keep the leading r eigenvectors: E[q, r] */
+        memmove(E + (size_t)j * r, E + (size_t)j * q, (size_t)r * sizeof(double));
+    if (feat) { /* V = E; U = Xtr V / s; Z = Xte V */
+        la_gemm_nn(ntr, px, r, Xtr, E, U);
         for (int i = 0; i < ntr; i++)
-            for (int k = 0; k < r; k++) {
-                double t = 0;
-                for (int j = 0; j < px; j++) t += Xtr[(size_t)i * px + j] * E[(size_t)j * q + k];
-                U[(size_t)i * r + k] = t / sqrt(s2[k]);
-            }
+            for (int k = 0; k < r; k++) U[(size_t)i * r + k] /= sqrt(s2[k]);
+        la_gemm_nn(nte, px, r, Xte, E, Z);
+    } else { /* U = E; Z = Xte V = Xte Xtr^T U / s */
+        memcpy(U, E, (size_t)ntr * r * sizeof(double));
+        double *XX = malloc((size_t)nte * ntr * 8), *Xt = malloc((size_t)px * ntr * 8);
+        if (!XX || !Xt) { free(XX); free(Xt); tb_fail(err, "out of memory"); goto done; }
+        for (int b2 = 0; b2 < ntr; b2++)
+            for (int j = 0; j < px; j++) Xt[(size_t)j * ntr + b2] = Xtr[(size_t)b2 * px + j];
+        la_gemm_nn(nte, px, ntr, Xte, Xt, XX);
+        la_gemm_nn(nte, ntr, r, XX, U, Z);
         for (int i = 0; i < nte; i++)
-            for (int k = 0; k < r; k++) {
-                double t = 0;
-                for (int j = 0; j < px; j++) t += Xte[(size_t)i * px + j] * E[(size_t)j * q + k];
-                Z[(size_t)i * r + k] = t;
-            }
-    } else { /* U = E[:, :r]; Z = Xte V = Xte Xtr^T U / s */
-        for (int i = 0; i < ntr; i++)
-            for (int k = 0; k < r; k++) U[(size_t)i * r + k] = E[(size_t)i * q + k];
-        double *XX = malloc((size_t)nte * ntr * 8);
-        for (int a = 0; a < nte; a++)
-            for (int b = 0; b < ntr; b++) {
-                double t = 0;
-                for (int j = 0; j < px; j++) t += Xte[(size_t)a * px + j] * Xtr[(size_t)b * px + j];
-                XX[(size_t)a * ntr + b] = t;
-            }
-        for (int a = 0; a < nte; a++)
-            for (int k = 0; k < r; k++) {
-                double t = 0;
-                for (int b = 0; b < ntr; b++) t += XX[(size_t)a * ntr + b] * U[(size_t)b * r + k];
-                Z[(size_t)a * r + k] = t / sqrt(s2[k]);
-            }
+            for (int k = 0; k < r; k++) Z[(size_t)i * r + k] /= sqrt(s2[k]);
         free(XX);
+        free(Xt);
     }
     la_gemm_tn(ntr, r, py, U, Ytr, Q); /* Q = U^T Ytr */
     /* leave-one-out error of every unit for every alpha; keep each unit's best alpha */
@@ -180,35 +170,47 @@ static int fit_fold(const double *X, int px, const double *Y, int py, const int 
     Yh = malloc((size_t)ntr * py * 8);
     double *dq = malloc((size_t)r * py * 8 + 8);
     if (!best || !alpha_c || !hd || !Yh || !dq) { free(dq); tb_fail(err, "out of memory"); goto done; }
+    /* The search over alpha is the hot loop (one ntr x r x py product per alpha), so it
+     * runs in float32 through the SIMD matmul kernel: it only has to rank alphas a
+     * factor of 10 apart.  The final predictions below are float64. */
+    float *Uf = malloc((size_t)ntr * r * sizeof(float) + 4), *dqf = malloc((size_t)r * py * sizeof(float) + 4);
+    float *Rf = malloc((size_t)ntr * py * sizeof(float) + 4);
+    if (!Uf || !dqf || !Rf) { free(Uf); free(dqf); free(Rf); free(dq); tb_fail(err, "out of memory"); goto done; }
+    for (size_t i = 0; i < (size_t)ntr * r; i++) Uf[i] = (float)U[i];
     for (int c = 0; c < py; c++) best[c] = INFINITY;
     for (int a = 0; a < o->n_alpha; a++) {
         double alpha = o->n_alpha > 1 ? o->alpha_min * pow(o->alpha_max / o->alpha_min, (double)a / (o->n_alpha - 1)) : o->alpha_min;
-        for (int i = 0; i < ntr; i++) {
+        for (int i = 0; i < ntr; i++) { /* leverages h_ii */
             double h = 1.0 / ntr;
             for (int k = 0; k < r; k++) h += U[(size_t)i * r + k] * U[(size_t)i * r + k] * s2[k] / (s2[k] + alpha);
-            hd[i] = h;
+            double den = 1 - h;
+            hd[i] = 1.0 / (den > 1e-12 ? den : 1e-12);
         }
         for (int k = 0; k < r; k++)
-            for (int c = 0; c < py; c++) dq[(size_t)k * py + c] = Q[(size_t)k * py + c] * s2[k] / (s2[k] + alpha);
-        la_gemm_nn(ntr, r, py, U, dq, Yh); /* fitted values on the training fold */
-        for (int c = 0; c < py; c++) {
-            double e2 = 0;
-            for (int i = 0; i < ntr; i++) {
-                double den = 1 - hd[i];
-                double e = (Ytr[(size_t)i * py + c] - Yh[(size_t)i * py + c]) / (den > 1e-12 ? den : 1e-12);
-                e2 += e * e;
-            }
-            if (e2 < best[c]) { best[c] = e2; alpha_c[c] = alpha; }
+            for (int c = 0; c < py; c++) dqf[(size_t)k * py + c] = (float)(Q[(size_t)k * py + c] * s2[k] / (s2[k] + alpha));
+        for (size_t i = 0; i < (size_t)ntr * py; i++) Rf[i] = (float)Ytr[i];
+        /* residuals on the training fold: R = Ytr - U dq */
+        K->sgemm(0, 0, ntr, py, r, -1.0f, Uf, r, dqf, py, 1.0f, Rf, py);
+        for (int c = 0; c < py; c++) Yh[c] = 0; /* Yh[0..py) accumulates LOO errors */
+        for (int i = 0; i < ntr; i++) {
+            const float *ri = Rf + (size_t)i * py;
+            for (int c = 0; c < py; c++) { double e = ri[c] * hd[i]; Yh[c] += e * e; }
         }
+        for (int c = 0; c < py; c++)
+            if (Yh[c] < best[c]) { best[c] = Yh[c]; alpha_c[c] = alpha; }
     }
+    free(Uf); free(dqf); free(Rf);
     free(dq);
     /* held-out predictions with each unit's alpha: Z diag(s / (s^2 + alpha)) Q */
-    for (int i = 0; i < nte; i++)
-        for (int c = 0; c < py; c++) {
-            double t = 0;
-            for (int k = 0; k < r; k++) t += Z[(size_t)i * r + k] * sqrt(s2[k]) / (s2[k] + alpha_c[c]) * Q[(size_t)k * py + c];
-            P[(size_t)te[i] * py + c] = t + ym[c];
+    for (int i = 0; i < nte; i++) {
+        double *pr = P + (size_t)te[i] * py;
+        for (int c = 0; c < py; c++) pr[c] = ym[c];
+        for (int k = 0; k < r; k++) {
+            double zk = Z[(size_t)i * r + k] * sqrt(s2[k]);
+            const double *qk = Q + (size_t)k * py;
+            for (int c = 0; c < py; c++) pr[c] += zk * qk[c] / (s2[k] + alpha_c[c]);
         }
+    }
     rc = 0;
 done:
     free(Xtr); free(Xte); free(Ytr); free(ym); free(mu); free(sd); free(G); free(w); free(E);

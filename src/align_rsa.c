@@ -8,6 +8,7 @@
  * as a categorical "same category or not" RDM).
  */
 #include "align.h"
+#include "linalg.h"
 #include "rng.h"
 
 #include <math.h>
@@ -37,21 +38,26 @@ int align_rdm(const double *X, int n, int p, rdm_kind kind, double *D, char *err
             double inv = 1.0 / sqrt(ss);
             for (int j = 0; j < p; j++) z[j] *= inv;
         }
-    for (int i = 0; i < n; i++) {
-        D[(size_t)i * n + i] = 0.0;
-        const double *a = Z + (size_t)i * p;
-        for (int j = i + 1; j < n; j++) {
-            const double *b = Z + (size_t)j * p;
-            double s = 0;
-            if (kind == RDM_EUCLIDEAN) {
+    if (kind == RDM_EUCLIDEAN) { /* direct differences: no cancellation for close patterns */
+        for (int i = 0; i < n; i++) {
+            D[(size_t)i * n + i] = 0.0;
+            const double *a = Z + (size_t)i * p;
+            for (int j = i + 1; j < n; j++) {
+                const double *b = Z + (size_t)j * p;
+                double s = 0;
                 for (int k = 0; k < p; k++) { double d = a[k] - b[k]; s += d * d; }
-                s = sqrt(s);
-            } else {
-                for (int k = 0; k < p; k++) s += a[k] * b[k];
-                s = 1.0 - s;
-                if (s < 0) s = 0; /* rounding below 0 for identical patterns */
+                D[(size_t)i * n + j] = D[(size_t)j * n + i] = sqrt(s);
             }
-            D[(size_t)i * n + j] = D[(size_t)j * n + i] = s;
+        }
+    } else { /* 1 - dot products of the normalised rows: one (threaded) Gram matrix */
+        la_gram_rows(n, p, Z, D);
+        for (int i = 0; i < n; i++) {
+            D[(size_t)i * n + i] = 0.0;
+            for (int j = i + 1; j < n; j++) {
+                double s = 1.0 - D[(size_t)i * n + j];
+                if (s < 0) s = 0; /* rounding below 0 for identical patterns */
+                D[(size_t)i * n + j] = D[(size_t)j * n + i] = s;
+            }
         }
     }
     free(Z);

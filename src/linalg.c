@@ -14,12 +14,15 @@
 /* symmetric eigendecomposition                                             */
 /* ======================================================================== */
 
-/* Householder reduction of the symmetric V[n,n] (row-major, overwritten) to tridiagonal
- * form: on return d[] is the diagonal, e[1..n-1] the sub-diagonal, and V the orthogonal
- * matrix that did it (A = V T V^T).  Each step i zeroes row i left of the sub-diagonal
- * with the reflection P = I - u u^T / h. */
+/* Householder reduction of the symmetric V[n,n] (overwritten) to tridiagonal form: on
+ * return d[] is the diagonal, e[1..n-1] the sub-diagonal, and V the orthogonal matrix
+ * that did it (A = V T V^T).  Each step i zeroes row i left of the sub-diagonal with
+ * the reflection P = I - u u^T / h.  V is stored COLUMN-major (AT(i,j) = V[j*n + i]):
+ * the inner loops run down columns, which are then contiguous in memory (5x faster at
+ * n = 512 than the row-major transcription), and column j of the result is row j of
+ * the buffer, which is the layout the QL step wants. */
 static void tridiagonalise(int n, double *V, double *d, double *e) {
-#define AT(i, j) V[(size_t)(i) * n + (j)]
+#define AT(i, j) V[(size_t)(j) * n + (i)]
     for (int j = 0; j < n; j++) d[j] = AT(n - 1, j);
     for (int i = n - 1; i > 0; i--) {
         double scale = 0.0, h = 0.0;
@@ -95,7 +98,7 @@ static void tridiagonalise(int n, double *V, double *d, double *e) {
 
 /* Implicit QL with Wilkinson-type shifts on the tridiagonal (d, e).  W[n,n] holds the
  * eigenvector matrix TRANSPOSED (row j = vector j), so each plane rotation touches two
- * contiguous rows.  Returns -1 if an eigenvalue fails to converge in 60 iterations. */
+ * contiguous rows (W may be NULL: eigenvalues only).  Returns -1 if an eigenvalue fails to converge in 60 iterations. */
 static int tridiagonal_ql(int n, double *d, double *e, double *W) {
     for (int i = 1; i < n; i++) e[i - 1] = e[i];
     e[n - 1] = 0.0;
@@ -133,6 +136,7 @@ static int tridiagonal_ql(int n, double *d, double *e, double *W) {
                     c = p / r;
                     p = c * d[i] - s * g;
                     d[i + 1] = h + s * (c * g + s * d[i]);
+                    if (!W) continue;
                     double *wi = W + (size_t)i * n, *wi1 = W + (size_t)(i + 1) * n;
                     for (int k = 0; k < n; k++) {
                         double a = wi1[k];
@@ -165,10 +169,9 @@ int la_eigh(int n, const double *A, double *w, double *V, char *err) {
     /* symmetrise: only the average of A and A^T is used */
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++) Q[(size_t)i * n + j] = 0.5 * (A[(size_t)i * n + j] + A[(size_t)j * n + i]);
-    tridiagonalise(n, Q, w, e);
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++) W[(size_t)j * n + i] = Q[(size_t)i * n + j];
-    int rc = tridiagonal_ql(n, w, e, W);
+    tridiagonalise(n, Q, w, e); /* Q's row j is now column j of the reduction */
+    memcpy(W, Q, (size_t)n * n * sizeof(double));
+    int rc = tridiagonal_ql(n, w, e, V ? W : NULL);
     if (rc == 0) {
         /* sort descending (selection sort on indices: n is small next to the O(n^3) above) */
         for (int i = 0; i < n; i++) idx[i] = i;
@@ -414,72 +417,79 @@ int la_lstsq(int m, int n, const double *A, const double *B, int nrhs, double *X
 
 typedef struct { int k, m, n; const double *A, *B; double *C; int mode; } gemm_ctx;
 
-static void gemm_task(void *ctx, int t, int nt) {
-    const gemm_ctx *g = ctx;
-    int i0 = (int)((long long)g->m * t / nt), i1 = (int)((long long)g->m * (t + 1) / nt);
-    if (g->mode == 0) { /* C = A^T B, A[k,m] */
-        for (int i = i0; i < i1; i++) memset(g->C + (size_t)i * g->n, 0, (size_t)g->n * sizeof(double));
-        for (int p = 0; p < g->k; p++) {
-            const double *b = g->B + (size_t)p * g->n, *a = g->A + (size_t)p * g->m;
-            for (int i = i0; i < i1; i++) {
-                double aip = a[i];
-                if (aip == 0.0) continue;
-                double *c = g->C + (size_t)i * g->n;
-                for (int j = 0; j < g->n; j++) c[j] += aip * b[j];
+/* Rows i0..i0+r-1 (r <= 4) of C += sum_p a_p(i) B[p, j0..j1): four rows of C share each
+ * streamed row of B, which quarters the memory traffic; the j loop is plain
+ * multiply-adds that the compiler vectorises.  a_p(i) = A[p*as + i*ai]. */
+static void rows4(const gemm_ctx *g, int i0, int r, int j1, size_t as, size_t ai) {
+    double *c0 = g->C + (size_t)i0 * g->n, *c1 = c0 + (r > 1) * g->n, *c2 = c0 + (r > 2) * 2 * g->n,
+           *c3 = c0 + (r > 3) * 3 * g->n;
+    for (int q = 0; q < r; q++) memset(c0 + (size_t)q * g->n, 0, (size_t)j1 * sizeof(double));
+    for (int p = 0; p < g->k; p++) {
+        const double *b = g->B + (size_t)p * g->n, *a = g->A + (size_t)p * as + (size_t)i0 * ai;
+        double a0 = a[0], a1 = r > 1 ? a[ai] : 0, a2 = r > 2 ? a[2 * ai] : 0, a3 = r > 3 ? a[3 * ai] : 0;
+        if (r == 4)
+            for (int j = 0; j < j1; j++) {
+                double bj = b[j];
+                c0[j] += a0 * bj; c1[j] += a1 * bj; c2[j] += a2 * bj; c3[j] += a3 * bj;
             }
-        }
-    } else if (g->mode == 1) { /* C = A B, A[m,k] */
-        for (int i = i0; i < i1; i++) {
-            double *c = g->C + (size_t)i * g->n;
-            memset(c, 0, (size_t)g->n * sizeof(double));
-            const double *a = g->A + (size_t)i * g->k;
-            for (int p = 0; p < g->k; p++) {
-                double aip = a[p];
-                if (aip == 0.0) continue;
-                const double *b = g->B + (size_t)p * g->n;
-                for (int j = 0; j < g->n; j++) c[j] += aip * b[j];
+        else /* the ragged last block: rows beyond r alias row 0 with a = 0, so skip them */
+            for (int q = 0; q < r; q++) {
+                double aq = q == 0 ? a0 : q == 1 ? a1 : a2;
+                double *c = c0 + (size_t)q * g->n;
+                for (int j = 0; j < j1; j++) c[j] += aq * b[j];
             }
-        }
-    } else { /* C = A A^T, A[m,k]: rows i of the lower triangle, mirrored later */
-        for (int i = i0; i < i1; i++) {
-            const double *ai = g->A + (size_t)i * g->k;
-            for (int j = 0; j <= i; j++) {
-                const double *aj = g->A + (size_t)j * g->k;
-                double s = 0;
-                for (int p = 0; p < g->k; p++) s += ai[p] * aj[p];
-                g->C[(size_t)i * g->m + j] = s;
-            }
-        }
     }
 }
 
-static void run_gemm(gemm_ctx *g, double flops) {
-    int nt = flops > 1e6 ? tb_threads() : 1;
-    if (nt > g->m) nt = g->m;
+static void gemm_task(void *ctx, int t, int nt) {
+    const gemm_ctx *g = ctx;
+    int nb = (g->m + 3) / 4; /* blocks of 4 rows */
+    int b0 = (int)((long long)nb * t / nt), b1 = (int)((long long)nb * (t + 1) / nt);
+    for (int bi = b0; bi < b1; bi++) {
+        int i0 = 4 * bi, r = g->m - i0 < 4 ? g->m - i0 : 4;
+        if (g->mode == 0) rows4(g, i0, r, g->n, (size_t)g->m, 1);            /* C = A^T B, A[k,m] */
+        else if (g->mode == 1) rows4(g, i0, r, g->n, 1, (size_t)g->k);       /* C = A B, A[m,k] */
+        else rows4(g, i0, r, i0 + r, (size_t)g->m, 1); /* Gram from A^T: lower triangle only */
+    }
+}
+
+static void run_gemm(gemm_ctx *g, double flops, int tasks_per_thread) {
+    int nt = flops > 1e6 ? tasks_per_thread * tb_threads() : 1;
+    if (nt > (g->m + 3) / 4) nt = (g->m + 3) / 4;
     if (nt <= 1) gemm_task(g, 0, 1);
     else tb_parallel(nt, gemm_task, g);
 }
 
 void la_gemm_tn(int k, int m, int n, const double *A, const double *B, double *C) {
     gemm_ctx g = {k, m, n, A, B, C, 0};
-    run_gemm(&g, 2.0 * k * m * n);
+    run_gemm(&g, 2.0 * k * m * n, 1);
 }
 
 void la_gemm_nn(int m, int k, int n, const double *A, const double *B, double *C) {
     gemm_ctx g = {k, m, n, A, B, C, 1};
-    run_gemm(&g, 2.0 * k * m * n);
+    run_gemm(&g, 2.0 * k * m * n, 1);
 }
 
-/* Row i of the lower triangle costs i+1 dot products, so equal row ranges are unequal
- * work; 4 tasks per thread (interleaved by the pool's task t -> worker t mod n rule)
- * even it out well enough. */
+/* C = A A^T as (A^T)^T (A^T): transpose once so the product runs in the streaming
+ * form above, computing only the lower triangle (block rows i0..i0+3 up to column
+ * i0+3), then mirror.  Row i costs i+1 columns, so equal block ranges are unequal
+ * work: 4 tasks per thread (interleaved by the pool's t -> worker t mod n rule). */
 void la_gram_rows(int m, int k, const double *A, double *C) {
-    gemm_ctx g = {k, m, m, A, NULL, C, 2};
-    double flops = 1.0 * m * m * k;
-    int nt = flops > 1e6 ? 4 * tb_threads() : 1;
-    if (nt > m) nt = m;
-    if (nt <= 1) gemm_task(&g, 0, 1);
-    else tb_parallel(nt, gemm_task, &g);
+    double *At = malloc((size_t)m * k * sizeof(double));
+    if (!At) { /* out of memory: the slow dot-product form needs no workspace */
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j <= i; j++) {
+                double s = 0;
+                for (int p = 0; p < k; p++) s += A[(size_t)i * k + p] * A[(size_t)j * k + p];
+                C[(size_t)i * m + j] = s;
+            }
+    } else {
+        for (int i = 0; i < m; i++)
+            for (int p = 0; p < k; p++) At[(size_t)p * m + i] = A[(size_t)i * k + p];
+        gemm_ctx g = {k, m, m, At, At, C, 2};
+        run_gemm(&g, 1.0 * m * m * k, 4);
+        free(At);
+    }
     for (int i = 0; i < m; i++)
         for (int j = i + 1; j < m; j++) C[(size_t)i * m + j] = C[(size_t)j * m + i];
 }
