@@ -79,7 +79,8 @@ typedef struct {
     int py;
     double *r_unit;         /* [py] held-out Pearson r per unit (owned) */
     double r_median;        /* median over units */
-    double noise_ceiling;   /* median split-half reliability (Spearman-Brown); NaN without trials */
+    double noise_ceiling;   /* median over units of sqrt(split-half reliability, Spearman-Brown
+                             * corrected): the r a perfect model reaches; NaN without trials */
     double r_ceiled;        /* r_median / noise_ceiling; NaN when the ceiling is <= 0 or absent */
 } enc_result;
 /* Ridge regression from X[n,px] to each column of Y; Y_trials [trials,n,py] (may be NULL)
@@ -89,7 +90,8 @@ typedef struct {
 int encoding_fit(const double *X, int n, int px, const double *Y, const double *Y_trials,
                  int trials, int py, const enc_opts *o, enc_result *out, char *err);
 void enc_result_free(enc_result *r);
-/* Split-half reliability per unit (Spearman-Brown corrected), averaged over splits. */
+/* Per unit: rel = split-half reliability (Spearman-Brown corrected, averaged over random
+ * splits) and the ceiling on r, sqrt(max(rel, 0)), into per_unit; *median over units. */
 int noise_ceiling(const double *Y_trials, int trials, int n, int py, int n_splits, uint64_t seed,
                   double *per_unit, double *median, char *err);
 

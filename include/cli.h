@@ -96,7 +96,8 @@ void   cli_progress(int done, int total, const char *fmt, ...)
 void   cli_progress_end(void);
 int    cli_isatty_stderr(void);
 
-/* Aligned table on stdout: cli_table_row(ncols, widths, cells). */
+/* Aligned table on stdout: cli_table_row(ncols, widths, cells).  The first column and
+ * columns with a negative width are left-aligned (text); the rest right-aligned. */
 void cli_table_row(int ncols, const int *widths, const char *const *cells);
 void cli_table_rule(int ncols, const int *widths);
 

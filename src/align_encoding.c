@@ -14,7 +14,12 @@
  * A recording is noisy, so even the true model cannot reach r = 1.  The split-half
  * noise ceiling estimates the best achievable r: correlate the mean of one half of the
  * trials with the mean of the other half, correct for halving with Spearman-Brown,
- * r_SB = 2 r / (1 + r), average over random splits.  r_ceiled = r / ceiling.
+ * rel = 2 r / (1 + r) (the reliability of the mean of all trials), average over random
+ * splits.  With signal variance S and noise variance E over T trials, rel =
+ * S / (S + E/T), and the noiseless true signal correlates with the trial mean at
+ * sqrt(rel): so the ceiling on r is sqrt(rel), and r_ceiled = r / sqrt(rel) is 1 for a
+ * perfect model.  (Dividing by rel itself, as some benchmarks do, lets a perfect model
+ * score above 1.)
  */
 #include "align.h"
 #include "kernels.h"
@@ -97,7 +102,9 @@ int noise_ceiling(const double *Yt, int trials, int n, int py, int n_splits, uin
             cnt[u]++;
         }
     }
-    for (int u = 0; u < py; u++) per_unit[u] = cnt[u] ? acc[u] / cnt[u] : NAN;
+    /* reliability rel = corr of two independent all-trial means; the true signal itself
+     * would correlate with the trial mean at sqrt(rel): that is the ceiling on r */
+    for (int u = 0; u < py; u++) per_unit[u] = cnt[u] ? sqrt(acc[u] / cnt[u] > 0 ? acc[u] / cnt[u] : 0) : NAN;
     *median = median_finite(per_unit, py);
     free(A); free(B); free(acc); free(perm); free(cnt);
     return 0;

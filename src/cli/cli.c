@@ -299,8 +299,10 @@ void cli_progress_end(void) {
 void cli_table_row(int ncols, const int *widths, const char *const *cells) {
     for (int i = 0; i < ncols; i++) {
         int w = widths[i];
-        /* Left-align the first column, right-align the others (numbers). */
-        if (i == 0) printf("%-*s", w, cells[i]);
+        /* Left-align the first column and any given a negative width (text); right-align
+         * the others (numbers). */
+        if (i == 0) printf("%-*s", w < 0 ? -w : w, cells[i]);
+        else if (w < 0) printf("  %-*s", -w, cells[i]);
         else printf("  %*s", w, cells[i]);
     }
     putchar('\n');
@@ -309,7 +311,7 @@ void cli_table_row(int ncols, const int *widths, const char *const *cells) {
 void cli_table_rule(int ncols, const int *widths) {
     for (int i = 0; i < ncols; i++) {
         if (i) printf("  ");
-        for (int j = 0; j < widths[i]; j++) putchar('-');
+        for (int j = 0; j < (widths[i] < 0 ? -widths[i] : widths[i]); j++) putchar('-');
     }
     putchar('\n');
 }

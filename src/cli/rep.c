@@ -1,0 +1,179 @@
+/* rep.c -- loading representations for align/compare/localize (see rep.h). */
+#include "rep.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void rep_layer_free(rep_layer *L) {
+    free(L->mean);
+    free(L->trial);
+    memset(L, 0, sizeof *L);
+}
+
+void rep_free(rep_set *s) {
+    for (int i = 0; i < s->n_layers; i++) rep_layer_free(&s->layer[i]);
+    free(s->layer);
+    memset(s, 0, sizeof *s);
+}
+
+static int ends_with(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* Remove the units listed as constant (keep[j] == 0) from [rows, p] in place. */
+static void compact_columns(double *A, long rows, int p, const int *keep, int p_new) {
+    for (long i = 0; i < rows; i++) {
+        int c = 0;
+        for (int j = 0; j < p; j++)
+            if (keep[j]) A[(size_t)i * p_new + c++] = A[(size_t)i * p + j];
+    }
+}
+
+int rep_load_layer(const char *path, const char *name, int drop_constant, rep_layer *L, char *err) {
+    memset(L, 0, sizeof *L);
+    tb_array a;
+    char e[TB_ERRLEN];
+    int rc = ends_with(path, ".npy") ? npy_read(path, &a, e) : tsv_read_matrix(path, &a, e);
+    if (rc) return tb_fail(err, "%s", e);
+    if (a.ndim != 2 && a.ndim != 3) {
+        int nd = a.ndim;
+        array_free(&a);
+        return tb_fail(err, "%s: is %d-D; expected stimuli x units (2-D) or trials x stimuli x units (3-D)", path, nd);
+    }
+    int T = a.ndim == 3 ? (int)a.shape[0] : 1;
+    int n = (int)a.shape[a.ndim - 2], p = (int)a.shape[a.ndim - 1];
+    if (T < 1 || n < 1 || p < 1) { array_free(&a); return tb_fail(err, "%s: empty array", path); }
+    for (int64_t i = 0; i < a.size; i++)
+        if (!isfinite(a.data[i])) {
+            int64_t u = i % p, s = (i / p) % n;
+            array_free(&a);
+            return tb_fail(err, "%s: non-finite value at stimulus %lld, unit %lld", path, (long long)s, (long long)u);
+        }
+    snprintf(L->path, sizeof L->path, "%s", path);
+    snprintf(L->name, sizeof L->name, "%s", name);
+    L->trials = T;
+    L->n = n;
+    L->p = p;
+    L->mean = calloc((size_t)n * p, sizeof(double));
+    if (!L->mean) { array_free(&a); return tb_fail(err, "%s: out of memory", path); }
+    for (int t = 0; t < T; t++)
+        for (size_t i = 0; i < (size_t)n * p; i++) L->mean[i] += a.data[(size_t)t * n * p + i] / T;
+    if (T > 1) { L->trial = a.data; a.data = NULL; }
+    array_free(&a);
+    /* units constant across stimuli (in the trial mean) */
+    int *keep = malloc((size_t)p * sizeof(int)), kept = 0, first_bad = -1;
+    if (!keep) { rep_layer_free(L); return tb_fail(err, "out of memory"); }
+    for (int j = 0; j < p; j++) {
+        keep[j] = 0;
+        for (int i = 1; i < n && !keep[j]; i++) keep[j] = L->mean[(size_t)i * p + j] != L->mean[j];
+        if (!keep[j] && first_bad < 0) first_bad = j;
+        kept += keep[j];
+    }
+    if (first_bad >= 0 && !drop_constant) {
+        free(keep);
+        int bad = p - kept;
+        rep_layer_free(L);
+        return tb_fail(err, "%s: unit %d is constant across stimuli (%d of %d units are; a silent or saturated unit "
+                            "has nothing to compare): remove them with --drop-constant",
+                       path, first_bad, bad, p);
+    }
+    if (kept == 0) { free(keep); rep_layer_free(L); return tb_fail(err, "%s: every unit is constant across stimuli", path); }
+    if (kept < p) {
+        compact_columns(L->mean, n, p, keep, kept);
+        if (L->trial) compact_columns(L->trial, (long)T * n, p, keep, kept);
+        L->dropped = p - kept;
+        L->p = kept;
+    }
+    free(keep);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int rep_load(const char *path, int drop_constant, rep_set *s, char *err) {
+    memset(s, 0, sizeof *s);
+    struct stat st;
+    if (stat(path, &st)) return tb_fail(err, "%s: cannot open (no such file or folder)", path);
+    if (!S_ISDIR(st.st_mode)) {
+        s->layer = calloc(1, sizeof(rep_layer));
+        if (!s->layer) return tb_fail(err, "out of memory");
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        char name[256];
+        snprintf(name, sizeof name, "%s", base);
+        char *dot = strrchr(name, '.');
+        if (dot && dot != name) *dot = 0;
+        if (rep_load_layer(path, name, drop_constant, &s->layer[0], err)) { free(s->layer); s->layer = NULL; return -1; }
+        s->n_layers = 1;
+        return 0;
+    }
+    DIR *d = opendir(path);
+    if (!d) return tb_fail(err, "%s: cannot read the folder", path);
+    char **names = NULL;
+    int nn = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!ends_with(de->d_name, ".npy")) continue;
+        if (nn == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **t = realloc(names, (size_t)cap * sizeof *names);
+            if (!t) break;
+            names = t;
+        }
+        names[nn++] = strdup(de->d_name);
+    }
+    closedir(d);
+    if (nn == 0) { free(names); return tb_fail(err, "%s: folder has no .npy files", path); }
+    qsort(names, (size_t)nn, sizeof *names, cmp_str);
+    s->layer = calloc((size_t)nn, sizeof(rep_layer));
+    s->is_folder = 1;
+    int rc = s->layer ? 0 : tb_fail(err, "out of memory");
+    for (int i = 0; i < nn && !rc; i++) {
+        char full[1024], name[256];
+        snprintf(full, sizeof full, "%s/%s", path, names[i]);
+        snprintf(name, sizeof name, "%s", names[i]);
+        name[strlen(name) - 4] = 0;
+        rc = rep_load_layer(full, name, drop_constant, &s->layer[i], err);
+        if (!rc) s->n_layers++;
+        if (!rc && s->layer[i].n != s->layer[0].n)
+            rc = tb_fail(err, "%s: %d stimuli, but %s has %d (all layers must see the same stimuli)", full,
+                         s->layer[i].n, s->layer[0].path, s->layer[0].n);
+    }
+    for (int i = 0; i < nn; i++) free(names[i]);
+    free(names);
+    if (rc) rep_free(s);
+    return rc;
+}
+
+int rep_read_labels(const char *path, char ***labels, int *n, char *err) {
+    char *text;
+    size_t len;
+    *labels = NULL;
+    *n = 0;
+    if (read_file(path, &text, &len, err)) return -1;
+    int cap = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        size_t l = strlen(line);
+        while (l && (line[l - 1] == '\r' || line[l - 1] == ' ' || line[l - 1] == '\t')) line[--l] = 0;
+        if (!l || line[0] == '#') continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **t = realloc(*labels, (size_t)cap * sizeof(char *));
+            if (!t) { free(text); rep_free_labels(*labels, *n); return tb_fail(err, "out of memory"); }
+            *labels = t;
+        }
+        (*labels)[(*n)++] = strdup(line);
+    }
+    free(text);
+    if (*n == 0) return tb_fail(err, "%s: no labels (one per line expected)", path);
+    return 0;
+}
+
+void rep_free_labels(char **labels, int n) {
+    for (int i = 0; i < n; i++) free(labels[i]);
+    free(labels);
+}

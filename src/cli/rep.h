@@ -1,0 +1,45 @@
+/* rep.h -- representations on disk, as `align`, `compare` and `localize` read them.
+ *
+ * A representation is an array of activations: stimuli x units (2-D), or trials x
+ * stimuli x units (3-D, repeated presentations with noise, as a brain recording or a
+ * spiking network gives).  It comes from a .npy file (float32 or float64), a numeric
+ * TSV file, or, for a whole model, a folder of per-layer .npy files (taken in name
+ * order; `tinybrain record` numbers them 00_..., 01_... so that order is depth).
+ */
+#ifndef TB_CLI_REP_H
+#define TB_CLI_REP_H
+
+#include "io.h"
+
+typedef struct {
+    char name[256];   /* layer name: the file name without .npy, or the file's base name */
+    char path[1024];
+    int trials;       /* 1 for 2-D input */
+    int n, p;         /* stimuli, units */
+    double *mean;     /* [n, p] the trial mean (the 2-D data itself when trials == 1) */
+    double *trial;    /* [trials, n, p] when trials > 1, else NULL */
+    int dropped;      /* constant units removed (with drop_constant) */
+} rep_layer;
+
+typedef struct {
+    int n_layers;
+    rep_layer *layer;
+    int is_folder;
+} rep_set;
+
+/* Load PATH (file or folder).  Checks: 2-D or 3-D only, finite values, and no unit
+ * constant across stimuli (such a unit has no variance to compare: it is an error
+ * naming the unit unless drop_constant, which removes it and counts it in ->dropped).
+ * Errors name the file. */
+int  rep_load(const char *path, int drop_constant, rep_set *s, char *err);
+void rep_free(rep_set *s);
+
+/* Load one array (used by rep_load and localize): 2-D or 3-D, finite. */
+int  rep_load_layer(const char *path, const char *name, int drop_constant, rep_layer *L, char *err);
+void rep_layer_free(rep_layer *L);
+
+/* Read a list of labels, one per line (blank lines and '#' comments skipped); *n set. */
+int  rep_read_labels(const char *path, char ***labels, int *n, char *err);
+void rep_free_labels(char **labels, int n);
+
+#endif
