@@ -73,6 +73,7 @@ int rep_load_layer(const char *path, const char *name, int drop_constant, rep_la
         if (!keep[j] && first_bad < 0) first_bad = j;
         kept += keep[j];
     }
+    if (drop_constant == 2) { free(keep); return 0; } /* keep constant units as they are */
     if (first_bad >= 0 && !drop_constant) {
         free(keep);
         int bad = p - kept;

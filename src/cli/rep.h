@@ -34,7 +34,8 @@ typedef struct {
 int  rep_load(const char *path, int drop_constant, rep_set *s, char *err);
 void rep_free(rep_set *s);
 
-/* Load one array (used by rep_load and localize): 2-D or 3-D, finite. */
+/* Load one array (used by rep_load and localize): 2-D or 3-D, finite.  drop_constant:
+ * 0 = constant units are an error, 1 = drop them, 2 = keep them (the localizer). */
 int  rep_load_layer(const char *path, const char *name, int drop_constant, rep_layer *L, char *err);
 void rep_layer_free(rep_layer *L);
 

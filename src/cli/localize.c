@@ -1,0 +1,131 @@
+/* localize.c -- `tinybrain localize SENT CONTROL`: find a model's "language units".
+ * Lesson 14.  SENT and CONTROL are activations (stimuli x units; .npy or TSV, or 3-D
+ * with trials, which are averaged) to sentences and to a control condition (nonwords or
+ * scrambled word lists).  Prints the top units by Welch t, writes their indices (one per
+ * line, best first) with --out for `tinybrain eval --ablate`, and plots every unit's t.
+ */
+#include "cli.h"
+#include "localize.h"
+#include "plot.h"
+#include "rep.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void plot_t(const double *t, int p, const int *idx, int k, const char *dir, const char *name) {
+    double *x = malloc((size_t)p * 8), *y = malloc((size_t)p * 8), *xs = malloc((size_t)k * 8), *ys = malloc((size_t)k * 8);
+    double lo = INFINITY, hi = -INFINITY;
+    for (int u = 0; u < p; u++) {
+        x[u] = u;
+        /* infinite t (zero variance) drawn at the edge of the finite range */
+        y[u] = t[u];
+        if (isfinite(t[u])) { lo = t[u] < lo ? t[u] : lo; hi = t[u] > hi ? t[u] : hi; }
+    }
+    if (!isfinite(lo)) { lo = -1; hi = 1; }
+    for (int u = 0; u < p; u++) if (!isfinite(y[u])) y[u] = y[u] > 0 ? hi : lo;
+    for (int r = 0; r < k; r++) { xs[r] = idx[r]; ys[r] = y[idx[r]]; }
+    double thr = ys[k - 1], tx[2] = {0, p - 1}, ty[2] = {thr, thr};
+    tb_series s[3] = {{"all units", x, y, p, "points"},
+                      {"selected language units", xs, ys, k, "points"},
+                      {"selection threshold", tx, ty, 2, "dashed"}};
+    tb_lineplot lp = {"Language localizer: sentences vs control, Welch t per unit", "unit index",
+                      "Welch t (sentences - control)", 0, 0, NAN, NAN, 0, 0};
+    char err[TB_ERRLEN];
+    int rendered = 0;
+    if (plot_lines(dir, name, &lp, s, 3, &rendered, err)) cli_note("plot: %s", err);
+    else if (rendered) cli_note("wrote %s/%s.png", dir, name);
+    else cli_note("gnuplot not found: render with gnuplot %s/%s.gp", dir, name);
+    free(x); free(y); free(xs); free(ys);
+}
+
+int cmd_localize(int argc, char **argv) {
+    double top;
+    int is_signed, json;
+    const char *out, *plots, *name;
+    cli_opt opts[] = {
+        {"top", 'f', &top, "1", "%", "share of units to select: k = floor(top/100 x units)", 0, 100, NULL},
+        {"signed", 'b', &is_signed, NULL, "", "t on signed activations (default: on |activation|)", 0, 0, NULL},
+        {"json", 'b', &json, NULL, "", "print one JSON object: k, top_indices, t", 0, 0, NULL},
+        {"out", 's', &out, NULL, "", "write the selected unit indices here (one per line, best first)", 0, 0, NULL},
+        {"plots", 's', &plots, TB_PLOTS_DIR, "", "folder for the t-by-unit plot", 0, 0, NULL},
+        {"name", 's', &name, "localizer_t", "", "file name of the plot", 0, 0, NULL},
+    };
+    cli_cmd cmd = {"localize", "SENT CONTROL",
+                   "the language localizer: units that respond more to sentences than to a control",
+                   "SENT and CONTROL are activations (stimuli x units, .npy or TSV; 3-D arrays are averaged over "
+                   "trials) to sentences and to nonwords or scrambled word lists, from the same units. "
+                   "Welch t per unit on |activation| (--signed: on the activation), the top k = floor(top% x "
+                   "units) units by t (ties to the lower index). A unit with zero variance in both conditions "
+                   "gets t = +-inf by the sign of the mean difference (0 if equal).",
+                   "tinybrain localize runs/rec/gpt_sentences/03_block3.npy runs/rec/gpt_nonwords/03_block3.npy --top 5"};
+    char *pos[2];
+    /* accept "--top 1%" as well as "--top 1" */
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (!strncmp(a, "--top", 5) && (a[5] == '=' || (a[5] == 0 && i + 1 < argc))) {
+            char *v = a[5] == '=' ? a + 6 : argv[i + 1];
+            size_t l = strlen(v);
+            if (l > 1 && v[l - 1] == '%') v[l - 1] = 0;
+        }
+    }
+    cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 2, 2);
+    char err[TB_ERRLEN];
+    rep_layer S, C;
+    /* constant units are kept (REP_KEEP_CONSTANT): both conditions need the same units,
+     * and zero variance gives t = +-inf, never NaN */
+    if (rep_load_layer(pos[0], "sentences", 2, &S, err)) cli_die(1, "%s", err);
+    if (rep_load_layer(pos[1], "control", 2, &C, err)) cli_die(1, "%s", err);
+    if (S.p != C.p) cli_die(1, "%s has %d units but %s has %d: both conditions must come from the same units", pos[0], S.p, pos[1], C.p);
+    int p = S.p, k = localize_k(top, p, err);
+    if (k < 0) cli_die(2, "%s", err);
+    double *t = malloc((size_t)p * 8);
+    int *idx = malloc((size_t)k * sizeof(int));
+    if (!t || !idx) cli_die(1, "out of memory");
+    if (localize_t(S.mean, S.n, C.mean, C.n, p, !is_signed, t, err)) cli_die(1, "%s", err);
+    localize_top(t, p, k, idx);
+    if (out) {
+        size_t cap = (size_t)k * 12 + 256;
+        char *text = malloc(cap), *q = text;
+        q += sprintf(q, "# language units from tinybrain localize %s %s (top %g%%, %s), best first\n", pos[0], pos[1], top,
+                     is_signed ? "signed" : "|activation|");
+        for (int r = 0; r < k; r++) q += sprintf(q, "%d\n", idx[r]);
+        if (write_text_file(out, text, err)) cli_die(1, "%s", err);
+        free(text);
+        if (!json) cli_note("wrote %s (%d unit indices)", out, k);
+    }
+    if (json) {
+        long long *li = malloc((size_t)k * sizeof(long long));
+        for (int r = 0; r < k; r++) li[r] = idx[r];
+        json_begin();
+        json_int("k", k);
+        json_int("units", p);
+        json_int_array("top_indices", li, k);
+        json_num_array("t", t, p);
+        json_end();
+        free(li);
+    } else {
+        printf("%d sentences vs %d control stimuli, %d units; Welch t on %s\n", S.n, C.n, p,
+               is_signed ? "the signed activation" : "|activation|");
+        printf("top %g%% = %d units (sentences > control):\n", top, k);
+        int w[3] = {6, 6, 10};
+        const char *head[3] = {"rank", "unit", "t"};
+        cli_table_row(3, w, head);
+        cli_table_rule(3, w);
+        for (int r = 0; r < k && r < 20; r++) {
+            char a[16], b[16], c[32];
+            snprintf(a, sizeof a, "%d", r + 1);
+            snprintf(b, sizeof b, "%d", idx[r]);
+            snprintf(c, sizeof c, "%.3f", t[idx[r]]);
+            const char *cells[3] = {a, b, c};
+            cli_table_row(3, w, cells);
+        }
+        if (k > 20) printf("... (%d more; --out FILE or --json lists them all)\n", k - 20);
+    }
+    plot_t(t, p, idx, k, plots, name);
+    free(t); free(idx);
+    rep_layer_free(&S);
+    rep_layer_free(&C);
+    return 0;
+}
