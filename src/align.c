@@ -425,12 +425,16 @@ static int nuclear_xty(const double *X, int n, int px, const double *Y, int py, 
         la_gram_rows(n, py, Y, Ky);
         rc = la_eigh(n, Kx, w, V, err);
         if (!rc) {
-            for (int i = 0; i < n; i++) /* R = V sqrt(w) V^T */
-                for (int j = 0; j < n; j++) {
-                    double t = 0;
-                    for (int k = 0; k < n; k++) t += V[(size_t)i * n + k] * sqrt(w[k] > 0 ? w[k] : 0) * V[(size_t)j * n + k];
-                    R[(size_t)i * n + j] = t;
+            /* R = V sqrt(w) V^T = Kx^(1/2), as one product */
+            double *Vt = malloc((size_t)n * n * 8);
+            if (!Vt) { free(Kx); free(Ky); free(w); free(V); free(R); free(T); return tb_fail(err, "out of memory"); }
+            for (int i = 0; i < n; i++)
+                for (int k = 0; k < n; k++) {
+                    T[(size_t)i * n + k] = V[(size_t)i * n + k] * sqrt(w[k] > 0 ? w[k] : 0);
+                    Vt[(size_t)k * n + i] = V[(size_t)i * n + k];
                 }
+            la_gemm_nn(n, n, n, T, Vt, R);
+            free(Vt);
             la_gemm_nn(n, n, n, R, Ky, T);
             la_gemm_nn(n, n, n, T, R, Kx);
             rc = la_eigh(n, Kx, w, NULL, err);

@@ -9,11 +9,13 @@ int bench_kernels_main(int argc, char **argv);
 int bench_snn_main(int argc, char **argv);
 int bench_gpt_main(int argc, char **argv);
 int bench_snn_train_main(int argc, char **argv);
+int bench_align_main(int argc, char **argv);
 
 static const struct { const char *name; cli_main_fn fn; const char *summary; } benches[] = {
     {"kernels", bench_kernels_main, "matmul GFLOP/s at the transformer's shapes, scalar vs SIMD, 1 vs N threads"},
     {"gpt", bench_gpt_main, "ms per GPT training step at --preset classroom|small, GFLOP/s; --compare-torch"},
     {"snn", bench_snn_main, "spiking network cost at 4k/16k/64k neurons, in-degree 80 vs 2%; --compare-brian"},
+    {"align", bench_align_main, "seconds per alignment metric family as stimuli and units grow (up to n = 4000)"},
     {"snn-train", bench_snn_train_main, "ms per spiking-LM training step (256 LIF, BPTT + Adam) vs PyTorch; --compare-torch"},
 };
 

@@ -1,0 +1,110 @@
+/* bench_align.c -- `tinybrain bench align`: how does the cost of each alignment metric
+ * grow with stimuli n and units p?  Lessons 10-12 quote it.
+ *
+ * Random data with a shared signal (Y = X + noise), both sides n x p.  Each family is
+ * timed once (they take long enough to be stable), with all threads, in the order
+ * `align --metric all` runs them; `all` is their sum.  Expected growth: RSA ~ n^2 p
+ * (RDMs) + n^2 log n (ranks); CKA ~ n p^2 or n^2 p; CCA ~ n p^2 + p^3; Procrustes
+ * ~ n p^2 + p^3; encoding ~ folds x (n p^2 + p^3 + alphas x n p^2).  RSA permutations
+ * cost ~ n^2 each, so they are timed (1000 of them) only up to n = --perm-max-n. */
+#include "align.h"
+#include "cli.h"
+#include "kernels.h"
+#include "rng.h"
+#include "threads.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Seconds for one family (fam: 0 rsa, 1 cka, 2 cca, 3 procrustes, 4 encoding, 5 rsa perm). */
+static double time_family(int fam, const double *X, const double *Y, int n, int p, int perms) {
+    align_opts o;
+    align_result r;
+    char err[TB_ERRLEN];
+    align_opts_default(&o);
+    o.rsa = fam == 0 || fam == 5;
+    o.cka = fam == 1;
+    o.cca = fam == 2;
+    o.procrustes = fam == 3;
+    o.encoding = fam == 4;
+    o.perm = fam == 5 ? perms : 0;
+    double t0 = now_s();
+    if (align_all(X, n, p, Y, p, NULL, 0, &o, &r, err)) cli_die(1, "%s", err);
+    return now_s() - t0;
+}
+
+int bench_align_main(int argc, char **argv) {
+    int max_n, perm_max_n, perms, json, quick;
+    cli_opt opts[] = {
+        {"max-n", 'i', &max_n, "4000", "", "largest number of stimuli in the table", 100, 20000, NULL},
+        {"perm-max-n", 'i', &perm_max_n, "1000", "", "time RSA permutations up to this n", 0, 20000, NULL},
+        {"perms", 'i', &perms, "1000", "", "RSA permutations in the perm column", 1, 100000, NULL},
+        {"quick", 'b', &quick, NULL, "", "small sizes only (n <= 500), for a fast check", 0, 0, NULL},
+        {"json", 'b', &json, NULL, "", "one JSON object per row", 0, 0, NULL},
+    };
+    cli_cmd cmd = {"bench align", "", "seconds per alignment metric family as n (stimuli) and p (units) grow",
+                   "Random n x p data on both sides (Y = X + noise), all threads. 'all' = rsa + cka + cca + "
+                   "procrustes + encoding, i.e. `tinybrain align --metric all` without permutations; 'perm' is "
+                   "--perms RSA permutations on top.",
+                   "tinybrain bench align --max-n 2000"};
+    char *pos[1];
+    cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 0, 0);
+    static const int sizes[][2] = {{250, 128}, {500, 128}, {500, 512}, {1000, 128}, {1000, 512},
+                                   {1000, 1024}, {2000, 512}, {4000, 512}};
+    const char *fam_names[6] = {"rsa", "cka", "cca", "procrustes", "encoding", "perm"};
+    int w[10] = {6, 6, 7, 7, 7, 7, 7, 7, 8, 8};
+    const char *head[10] = {"n", "p", "rsa", "cka", "cca", "procr", "enc", "all", "perm", "threads"};
+    if (!json) {
+        printf("seconds per metric family (align --metric all = the sum), %d threads, kernels %s\n", cli_threads, K->name);
+        cli_table_row(10, w, head);
+        cli_table_rule(10, w);
+    }
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int n = sizes[s][0], p = sizes[s][1];
+        if (n > max_n || (quick && n > 500)) continue;
+        tb_rng g;
+        rng_seed(&g, 7);
+        double *X = malloc((size_t)n * p * 8), *Y = malloc((size_t)n * p * 8);
+        if (!X || !Y) cli_die(1, "out of memory at n = %d, p = %d", n, p);
+        for (size_t i = 0; i < (size_t)n * p; i++) X[i] = rng_normal(&g);
+        for (size_t i = 0; i < (size_t)n * p; i++) Y[i] = X[i] + rng_normal(&g);
+        double t[6], all = 0;
+        for (int f = 0; f < 5; f++) { t[f] = time_family(f, X, Y, n, p, 0); all += t[f]; }
+        t[5] = n <= perm_max_n ? time_family(5, X, Y, n, p, perms) - t[0] : -1;
+        if (json) {
+            json_begin();
+            json_int("n", n);
+            json_int("p", p);
+            for (int f = 0; f < 5; f++) json_num(fam_names[f], t[f]);
+            json_num("all", all);
+            if (t[5] >= 0) json_num("rsa_perm", t[5]);
+            json_int("perms", perms);
+            json_int("threads", cli_threads);
+            json_end();
+        } else {
+            char c[10][24];
+            snprintf(c[0], 24, "%d", n);
+            snprintf(c[1], 24, "%d", p);
+            for (int f = 0; f < 5; f++) snprintf(c[2 + f], 24, "%.3f", t[f]);
+            snprintf(c[7], 24, "%.3f", all);
+            if (t[5] >= 0) snprintf(c[8], 24, "%.3f", t[5]);
+            else snprintf(c[8], 24, "-");
+            snprintf(c[9], 24, "%d", cli_threads);
+            const char *cells[10] = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9]};
+            cli_table_row(10, w, cells);
+            fflush(stdout);
+        }
+        free(X);
+        free(Y);
+    }
+    if (!json) printf("perm = %d RSA permutations (on top of 'all'); '-' = not timed at this n (--perm-max-n)\n", perms);
+    return 0;
+}
