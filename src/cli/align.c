@@ -79,7 +79,7 @@ typedef struct {
 
 static void fmt(char *buf, size_t n, double v) {
     if (isnan(v)) snprintf(buf, n, "-");
-    else if (v != 0 && fabs(v) < 1e-3) snprintf(buf, n, "%.2e", v);
+    else if (v != 0 && fabs(v) < 1e-3) snprintf(buf, n, "%.3g", v); /* 0.000999, 4.47e-08 */
     else snprintf(buf, n, "%.4f", v);
 }
 
@@ -217,20 +217,25 @@ static void layer_table(int np, const char *const *names, const align_result *re
     }
     printf("similarities: higher = more alike; proc_eu/proc_ang are distances (0 = same shape); _p are p-values.\n");
     /* best layer by the first similarity shown */
-    int m0 = cols[0], best = 0;
+    int m0 = cols[0], best = 0, dist = !strcmp(metric[m0].kind, "distance");
     for (int i = 1; i < np; i++)
-        if (field(&res[i], m0) > field(&res[best], m0)) best = i;
-    printf("best by %s: %s (%.4f)\n", metric[m0].key, names[best], field(&res[best], m0));
+        if (dist ? field(&res[i], m0) < field(&res[best], m0) : field(&res[i], m0) > field(&res[best], m0)) best = i;
+    printf("best by %s (%s): %s (%.4f)\n", metric[m0].key, dist ? "smallest distance" : "largest similarity",
+           names[best], field(&res[best], m0));
     (void)c;
 }
 
 static void layer_plot(int np, const align_result *res, const run_cfg *c, const char *xlabel) {
     tb_series s[N_METRIC];
     double *x = malloc((size_t)np * 8), *y = malloc((size_t)np * N_METRIC * 8);
-    int ns = 0;
+    int ns = 0, any_sim = 0;
     for (int i = 0; i < np; i++) x[i] = i;
+    for (int m = 0; m < N_METRIC; m++)
+        if (!strcmp(metric[m].kind, "similarity") && (metric[m].family & c->families)) any_sim = 1;
+    /* similarities (higher = more alike) if there are any, else the distances */
+    const char *kind = any_sim ? "similarity" : "distance";
     for (int m = 0; m < N_METRIC; m++) {
-        if (strcmp(metric[m].kind, "similarity") || metric[m].family & F_STAT) continue;
+        if (strcmp(metric[m].kind, kind) || metric[m].family & F_STAT) continue;
         int any = 0;
         for (int i = 0; i < np; i++) any |= !isnan(field(&res[i], m));
         if (!any) continue;
@@ -239,8 +244,9 @@ static void layer_plot(int np, const align_result *res, const run_cfg *c, const 
         s[ns] = (tb_series){metric[m].key, x, ym, np, "linespoints"};
         ns++;
     }
-    tb_lineplot lp = {"Alignment by layer (similarities: higher = more alike)", xlabel, "similarity", 0, 0,
-                      NAN, NAN, 0, 0};
+    tb_lineplot lp = {any_sim ? "Alignment by layer (similarities: higher = more alike)"
+                              : "Alignment by layer (distances: lower = more alike)",
+                      xlabel, any_sim ? "similarity" : "distance (0 = same shape)", 0, 0, NAN, NAN, 0, 0};
     char err[TB_ERRLEN];
     int rendered = 0;
     if (plot_lines(c->plots, c->name, &lp, s, ns, &rendered, err)) cli_note("plot: %s", err);
@@ -447,8 +453,8 @@ int cmd_align(int argc, char **argv) {
         names[i] = A.n_layers > 1 ? a->name : b->name;
         compare_pair(a, b, &c, &res[i]);
         if (res[i].cca_warning && !warned && !c.json) {
-            cli_note("warning: %d stimuli for %d and %d units: with this many units per stimulus CCA finds "
-                     "near-perfect correlations even in noise; trust SVCCA/PWCCA, CKA and RSA instead",
+            cli_note("warning: %d stimuli for %d and %d units: with this many units per stimulus CCA, SVCCA and "
+                     "PWCCA find near-perfect correlations even in noise; trust debiased CKA, RSA and Procrustes",
                      a->n, a->p, b->p);
             warned = 1;
         }
