@@ -1,0 +1,235 @@
+/* recording.c -- opening checkpoints of either kind and recording stimuli (see recording.h). */
+#include "recording.h"
+#include "gpt_cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rec_open(const char *path, rec_model *m, char *err) {
+    memset(m, 0, sizeof *m);
+    snprintf(m->path, sizeof m->path, "%s", path);
+    char e[TB_ERRLEN];
+    if (ckpt_load(&m->ck, path, NULL, err)) return -1;
+    snprintf(m->kind, sizeof m->kind, "%s", m->ck.kind);
+    int rc;
+    if (!strcmp(m->kind, "gpt")) rc = gpt_from_ckpt(&m->gpt, &m->ck, e);
+    else if (!strcmp(m->kind, "srnn")) rc = srnn_from_ckpt(&m->snn, &m->ck, e);
+    else {
+        ckpt_free(&m->ck);
+        return tb_fail(err, "%s: is a '%s' checkpoint; recording needs a model ('gpt' from train, 'srnn' from train-snn)",
+                       path, m->kind);
+    }
+    if (rc) { ckpt_free(&m->ck); return tb_fail(err, "%s: %s", path, e); }
+    if (tok_load(&m->tok, &m->ck, e)) { rec_close(m); return tb_fail(err, "%s: %s", path, e); }
+    const char *st = ckpt_get(&m->ck, "step");
+    m->step = st ? atoll(st) : -1;
+    return 0;
+}
+
+void rec_close(rec_model *m) {
+    if (!strcmp(m->kind, "gpt")) gpt_free(&m->gpt);
+    else if (!strcmp(m->kind, "srnn")) srnn_free(&m->snn);
+    tok_free(&m->tok);
+    ckpt_free(&m->ck);
+    memset(m, 0, sizeof *m);
+}
+
+void rec_stimuli_free(rec_stimuli *s) {
+    for (int i = 0; i < s->n; i++) { free(s->text[i]); free(s->ids[i]); }
+    free(s->text);
+    free(s->ids);
+    free(s->len);
+    memset(s, 0, sizeof *s);
+}
+
+static int add_stimulus(rec_stimuli *s, int *cap, const char *line, const tb_tokenizer *tok, const char *path,
+                        int lineno, char *err) {
+    if (s->n == *cap) {
+        *cap = *cap ? 2 * *cap : 256;
+        char **t = realloc(s->text, (size_t)*cap * sizeof *t);
+        int **d = realloc(s->ids, (size_t)*cap * sizeof *d);
+        int *l = realloc(s->len, (size_t)*cap * sizeof *l);
+        if (t) s->text = t;
+        if (d) s->ids = d;
+        if (l) s->len = l;
+        if (!t || !d || !l) return tb_fail(err, "out of memory");
+    }
+    char buf[2048];
+    snprintf(buf, sizeof buf, ". %s", line); /* the left context */
+    int *ids, n;
+    char e[TB_ERRLEN];
+    if (tok_encode(tok, buf, &ids, &n, e)) return tb_fail(err, "%s:%d: %s", path, lineno, e);
+    if (n < 2) { free(ids); return tb_fail(err, "%s:%d: empty stimulus", path, lineno); }
+    s->text[s->n] = strdup(line);
+    s->ids[s->n] = ids;
+    s->len[s->n] = n;
+    s->n++;
+    return 0;
+}
+
+int rec_stimuli_load(const char *path, const tb_tokenizer *tok, rec_stimuli *s, char *err) {
+    memset(s, 0, sizeof *s);
+    char *text;
+    size_t len;
+    if (read_file(path, &text, &len, err)) return -1;
+    size_t pl = strlen(path);
+    int tsv = pl > 4 && !strcmp(path + pl - 4, ".tsv"), col = -1, cap = 0, lineno = 0, rc = 0;
+    for (char *p = text; *p && !rc;) {
+        char *nl = strchr(p, '\n');
+        if (nl) *nl = 0;
+        lineno++;
+        char *line = p;
+        p = nl ? nl + 1 : p + strlen(p);
+        size_t l = strlen(line);
+        while (l && (line[l - 1] == '\r' || line[l - 1] == ' ')) line[--l] = 0;
+        if (!l || line[0] == '#') continue;
+        if (tsv) { /* header names the columns; take "sentence" */
+            char *cells[32];
+            int nc = 0;
+            for (char *c = line; nc < 32;) {
+                cells[nc++] = c;
+                char *tab = strchr(c, '\t');
+                if (!tab) break;
+                *tab = 0;
+                c = tab + 1;
+            }
+            if (col < 0) {
+                for (int i = 0; i < nc; i++)
+                    if (!strcmp(cells[i], "sentence")) col = i;
+                if (col < 0) rc = tb_fail(err, "%s: no 'sentence' column in the header", path);
+                continue;
+            }
+            if (col >= nc) { rc = tb_fail(err, "%s:%d: no sentence column", path, lineno); break; }
+            line = cells[col];
+        }
+        rc = add_stimulus(s, &cap, line, tok, path, lineno, err);
+    }
+    free(text);
+    if (!rc && s->n < 3) rc = tb_fail(err, "%s: %d stimuli; need at least 3", path, s->n);
+    if (rc) rec_stimuli_free(s);
+    return rc;
+}
+
+int rec_n_resid(const rec_model *m) { return !strcmp(m->kind, "gpt") ? m->gpt.cfg.n_layer + 1 : 0; }
+
+static int alloc_layer(rep_layer *L, const char *name, int trials, int n, int p) {
+    memset(L, 0, sizeof *L);
+    snprintf(L->name, sizeof L->name, "%s", name);
+    snprintf(L->path, sizeof L->path, "%s", name);
+    L->trials = trials;
+    L->n = n;
+    L->p = p;
+    L->mean = calloc((size_t)n * p, sizeof(double));
+    if (trials > 1) L->trial = calloc((size_t)trials * n * p, sizeof(double));
+    return !L->mean || (trials > 1 && !L->trial);
+}
+
+/* Pool rows 1..n-1 (mean) or row n-1 (last) of x[n, C] (stride ld) into out[C]. */
+static void pool_rows(const float *x, int n, int C, size_t ld, int last, double *out, double scale) {
+    for (int i = 0; i < C; i++) {
+        if (last) { out[i] = scale * x[(size_t)(n - 1) * ld + i]; continue; }
+        double s = 0;
+        for (int t = 1; t < n; t++) s += x[(size_t)t * ld + i];
+        out[i] = scale * s / (n - 1);
+    }
+}
+
+static int record_gpt(rec_model *m, const rec_stimuli *s, const rec_opts *o, rep_set *out, char *err) {
+    gpt_model *g = &m->gpt;
+    int L = g->cfg.n_layer, C = g->cfg.d_model, H = g->cfg.mlp_ratio * C, n = s->n;
+    int nl = (L + 1) + (o->sites_all ? 2 * L : 0);
+    out->layer = calloc((size_t)nl, sizeof(rep_layer));
+    if (!out->layer) return tb_fail(err, "out of memory");
+    out->n_layers = nl;
+    out->is_folder = 1;
+    char name[64];
+    for (int l = 0; l <= L; l++) {
+        if (l == 0) snprintf(name, sizeof name, "00_embed");
+        else snprintf(name, sizeof name, "%02d_block%d", l, l);
+        if (alloc_layer(&out->layer[l], name, 1, n, C)) return tb_fail(err, "out of memory");
+    }
+    for (int l = 1; o->sites_all && l <= L; l++) {
+        snprintf(name, sizeof name, "%02d_block%d_attn", l, l);
+        if (alloc_layer(&out->layer[L + l], name, 1, n, C)) return tb_fail(err, "out of memory");
+        snprintf(name, sizeof name, "%02d_block%d_mlp", l, l);
+        if (alloc_layer(&out->layer[2 * L + l], name, 1, n, H)) return tb_fail(err, "out of memory");
+    }
+    for (int i = 0; i < n; i++) {
+        int len = s->len[i];
+        if (len > g->cfg.ctx)
+            return tb_fail(err, "stimulus %d has %d tokens with its left context; the model's context is %d", i, len, g->cfg.ctx);
+        if (gpt_forward(g, s->ids[i], NULL, 1, len, NULL, err)) return -1;
+        for (int l = 0; l <= L; l++)
+            pool_rows(gpt_tap(g, GPT_TAP_RESID, l, NULL), len, C, C, o->pool_last, out->layer[l].mean + (size_t)i * C, 1);
+        for (int l = 1; o->sites_all && l <= L; l++) {
+            int w;
+            const float *a = gpt_tap(g, GPT_TAP_ATTN_OUT, l - 1, &w); /* block taps count from 0 */
+            pool_rows(a, len, w, w, o->pool_last, out->layer[L + l].mean + (size_t)i * w, 1);
+            const float *h = gpt_tap(g, GPT_TAP_MLP_HIDDEN, l - 1, &w);
+            pool_rows(h, len, w, w, o->pool_last, out->layer[2 * L + l].mean + (size_t)i * w, 1);
+        }
+    }
+    return 0;
+}
+
+/* Noise seed of trial t, stimulus i: splitmix64 of the three, so every trial differs. */
+static uint64_t trial_seed(uint64_t seed, int t, int i) {
+    uint64_t z = seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(t + 1)) ^ (0xBF58476D1CE4E5B9ull * (uint64_t)(i + 1));
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static int record_srnn(rec_model *m, const rec_stimuli *s, const rec_opts *o, rep_set *out, char *err) {
+    srnn_model *g = &m->snn;
+    int N = g->N, n = s->n, T = o->trials < 1 ? 1 : o->trials, dale = g->cfg.dale;
+    int nl = dale ? 3 : 1;
+    out->layer = calloc((size_t)nl, sizeof(rep_layer));
+    if (!out->layer) return tb_fail(err, "out of memory");
+    out->n_layers = nl;
+    rep_layer *R = &out->layer[0];
+    if (alloc_layer(R, "rates", T, n, N)) return tb_fail(err, "out of memory");
+    int maxlen = 0;
+    for (int i = 0; i < n; i++) maxlen = s->len[i] > maxlen ? s->len[i] : maxlen;
+    float *counts = malloc((size_t)maxlen * N * sizeof(float));
+    double *row = malloc((size_t)N * sizeof(double));
+    if (!counts || !row) { free(counts); free(row); return tb_fail(err, "out of memory"); }
+    double hz = srnn_hz_per_count(g);
+    int rc = 0;
+    for (int t = 0; t < T && !rc; t++)
+        for (int i = 0; i < n && !rc; i++) {
+            rc = srnn_record(g, s->ids[i], s->len[i], trial_seed(o->seed, t, i), o->noise_hz, counts, err);
+            if (rc) break;
+            pool_rows(counts, s->len[i], N, N, o->pool_last, row, hz);
+            double *dst = T > 1 ? R->trial + ((size_t)t * n + i) * N : R->mean + (size_t)i * N;
+            memcpy(dst, row, (size_t)N * sizeof(double));
+        }
+    free(counts);
+    free(row);
+    if (rc) return -1;
+    if (T > 1)
+        for (int t = 0; t < T; t++)
+            for (size_t k = 0; k < (size_t)n * N; k++) R->mean[k] += R->trial[(size_t)t * n * N + k] / T;
+    if (dale) { /* excitatory neurons are 0..n_exc-1, inhibitory the rest */
+        int ne = g->n_exc, ni = N - ne;
+        const char *nm[2] = {"rates_exc", "rates_inh"};
+        int off[2] = {0, ne}, w[2] = {ne, ni};
+        for (int q = 0; q < 2; q++) {
+            rep_layer *S = &out->layer[1 + q];
+            if (alloc_layer(S, nm[q], T, n, w[q])) return tb_fail(err, "out of memory");
+            for (int r = 0; r < n; r++) memcpy(S->mean + (size_t)r * w[q], R->mean + (size_t)r * N + off[q], (size_t)w[q] * 8);
+            for (int r = 0; T > 1 && r < T * n; r++)
+                memcpy(S->trial + (size_t)r * w[q], R->trial + (size_t)r * N + off[q], (size_t)w[q] * 8);
+        }
+    }
+    return 0;
+}
+
+int rec_record(rec_model *m, const rec_stimuli *s, const rec_opts *o, rep_set *out, char *err) {
+    memset(out, 0, sizeof *out);
+    int rc = !strcmp(m->kind, "gpt") ? record_gpt(m, s, o, out, err) : record_srnn(m, s, o, out, err);
+    if (rc) rep_free(out);
+    return rc;
+}
