@@ -19,6 +19,7 @@ int cmd_train_snn(int argc, char **argv);
 int cmd_align(int argc, char **argv);
 int cmd_localize(int argc, char **argv);
 int cmd_record(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 static const struct { const char *name; cli_main_fn fn; const char *summary; } commands[] = {
     {"corpus", cmd_corpus, "write the toyworld corpus; --stats: entropy floor and baselines"},
@@ -30,6 +31,7 @@ static const struct { const char *name; cli_main_fn fn; const char *summary; } c
     {"eval", cmd_eval, "val loss vs the entropy floor and n-gram baselines, minimal pairs, loss by position"},
     {"attention", cmd_attention, "attention-map PNG for a sentence: one panel per layer and head"},
     {"record", cmd_record, "play a trained model the probe stimuli; save each layer's activity (.npy + manifest)"},
+    {"compare", cmd_compare, "brain meets model: GPT layers vs the spiking network, model RDMs, --over-training"},
     {"align", cmd_align, "compare two representations: RSA, CKA, CCA/SVCCA/PWCCA, Procrustes, encoding models"},
     {"localize", cmd_localize, "the language localizer: units more active for sentences than for nonwords"},
     {"train-snn", cmd_train_snn, "train a recurrent spiking network on toyworld: BPTT (surrogate gradients), reservoir, STDP"},

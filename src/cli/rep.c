@@ -93,6 +93,25 @@ int rep_load_layer(const char *path, const char *name, int drop_constant, rep_la
     return 0;
 }
 
+int rep_drop_constant(rep_layer *L) {
+    int n = L->n, p = L->p, kept = 0;
+    int *keep = malloc((size_t)p * sizeof(int));
+    if (!keep) return 0;
+    for (int j = 0; j < p; j++) {
+        keep[j] = 0;
+        for (int i = 1; i < n && !keep[j]; i++) keep[j] = L->mean[(size_t)i * p + j] != L->mean[j];
+        kept += keep[j];
+    }
+    if (kept < p && kept > 0) {
+        compact_columns(L->mean, n, p, keep, kept);
+        if (L->trial) compact_columns(L->trial, (long)L->trials * n, p, keep, kept);
+        L->dropped += p - kept;
+        L->p = kept;
+    }
+    free(keep);
+    return p - kept;
+}
+
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int rep_load(const char *path, int drop_constant, rep_set *s, char *err) {

@@ -39,6 +39,10 @@ void rep_free(rep_set *s);
 int  rep_load_layer(const char *path, const char *name, int drop_constant, rep_layer *L, char *err);
 void rep_layer_free(rep_layer *L);
 
+/* Remove units constant across stimuli (in the trial mean) from L, in place; returns
+ * how many were removed (none when every unit is constant). */
+int  rep_drop_constant(rep_layer *L);
+
 /* Read a list of labels, one per line (blank lines and '#' comments skipped); *n set. */
 int  rep_read_labels(const char *path, char ***labels, int *n, char *err);
 void rep_free_labels(char **labels, int n);
