@@ -20,6 +20,7 @@ int cmd_align(int argc, char **argv);
 int cmd_localize(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_energy(int argc, char **argv);
 
 static const struct { const char *name; cli_main_fn fn; const char *summary; } commands[] = {
     {"corpus", cmd_corpus, "write the toyworld corpus; --stats: entropy floor and baselines"},
@@ -32,6 +33,7 @@ static const struct { const char *name; cli_main_fn fn; const char *summary; } c
     {"attention", cmd_attention, "attention-map PNG for a sentence: one panel per layer and head"},
     {"record", cmd_record, "play a trained model the probe stimuli; save each layer's activity (.npy + manifest)"},
     {"compare", cmd_compare, "brain meets model: GPT layers vs the spiking network, model RDMs, --over-training"},
+    {"energy", cmd_energy, "work and energy per token: GPT multiply-accumulates vs spiking events (45 nm estimate)"},
     {"align", cmd_align, "compare two representations: RSA, CKA, CCA/SVCCA/PWCCA, Procrustes, encoding models"},
     {"localize", cmd_localize, "the language localizer: units more active for sentences than for nonwords"},
     {"train-snn", cmd_train_snn, "train a recurrent spiking network on toyworld: BPTT (surrogate gradients), reservoir, STDP"},
