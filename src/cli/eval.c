@@ -10,6 +10,7 @@
 #include "gpt_cli.h"
 #include "srnn.h"
 #include "plot.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -204,9 +205,14 @@ static const struct {
 #define MAX_POS 16
 
 int cmd_eval(int argc, char **argv) {
-    const char *corpus_opt, *data_dir, *pairs_opt, *plot_name;
-    int json, val_tokens;
+    const char *corpus_opt, *data_dir, *pairs_opt, *plot_name, *ablate;
+    int json, val_tokens, ablate_layer, ablate_random;
+    long long ablate_seed;
     cli_opt opts[] = {
+        {"ablate", 's', &ablate, "", "", "GPT: zero these residual-stream units (file of indices, e.g. from localize --out)", 0, 0, NULL},
+        {"ablate-layer", 'i', &ablate_layer, "-1", "", "GPT: layer whose residual units are zeroed (0 = embedding; -1 = last)", -1, 1000, NULL},
+        {"ablate-random", 'i', &ablate_random, "0", "", "GPT: zero this many random units instead (the control for --ablate)", 0, 100000, NULL},
+        {"ablate-seed", 'l', &ablate_seed, "1", "", "seed for --ablate-random", 0, 9.2e18, NULL},
         {"corpus", 's', &corpus_opt, "", "", "corpus to evaluate on (default: the one the model was trained on)", 0, 0, NULL},
         {"data-dir", 's', &data_dir, TB_DATA_DIR, "", "toyworld data folder", 0, 0, NULL},
         {"pairs", 's', &pairs_opt, "", "", "minimal pairs TSV (default: DATA_DIR/minimal_pairs.tsv)", 0, 0, NULL},
@@ -241,6 +247,42 @@ int cmd_eval(int argc, char **argv) {
     tb_tokenizer tok;
     if (kinds[ki].open(&ck, &mm, &sc, e2)) cli_die(1, "%s: %s", path, e2);
     if (tok_load(&tok, &ck, e2)) cli_die(1, "%s: %s", path, e2);
+    int n_ablated = 0;
+    if (*ablate || ablate_random > 0) {
+        if (strcmp(ck.kind, "gpt")) cli_die(2, "--ablate/--ablate-random: only GPT checkpoints have ablation masks (%s is '%s')", path, ck.kind);
+        int L = mm.gpt.cfg.n_layer, C = mm.gpt.cfg.d_model, layer = ablate_layer < 0 ? L : ablate_layer;
+        if (layer > L) cli_die(2, "--ablate-layer: %d is out of range (0..%d)", layer, L);
+        int *units = malloc((size_t)C * sizeof(int));
+        if (*ablate) {
+            char *text;
+            size_t len;
+            if (read_file(ablate, &text, &len, err)) cli_die(1, "%s", err);
+            for (char *ln = strtok(text, "\n"); ln; ln = strtok(NULL, "\n")) {
+                if (ln[0] == '#' || !ln[strspn(ln, " \t\r")]) continue;
+                char *end;
+                long u = strtol(ln, &end, 10);
+                if (end == ln || u < 0 || u >= C) cli_die(1, "%s: '%s' is not a unit index in 0..%d", ablate, ln, C - 1);
+                if (n_ablated < C) units[n_ablated++] = (int)u;
+            }
+            free(text);
+            if (!n_ablated) cli_die(1, "%s: no unit indices", ablate);
+        } else { /* random units: a partial Fisher-Yates draw */
+            if (ablate_random > C) cli_die(2, "--ablate-random: %d units asked, the layer has %d", ablate_random, C);
+            int *all = malloc((size_t)C * sizeof(int));
+            for (int i = 0; i < C; i++) all[i] = i;
+            tb_rng g;
+            rng_seed(&g, (uint64_t)ablate_seed);
+            for (int i = 0; i < ablate_random; i++) {
+                int j = i + (int)rng_below(&g, (uint32_t)(C - i));
+                int t = all[i]; all[i] = all[j]; all[j] = t;
+                units[n_ablated++] = all[i];
+            }
+            free(all);
+        }
+        if (gpt_ablate(&mm.gpt, GPT_ABL_RESID, layer, units, n_ablated, err)) cli_die(1, "%s", err);
+        if (!json) cli_note("ablated %d residual units of layer %d (%s)", n_ablated, layer, *ablate ? ablate : "random");
+        free(units);
+    }
     const char *corpus_name = *corpus_opt ? corpus_opt : ckpt_get(&ck, "corpus");
     const char *tokens = ckpt_get(&ck, "tokens");
     long long step = -1;
@@ -316,6 +358,7 @@ int cmd_eval(int argc, char **argv) {
         json_str("checkpoint", path);
         json_str("kind", ck.kind);
         json_int("step", step);
+        json_int("ablated_units", n_ablated);
         json_num("val_loss", val);
         json_num("floor_nats", floor_nats);
         json_num("excess_nats", val - floor_nats);
