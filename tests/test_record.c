@@ -1,0 +1,206 @@
+/* test_record.c -- recording both models (src/cli/recording.c): shapes, left context,
+ * determinism, trial-to-trial noise of the spiking network, E/I sub-populations, a
+ * recording compared with itself (similarity 1), and bad inputs with clear errors. */
+#include "align.h"
+#include "gpt.h"
+#include "io.h"
+#include "srnn.h"
+#include "tokenizer.h"
+#include "../src/cli/recording.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static const char *words[] = {".", "the", "a", "cat", "dog", "cats", "dogs", "sees", "see", "sleeps"};
+#define NW 10
+static char dir[256], gpt_path[300], snn_path[300], dale_path[300], stim_path[300];
+
+static int setup(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    snprintf(dir, sizeof dir, "/tmp/tb_test_record_%d", (int)getpid());
+    if (make_dirs(dir, err)) return -1;
+    snprintf(gpt_path, sizeof gpt_path, "%s/g.ckpt", dir);
+    snprintf(snn_path, sizeof snn_path, "%s/s.ckpt", dir);
+    snprintf(dale_path, sizeof dale_path, "%s/d.ckpt", dir);
+    snprintf(stim_path, sizeof stim_path, "%s/stim.txt", dir);
+    tb_tokenizer tok;
+    if (tok_from_list(&tok, TOK_WORD, words, NW, err)) return -1;
+    /* a tiny GPT */
+    gpt_config c;
+    gpt_default_config(&c);
+    c.vocab_size = NW; c.ctx = 16; c.n_layer = 2; c.n_head = 2; c.d_model = 16;
+    gpt_model g;
+    if (gpt_init(&g, &c, err)) return -1;
+    tb_ckpt ck;
+    ckpt_init(&ck, "gpt");
+    if (gpt_to_ckpt(&g, &ck, err) || tok_save(&tok, &ck, err) || ckpt_set_int(&ck, "step", 7) || ckpt_save(&ck, gpt_path, err)) return -1;
+    ckpt_free(&ck);
+    gpt_free(&g);
+    /* tiny spiking networks, with background noise so trials differ */
+    for (int d = 0; d < 2; d++) {
+        srnn_config s;
+        srnn_default_config(&s);
+        s.vocab_size = NW; s.n_neurons = 40; s.noise_hz = 200; s.w_in_std = 2.0; s.dale = d;
+        srnn_model m;
+        if (srnn_init(&m, &s, err) || srnn_save_file(&m, &tok, d ? dale_path : snn_path, err)) return -1;
+        srnn_free(&m);
+    }
+    tok_free(&tok);
+    return write_text_file(stim_path, "# probes\nthe cat sees a dog .\n\nthe dogs sleep .\na cat sleeps .\nthe cats see the dog .\n", err)
+               ? -1 : 0;
+}
+
+static void gpt_recording_shapes_and_determinism(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    rec_model m;
+    assert_int_equal(rec_open(gpt_path, &m, err), 0);
+    assert_string_equal(m.kind, "gpt");
+    assert_true(m.step == 7);
+    rec_stimuli s;
+    /* "sleep" is not a word of this vocabulary: the error names the line and the word */
+    assert_int_equal(rec_stimuli_load(stim_path, &m.tok, &s, err), -1);
+    assert_non_null(strstr(err, ":4:"));
+    assert_non_null(strstr(err, "sleep"));
+    char err2[TB_ERRLEN];
+    assert_int_equal(write_text_file(stim_path, "the cat sees a dog .\nthe dogs see a cat .\na cat sleeps .\nthe cats see the dog .\n", err2), 0);
+    assert_int_equal(rec_stimuli_load(stim_path, &m.tok, &s, err), 0);
+    assert_int_equal(s.n, 4);
+    assert_int_equal(s.len[0], 7); /* "." + 6 tokens */
+    assert_int_equal(s.ids[0][0], 0);
+    rec_opts o = {0, 5, 1, 1, -1};
+    rep_set a, b;
+    assert_int_equal(rec_record(&m, &s, &o, &a, err), 0);
+    assert_int_equal(a.n_layers, 3 + 2 * 2); /* embed + 2 blocks, + attn and mlp of each */
+    assert_int_equal(rec_n_resid(&m), 3);
+    assert_string_equal(a.layer[0].name, "00_embed");
+    assert_string_equal(a.layer[2].name, "02_block2");
+    assert_int_equal(a.layer[1].n, 4);
+    assert_int_equal(a.layer[1].p, 16);
+    assert_int_equal(a.layer[1].trials, 1); /* the GPT is deterministic */
+    assert_int_equal(a.layer[5].p, 16 * 4); /* MLP hidden: mlp_ratio 4 */
+    assert_int_equal(rec_record(&m, &s, &o, &b, err), 0);
+    for (int l = 0; l < a.n_layers; l++)
+        assert_memory_equal(a.layer[l].mean, b.layer[l].mean, (size_t)a.layer[l].n * a.layer[l].p * sizeof(double));
+    /* a recording compared with itself: similarity 1, distance 0 */
+    align_opts ao;
+    align_result r;
+    align_opts_default(&ao);
+    ao.cca = 0;
+    assert_int_equal(align_all(a.layer[2].mean, 4, 16, b.layer[2].mean, 16, NULL, 0, &ao, &r, err), 0);
+    assert_true(fabs(r.rsa_spearman - 1) < 1e-12 && fabs(r.cka_linear - 1) < 1e-12 && r.procrustes_angular < 1e-6);
+    /* last-token pooling differs from the mean and equals the final position's state */
+    rec_opts ol = {1, 1, 0, 1, -1};
+    rep_set c;
+    assert_int_equal(rec_record(&m, &s, &ol, &c, err), 0);
+    assert_int_equal(c.n_layers, 3);
+    assert_true(memcmp(c.layer[1].mean, a.layer[1].mean, 16 * sizeof(double)) != 0);
+    rep_free(&a); rep_free(&b); rep_free(&c);
+    rec_stimuli_free(&s);
+    rec_close(&m);
+}
+
+static void snn_recording_trials_and_subpopulations(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    rec_model m;
+    assert_int_equal(rec_open(snn_path, &m, err), 0);
+    assert_string_equal(m.kind, "srnn");
+    rec_stimuli s;
+    assert_int_equal(rec_stimuli_load(stim_path, &m.tok, &s, err), 0);
+    rec_opts o = {0, 3, 0, 42, -1};
+    rep_set a, b;
+    assert_int_equal(rec_record(&m, &s, &o, &a, err), 0);
+    assert_int_equal(a.n_layers, 1); /* no Dale's law: no sub-populations */
+    const rep_layer *R = &a.layer[0];
+    assert_int_equal(R->trials, 3);
+    assert_int_equal(R->n, 4);
+    assert_int_equal(R->p, 40);
+    /* rates are in Hz (multiples of 1000 / (K dt) / tokens), trials differ, mean is their mean */
+    size_t np = (size_t)4 * 40;
+    assert_true(memcmp(R->trial, R->trial + np, np * sizeof(double)) != 0);
+    double tot = 0;
+    for (size_t i = 0; i < np; i++) {
+        double mu = (R->trial[i] + R->trial[np + i] + R->trial[2 * np + i]) / 3;
+        assert_true(fabs(mu - R->mean[i]) < 1e-9);
+        tot += R->mean[i];
+    }
+    assert_true(tot > 0); /* the network fires */
+    /* same seed: same trials; another seed: different ones */
+    assert_int_equal(rec_record(&m, &s, &o, &b, err), 0);
+    assert_memory_equal(R->trial, b.layer[0].trial, 3 * np * sizeof(double));
+    rep_free(&b);
+    o.seed = 43;
+    assert_int_equal(rec_record(&m, &s, &o, &b, err), 0);
+    assert_true(memcmp(R->trial, b.layer[0].trial, 3 * np * sizeof(double)) != 0);
+    rep_free(&a); rep_free(&b);
+    rec_stimuli_free(&s);
+    rec_close(&m);
+    /* Dale's law: rates, rates_exc (80%), rates_inh (20%), columns taken in order */
+    assert_int_equal(rec_open(dale_path, &m, err), 0);
+    assert_int_equal(rec_stimuli_load(stim_path, &m.tok, &s, err), 0);
+    assert_int_equal(rec_record(&m, &s, &o, &a, err), 0);
+    assert_int_equal(a.n_layers, 3);
+    assert_string_equal(a.layer[1].name, "rates_exc");
+    assert_int_equal(a.layer[1].p + a.layer[2].p, 40);
+    assert_int_equal(a.layer[1].p, 32);
+    assert_true(a.layer[2].trial[5] == a.layer[0].trial[32 + 5]);
+    rep_free(&a);
+    rec_stimuli_free(&s);
+    rec_close(&m);
+}
+
+static void bad_checkpoints(void **state) {
+    (void)state;
+    char err[TB_ERRLEN], path[320];
+    rec_model m;
+    assert_int_equal(rec_open("/nonexistent/x.ckpt", &m, err), -1);
+    assert_non_null(strstr(err, "/nonexistent/x.ckpt"));
+    tb_ckpt ck;
+    ckpt_init(&ck, "notes");
+    snprintf(path, sizeof path, "%s/n.ckpt", dir);
+    assert_int_equal(ckpt_save(&ck, path, err), 0);
+    ckpt_free(&ck);
+    assert_int_equal(rec_open(path, &m, err), -1);
+    assert_non_null(strstr(err, "'notes'"));
+    /* a truncated model checkpoint */
+    char *data;
+    size_t len;
+    assert_int_equal(read_file(gpt_path, &data, &len, err), 0);
+    snprintf(path, sizeof path, "%s/t.ckpt", dir);
+    FILE *f = fopen(path, "wb");
+    fwrite(data, 1, len / 2, f);
+    fclose(f);
+    free(data);
+    assert_int_equal(rec_open(path, &m, err), -1);
+    assert_non_null(strstr(err, "t.ckpt"));
+}
+
+static int teardown(void **state) {
+    (void)state;
+    const char *names[] = {"g.ckpt", "s.ckpt", "d.ckpt", "stim.txt", "n.ckpt", "t.ckpt"};
+    char path[400];
+    for (int i = 0; i < 6; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        remove(path);
+    }
+    rmdir(dir);
+    return 0;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(gpt_recording_shapes_and_determinism),
+        cmocka_unit_test(snn_recording_trials_and_subpopulations),
+        cmocka_unit_test(bad_checkpoints),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
