@@ -90,14 +90,7 @@ static int load_meta(const char *path, int n, meta_t *mt, char *err) {
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         if (line[0] == '#') continue;
         char *cells[32];
-        int nc = 0;
-        for (char *p = line; nc < 32;) {
-            cells[nc++] = p;
-            char *t = strchr(p, '\t');
-            if (!t) break;
-            *t = 0;
-            p = t + 1;
-        }
+        int nc = rep_split_tabs(line, cells, 32);
         if (row < 0) {
             for (int i = 0; i < nc; i++)
                 for (int f = 0; f < N_FEAT; f++)

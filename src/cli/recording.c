@@ -87,14 +87,7 @@ int rec_stimuli_load(const char *path, const tb_tokenizer *tok, rec_stimuli *s, 
         if (!l || line[0] == '#') continue;
         if (tsv) { /* header names the columns; take "sentence" */
             char *cells[32];
-            int nc = 0;
-            for (char *c = line; nc < 32;) {
-                cells[nc++] = c;
-                char *tab = strchr(c, '\t');
-                if (!tab) break;
-                *tab = 0;
-                c = tab + 1;
-            }
+            int nc = rep_split_tabs(line, cells, 32);
             if (col < 0) {
                 for (int i = 0; i < nc; i++)
                     if (!strcmp(cells[i], "sentence")) col = i;
@@ -115,15 +108,7 @@ int rec_stimuli_load(const char *path, const tb_tokenizer *tok, rec_stimuli *s, 
 int rec_n_resid(const rec_model *m) { return !strcmp(m->kind, "gpt") ? m->gpt.cfg.n_layer + 1 : 0; }
 
 static int alloc_layer(rep_layer *L, const char *name, int trials, int n, int p) {
-    memset(L, 0, sizeof *L);
-    snprintf(L->name, sizeof L->name, "%s", name);
-    snprintf(L->path, sizeof L->path, "%s", name);
-    L->trials = trials;
-    L->n = n;
-    L->p = p;
-    L->mean = calloc((size_t)n * p, sizeof(double));
-    if (trials > 1) L->trial = calloc((size_t)trials * n * p, sizeof(double));
-    return !L->mean || (trials > 1 && !L->trial);
+    return rep_layer_alloc(L, name, name, trials, n, p) != 0;
 }
 
 /* Pool rows 1..n-1 (mean) or row n-1 (last) of x[n, C] (stride ld) into out[C]. */

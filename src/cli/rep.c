@@ -19,6 +19,30 @@ void rep_free(rep_set *s) {
     memset(s, 0, sizeof *s);
 }
 
+int rep_split_tabs(char *line, char **cells, int max) {
+    int nc = 0;
+    for (char *c = line; nc < max;) {
+        cells[nc++] = c;
+        char *tab = strchr(c, '\t');
+        if (!tab) break;
+        *tab = 0;
+        c = tab + 1;
+    }
+    return nc;
+}
+
+int rep_layer_alloc(rep_layer *L, const char *name, const char *path, int trials, int n, int p) {
+    memset(L, 0, sizeof *L);
+    snprintf(L->name, sizeof L->name, "%s", name);
+    snprintf(L->path, sizeof L->path, "%s", path);
+    L->trials = trials;
+    L->n = n;
+    L->p = p;
+    L->mean = calloc((size_t)n * p, sizeof(double));
+    if (trials > 1) L->trial = calloc((size_t)trials * n * p, sizeof(double));
+    return !L->mean || (trials > 1 && !L->trial) ? -1 : 0;
+}
+
 static int ends_with(const char *s, const char *suf) {
     size_t a = strlen(s), b = strlen(suf);
     return a >= b && !strcmp(s + a - b, suf);
@@ -53,13 +77,8 @@ int rep_load_layer(const char *path, const char *name, int drop_constant, rep_la
             array_free(&a);
             return tb_fail(err, "%s: non-finite value at stimulus %lld, unit %lld", path, (long long)s, (long long)u);
         }
-    snprintf(L->path, sizeof L->path, "%s", path);
-    snprintf(L->name, sizeof L->name, "%s", name);
+    if (rep_layer_alloc(L, name, path, 1, n, p)) { array_free(&a); rep_layer_free(L); return tb_fail(err, "%s: out of memory", path); }
     L->trials = T;
-    L->n = n;
-    L->p = p;
-    L->mean = calloc((size_t)n * p, sizeof(double));
-    if (!L->mean) { array_free(&a); return tb_fail(err, "%s: out of memory", path); }
     for (int t = 0; t < T; t++)
         for (size_t i = 0; i < (size_t)n * p; i++) L->mean[i] += a.data[(size_t)t * n * p + i] / T;
     if (T > 1) { L->trial = a.data; a.data = NULL; }

@@ -43,6 +43,12 @@ void rep_layer_free(rep_layer *L);
  * how many were removed (none when every unit is constant). */
 int  rep_drop_constant(rep_layer *L);
 
+/* Allocate L's arrays (zeroed; trial only when trials > 1) and set its fields; -1 when
+ * out of memory (free with rep_layer_free). */
+int  rep_layer_alloc(rep_layer *L, const char *name, const char *path, int trials, int n, int p);
+/* Split a line at tabs in place into at most max cells; returns the number of cells. */
+int  rep_split_tabs(char *line, char **cells, int max);
+
 /* Read a list of labels, one per line (blank lines and '#' comments skipped); *n set. */
 int  rep_read_labels(const char *path, char ***labels, int *n, char *err);
 void rep_free_labels(char **labels, int n);
