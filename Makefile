@@ -10,7 +10,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 OPT     ?= -O3
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=c11 -Wall -Wextra -Wpedantic -Iinclude -D_GNU_SOURCE -pthread
+override CFLAGS += -std=c11 -Wall -Wextra -Wpedantic -Iinclude -D_GNU_SOURCE -pthread
 LDLIBS  ?= -lstb -lm -pthread
 TEST_LDLIBS = -lcmocka
 BUILD   ?= build
@@ -86,6 +86,8 @@ bench: $(BIN)
 	./$(BIN) bench kernels
 	./$(BIN) bench gpt --preset classroom
 	./$(BIN) bench snn
+	./$(BIN) bench snn-train
+	./$(BIN) bench align
 
 # AddressSanitizer + UBSan in its own folder, so the normal build stays intact.
 asan: deps-test

@@ -14,8 +14,39 @@
 #include "threads.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- per-thread scratch for the SIMD sgemm's packed panels ------------------------
+ * Grown on demand and kept for the thread's life (sgemm runs concurrently in pool
+ * tasks).  A pthread key's destructor frees them when a worker thread exits, so thread
+ * pools that shrink or shut down do not leak them. */
+typedef struct { float *buf[2]; size_t cap[2]; } scratch_t;
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static void scratch_free(void *p) {
+    scratch_t *s = p;
+    free(s->buf[0]);
+    free(s->buf[1]);
+    free(s);
+}
+static void scratch_key_init(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+float *kernels_scratch(int which, size_t n) {
+    pthread_once(&scratch_once, scratch_key_init);
+    scratch_t *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s || pthread_setspecific(scratch_key, s)) { free(s); return NULL; }
+    }
+    if (n > s->cap[which]) {
+        free(s->buf[which]);
+        s->buf[which] = aligned_alloc(32, ((n * sizeof(float) + 31) / 32) * 32);
+        s->cap[which] = s->buf[which] ? n : 0;
+    }
+    return s->buf[which];
+}
 
 /* ---- sgemm ----------------------------------------------------------------- */
 /* C[M,N] = alpha op(A)[M,K] op(B)[K,N] + beta C.  op(A)[i,k] = transA ? A[k*lda+i] : A[i*lda+k]. */

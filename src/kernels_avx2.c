@@ -31,19 +31,10 @@ void kernels_matmul_backward_via(const tb_kernels *k, float *dinp, float *dweigh
                                  int C, int OC);
 const tb_kernels *kernels_avx2_table(void);
 
-/* Per-thread packing buffers, grown on demand and kept (sgemm is called concurrently
- * from pool tasks, e.g. one attention head per task). */
-static _Thread_local float *packB_buf, *packA_buf;
-static _Thread_local size_t packB_cap, packA_cap;
-
-static float *grow(float **buf, size_t *cap, size_t n) {
-    if (n > *cap) {
-        free(*buf);
-        *buf = aligned_alloc(32, ((n * sizeof(float) + 31) / 32) * 32);
-        *cap = *buf ? n : 0;
-    }
-    return *buf;
-}
+/* Per-thread packing buffers (0: A panels, 1: B panels), grown on demand and kept;
+ * sgemm is called concurrently from pool tasks, e.g. one attention head per task.
+ * kernels.c frees them when a thread exits. */
+float *kernels_scratch(int which, size_t n);
 
 /* Bp[jb][k][NR] = op(B)[k, jb*NR + j], zero beyond N. */
 static void pack_B(int transB, int N, int K, const float *B, int ldb, float *Bp) {
@@ -135,7 +126,7 @@ typedef struct {
 
 /* Row panels [p0, p1) of MR rows each. */
 static void gemm_panels(const gemm_job *g, int p0, int p1) {
-    float *Ap = grow(&packA_buf, &packA_cap, (size_t)g->K * MR);
+    float *Ap = kernels_scratch(0, (size_t)g->K * MR);
     if (!Ap) return; /* cannot happen for the sizes we use; leaves C untouched */
     int nb = (g->N + NR - 1) / NR;
     for (int p = p0; p < p1; p++) {
@@ -164,7 +155,7 @@ static void sgemm_avx2(int transA, int transB, int M, int N, int K, float alpha,
         return;
     }
     int nb = (N + NR - 1) / NR;
-    float *Bp = grow(&packB_buf, &packB_cap, (size_t)nb * K * NR);
+    float *Bp = kernels_scratch(1, (size_t)nb * K * NR);
     if (!Bp) { kernels_table("scalar")->sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return; }
     pack_B(transB, N, K, B, ldb, Bp);
     gemm_job g = {transA, M, N, K, alpha, beta, A, lda, Bp, C, ldc};

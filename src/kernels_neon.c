@@ -27,17 +27,8 @@ void kernels_matmul_backward_via(const tb_kernels *k, float *dinp, float *dweigh
                                  int C, int OC);
 const tb_kernels *kernels_neon_table(void);
 
-static _Thread_local float *packB_buf, *packA_buf;
-static _Thread_local size_t packB_cap, packA_cap;
-
-static float *grow(float **buf, size_t *cap, size_t n) {
-    if (n > *cap) {
-        free(*buf);
-        *buf = malloc(n * sizeof(float));
-        *cap = *buf ? n : 0;
-    }
-    return *buf;
-}
+/* Per-thread packing buffers (0: A panels, 1: B panels); see kernels_avx2.c. */
+float *kernels_scratch(int which, size_t n);
 
 static void pack_B(int transB, int N, int K, const float *B, int ldb, float *Bp) {
     int nb = (N + NR - 1) / NR;
@@ -98,7 +89,7 @@ typedef struct {
 } gemm_job;
 
 static void gemm_panels(const gemm_job *g, int p0, int p1) {
-    float *Ap = grow(&packA_buf, &packA_cap, (size_t)g->K * MR);
+    float *Ap = kernels_scratch(0, (size_t)g->K * MR);
     if (!Ap) return;
     int nb = (g->N + NR - 1) / NR;
     for (int p = p0; p < p1; p++) {
@@ -124,7 +115,7 @@ static void sgemm_neon(int transA, int transB, int M, int N, int K, float alpha,
     if (M <= 0 || N <= 0) return;
     if (K <= 0) { S->sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return; }
     int nb = (N + NR - 1) / NR;
-    float *Bp = grow(&packB_buf, &packB_cap, (size_t)nb * K * NR);
+    float *Bp = kernels_scratch(1, (size_t)nb * K * NR);
     if (!Bp) { S->sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return; }
     pack_B(transB, N, K, B, ldb, Bp);
     gemm_job g = {transA, M, N, K, alpha, beta, A, lda, Bp, C, ldc};
