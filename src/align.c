@@ -196,52 +196,65 @@ int cka_linear_debiased(const double *X, int n, int px, const double *Y, int py,
 /* CCA                                                                      */
 /* ======================================================================== */
 
-/* W = (C + ridge I)^(-1/2) for a covariance C[p,p]; ridge = 1e-6 x mean eigenvalue. */
-static int inv_sqrt(int p, const double *C, double *W, char *err) {
-    double *w = malloc((size_t)p * sizeof(double)), *V = malloc((size_t)p * p * sizeof(double));
-    if (!w || !V) { free(w); free(V); return tb_fail(err, "out of memory"); }
-    if (la_eigh(p, C, w, V, err)) { free(w); free(V); return -1; }
+/* One side of a CCA-family comparison: the centred data Xc[n,p] and the eigen-
+ * decomposition of its scatter matrix Xc^T Xc = V diag(w) V^T.  CCA (whitening) and
+ * SVCCA (the leading directions) both start from it, so align_all computes it once. */
+typedef struct { int n, p; double *Xc, *w, *V; } side_eig;
+
+static void side_free(side_eig *s) {
+    free(s->Xc); free(s->w); free(s->V);
+    memset(s, 0, sizeof *s);
+}
+
+static int side_init(const double *X, int n, int p, side_eig *s, char *err) {
+    memset(s, 0, sizeof *s);
+    s->n = n;
+    s->p = p;
+    s->Xc = centred_copy(X, n, p);
+    s->w = malloc((size_t)p * 8);
+    s->V = malloc((size_t)p * p * 8);
+    double *C = malloc((size_t)p * p * 8);
+    if (!s->Xc || !s->w || !s->V || !C) { free(C); side_free(s); return tb_fail(err, "out of memory"); }
+    la_gemm_tn(n, p, p, s->Xc, s->Xc, C);
+    int rc = la_eigh(p, C, s->w, s->V, err);
+    free(C);
+    if (rc) side_free(s);
+    return rc;
+}
+
+/* W = (C + ridge I)^(-1/2) = V diag(1/sqrt(w + ridge)) V^T; ridge = 1e-6 x mean eigenvalue. */
+static int inv_sqrt(const side_eig *s, double *W, char *err) {
+    int p = s->p;
     double mean = 0;
-    for (int i = 0; i < p; i++) mean += w[i];
+    for (int i = 0; i < p; i++) mean += s->w[i];
     mean /= p;
     double ridge = 1e-6 * (mean > 0 ? mean : 1.0);
-    for (int i = 0; i < p; i++) {
-        double ev = w[i] > 0 ? w[i] : 0;
-        w[i] = 1.0 / sqrt(ev + ridge);
-    }
-    /* W = V diag(w) V^T as one product: (V diag(w)) times V^T */
     double *Vs = malloc((size_t)p * p * sizeof(double)), *Vt = malloc((size_t)p * p * sizeof(double));
-    if (!Vs || !Vt) { free(w); free(V); free(Vs); free(Vt); return tb_fail(err, "out of memory"); }
+    if (!Vs || !Vt) { free(Vs); free(Vt); return tb_fail(err, "out of memory"); }
     for (int i = 0; i < p; i++)
         for (int k = 0; k < p; k++) {
-            Vs[(size_t)i * p + k] = V[(size_t)i * p + k] * w[k];
-            Vt[(size_t)k * p + i] = V[(size_t)i * p + k];
+            double ev = s->w[k] > 0 ? s->w[k] : 0;
+            Vs[(size_t)i * p + k] = s->V[(size_t)i * p + k] / sqrt(ev + ridge);
+            Vt[(size_t)k * p + i] = s->V[(size_t)i * p + k];
         }
-    la_gemm_nn(p, p, p, Vs, Vt, W);
+    la_gemm_nn(p, p, p, Vs, Vt, W); /* (V diag) times V^T */
     free(Vs);
     free(Vt);
-    free(w);
-    free(V);
     return 0;
 }
 
-/* Canonical correlations rho[k] (descending) and, if A != NULL, the canonical weight
- * vectors of X as columns of A[px,k] (X A are the canonical variates). */
-static int cca_core(const double *X, int n, int px, const double *Y, int py, double *rho, double *A,
-                    char *err) {
+/* Canonical correlations rho[k] (descending, k = min(px, py)) and, if A != NULL, the
+ * canonical weight vectors of X as columns of A[px,k] (Xc A are the canonical variates). */
+static int cca_core(const side_eig *x, const side_eig *y, double *rho, double *A, char *err) {
+    int n = x->n, px = x->p, py = y->p, k = px < py ? px : py;
     if (n < 2) return tb_fail(err, "CCA needs at least 2 stimuli");
-    int k = px < py ? px : py;
-    double *Xc = centred_copy(X, n, px), *Yc = centred_copy(Y, n, py);
-    double *Cxx = malloc((size_t)px * px * 8), *Cyy = malloc((size_t)py * py * 8), *Cxy = malloc((size_t)px * py * 8);
-    double *Wx = malloc((size_t)px * px * 8), *Wy = malloc((size_t)py * py * 8);
+    double *Cxy = malloc((size_t)px * py * 8), *Wx = malloc((size_t)px * px * 8), *Wy = malloc((size_t)py * py * 8);
     double *T = malloc((size_t)px * py * 8), *M = malloc((size_t)px * py * 8);
-    double *G = malloc((size_t)px * px * 8), *ev = malloc((size_t)px * 8), *EV = malloc((size_t)px * px * 8);
+    double *G = malloc((size_t)px * px * 8), *ev = malloc((size_t)px * 8), *EV = A ? malloc((size_t)px * px * 8) : NULL;
     int rc = -1;
-    if (!Xc || !Yc || !Cxx || !Cyy || !Cxy || !Wx || !Wy || !T || !M || !G || !ev || !EV) { tb_fail(err, "out of memory"); goto done; }
-    la_gemm_tn(n, px, px, Xc, Xc, Cxx);
-    la_gemm_tn(n, py, py, Yc, Yc, Cyy);
-    la_gemm_tn(n, px, py, Xc, Yc, Cxy);
-    if (inv_sqrt(px, Cxx, Wx, err) || inv_sqrt(py, Cyy, Wy, err)) goto done;
+    if (!Cxy || !Wx || !Wy || !T || !M || !G || !ev || (A && !EV)) { tb_fail(err, "out of memory"); goto done; }
+    la_gemm_tn(n, px, py, x->Xc, y->Xc, Cxy);
+    if (inv_sqrt(x, Wx, err) || inv_sqrt(y, Wy, err)) goto done;
     /* M = Wx Cxy Wy: its singular values are the canonical correlations */
     la_gemm_nn(px, px, py, Wx, Cxy, T);
     la_gemm_nn(px, py, py, T, Wy, M);
@@ -258,16 +271,17 @@ static int cca_core(const double *X, int n, int px, const double *Y, int py, dou
     }
     rc = 0;
 done:
-    free(Xc); free(Yc); free(Cxx); free(Cyy); free(Cxy); free(Wx); free(Wy); free(T); free(M);
-    free(G); free(ev); free(EV);
+    free(Cxy); free(Wx); free(Wy); free(T); free(M); free(G); free(ev); free(EV);
     return rc;
 }
 
 int cca(const double *X, int n, int px, const double *Y, int py, double *rho, double *mean, char *err) {
     int k = px < py ? px : py;
+    side_eig x, y;
+    if (side_init(X, n, px, &x, err)) return -1;
+    if (side_init(Y, n, py, &y, err)) { side_free(&x); return -1; }
     double *r = malloc((size_t)k * sizeof(double));
-    if (!r) return tb_fail(err, "out of memory");
-    int rc = cca_core(X, n, px, Y, py, r, NULL, err);
+    int rc = r ? cca_core(&x, &y, r, NULL, err) : tb_fail(err, "out of memory");
     if (!rc) {
         double s = 0;
         for (int i = 0; i < k; i++) s += r[i];
@@ -275,43 +289,40 @@ int cca(const double *X, int n, int px, const double *Y, int py, double *rho, do
         if (rho) memcpy(rho, r, (size_t)k * sizeof(double));
     }
     free(r);
+    side_free(&x);
+    side_free(&y);
     return rc;
 }
 
-/* X's leading singular directions holding `keep` of the variance, WHITENED:
+/* The leading directions holding `keep` of the variance, WHITENED:
  * Z = Xc V_k diag(1/sqrt(w_k)) [n, k], so that Z^T Z = I. */
-static int svd_reduce(const double *X, int n, int p, double keep, double **Z, int *k, char *err) {
-    double *Xc = centred_copy(X, n, p), *C = malloc((size_t)p * p * 8), *w = malloc((size_t)p * 8), *V = malloc((size_t)p * p * 8);
-    if (!Xc || !C || !w || !V) { free(Xc); free(C); free(w); free(V); return tb_fail(err, "out of memory"); }
-    la_gemm_tn(n, p, p, Xc, Xc, C);
-    int rc = la_eigh(p, C, w, V, err);
-    if (!rc) {
-        double tot = 0, acc = 0;
-        for (int i = 0; i < p; i++) tot += w[i] > 0 ? w[i] : 0;
-        int kk = 0;
-        while (kk < p && acc < keep * tot && w[kk] > 1e-12 * w[0]) { acc += w[kk]; kk++; }
-        if (kk < 1) kk = 1;
-        double *R = malloc((size_t)n * kk * 8);
-        for (int j = 0; j < p; j++)
-            for (int c = 0; c < kk; c++) /* V[:, :kk] diag(1/sqrt(w)), packed */
-                V[(size_t)j * kk + c] = V[(size_t)j * p + c] / sqrt(w[c] > 0 ? w[c] : 1);
-        la_gemm_nn(n, p, kk, Xc, V, R);
-        *Z = R;
-        *k = kk;
-    }
-    free(Xc); free(C); free(w); free(V);
-    return rc;
+static int svd_reduce(const side_eig *s, double keep, double **Z, int *k, char *err) {
+    int n = s->n, p = s->p;
+    double tot = 0, acc = 0;
+    for (int i = 0; i < p; i++) tot += s->w[i] > 0 ? s->w[i] : 0;
+    int kk = 0;
+    while (kk < p && acc < keep * tot && s->w[kk] > 1e-12 * s->w[0]) { acc += s->w[kk]; kk++; }
+    if (kk < 1) kk = 1;
+    double *R = malloc((size_t)n * kk * 8), *Vk = malloc((size_t)p * kk * 8);
+    if (!R || !Vk) { free(R); free(Vk); return tb_fail(err, "out of memory"); }
+    for (int j = 0; j < p; j++)
+        for (int c = 0; c < kk; c++) /* V[:, :kk] diag(1/sqrt(w)), packed */
+            Vk[(size_t)j * kk + c] = s->V[(size_t)j * p + c] / sqrt(s->w[c] > 0 ? s->w[c] : 1);
+    la_gemm_nn(n, p, kk, s->Xc, Vk, R);
+    free(Vk);
+    *Z = R;
+    *k = kk;
+    return 0;
 }
 
 /* SVCCA: with both sides whitened, the canonical correlations are the singular values
  * of Zx^T Zy, i.e. the square roots of the eigenvalues of its smaller Gram matrix.  The
  * same relative ridge as cca() (1e-6) shrinks them by 1/(1 + 1e-6). */
-int svcca(const double *X, int n, int px, const double *Y, int py, double keep, double *out, int *kx,
-          int *ky, char *err) {
+static int svcca_core(const side_eig *x, const side_eig *y, double keep, double *out, int *kx, int *ky, char *err) {
     double *Zx = NULL, *Zy = NULL;
-    int ax, ay;
-    if (svd_reduce(X, n, px, keep, &Zx, &ax, err)) return -1;
-    if (svd_reduce(Y, n, py, keep, &Zy, &ay, err)) { free(Zx); return -1; }
+    int ax, ay, n = x->n;
+    if (svd_reduce(x, keep, &Zx, &ax, err)) return -1;
+    if (svd_reduce(y, keep, &Zy, &ay, err)) { free(Zx); return -1; }
     int q = ax < ay ? ax : ay, rc = -1;
     double *M = malloc((size_t)ax * ay * 8), *G = malloc((size_t)q * q * 8), *w = malloc((size_t)q * 8);
     if (!M || !G || !w) tb_fail(err, "out of memory");
@@ -332,6 +343,17 @@ int svcca(const double *X, int n, int px, const double *Y, int py, double keep, 
     if (kx) *kx = ax;
     if (ky) *ky = ay;
     free(Zx); free(Zy); free(M); free(G); free(w);
+    return rc;
+}
+
+int svcca(const double *X, int n, int px, const double *Y, int py, double keep, double *out, int *kx,
+          int *ky, char *err) {
+    side_eig x, y;
+    if (side_init(X, n, px, &x, err)) return -1;
+    if (side_init(Y, n, py, &y, err)) { side_free(&x); return -1; }
+    int rc = svcca_core(&x, &y, keep, out, kx, ky, err);
+    side_free(&x);
+    side_free(&y);
     return rc;
 }
 
@@ -374,27 +396,31 @@ static int pwcca_weights(const double *Xc, int n, int px, const double *A, const
 }
 
 /* Mean CCA and PWCCA from one canonical analysis (either output may be NULL). */
-static int cca_and_pwcca(const double *X, int n, int px, const double *Y, int py, double *mean,
-                         double *pw, char *err) {
-    int k = px < py ? px : py;
+static int cca_and_pwcca(const side_eig *x, const side_eig *y, double *mean, double *pw, char *err) {
+    int px = x->p, k = px < y->p ? px : y->p;
     double *rho = malloc((size_t)k * 8), *A = malloc((size_t)px * k * 8);
-    double *Xc = centred_copy(X, n, px);
-    if (!rho || !A || !Xc) { free(rho); free(A); free(Xc); return tb_fail(err, "out of memory"); }
-    int rc = cca_core(X, n, px, Y, py, rho, pw ? A : NULL, err);
+    if (!rho || !A) { free(rho); free(A); return tb_fail(err, "out of memory"); }
+    int rc = cca_core(x, y, rho, pw ? A : NULL, err);
     if (!rc && mean) {
         double s = 0;
         for (int i = 0; i < k; i++) s += rho[i];
         *mean = s / k;
     }
-    if (!rc && pw) rc = pwcca_weights(Xc, n, px, A, rho, k, pw, err);
-    free(rho); free(A); free(Xc);
+    if (!rc && pw) rc = pwcca_weights(x->Xc, x->n, px, A, rho, k, pw, err);
+    free(rho); free(A);
     return rc;
 }
 
 /* PWCCA (Morcos et al. 2018): canonical correlations weighted by how much of X's units
  * each canonical variate accounts for.  Asymmetric: the weights come from X. */
 int pwcca(const double *X, int n, int px, const double *Y, int py, double *out, char *err) {
-    return cca_and_pwcca(X, n, px, Y, py, NULL, out, err);
+    side_eig x, y;
+    if (side_init(X, n, px, &x, err)) return -1;
+    if (side_init(Y, n, py, &y, err)) { side_free(&x); return -1; }
+    int rc = cca_and_pwcca(&x, &y, NULL, out, err);
+    side_free(&x);
+    side_free(&y);
+    return rc;
 }
 
 /* ======================================================================== */
@@ -628,9 +654,16 @@ int align_all(const double *X, int n, int px, const double *Y, int py, const dou
     }
     if (!rc && o->cca) {
         r->cca_warning = (px > n / 2 || py > n / 2);
-        if (cca_and_pwcca(X, n, px, Y, py, &r->cca_mean, &r->pwcca, err) ||
-            svcca(X, n, px, Y, py, o->svcca_keep, &r->svcca, NULL, NULL, err))
-            rc = -1;
+        side_eig sx, sy; /* one eigendecomposition per side serves CCA, PWCCA and SVCCA */
+        if (side_init(X, n, px, &sx, err)) rc = -1;
+        else if (side_init(Y, n, py, &sy, err)) { side_free(&sx); rc = -1; }
+        else {
+            if (cca_and_pwcca(&sx, &sy, &r->cca_mean, &r->pwcca, err) ||
+                svcca_core(&sx, &sy, o->svcca_keep, &r->svcca, NULL, NULL, err))
+                rc = -1;
+            side_free(&sx);
+            side_free(&sy);
+        }
     }
     if (!rc && o->procrustes) rc = procrustes(X, n, px, Y, py, &r->procrustes_euclidean, &r->procrustes_angular, err);
     if (!rc && o->encoding) {

@@ -25,6 +25,7 @@
 #include "kernels.h"
 #include "linalg.h"
 #include "rng.h"
+#include "threads.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -225,6 +226,30 @@ done:
     return rc;
 }
 
+typedef struct {
+    const double *X; int px; const double *Y; int py, n;
+    const int *order; const enc_opts *o; double *P;
+    int *rc; char *errs;
+} fold_ctx;
+
+/* Outer fold f: test rows = shuffled positions [f n / k, (f+1) n / k). */
+static void fold_task(void *ctx, int f, int nt) {
+    (void)nt;
+    fold_ctx *c = ctx;
+    int n = c->n, ntr = 0, nte = 0;
+    int *tr = malloc((size_t)n * sizeof(int)), *te = malloc((size_t)n * sizeof(int));
+    char *err = c->errs + (size_t)f * TB_ERRLEN;
+    if (!tr || !te) { free(tr); free(te); c->rc[f] = tb_fail(err, "out of memory"); return; }
+    for (int i = 0; i < n; i++) {
+        int in = i >= (int)((long long)f * n / c->o->folds) && i < (int)((long long)(f + 1) * n / c->o->folds);
+        if (in) te[nte++] = c->order[i];
+        else tr[ntr++] = c->order[i];
+    }
+    c->rc[f] = fit_fold(c->X, c->px, c->Y, c->py, tr, ntr, te, nte, c->o, c->P, err);
+    free(tr);
+    free(te);
+}
+
 int encoding_fit(const double *X, int n, int px, const double *Y, const double *Y_trials,
                  int trials, int py, const enc_opts *o, enc_result *out, char *err) {
     memset(out, 0, sizeof *out);
@@ -252,25 +277,28 @@ int encoding_fit(const double *X, int n, int px, const double *Y, const double *
         }
         if (lo == hi) { free(T); return tb_fail(err, "encoding: target unit %d is constant across stimuli", c); }
     }
-    int *order = malloc((size_t)n * sizeof(int)), *tr = malloc((size_t)n * sizeof(int)), *te = malloc((size_t)n * sizeof(int));
+    int *order = malloc((size_t)n * sizeof(int));
     double *P = malloc((size_t)n * py * 8);
     out->r_unit = malloc((size_t)py * 8);
     out->py = py;
     int rc = 0;
-    if (!order || !tr || !te || !P || !out->r_unit) { rc = tb_fail(err, "out of memory"); goto done; }
+    if (!order || !P || !out->r_unit) { rc = tb_fail(err, "out of memory"); goto done; }
     for (int i = 0; i < n; i++) order[i] = i;
     tb_rng g;
     rng_stream(&g, o->seed, 0xF01D5);
     rng_shuffle_int(&g, order, n);
-    for (int f = 0; f < o->folds && !rc; f++) {
-        int ntr = 0, nte = 0;
-        for (int i = 0; i < n; i++) { /* fold f = shuffled positions [f n / k, (f+1) n / k) */
-            int in = i >= (int)((long long)f * n / o->folds) && i < (int)((long long)(f + 1) * n / o->folds);
-            if (in) te[nte++] = order[i];
-            else tr[ntr++] = order[i];
-        }
-        rc = fit_fold(X, px, Y, py, tr, ntr, te, nte, o, P, err);
+    /* the folds are independent (each writes its own rows of P): one pool task each, so
+     * their eigendecompositions run side by side; products inside run serially */
+    fold_ctx fc = {X, px, Y, py, n, order, o, P, calloc((size_t)o->folds, sizeof(int)),
+                   calloc((size_t)o->folds, TB_ERRLEN)};
+    if (!fc.rc || !fc.errs) rc = tb_fail(err, "out of memory");
+    else {
+        tb_parallel(o->folds, fold_task, &fc);
+        for (int f = 0; f < o->folds && !rc; f++)
+            if (fc.rc[f]) rc = tb_fail(err, "%s", fc.errs + (size_t)f * TB_ERRLEN);
     }
+    free(fc.rc);
+    free(fc.errs);
     if (!rc) {
         for (int c = 0; c < py; c++) out->r_unit[c] = pearson_cols(P + c, Y + c, n, py, py);
         out->r_median = median_finite(out->r_unit, py);
@@ -282,7 +310,7 @@ int encoding_fit(const double *X, int n, int px, const double *Y, const double *
         }
     }
 done:
-    free(order); free(tr); free(te); free(P); free(T);
+    free(order); free(P); free(T);
     if (rc) enc_result_free(out);
     return rc;
 }
