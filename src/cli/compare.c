@@ -28,12 +28,13 @@
 
 void srnn_scorer(lm_scorer *s, srnn_model *m);
 
-#define N_FEAT 4
-static const char *feat_col[N_FEAT] = {"subj_cat", "subj_num", "verb", "obj_cat"};
-static const char *feat_name[N_FEAT] = {"subject category", "subject number", "verb", "object category"};
+#define N_FEAT 5
+static const char *feat_col[N_FEAT] = {"subj_cat", "subj_num", "verb", "obj_cat", "pos_pattern"};
+static const char *feat_name[N_FEAT] = {"subject category", "subject number", "verb", "object category",
+                                        "part-of-speech pattern"};
 
 typedef struct {
-    const char *stimuli, *meta, *out, *plots, *name;
+    const char *stimuli, *meta, *vocab, *out, *plots, *name;
     int trials, perm, json, pool_last;
     uint64_t seed;
 } cmp_cfg;
@@ -112,6 +113,50 @@ static int load_meta(const char *path, int n, meta_t *mt, char *err) {
     mt->n = n;
     for (int f = 0; f < N_FEAT; f++) mt->have[f] = col[f] >= 0;
     return 0;
+}
+
+/* The part-of-speech pattern of each stimulus ("DET NOUN VERB DET NOUN PUNCT"), from the
+ * word metadata in vocab.tsv (columns word, pos): sentences with the same syntactic frame
+ * share it.  Skipped (have = 0) when the vocabulary file or a word is missing. */
+static void pos_patterns(const char *stimuli, const char *vocab, meta_t *mt) {
+    char *vt, *st, err[TB_ERRLEN];
+    size_t len;
+    if (read_file(vocab, &vt, &len, err)) return;
+    if (read_file(stimuli, &st, &len, err)) { free(vt); return; }
+    char *words[512], *pos[512];
+    int nv = 0, wc = -1, pc = -1, row = 0;
+    for (char *line = strtok(vt, "\n"); line && nv < 512; line = strtok(NULL, "\n")) {
+        char *cells[16];
+        int nc = rep_split_tabs(line, cells, 16);
+        if (row++ == 0) {
+            for (int i = 0; i < nc; i++) {
+                if (!strcmp(cells[i], "word")) wc = i;
+                if (!strcmp(cells[i], "pos")) pc = i;
+            }
+            if (wc < 0 || pc < 0) break;
+            continue;
+        }
+        if (wc < nc && pc < nc) { words[nv] = cells[wc]; pos[nv] = cells[pc]; nv++; }
+    }
+    int i = 0, ok = nv > 0;
+    char *save = NULL;
+    for (char *line = strtok_r(st, "\n", &save); line && ok; line = strtok_r(NULL, "\n", &save)) {
+        if (!line[0] || line[0] == '#') continue;
+        if (i >= mt->n) { ok = 0; break; }
+        char pat[1024] = "", *ws = NULL;
+        for (char *w = strtok_r(line, " \r", &ws); w; w = strtok_r(NULL, " \r", &ws)) {
+            int k = 0;
+            while (k < nv && strcmp(words[k], w)) k++;
+            if (k == nv) { ok = 0; break; }
+            snprintf(pat + strlen(pat), sizeof pat - strlen(pat), "%s%s", pat[0] ? " " : "", pos[k]);
+        }
+        if (ok) mt->labels[4][i++] = strdup(pat);
+    }
+    if (!ok || i != mt->n) {
+        for (int j = 0; j < i; j++) { free(mt->labels[4][j]); mt->labels[4][j] = NULL; }
+    } else mt->have[4] = 1;
+    free(vt);
+    free(st);
 }
 
 static void free_meta(meta_t *mt) {
@@ -268,6 +313,7 @@ static int compare_models(const char *gpt_path, const char *snn_path, const cmp_
     meta_t mt;
     int have_meta = c->meta && !load_meta(c->meta, n, &mt, err);
     if (c->meta && !have_meta) cli_die(1, "%s", err);
+    if (have_meta) pos_patterns(c->stimuli, c->vocab, &mt);
     double tau[N_FEAT][64];
     for (int f = 0; have_meta && f < N_FEAT; f++) {
         for (int l = 0; l < nl && l < 63; l++) tau[f][l] = mt.have[f] ? tau_vs_feature(&G.layer[l], &mt, f) : NAN;
@@ -388,7 +434,7 @@ static int compare_models(const char *gpt_path, const char *snn_path, const cmp_
             printf("\nwhat each representation encodes: Kendall tau-a with model RDMs of the sentences' meaning\n");
             int w2[66];
             const char *h2[66];
-            w2[0] = 18;
+            w2[0] = 22;
             h2[0] = "model RDM";
             for (int l = 0; l < nl && l < 63; l++) { w2[l + 1] = 10; h2[l + 1] = G.layer[l].name; }
             w2[nl + 1] = 10;
@@ -582,6 +628,7 @@ int cmd_compare(int argc, char **argv) {
     cli_opt opts[] = {
         {"pool", 'c', &pool_s, "mean", "", "over a sentence's tokens: mean, or the last token", 0, 0, "mean|last"},
         {"stimuli", 's', &c.stimuli, "data/toyworld/probes_sentences.txt", "", "probe stimuli, one per line", 0, 0, NULL},
+        {"vocab", 's', &c.vocab, "data/toyworld/vocab.tsv", "", "word metadata (word, pos columns) for the part-of-speech model RDM", 0, 0, NULL},
         {"meta", 's', &c.meta, "data/toyworld/probes_sentences.tsv", "", "stimulus metadata for model RDMs ('' = none)", 0, 0, NULL},
         {"trials", 'i', &c.trials, "10", "", "spiking network: trials per stimulus (fresh background noise)", 2, 1000, NULL},
         {"perm", 'i', &c.perm, "200", "", "permutations for rsa_p and cka_p", 0, 100000, NULL},
