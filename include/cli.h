@@ -100,6 +100,8 @@ int    cli_isatty_stderr(void);
  * columns with a negative width are left-aligned (text); the rest right-aligned. */
 void cli_table_row(int ncols, const int *widths, const char *const *cells);
 void cli_table_rule(int ncols, const int *widths);
+/* A table cell for a metric: 4 decimals, 3 significant digits below 1e-3, "-" for NaN. */
+void cli_fmt_num(char *buf, size_t n, double v);
 
 /* One JSON object on stdout:  json_begin(); json_num("val_loss", 1.23); ... json_end(); */
 void json_begin(void);

@@ -184,11 +184,59 @@ static void bad_checkpoints(void **state) {
     assert_non_null(strstr(err, "t.ckpt"));
 }
 
+/* The loader's constant-unit rules and the run-folder listing used by compare/energy. */
+static void loader_constant_units_and_step_lists(void **state) {
+    (void)state;
+    char err[TB_ERRLEN], path[900];
+    /* 2 trials x 3 stimuli x 3 units; unit 1 is constant in the trial mean (5 everywhere) */
+    float a[18] = {1, 5, 2, 3, 5, 1, 0, 5, 4,
+                   2, 5, 2, 1, 5, 3, 2, 5, 1};
+    int64_t shape[3] = {2, 3, 3};
+    snprintf(path, sizeof path, "%s/c.npy", dir);
+    assert_int_equal(npy_write_f32(path, a, 3, shape, err), 0);
+    rep_layer L;
+    assert_int_equal(rep_load_layer(path, "c", 0, &L, err), -1);
+    assert_non_null(strstr(err, "unit 1 is constant"));
+    assert_non_null(strstr(err, "--drop-constant"));
+    assert_int_equal(rep_load_layer(path, "c", 1, &L, err), 0);
+    assert_int_equal(L.p, 2);
+    assert_int_equal(L.dropped, 1);
+    assert_true(L.mean[0] == 1.5 && L.mean[1] == 2.0);   /* units 0 and 2 of stimulus 0 */
+    assert_true(L.trial[8] == 1.0 && L.trial[9] == 3.0); /* trial 1, stimulus 1: units 0 and 2 */
+    rep_layer_free(&L);
+    assert_int_equal(rep_load_layer(path, "c", 2, &L, err), 0);
+    assert_int_equal(L.p, 3);
+    rep_layer_free(&L);
+    /* step_*.ckpt in step order, other files ignored */
+    char sub[400];
+    snprintf(sub, sizeof sub, "%s/run", dir);
+    assert_int_equal(make_dirs(sub, err), 0);
+    const char *names[4] = {"step_000200.ckpt", "step_000000.ckpt", "notes.txt", "step_001200.ckpt"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", sub, names[i]);
+        assert_int_equal(write_text_file(path, "x", err), 0);
+    }
+    char **steps;
+    int n;
+    assert_int_equal(rep_list_steps(sub, &steps, &n), 0);
+    assert_int_equal(n, 3);
+    assert_non_null(strstr(steps[0], "step_000000"));
+    assert_non_null(strstr(steps[2], "step_001200"));
+    for (int i = 0; i < n; i++) free(steps[i]);
+    free(steps);
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", sub, names[i]);
+        remove(path);
+    }
+    rmdir(sub);
+    assert_true(rep_is_dir(dir) && !rep_is_dir("/nonexistent"));
+}
+
 static int teardown(void **state) {
     (void)state;
-    const char *names[] = {"g.ckpt", "s.ckpt", "d.ckpt", "stim.txt", "n.ckpt", "t.ckpt"};
+    const char *names[] = {"g.ckpt", "s.ckpt", "d.ckpt", "stim.txt", "n.ckpt", "t.ckpt", "c.npy"};
     char path[400];
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 7; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         remove(path);
     }
@@ -201,6 +249,7 @@ int main(void) {
         cmocka_unit_test(gpt_recording_shapes_and_determinism),
         cmocka_unit_test(snn_recording_trials_and_subpopulations),
         cmocka_unit_test(bad_checkpoints),
+        cmocka_unit_test(loader_constant_units_and_step_lists),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -77,12 +77,6 @@ typedef struct {
 
 /* ---- printing ------------------------------------------------------------------------ */
 
-static void fmt(char *buf, size_t n, double v) {
-    if (isnan(v)) snprintf(buf, n, "-");
-    else if (v != 0 && fabs(v) < 1e-3) snprintf(buf, n, "%.3g", v); /* 0.000999, 4.47e-08 */
-    else snprintf(buf, n, "%.4f", v);
-}
-
 static void print_single(const align_result *r, const run_cfg *c) {
     int w[6] = {21, 8, 17, -12, -13, -60};
     const char *head[6] = {"metric", "value", "95% bootstrap CI", "kind", "range", "what it measures"};
@@ -93,7 +87,7 @@ static void print_single(const align_result *r, const run_cfg *c) {
         if (isnan(v) && !(metric[m].family & c->families & ~F_STAT)) continue;
         if ((metric[m].family & F_STAT) && isnan(v)) continue;
         char val[32], ci[48] = "";
-        fmt(val, sizeof val, v);
+        cli_fmt_num(val, sizeof val, v);
         if (!strcmp(metric[m].key, "rsa_spearman") && !isnan(r->rsa_spearman_ci_low))
             snprintf(ci, sizeof ci, "[%.4f, %.4f]", r->rsa_spearman_ci_low, r->rsa_spearman_ci_high);
         if (!strcmp(metric[m].key, "cka_linear") && !isnan(r->cka_linear_ci_low))
@@ -193,7 +187,7 @@ static void describe(const char *side, const rep_set *s) {
 
 /* ---- many comparisons: the layer x metric table and the by-layer plot ---------------- */
 
-static void layer_table(int np, const char *const *names, const align_result *res, const run_cfg *c) {
+static void layer_table(int np, const char *const *names, const align_result *res) {
     int cols[N_METRIC], nc = 0;
     for (int m = 0; m < N_METRIC; m++) {
         int any = 0;
@@ -212,7 +206,7 @@ static void layer_table(int np, const char *const *names, const align_result *re
     for (int i = 0; i < np; i++) {
         const char *cells[N_METRIC + 1];
         cells[0] = names[i];
-        for (int j = 0; j < nc; j++) { fmt(buf[j], 32, field(&res[i], cols[j])); cells[j + 1] = buf[j]; }
+        for (int j = 0; j < nc; j++) { cli_fmt_num(buf[j], 32, field(&res[i], cols[j])); cells[j + 1] = buf[j]; }
         cli_table_row(nc + 1, w, cells);
     }
     printf("similarities: higher = more alike; proc_eu/proc_ang are distances (0 = same shape); _p are p-values.\n");
@@ -222,7 +216,6 @@ static void layer_table(int np, const char *const *names, const align_result *re
         if (dist ? field(&res[i], m0) < field(&res[best], m0) : field(&res[i], m0) > field(&res[best], m0)) best = i;
     printf("best by %s (%s): %s (%.4f)\n", metric[m0].key, dist ? "smallest distance" : "largest similarity",
            names[best], field(&res[best], m0));
-    (void)c;
 }
 
 static void layer_plot(int np, const align_result *res, const run_cfg *c, const char *xlabel) {
@@ -463,7 +456,7 @@ int cmd_align(int argc, char **argv) {
     if (!c.json) {
         if (np == 1) print_single(&res[0], &c);
         else {
-            layer_table(np, names, res, &c);
+            layer_table(np, names, res);
             layer_plot(np, res, &c, A.n_layers > 1 ? "layer of A (file order)" : "layer of B (file order)");
         }
     }

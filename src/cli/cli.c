@@ -308,6 +308,12 @@ void cli_table_row(int ncols, const int *widths, const char *const *cells) {
     putchar('\n');
 }
 
+void cli_fmt_num(char *buf, size_t n, double v) {
+    if (isnan(v)) snprintf(buf, n, "-");
+    else if (v != 0 && fabs(v) < 1e-3) snprintf(buf, n, "%.3g", v); /* 0.000999, 4.47e-08 */
+    else snprintf(buf, n, "%.4f", v);
+}
+
 void cli_table_rule(int ncols, const int *widths) {
     for (int i = 0; i < ncols; i++) {
         if (i) printf("  ");

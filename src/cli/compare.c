@@ -19,12 +19,10 @@
 #include "recording.h"
 #include "rep.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 void srnn_scorer(lm_scorer *s, srnn_model *m);
 
@@ -41,16 +39,11 @@ typedef struct {
 
 /* ---- inputs: a checkpoint (recorded here) or a folder of recordings ---------------- */
 
-static int is_dir(const char *p) {
-    struct stat st;
-    return !stat(p, &st) && S_ISDIR(st.st_mode);
-}
-
 /* Record (or load) one side; the spiking side keeps only its "rates" layer, without
  * silent neurons (a neuron that never fires has no geometry to compare). */
 static void get_side(const char *path, const cmp_cfg *c, int want_snn, rep_set *out, char *kind, long long *step) {
     char err[TB_ERRLEN];
-    if (is_dir(path)) {
+    if (rep_is_dir(path)) {
         if (rep_load(path, 1, out, err)) cli_die(1, "%s", err);
         strcpy(kind, want_snn ? "srnn" : "gpt");
         *step = -1;
@@ -201,12 +194,6 @@ static const struct { const char *key, *head; size_t off; } shown[] = {
 #define N_SHOWN ((int)(sizeof shown / sizeof shown[0]))
 static double getf(const align_result *r, int k) { return *(const double *)((const char *)r + shown[k].off); }
 
-static void num(char *b, size_t n, double v) {
-    if (isnan(v)) snprintf(b, n, "-");
-    else if (v != 0 && fabs(v) < 1e-3) snprintf(b, n, "%.3g", v);
-    else snprintf(b, n, "%.4f", v);
-}
-
 static void write_tsv(const char *path, int rows, int cols, const char *const *head, const char *const *cells) {
     char err[TB_ERRLEN];
     if (tsv_write(path, cols, head, rows, cells, err)) cli_die(1, "%s", err);
@@ -314,11 +301,13 @@ static int compare_models(const char *gpt_path, const char *snn_path, const cmp_
     int have_meta = c->meta && !load_meta(c->meta, n, &mt, err);
     if (c->meta && !have_meta) cli_die(1, "%s", err);
     if (have_meta) pos_patterns(c->stimuli, c->vocab, &mt);
-    double tau[N_FEAT][64];
-    for (int f = 0; have_meta && f < N_FEAT; f++) {
-        for (int l = 0; l < nl && l < 63; l++) tau[f][l] = mt.have[f] ? tau_vs_feature(&G.layer[l], &mt, f) : NAN;
-        tau[f][nl] = mt.have[f] ? tau_vs_feature(B, &mt, f) : NAN;
-    }
+    /* tau-a of each GPT layer (columns 0..nl-1) and the network (column nl) with each model RDM */
+#define TAU(f, l) tau[(size_t)(f) * (nl + 1) + (l)]
+    double *tau = malloc((size_t)N_FEAT * (nl + 1) * sizeof(double));
+    if (!tau) cli_die(1, "out of memory");
+    for (int f = 0; have_meta && f < N_FEAT; f++)
+        for (int l = 0; l <= nl; l++)
+            TAU(f, l) = !mt.have[f] ? NAN : tau_vs_feature(l < nl ? &G.layer[l] : B, &mt, f);
     int best = 0;
     for (int l = 1; l < nl; l++)
         if (res[l].rsa_spearman > res[best].rsa_spearman) best = l;
@@ -357,7 +346,7 @@ static int compare_models(const char *gpt_path, const char *snn_path, const cmp_
             cells[f * cols] = strdup(feat_col[f]);
             for (int l = 0; l <= nl; l++) {
                 char b[32];
-                snprintf(b, sizeof b, "%.6g", tau[f][l]);
+                snprintf(b, sizeof b, "%.6g", TAU(f, l));
                 cells[f * cols + l + 1] = strdup(b);
             }
         }
@@ -401,7 +390,7 @@ static int compare_models(const char *gpt_path, const char *snn_path, const cmp_
             for (int f = 0; f < N_FEAT; f++) {
                 p += sprintf(p, "%s\"%s\": {", f ? ", " : "", feat_col[f]);
                 for (int l = 0; l <= nl; l++)
-                    p += sprintf(p, "%s\"%s\": %.10g", l ? ", " : "", l < nl ? G.layer[l].name : "snn", tau[f][l]);
+                    p += sprintf(p, "%s\"%s\": %.10g", l ? ", " : "", l < nl ? G.layer[l].name : "snn", TAU(f, l));
                 p += sprintf(p, "}");
             }
             p += sprintf(p, "}");
@@ -423,7 +412,7 @@ static int compare_models(const char *gpt_path, const char *snn_path, const cmp_
         for (int l = 0; l < nl; l++) {
             const char *cells[N_SHOWN + 1];
             cells[0] = G.layer[l].name;
-            for (int k = 0; k < N_SHOWN; k++) { num(b[k], 32, getf(&res[l], k)); cells[k + 1] = b[k]; }
+            for (int k = 0; k < N_SHOWN; k++) { cli_fmt_num(b[k], 32, getf(&res[l], k)); cells[k + 1] = b[k]; }
             cli_table_row(N_SHOWN + 1, w, cells);
         }
         printf("all similarities (higher = more alike) except proc_ang (a distance, radians) and the p-values;\n"
@@ -432,25 +421,26 @@ static int compare_models(const char *gpt_path, const char *snn_path, const cmp_
                res[best].rsa_spearman, res[best].cka_linear);
         if (have_meta) {
             printf("\nwhat each representation encodes: Kendall tau-a with model RDMs of the sentences' meaning\n");
-            int w2[66];
-            const char *h2[66];
+            int nc = nl + 2, *w2 = malloc((size_t)nc * sizeof(int));
+            const char **h2 = malloc((size_t)nc * sizeof(char *)), **cells = malloc((size_t)nc * sizeof(char *));
+            char *bb = malloc((size_t)nc * 32);
+            if (!w2 || !h2 || !cells || !bb) cli_die(1, "out of memory");
             w2[0] = 22;
             h2[0] = "model RDM";
-            for (int l = 0; l < nl && l < 63; l++) { w2[l + 1] = 10; h2[l + 1] = G.layer[l].name; }
-            w2[nl + 1] = 10;
-            h2[nl + 1] = "snn";
-            cli_table_row(nl + 2, w2, h2);
-            cli_table_rule(nl + 2, w2);
-            char bb[66][32];
+            for (int l = 0; l <= nl; l++) { w2[l + 1] = 10; h2[l + 1] = l < nl ? G.layer[l].name : "snn"; }
+            cli_table_row(nc, w2, h2);
+            cli_table_rule(nc, w2);
             for (int f = 0; f < N_FEAT; f++) {
-                const char *cells[66];
                 cells[0] = feat_name[f];
-                for (int l = 0; l <= nl; l++) { num(bb[l], 32, tau[f][l]); cells[l + 1] = bb[l]; }
-                cli_table_row(nl + 2, w2, cells);
+                for (int l = 0; l <= nl; l++) { cli_fmt_num(bb + l * 32, 32, TAU(f, l)); cells[l + 1] = bb + l * 32; }
+                cli_table_row(nc, w2, cells);
             }
+            free(w2); free(h2); free(cells); free(bb);
         }
     }
     if (have_meta) free_meta(&mt);
+    free(tau);
+#undef TAU
     free(res);
     rep_free(&G);
     rep_free(&S);
@@ -458,28 +448,6 @@ static int compare_models(const char *gpt_path, const char *snn_path, const cmp_
 }
 
 /* ---- alignment over training ------------------------------------------------------------- */
-
-static int list_steps(const char *dir, char ***paths, int *n) {
-    DIR *d = opendir(dir);
-    *n = 0;
-    *paths = NULL;
-    if (!d) return -1;
-    struct dirent *de;
-    int cap = 0;
-    while ((de = readdir(d))) {
-        if (strncmp(de->d_name, "step_", 5) || !strstr(de->d_name, ".ckpt")) continue;
-        if (*n == cap) { cap = cap ? 2 * cap : 16; *paths = realloc(*paths, (size_t)cap * sizeof(char *)); }
-        char full[1300];
-        snprintf(full, sizeof full, "%s/%s", dir, de->d_name);
-        (*paths)[(*n)++] = strdup(full);
-    }
-    closedir(d);
-    for (int i = 1; i < *n; i++) /* step_NNNNNN sorts by name */
-        for (int j = i; j > 0 && strcmp((*paths)[j - 1], (*paths)[j]) > 0; j--) {
-            char *t = (*paths)[j]; (*paths)[j] = (*paths)[j - 1]; (*paths)[j - 1] = t;
-        }
-    return 0;
-}
 
 /* Record one snapshot, score its minimal pairs. */
 static void snapshot(const char *path, const cmp_cfg *c, int snn, rep_set *r, long long *step, double *mp) {
@@ -526,9 +494,9 @@ static void best_pair(const rep_set *G, const rep_layer *S, const cmp_cfg *c, do
 static int over_training(const char *gdir, const char *sdir, const cmp_cfg *c) {
     char **gp, **sp;
     int ng, ns;
-    if (list_steps(gdir, &gp, &ng) || ng == 0)
+    if (rep_list_steps(gdir, &gp, &ng) || ng == 0)
         cli_die(1, "%s: no step_*.ckpt snapshots (train with --save-at 0,50,200,final)", gdir);
-    if (list_steps(sdir, &sp, &ns) || ns == 0)
+    if (rep_list_steps(sdir, &sp, &ns) || ns == 0)
         cli_die(1, "%s: no step_*.ckpt snapshots (train-snn with --save-at 0,100,final)", sdir);
     rep_set Gf, Sf;
     long long st;

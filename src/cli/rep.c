@@ -57,6 +57,27 @@ static void compact_columns(double *A, long rows, int p, const int *keep, int p_
     }
 }
 
+/* keep[j] = 0 for units constant across stimuli (in the trial mean); returns how many,
+ * *first = the first of them (-1 if none). */
+static int constant_scan(const rep_layer *L, int *keep, int *first) {
+    int n = L->n, p = L->p, bad = 0;
+    *first = -1;
+    for (int j = 0; j < p; j++) {
+        keep[j] = 0;
+        for (int i = 1; i < n && !keep[j]; i++) keep[j] = L->mean[(size_t)i * p + j] != L->mean[j];
+        if (!keep[j]) { bad++; if (*first < 0) *first = j; }
+    }
+    return bad;
+}
+
+static int constant_units(const rep_layer *L, int *first) {
+    int *keep = malloc((size_t)L->p * sizeof(int));
+    if (!keep) { *first = -1; return 0; }
+    int bad = constant_scan(L, keep, first);
+    free(keep);
+    return bad;
+}
+
 int rep_load_layer(const char *path, const char *name, int drop_constant, rep_layer *L, char *err) {
     memset(L, 0, sizeof *L);
     tb_array a;
@@ -83,55 +104,67 @@ int rep_load_layer(const char *path, const char *name, int drop_constant, rep_la
         for (size_t i = 0; i < (size_t)n * p; i++) L->mean[i] += a.data[(size_t)t * n * p + i] / T;
     if (T > 1) { L->trial = a.data; a.data = NULL; }
     array_free(&a);
-    /* units constant across stimuli (in the trial mean) */
-    int *keep = malloc((size_t)p * sizeof(int)), kept = 0, first_bad = -1;
-    if (!keep) { rep_layer_free(L); return tb_fail(err, "out of memory"); }
-    for (int j = 0; j < p; j++) {
-        keep[j] = 0;
-        for (int i = 1; i < n && !keep[j]; i++) keep[j] = L->mean[(size_t)i * p + j] != L->mean[j];
-        if (!keep[j] && first_bad < 0) first_bad = j;
-        kept += keep[j];
-    }
-    if (drop_constant == 2) { free(keep); return 0; } /* keep constant units as they are */
-    if (first_bad >= 0 && !drop_constant) {
-        free(keep);
-        int bad = p - kept;
+    if (drop_constant == 2) return 0; /* keep constant units as they are */
+    int first_bad, bad = constant_units(L, &first_bad);
+    if (bad && !drop_constant) {
+        int p0 = L->p;
         rep_layer_free(L);
         return tb_fail(err, "%s: unit %d is constant across stimuli (%d of %d units are; a silent or saturated unit "
                             "has nothing to compare): remove them with --drop-constant",
-                       path, first_bad, bad, p);
+                       path, first_bad, bad, p0);
     }
-    if (kept == 0) { free(keep); rep_layer_free(L); return tb_fail(err, "%s: every unit is constant across stimuli", path); }
-    if (kept < p) {
-        compact_columns(L->mean, n, p, keep, kept);
-        if (L->trial) compact_columns(L->trial, (long)T * n, p, keep, kept);
-        L->dropped = p - kept;
-        L->p = kept;
-    }
-    free(keep);
+    if (bad == L->p) { rep_layer_free(L); return tb_fail(err, "%s: every unit is constant across stimuli", path); }
+    rep_drop_constant(L);
     return 0;
 }
 
 int rep_drop_constant(rep_layer *L) {
-    int n = L->n, p = L->p, kept = 0;
+    int n = L->n, p = L->p, first;
     int *keep = malloc((size_t)p * sizeof(int));
     if (!keep) return 0;
-    for (int j = 0; j < p; j++) {
-        keep[j] = 0;
-        for (int i = 1; i < n && !keep[j]; i++) keep[j] = L->mean[(size_t)i * p + j] != L->mean[j];
-        kept += keep[j];
-    }
-    if (kept < p && kept > 0) {
-        compact_columns(L->mean, n, p, keep, kept);
-        if (L->trial) compact_columns(L->trial, (long)L->trials * n, p, keep, kept);
-        L->dropped += p - kept;
-        L->p = kept;
+    int bad = constant_scan(L, keep, &first);
+    if (bad > 0 && bad < p) {
+        compact_columns(L->mean, n, p, keep, p - bad);
+        if (L->trial) compact_columns(L->trial, (long)L->trials * n, p, keep, p - bad);
+        L->dropped += bad;
+        L->p = p - bad;
     }
     free(keep);
-    return p - kept;
+    return bad < p ? bad : 0;
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int rep_is_dir(const char *path) {
+    struct stat st;
+    return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+int rep_list_steps(const char *dir, char ***paths, int *n) {
+    *n = 0;
+    *paths = NULL;
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    struct dirent *de;
+    int cap = 0;
+    while ((de = readdir(d))) {
+        if (strncmp(de->d_name, "step_", 5) || !ends_with(de->d_name, ".ckpt")) continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **t = realloc(*paths, (size_t)cap * sizeof(char *));
+            if (!t) break;
+            *paths = t;
+        }
+        size_t len = strlen(dir) + strlen(de->d_name) + 2;
+        (*paths)[*n] = malloc(len);
+        snprintf((*paths)[*n], len, "%s/%s", dir, de->d_name);
+        (*n)++;
+    }
+    closedir(d);
+    qsort(*paths, (size_t)*n, sizeof(char *), cmp_str); /* step_NNNNNN: name order = step order */
+    return 0;
+}
+
 
 int rep_load(const char *path, int drop_constant, rep_set *s, char *err) {
     memset(s, 0, sizeof *s);

@@ -49,6 +49,12 @@ int  rep_layer_alloc(rep_layer *L, const char *name, const char *path, int trial
 /* Split a line at tabs in place into at most max cells; returns the number of cells. */
 int  rep_split_tabs(char *line, char **cells, int max);
 
+/* 1 if path is a folder. */
+int  rep_is_dir(const char *path);
+/* The step_*.ckpt files of a run folder (runs/NAME/ from --save-at), in step order;
+ * *paths malloc'd (free each and the array).  -1 when the folder cannot be read. */
+int  rep_list_steps(const char *dir, char ***paths, int *n);
+
 /* Read a list of labels, one per line (blank lines and '#' comments skipped); *n set. */
 int  rep_read_labels(const char *path, char ***labels, int *n, char *err);
 void rep_free_labels(char **labels, int n);
