@@ -25,12 +25,10 @@
 #include "plot.h"
 #include "recording.h"
 
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 void srnn_scorer(lm_scorer *s, srnn_model *m);
 
@@ -48,20 +46,22 @@ typedef struct {
     double rate_hz;
 } energy_row;
 
-/* GPT MACs per processed token over the sentences of the stream ids[n] (eos-separated). */
-static double gpt_macs_per_token(const gpt_config *g, const int *ids, long n, int eos, long *tokens) {
-    double C = g->d_model, r = g->mlp_ratio, L = g->n_layer, V = g->vocab_size, tot = 0;
-    long cnt = 0, t = 0; /* t = position within the current sentence, 0 = the "." in front */
-    for (long i = 0; i <= n; i++) {
-        double pos_macs = L * (4 * C * C + 2 * r * C * C + 2 * C * (t + 1)) + C * V;
-        tot += pos_macs;
-        cnt++;
-        t++;
-        if (i < n && ids[i] == eos) t = 0;
-        if (i == n) break;
+/* GPT MACs per token presented, over the sentences of the stream ids[n]: a sentence of
+ * k tokens is read as "." + its k tokens, positions t = 0..k (the way eval scores it, and
+ * the way the spiking network is fed), so it presents k + 1 tokens. */
+static double gpt_macs_per_token(const gpt_config *g, const int *ids, long n, int eos) {
+    double C = g->d_model, r = g->mlp_ratio, L = g->n_layer, V = g->vocab_size, ctx = g->ctx;
+    double per_pos = L * (4 * C * C + 2 * r * C * C) + C * V, tot = 0, presented = 0;
+    for (long start = 0; start < n;) {
+        long end = start;
+        while (end < n && ids[end] != eos) end++;
+        long k = (end < n ? end + 1 : end) - start; /* the sentence's tokens, its "." included */
+        for (long t = 0; t <= k; t++) /* scores + weighted sum over the visible positions */
+            tot += per_pos + L * 2 * C * (t + 1 < ctx ? t + 1 : ctx);
+        presented += k + 1;
+        start += k;
     }
-    *tokens = cnt;
-    return tot / cnt;
+    return presented > 0 ? tot / presented : 0;
 }
 
 static void measure(const char *path, const char *data_dir, long val_tokens, energy_row *row) {
@@ -94,12 +94,12 @@ static void measure(const char *path, const char *data_dir, long val_tokens, ene
         row->e_compute = row->upd * PJ_NEURON + (row->syn + row->inp + row->rd) * PJ_ADD;
         row->e_memory = row->e_compute + (row->syn + row->inp + row->rd) * PJ_SRAM32;
     } else {
-        long n = corp.n_val, tok;
+        long n = corp.n_val;
         if (val_tokens > 0 && val_tokens < n) {
             n = val_tokens;
             while (n < corp.n_val && corp.val[n - 1] != corp.eos) n++;
         }
-        row->macs = gpt_macs_per_token(&m.gpt.cfg, corp.val, n, corp.eos, &tok);
+        row->macs = gpt_macs_per_token(&m.gpt.cfg, corp.val, n, corp.eos);
         row->e_compute = row->macs * PJ_MAC;
         row->e_memory = row->e_compute + row->macs * PJ_SRAM32;
     }
@@ -107,38 +107,22 @@ static void measure(const char *path, const char *data_dir, long val_tokens, ene
     rec_close(&m);
 }
 
-static int is_dir(const char *p) {
-    struct stat st;
-    return !stat(p, &st) && S_ISDIR(st.st_mode);
-}
-
-/* Expand folders into their step_*.ckpt files (sorted). */
+/* Expand run folders into their step_*.ckpt files (in step order). */
 static int expand(char **args, int nargs, char ***out) {
-    int n = 0, cap = 16;
-    *out = malloc((size_t)cap * sizeof(char *));
+    int n = 0;
+    *out = NULL;
     for (int a = 0; a < nargs; a++) {
-        if (!is_dir(args[a])) {
-            if (n == cap) *out = realloc(*out, (size_t)(cap *= 2) * sizeof(char *));
-            (*out)[n++] = strdup(args[a]);
-            continue;
+        char **steps = NULL;
+        int ns = 1;
+        if (rep_is_dir(args[a])) {
+            if (rep_list_steps(args[a], &steps, &ns)) cli_die(1, "%s: cannot read the folder", args[a]);
+            if (ns == 0) cli_die(1, "%s: no step_*.ckpt checkpoints in this folder", args[a]);
         }
-        DIR *d = opendir(args[a]);
-        if (!d) cli_die(1, "%s: cannot read the folder", args[a]);
-        int first = n;
-        struct dirent *de;
-        while ((de = readdir(d))) {
-            if (strncmp(de->d_name, "step_", 5) || !strstr(de->d_name, ".ckpt")) continue;
-            if (n == cap) *out = realloc(*out, (size_t)(cap *= 2) * sizeof(char *));
-            char full[1300];
-            snprintf(full, sizeof full, "%s/%s", args[a], de->d_name);
-            (*out)[n++] = strdup(full);
-        }
-        closedir(d);
-        if (n == first) cli_die(1, "%s: no step_*.ckpt checkpoints in this folder", args[a]);
-        for (int i = first + 1; i < n; i++)
-            for (int j = i; j > first && strcmp((*out)[j - 1], (*out)[j]) > 0; j--) {
-                char *t = (*out)[j]; (*out)[j] = (*out)[j - 1]; (*out)[j - 1] = t;
-            }
+        char **t = realloc(*out, (size_t)(n + ns) * sizeof(char *));
+        if (!t) cli_die(1, "out of memory");
+        *out = t;
+        for (int i = 0; i < ns; i++) (*out)[n++] = steps ? steps[i] : strdup(args[a]);
+        free(steps);
     }
     return n;
 }
