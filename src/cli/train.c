@@ -63,7 +63,6 @@ typedef struct {
     const tb_corpus *corp;
     const char *corpus_name, *tokens, *name;
     train_log log;
-    double wall_before;  /* seconds spent in earlier sessions of a resumed run */
 } run_state;
 
 static int save_run(const run_state *r, const char *path, char *err) {
@@ -84,21 +83,20 @@ static int save_run(const run_state *r, const char *path, char *err) {
              ckpt_set_double(&c, "beta1", o->beta1) || ckpt_set_double(&c, "beta2", o->beta2) ||
              ckpt_set_double(&c, "eps", o->eps) || ckpt_set_double(&c, "weight_decay", o->weight_decay) ||
              ckpt_set_int(&c, "warmup_steps", o->warmup_steps) || ckpt_set_int(&c, "total_steps", o->total_steps) ||
-             ckpt_set_double(&c, "min_lr_frac", o->min_lr_frac) || ckpt_set_double(&c, "clip_norm", o->clip_norm) ||
-             ckpt_set_double(&c, "wall_s", r->wall_before + cli_elapsed());
-    /* the loss history, so a resumed run's log and plot cover the whole run */
+             ckpt_set_double(&c, "min_lr_frac", o->min_lr_frac) || ckpt_set_double(&c, "clip_norm", o->clip_norm);
+    /* the loss history, so a resumed run's log and plot cover the whole run (no wall
+     * times: identical runs give identical files; timings live in runs/NAME.tsv) */
     if (!rc && r->log.n) {
-        int64_t shape[2] = {r->log.n, 6};
-        float *t = malloc((size_t)r->log.n * 6 * sizeof(float));
+        int64_t shape[2] = {r->log.n, 5};
+        float *t = malloc((size_t)r->log.n * 5 * sizeof(float));
         if (!t) rc = -1;
         for (int i = 0; t && i < r->log.n; i++) {
-            float *row = t + (size_t)i * 6;
+            float *row = t + (size_t)i * 5;
             row[0] = (float)r->log.step[i];
             row[1] = (float)r->log.lr[i];
             row[2] = (float)r->log.train[i];
             row[3] = isnan(r->log.val[i]) ? -1.0f : (float)r->log.val[i];
             row[4] = (float)r->log.gnorm[i];
-            row[5] = (float)r->log.wall[i];
         }
         if (t) rc = ckpt_add_tensor(&c, "train_log", t, 2, shape);
         free(t);
@@ -128,7 +126,6 @@ static int load_run(run_state *r, const tb_ckpt *c, char *err) {
     tb_adamw_cfg o;
     adamw_default_cfg(&o);
     long long ws, ts, step, batch;
-    double wall = 0;
     if (ckpt_get_double(c, "lr", &o.lr, err) || ckpt_get_double(c, "beta1", &o.beta1, err) ||
         ckpt_get_double(c, "beta2", &o.beta2, err) || ckpt_get_double(c, "eps", &o.eps, err) ||
         ckpt_get_double(c, "weight_decay", &o.weight_decay, err) || ckpt_get_int(c, "warmup_steps", &ws, err) ||
@@ -136,7 +133,6 @@ static int load_run(run_state *r, const tb_ckpt *c, char *err) {
         ckpt_get_double(c, "clip_norm", &o.clip_norm, err) || ckpt_get_int(c, "step", &step, err) ||
         ckpt_get_int(c, "batch", &batch, err))
         return -1;
-    ckpt_get_double(c, "wall_s", &wall, NULL);
     if (step < 0 || batch < 1 || batch > 100000 || ws < 0 || ts < 0 || ws > 1e9 || ts > 1e9)
         return tb_fail(err, "training state out of range (step %lld, batch %lld)", step, batch);
     o.warmup_steps = (int)ws;
@@ -149,14 +145,13 @@ static int load_run(run_state *r, const tb_ckpt *c, char *err) {
     }
     r->step = step;
     r->batch = (int)batch;
-    r->wall_before = wall;
     const tb_tensor *t = ckpt_find(c, "train_log");
-    if (t) {
-        if (t->ndim != 2 || t->shape[1] != 6) return tb_fail(err, "tensor 'train_log' has the wrong shape");
+    if (t) {   /* 5 columns; 6 in checkpoints of earlier versions (a wall-time column, ignored) */
+        if (t->ndim != 2 || (t->shape[1] != 5 && t->shape[1] != 6)) return tb_fail(err, "tensor 'train_log' has the wrong shape");
         for (int64_t i = 0; i < t->shape[0]; i++) {
-            const float *row = t->data + i * 6;
+            const float *row = t->data + i * t->shape[1];
             if ((long long)row[0] > step) break;
-            log_push(&r->log, (long long)row[0], row[1], row[2], row[3] < 0 ? NAN : row[3], row[4], row[5]);
+            log_push(&r->log, (long long)row[0], row[1], row[2], row[3] < 0 ? NAN : row[3], row[4], NAN);
         }
     }
     return 0;
@@ -187,7 +182,8 @@ static int write_tsv(const train_log *g, const char *path, char *err) {
         if (isnan(g->val[i])) snprintf(b + 72, 24, "%s", "");
         else snprintf(b + 72, 24, "%.6f", g->val[i]);
         snprintf(b + 96, 24, "%.4g", g->gnorm[i]);
-        snprintf(b + 120, 24, "%.3f", g->wall[i]);
+        if (isnan(g->wall[i])) snprintf(b + 120, 24, "%s", "");
+        else snprintf(b + 120, 24, "%.3f", g->wall[i]);
         for (int k = 0; k < 6; k++) cells[(size_t)i * 6 + k] = b + 24 * k;
     }
     int rc = tsv_write(path, 6, hdr, g->n, cells, err);
@@ -419,7 +415,7 @@ int cmd_train(int argc, char **argv) {
         last_train = loss;
         ema = isnan(ema) ? loss : 0.95 * ema + 0.05 * loss;
         t_tokens += (double)B * T;
-        log_push(&r.log, r.step, lr_now, loss, NAN, gn, r.wall_before + cli_elapsed());
+        log_push(&r.log, r.step, lr_now, loss, NAN, gn, cli_elapsed());
         double el = cli_elapsed();
         cli_progress((int)r.step, steps, "train %.3f  val %.3f  %.0f tok/s", ema, last_val, t_tokens / (el > 0 ? el : 1));
     }

@@ -59,7 +59,6 @@ typedef struct {
     const tb_corpus *corp;
     const char *corpus_name, *name;
     snn_log log;
-    double wall_before;
 } run_state;
 
 /* ---- the spiking model as a scorer (eval's interface, gpt_cli.h) -------------------
@@ -103,14 +102,16 @@ static int save_run(const run_state *r, const char *path, char *err) {
              ckpt_set_double(&c, "weight_decay", o->weight_decay) || ckpt_set_int(&c, "warmup_steps", o->warmup_steps) ||
              ckpt_set_int(&c, "total_steps", o->total_steps) || ckpt_set_double(&c, "min_lr_frac", o->min_lr_frac) ||
              ckpt_set_double(&c, "clip_norm", o->clip_norm) || ckpt_set_double(&c, "rate_lambda", r->to.rate_lambda) ||
-             ckpt_set_double(&c, "rate_lo_hz", r->to.rate_lo_hz) || ckpt_set_double(&c, "rate_hi_hz", r->to.rate_hi_hz) ||
-             ckpt_set_double(&c, "wall_s", r->wall_before + cli_elapsed());
-    if (!rc && r->log.n) {
-        int64_t shape[2] = {r->log.n, LOG_COLS};
-        float *t = malloc((size_t)r->log.n * LOG_COLS * sizeof(float));
+             ckpt_set_double(&c, "rate_lo_hz", r->to.rate_lo_hz) || ckpt_set_double(&c, "rate_hi_hz", r->to.rate_hi_hz);
+    if (!rc && r->log.n) {   /* without the wall-time column: identical runs, identical files */
+        int64_t shape[2] = {r->log.n, LOG_COLS - 1};
+        float *t = malloc((size_t)r->log.n * (LOG_COLS - 1) * sizeof(float));
         if (!t) rc = -1;
-        for (size_t i = 0; t && i < (size_t)r->log.n * LOG_COLS; i++)
-            t[i] = isnan(r->log.row[i]) ? -1.0f : (float)r->log.row[i];
+        for (size_t i = 0; t && i < (size_t)r->log.n; i++)
+            for (int k = 0; k < LOG_COLS - 1; k++) {
+                double v = r->log.row[i * LOG_COLS + k];
+                t[i * (LOG_COLS - 1) + k] = isnan(v) ? -1.0f : (float)v;
+            }
         if (t) rc = ckpt_add_tensor(&c, "train_log", t, 2, shape);
         free(t);
     }
@@ -138,7 +139,6 @@ static int load_run(run_state *r, const tb_ckpt *c, char *err) {
     tb_adamw_cfg o;
     adamw_default_cfg(&o);
     long long ws, ts, step, batch, ctx;
-    double wall = 0;
     if (ckpt_get_double(c, "lr", &o.lr, err) || ckpt_get_double(c, "beta1", &o.beta1, err) ||
         ckpt_get_double(c, "beta2", &o.beta2, err) || ckpt_get_double(c, "eps", &o.eps, err) ||
         ckpt_get_double(c, "weight_decay", &o.weight_decay, err) || ckpt_get_int(c, "warmup_steps", &ws, err) ||
@@ -149,7 +149,6 @@ static int load_run(run_state *r, const tb_ckpt *c, char *err) {
         ckpt_get_double(c, "rate_lo_hz", &r->to.rate_lo_hz, err) ||
         ckpt_get_double(c, "rate_hi_hz", &r->to.rate_hi_hz, err) || get_u64(c, "train_seed", &r->seed, err))
         return -1;
-    ckpt_get_double(c, "wall_s", &wall, NULL);
     if (step < 0 || batch < 1 || batch > 4096 || ctx < 1 || ctx > 100000 || ws < 0 || ts < 0 || ws > 1e9 || ts > 1e9)
         return tb_fail(err, "training state out of range (step %lld, batch %lld, ctx %lld)", step, batch, ctx);
     o.warmup_steps = (int)ws;
@@ -163,15 +162,16 @@ static int load_run(run_state *r, const tb_ckpt *c, char *err) {
     r->step = step;
     r->batch = (int)batch;
     r->ctx = (int)ctx;
-    r->wall_before = wall;
     const tb_tensor *t = ckpt_find(c, "train_log");
-    if (t) {
-        if (t->ndim != 2 || t->shape[1] != LOG_COLS) return tb_fail(err, "tensor 'train_log' has the wrong shape");
+    if (t) {   /* LOG_COLS - 1 columns (no wall time); earlier versions stored LOG_COLS */
+        int w = (int)t->shape[1];
+        if (t->ndim != 2 || (w != LOG_COLS - 1 && w != LOG_COLS)) return tb_fail(err, "tensor 'train_log' has the wrong shape");
         for (int64_t i = 0; i < t->shape[0]; i++) {
             double row[LOG_COLS];
-            for (int k = 0; k < LOG_COLS; k++) row[k] = t->data[i * LOG_COLS + k];
+            for (int k = 0; k < LOG_COLS - 1; k++) row[k] = t->data[i * w + k];
+            row[LOG_COLS - 1] = NAN;
             if ((long long)row[0] > step) break;
-            if (row[3] < 0) row[3] = NAN;
+            for (int k = 1; k < LOG_COLS - 1; k++) if (row[k] < 0) row[k] = NAN;   /* -1 stored for "none" */
             log_push(&r->log, row);
         }
     }
@@ -498,7 +498,7 @@ int cmd_train_snn(int argc, char **argv) {
             if (validate(&r, &sc, val_tokens, &last_val, &val_rate, err)) cli_die(1, "%s", err);
             if (logged_here) LOGV(&r.log, r.log.n - 1, 3) = last_val;
             else {
-                double row[LOG_COLS] = {(double)r.step, NAN, NAN, last_val, NAN, val_rate, r.wall_before + cli_elapsed()};
+                double row[LOG_COLS] = {(double)r.step, NAN, NAN, last_val, NAN, val_rate, cli_elapsed()};
                 log_push(&r.log, row);
             }
             if (!isfinite(last_val)) { failed = 1; break; }
@@ -516,7 +516,7 @@ int cmd_train_snn(int argc, char **argv) {
             if (srnn_fit_reservoir(&r.m, corp.train, corp.n_train, corp.eos, &ro, &fit_nll, err)) cli_die(1, "%s", err);
             r.step = 1;
             t_tokens += (double)(res_tokens > 0 && res_tokens < corp.n_train ? res_tokens : corp.n_train);
-            double row[LOG_COLS] = {1, NAN, fit_nll, NAN, NAN, NAN, r.wall_before + cli_elapsed()};
+            double row[LOG_COLS] = {1, NAN, fit_nll, NAN, NAN, NAN, cli_elapsed()};
             log_push(&r.log, row);
             last_train = fit_nll;
             continue;
@@ -535,7 +535,7 @@ int cmd_train_snn(int argc, char **argv) {
         last_rate = bs.mean_rate_hz;
         ema = isnan(ema) ? bs.ce : 0.95 * ema + 0.05 * bs.ce;
         t_tokens += (double)B * T;
-        double row[LOG_COLS] = {(double)r.step, lr_now, bs.ce, NAN, gn, bs.mean_rate_hz, r.wall_before + cli_elapsed()};
+        double row[LOG_COLS] = {(double)r.step, lr_now, bs.ce, NAN, gn, bs.mean_rate_hz, cli_elapsed()};
         log_push(&r.log, row);
         double el = cli_elapsed();
         cli_progress((int)r.step, steps, "train %.3f  val %.3f  %.0f Hz  %.0f tok/s", ema, last_val, last_rate,
