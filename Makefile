@@ -31,7 +31,7 @@ MAIN_OBJ := $(BUILD)/src/cli/main.o
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit demo bench lessons asan asan-run install uninstall clean deps deps-test help
+.PHONY: all test unit golden demo bench lessons asan asan-run install uninstall clean deps deps-test help
 all: $(BIN)
 
 help:
@@ -40,6 +40,7 @@ help:
 	@echo "make test       unit tests (cmocka) + every lesson's shell blocks"
 	@echo "make unit       unit tests only"
 	@echo "make lessons    run every sh block of lessons/*.md"
+	@echo "make golden     fixed runs give byte-identical outputs (tests/golden.sh)"
 	@echo "make bench      speed tables (kernels, gpt, snn, align)"
 	@echo "make asan       unit tests under AddressSanitizer + UBSan (in build-asan/)"
 	@echo "make install    install to DESTDIR/PREFIX/bin (PREFIX=$(PREFIX))"
@@ -77,7 +78,10 @@ lessons: deps $(BIN)
 	@sh tests/lessons.sh
 
 test: deps-test $(BIN) $(TEST_BIN)
-	@sh tests/run_unit.sh $(TEST_BIN) && sh tests/lessons.sh
+	@sh tests/run_unit.sh $(TEST_BIN) && sh tests/golden.sh && sh tests/lessons.sh
+
+golden: $(BIN)
+	@sh tests/golden.sh
 
 demo: deps $(BIN)
 	@sh tests/demo.sh
