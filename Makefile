@@ -1,9 +1,11 @@
 # tinybrain: one binary, one Makefile.  `make help` lists the targets.
 #
+# The library is every .c file under src/ except src/cli/ (one folder per pillar:
+# base, kernels, corpus, gpt, snn, srnn, align, study); the binary adds src/cli/.
 # Per-ISA files are compiled with their own flags (never -march=native), so the
 # binary runs on any x86-64 or aarch64 and picks its kernels at start-up:
-#   src/*_avx2.c  -> -mavx2 -mfma        (x86-64 only; the file is empty elsewhere)
-#   src/*_neon.c  -> baseline on aarch64 (the file is empty elsewhere)
+#   src/*/*_avx2.c  -> -mavx2 -mfma        (x86-64 only; the file is empty elsewhere)
+#   src/*/*_neon.c  -> baseline on aarch64 (the file is empty elsewhere)
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -23,7 +25,8 @@ else
   AVX2FLAGS := -mavx2 -mfma
 endif
 
-LIB_SRC  := $(wildcard src/*.c)
+LIB_DIRS := base kernels corpus gpt snn srnn align study
+LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 CLI_SRC  := $(filter-out src/cli/main.c,$(wildcard src/cli/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -59,14 +62,14 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/libtinybrain.a: $(LIB_OBJ) $(CLI_OBJ)
+$(BUILD)/libtinybrain.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(MAIN_OBJ) $(BUILD)/libtinybrain.a
+$(BIN): $(MAIN_OBJ) $(CLI_OBJ) $(BUILD)/libtinybrain.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-# Tests link the library (which includes src/cli helpers, but not main()).
+# Tests link the library only: no test sees src/cli/.
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libtinybrain.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtinybrain.a $(TEST_LDLIBS) $(LDLIBS)

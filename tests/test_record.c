@@ -6,7 +6,7 @@
 #include "io.h"
 #include "srnn.h"
 #include "tokenizer.h"
-#include "../src/cli/recording.h"
+#include "recording.h"
 
 #include <math.h>
 #include <setjmp.h>

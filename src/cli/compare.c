@@ -14,7 +14,7 @@
  */
 #include "align.h"
 #include "cli.h"
-#include "gpt_cli.h"
+#include "lm.h"
 #include "plot.h"
 #include "recording.h"
 #include "rep.h"
@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void srnn_scorer(lm_scorer *s, srnn_model *m);
 
 #define N_FEAT 5
 static const char *feat_col[N_FEAT] = {"subj_cat", "subj_num", "verb", "obj_cat", "pos_pattern"};

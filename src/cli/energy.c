@@ -21,7 +21,7 @@
  */
 #include "cli.h"
 #include "corpus.h"
-#include "gpt_cli.h"
+#include "lm.h"
 #include "plot.h"
 #include "recording.h"
 
@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void srnn_scorer(lm_scorer *s, srnn_model *m);
 
 #define PJ_MULT 3.7
 #define PJ_ADD 0.9

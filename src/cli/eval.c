@@ -3,11 +3,10 @@
  * Validation loss against the true entropy floor and the n-gram baselines, minimal-pair
  * accuracy (agreement with and without an attractor noun in between), and the loss by
  * position in the sentence.  Works on any checkpoint kind that can score a token
- * sequence: the model is reached through an lm_scorer (gpt_cli.h), picked by the
- * checkpoint's kind in the table `kinds` below.  Also home of the scoring helpers that
- * `train` shares (lm_val_loss, lm_minimal_pairs, gpt_load_file). */
+ * sequence: the model is reached through an lm_scorer (lm.h), picked by the
+ * checkpoint's kind in the table `kinds` below. */
 #include "cli.h"
-#include "gpt_cli.h"
+#include "lm.h"
 #include "srnn.h"
 #include "plot.h"
 #include "rng.h"
@@ -16,157 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- the GPT as a scorer ---------------------------------------------------------- */
-
-static int gpt_seq(void *m, const int *ids, int n, float *nll, char *err) {
-    return gpt_sequence_nll(m, ids, n, nll, err);
-}
-static int gpt_stream(void *m, const int *ids, long n, int eos, float *nll, char *err) {
-    return gpt_stream_nll(m, ids, n, eos, 64, nll, err);
-}
-
-void gpt_scorer(lm_scorer *s, gpt_model *m) {
-    s->kind = "gpt";
-    s->model = m;
-    s->seq_nll = gpt_seq;
-    s->stream_nll = gpt_stream;
-    s->ctx = m->cfg.ctx;
-}
-
-int tok_check_same(const tb_tokenizer *a, const tb_tokenizer *b, const char *what, char *err) {
-    if (a->kind != b->kind) return tb_fail(err, "%s: tokenizer kinds differ (word vs char)", what);
-    if (a->vocab_size != b->vocab_size)
-        return tb_fail(err, "%s: vocabulary sizes differ (%d vs %d)", what, a->vocab_size, b->vocab_size);
-    for (int i = 0; i < a->vocab_size; i++)
-        if (strcmp(a->tokens[i], b->tokens[i]))
-            return tb_fail(err, "%s: vocabulary differs at id %d ('%s' vs '%s')", what, i, a->tokens[i], b->tokens[i]);
-    return 0;
-}
-
-int gpt_load_file(const char *path, gpt_model *m, tb_tokenizer *tok, tb_ckpt *ck, char *err) {
-    tb_ckpt local, *c = ck ? ck : &local;
-    char e[TB_ERRLEN];
-    if (ckpt_load(c, path, "gpt", err)) return -1;
-    if (gpt_from_ckpt(m, c, e)) {
-        ckpt_free(c);
-        return tb_fail(err, "%s: %s", path, e);
-    }
-    if (tok && tok_load(tok, c, e)) {
-        gpt_free(m);
-        ckpt_free(c);
-        return tb_fail(err, "%s: %s", path, e);
-    }
-    if (tok && tok->vocab_size != m->cfg.vocab_size) {
-        tok_free(tok);
-        gpt_free(m);
-        ckpt_free(c);
-        return tb_fail(err, "%s: tokenizer has %d tokens but the model %d", path, tok->vocab_size, m->cfg.vocab_size);
-    }
-    if (!ck) ckpt_free(c);
-    return 0;
-}
-
-/* ---- shared scoring helpers ------------------------------------------------------- */
-
-/* Sentence by sentence through seq_nll, each after the eos (models without a fast path). */
-static int stream_by_sentences(const lm_scorer *s, const int *ids, long n, int eos, float *nll, char *err) {
-    int *buf = malloc((size_t)(n + 1) * sizeof(int));
-    float *out = malloc((size_t)(n + 1) * sizeof(float));
-    if (!buf || !out) { free(buf); free(out); return tb_fail(err, "out of memory"); }
-    long start = 0;
-    int rc = 0;
-    for (long i = 0; i < n && !rc; i++) {
-        if (ids[i] != eos && i != n - 1) continue;
-        long len = i - start + 1;
-        buf[0] = eos;
-        memcpy(buf + 1, ids + start, (size_t)len * sizeof(int));
-        rc = s->seq_nll(s->model, buf, (int)len + 1, out, err);
-        if (!rc) memcpy(nll + start, out + 1, (size_t)len * sizeof(float));
-        start = i + 1;
-    }
-    free(buf);
-    free(out);
-    return rc;
-}
-
-int lm_val_loss(const lm_scorer *s, const tb_corpus *c, long max_tokens, float *nll, double *mean, char *err) {
-    long n = c->n_val;
-    if (max_tokens > 0 && max_tokens < n) {   /* whole sentences only */
-        n = max_tokens;
-        if (c->eos >= 0)
-            while (n < c->n_val && c->val[n - 1] != c->eos) n++;
-    }
-    if (n < 2) return tb_fail(err, "%s: validation split is empty", c->name);
-    float *x = nll ? nll : malloc((size_t)n * sizeof(float));
-    if (!x) return tb_fail(err, "out of memory");
-    int rc;
-    if (s->stream_nll) rc = s->stream_nll(s->model, c->val, n, c->eos, x, err);
-    else if (c->eos >= 0) rc = stream_by_sentences(s, c->val, n, c->eos, x, err);
-    else rc = tb_fail(err, "this model kind cannot score a corpus without sentence ends");
-    if (!rc) {
-        double sum = 0;
-        long k = 0;
-        for (long i = 0; i < n; i++)
-            if (!isnan(x[i])) { sum += x[i]; k++; }
-        *mean = k ? sum / k : NAN;
-    }
-    if (!nll) free(x);
-    return rc;
-}
-
-static int sentence_nll(const lm_scorer *s, const tb_tokenizer *tok, int eos, const char *text, double *total,
-                        char *err) {
-    int *ids, n;
-    char e[TB_ERRLEN];
-    if (tok_encode(tok, text, &ids, &n, e)) return tb_fail(err, "minimal pair '%s': %s", text, e);
-    int *buf = malloc((size_t)(n + 1) * sizeof(int));
-    float *nll = malloc((size_t)(n + 1) * sizeof(float));
-    int rc = -1;
-    if (buf && nll) {
-        buf[0] = eos;
-        memcpy(buf + 1, ids, (size_t)n * sizeof(int));
-        rc = s->seq_nll(s->model, buf, n + 1, nll, err);
-        double t = 0;
-        for (int i = 1; i <= n; i++) t += nll[i];
-        *total = t;
-    } else {
-        tb_fail(err, "out of memory");
-    }
-    free(ids);
-    free(buf);
-    free(nll);
-    return rc;
-}
-
-int lm_minimal_pairs(const lm_scorer *s, const tb_tokenizer *tok, const char *path, double acc[3], int n[3],
-                     char *err) {
-    int eos = tok_id(tok, ".");
-    if (tok->kind != TOK_WORD || eos < 0)
-        return tb_fail(err, "minimal pairs need a word-level model with the token '.' (toyworld)");
-    tb_minpair *p;
-    int np;
-    if (corpus_read_minimal_pairs(path, &p, &np, err)) return -1;
-    int right[3] = {0, 0, 0};
-    n[0] = n[1] = n[2] = 0;
-    int rc = 0;
-    for (int i = 0; i < np && !rc; i++) {
-        double g, b;
-        if (sentence_nll(s, tok, eos, p[i].good, &g, err) || sentence_nll(s, tok, eos, p[i].bad, &b, err)) {
-            rc = -1;
-            break;
-        }
-        int ok = g < b, k = p[i].attractor ? 1 : 2;
-        right[0] += ok;
-        right[k] += ok;
-        n[0]++;
-        n[k]++;
-    }
-    corpus_free_minimal_pairs(p, np);
-    for (int k = 0; k < 3; k++) acc[k] = n[k] ? (double)right[k] / n[k] : NAN;
-    if (!rc && n[0] == 0) return tb_fail(err, "%s: no minimal pairs", path);
-    return rc;
-}
 
 /* ---- model kinds `eval` understands ------------------------------------------------- */
 
@@ -182,8 +30,7 @@ static int open_gpt(const tb_ckpt *ck, eval_models *mm, lm_scorer *s, char *err)
 }
 static void close_gpt(eval_models *mm) { gpt_free(&mm->gpt); }
 
-/* The spiking language model of `train-snn` (lesson 09); its scorer lives in train_snn.c. */
-void srnn_scorer(lm_scorer *s, srnn_model *m);
+/* The spiking language model of `train-snn` (lesson 09). */
 static int open_srnn(const tb_ckpt *ck, eval_models *mm, lm_scorer *s, char *err) {
     if (srnn_from_ckpt(&mm->srnn, ck, err)) return -1;
     srnn_scorer(s, &mm->srnn);

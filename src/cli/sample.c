@@ -4,7 +4,7 @@
  * softmax(logits / temperature) restricted to the top-k tokens, append it, repeat.
  * Temperature 0 always takes the most likely token (greedy). */
 #include "cli.h"
-#include "gpt_cli.h"
+#include "lm.h"
 
 #include <stdio.h>
 #include <stdlib.h>

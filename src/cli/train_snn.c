@@ -17,7 +17,7 @@
  * --resume CKPT continues a BPTT run bit for bit (same --threads and kernels). */
 #include "cli.h"
 #include "gpt.h"
-#include "gpt_cli.h"
+#include "lm.h"
 #include "kernels.h"
 #include "plot.h"
 #include "srnn.h"
@@ -60,23 +60,6 @@ typedef struct {
     const char *corpus_name, *name;
     snn_log log;
 } run_state;
-
-/* ---- the spiking model as a scorer (eval's interface, gpt_cli.h) -------------------
- * srnn_scorer is not static so that `eval` (and record/compare) can score "srnn"
- * checkpoints: declare  void srnn_scorer(lm_scorer *s, srnn_model *m);  and open the
- * model with srnn_from_ckpt. */
-static int srnn_seq(void *m, const int *ids, int n, float *nll, char *err) { return srnn_sequence_nll(m, ids, n, nll, err); }
-static int srnn_stream(void *m, const int *ids, long n, int eos, float *nll, char *err) {
-    return srnn_stream_nll(m, ids, n, eos, nll, err);
-}
-void srnn_scorer(lm_scorer *s, srnn_model *m);
-void srnn_scorer(lm_scorer *s, srnn_model *m) {
-    s->kind = "srnn";
-    s->model = m;
-    s->seq_nll = srnn_seq;
-    s->stream_nll = srnn_stream;
-    s->ctx = 0;
-}
 
 /* ---- checkpoints -------------------------------------------------------------------- */
 static int save_run(const run_state *r, const char *path, char *err) {

@@ -6,8 +6,8 @@
  * TSV file, or, for a whole model, a folder of per-layer .npy files (taken in name
  * order; `tinybrain record` numbers them 00_..., 01_... so that order is depth).
  */
-#ifndef TB_CLI_REP_H
-#define TB_CLI_REP_H
+#ifndef TB_REP_H
+#define TB_REP_H
 
 #include "io.h"
 

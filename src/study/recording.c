@@ -1,6 +1,6 @@
 /* recording.c -- opening checkpoints of either kind and recording stimuli (see recording.h). */
 #include "recording.h"
-#include "gpt_cli.h"
+#include "lm.h"
 
 #include <math.h>
 #include <stdio.h>

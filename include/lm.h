@@ -1,13 +1,20 @@
-/* gpt_cli.h -- what the language-model commands (train, eval, sample, attention, bench gpt)
- * share inside src/cli/: loading a GPT checkpoint with its tokenizer, and a small "scorer"
- * abstraction so `eval` (and later record/compare) can score text with any trained model
- * kind -- a GPT today, the spiking network ("srnn") next -- through one function pointer. */
-#ifndef TB_GPT_CLI_H
-#define TB_GPT_CLI_H
+/* lm.h -- a language model of either kind, seen from the outside (lessons 08, 09, 13).
+ *
+ * The GPT (gpt.h) and the spiking language model (srnn.h) are different machines, but
+ * every comparison in tinybrain asks them the same questions: how many nats does each
+ * next token cost (validation loss against the entropy floor), and which sentence of a
+ * minimal pair is more probable.  An lm_scorer answers those through one function
+ * pointer, so `eval`, `train`, `train-snn`, `record`, `compare` and `energy` score
+ * either kind with the same code.  Also here: loading a GPT checkpoint with its
+ * tokenizer, and checking that two tokenizers are the same.
+ */
+#ifndef TB_LM_H
+#define TB_LM_H
 
 #include "corpus.h"
 #include "gpt.h"
 #include "io.h"
+#include "srnn.h"
 #include "tokenizer.h"
 
 /* A language model seen from the outside: per-token NLL of a token sequence whose first
@@ -24,6 +31,8 @@ typedef struct {
 
 /* The GPT behind an lm_scorer. */
 void gpt_scorer(lm_scorer *s, gpt_model *m);
+/* The spiking language model behind an lm_scorer. */
+void srnn_scorer(lm_scorer *s, srnn_model *m);
 
 /* Load a "gpt" checkpoint: model, tokenizer and (optionally, ck != NULL) the container
  * itself for the caller's extra keys.  Errors name the file. */

@@ -12,8 +12,8 @@
  *         tokens, or the last token's window), on `trials` repetitions with fresh
  *         Poisson background noise: trials x stimuli x neurons, like a brain recording.
  */
-#ifndef TB_CLI_RECORDING_H
-#define TB_CLI_RECORDING_H
+#ifndef TB_RECORDING_H
+#define TB_RECORDING_H
 
 #include "gpt.h"
 #include "io.h"
