@@ -12,7 +12,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 OPT     ?= -O3
 CFLAGS  ?= $(OPT) -g
-override CFLAGS += -std=c11 -Wall -Wextra -Wpedantic -Iinclude -D_GNU_SOURCE -pthread
+override CFLAGS += -std=c11 -Wall -Wextra -Wpedantic -Wmissing-prototypes -Wshadow -Iinclude -D_GNU_SOURCE -pthread
 LDLIBS  ?= -lstb -lm -pthread
 TEST_LDLIBS = -lcmocka
 BUILD   ?= build

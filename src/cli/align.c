@@ -10,6 +10,7 @@
  */
 #include "align.h"
 #include "cli.h"
+#include "commands.h"
 #include "io.h"
 #include "linalg.h"
 #include "plot.h"

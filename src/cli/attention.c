@@ -5,6 +5,7 @@
  * (columns) and layer (rows); in a panel, row t is the token doing the looking (query)
  * and column s the token looked at (key).  Causality shows as an empty upper triangle. */
 #include "cli.h"
+#include "commands.h"
 #include "lm.h"
 #include "plot.h"
 

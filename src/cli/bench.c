@@ -1,15 +1,11 @@
 /* bench.c -- `tinybrain bench WHAT`: dispatch to the speed tables.
  * Each table lives beside the command it measures (bench_kernels.c, bench_gpt.c, ...). */
 #include "cli.h"
+#include "commands.h"
 
 #include <stdio.h>
 #include <string.h>
 
-int bench_kernels_main(int argc, char **argv);
-int bench_snn_main(int argc, char **argv);
-int bench_gpt_main(int argc, char **argv);
-int bench_snn_train_main(int argc, char **argv);
-int bench_align_main(int argc, char **argv);
 
 static const struct { const char *name; cli_main_fn fn; const char *summary; } benches[] = {
     {"kernels", bench_kernels_main, "matmul GFLOP/s at the transformer's shapes, scalar vs SIMD, 1 vs N threads"},

@@ -9,6 +9,7 @@
  * cost ~ n^2 each, so they are timed (1000 of them) only up to n = --perm-max-n. */
 #include "align.h"
 #include "cli.h"
+#include "commands.h"
 #include "kernels.h"
 #include "rng.h"
 #include "threads.h"

@@ -13,6 +13,7 @@
  * Peak: 16 FLOP/cycle/core in AVX2 FMA single precision x the clock; we state ~115
  * GFLOP/s per core for this machine (the figure in the issue), scaled by threads. */
 #include "cli.h"
+#include "commands.h"
 #include "gpt.h"
 #include "kernels.h"
 #include "threads.h"

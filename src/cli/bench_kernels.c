@@ -7,6 +7,7 @@
  * after one warm-up, GFLOP/s, and the speed-up over scalar at 1 thread.  The
  * backward row times both products of matmul_backward (dinp and dweight: 4 N C OC). */
 #include "cli.h"
+#include "commands.h"
 #include "kernels.h"
 #include "rng.h"
 #include "threads.h"

@@ -3,6 +3,7 @@
  * with fixed in-degree 80 and with fixed 2% connection probability (whose in-degree grows
  * with N: 1280 at 64k).  Optionally Brian2 side by side (--compare-brian). */
 #include "cli.h"
+#include "commands.h"
 #include "kernels.h"
 #include "snn.h"
 

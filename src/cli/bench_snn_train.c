@@ -10,6 +10,7 @@
  * --warmup steps, and the firing probability per neuron and step (the sparsity that
  * the event-driven forward pass exploits). */
 #include "cli.h"
+#include "commands.h"
 #include "kernels.h"
 #include "srnn.h"
 #include "threads.h"

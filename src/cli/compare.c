@@ -14,6 +14,7 @@
  */
 #include "align.h"
 #include "cli.h"
+#include "commands.h"
 #include "lm.h"
 #include "plot.h"
 #include "recording.h"

@@ -2,6 +2,7 @@
  * and baselines (--stats), score a sentence under the grammar (--score), and draw the
  * corpus tour (word frequencies, category co-occurrence).  Lesson 01. */
 #include "cli.h"
+#include "commands.h"
 #include "corpus.h"
 #include "plot.h"
 

@@ -20,6 +20,7 @@
  * two adds: 5.5 pJ.
  */
 #include "cli.h"
+#include "commands.h"
 #include "corpus.h"
 #include "lm.h"
 #include "plot.h"

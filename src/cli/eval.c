@@ -6,6 +6,7 @@
  * sequence: the model is reached through an lm_scorer (lm.h), picked by the
  * checkpoint's kind in the table `kinds` below. */
 #include "cli.h"
+#include "commands.h"
 #include "lm.h"
 #include "srnn.h"
 #include "plot.h"

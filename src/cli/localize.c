@@ -5,6 +5,7 @@
  * line, best first) with --out for `tinybrain eval --ablate`, and plots every unit's t.
  */
 #include "cli.h"
+#include "commands.h"
 #include "localize.h"
 #include "plot.h"
 #include "rep.h"

@@ -1,27 +1,13 @@
 /* main.c -- tinybrain's front door: `tinybrain CMD [options]`.
  * Each command lives in its own src/cli/CMD.c and is listed in the table below. */
 #include "cli.h"
+#include "commands.h"
 #include "threads.h"
 
 #include <stdio.h>
 #include <string.h>
 
 /* One line per command: name, entry point, one-line summary (shown by `help`). */
-int cmd_corpus(int argc, char **argv);
-int cmd_bench(int argc, char **argv);
-int cmd_neuron(int argc, char **argv);
-int cmd_snn(int argc, char **argv);
-int cmd_train(int argc, char **argv);
-int cmd_sample(int argc, char **argv);
-int cmd_eval(int argc, char **argv);
-int cmd_attention(int argc, char **argv);
-int cmd_train_snn(int argc, char **argv);
-int cmd_align(int argc, char **argv);
-int cmd_localize(int argc, char **argv);
-int cmd_record(int argc, char **argv);
-int cmd_compare(int argc, char **argv);
-int cmd_energy(int argc, char **argv);
-
 static const struct { const char *name; cli_main_fn fn; const char *summary; } commands[] = {
     {"corpus", cmd_corpus, "write the toyworld corpus; --stats: entropy floor and baselines"},
     {"bench", cmd_bench, "speed tables: bench kernels|gpt|snn|snn-train|align"},

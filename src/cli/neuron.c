@@ -1,6 +1,7 @@
 /* neuron.c -- `tinybrain neuron`: one biological neuron, its voltage trace and f-I curve.
  * Lessons 02 (LIF) and 03 (Izhikevich, AdEx, Hodgkin-Huxley). */
 #include "cli.h"
+#include "commands.h"
 #include "io.h"
 #include "neuron.h"
 #include "plot.h"

@@ -9,6 +9,7 @@
  * so that DIR itself is a folder `align` and `compare` read as "the model's layers".
  */
 #include "cli.h"
+#include "commands.h"
 #include "recording.h"
 
 #include <stdio.h>

@@ -4,6 +4,7 @@
  * softmax(logits / temperature) restricted to the top-k tokens, append it, repeat.
  * Temperature 0 always takes the most likely token (greedy). */
 #include "cli.h"
+#include "commands.h"
 #include "lm.h"
 
 #include <stdio.h>

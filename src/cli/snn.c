@@ -2,6 +2,7 @@
  * Also the small chart helpers (axes, traces, rasters on a tb_canvas) that
  * `tinybrain neuron` shares: snn_chart_* below. */
 #include "cli.h"
+#include "commands.h"
 #include "io.h"
 #include "plot.h"
 #include "snn.h"

@@ -13,6 +13,7 @@
  * --resume CKPT continues a run bit for bit: the same steps follow as if it had never
  * stopped (same thread count and kernels). */
 #include "cli.h"
+#include "commands.h"
 #include "lm.h"
 #include "kernels.h"
 #include "plot.h"

@@ -16,6 +16,7 @@
  *   plots/NAME_rate.png            mean firing rate per step against the regulariser's band
  * --resume CKPT continues a BPTT run bit for bit (same --threads and kernels). */
 #include "cli.h"
+#include "commands.h"
 #include "gpt.h"
 #include "lm.h"
 #include "kernels.h"
