@@ -12,7 +12,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 OPT     ?= -O3
 CFLAGS  ?= $(OPT) -g
-override CFLAGS += -std=c11 -Wall -Wextra -Wpedantic -Wmissing-prototypes -Wshadow -Iinclude -D_GNU_SOURCE -pthread
+override CFLAGS += -std=c11 -ffp-contract=off -Wall -Wextra -Wpedantic -Wmissing-prototypes -Wshadow -Iinclude -D_GNU_SOURCE -pthread
 LDLIBS  ?= -lstb -lm -pthread
 TEST_LDLIBS = -lcmocka
 BUILD   ?= build
@@ -55,10 +55,15 @@ deps:
 deps-test:
 	@sh tests/deps.sh test
 
-$(BUILD)/%_avx2.o: %_avx2.c
+# Objects remember the compiler and flags that made them: changing either (CC=clang,
+# OPT=-O0, ...) rebuilds everything instead of linking a mix.
+FLAGS_STAMP := $(BUILD)/.flags
+$(shell mkdir -p $(BUILD) && { echo '$(CC) $(CFLAGS) $(AVX2FLAGS)' | cmp -s - $(FLAGS_STAMP) || echo '$(CC) $(CFLAGS) $(AVX2FLAGS)' > $(FLAGS_STAMP); })
+
+$(BUILD)/%_avx2.o: %_avx2.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(AVX2FLAGS) -MMD -MP -c $< -o $@
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
