@@ -12,6 +12,17 @@ tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 [ $# -gt 0 ] || set -- lessons/[0-9][0-9]-*.md
 pass=0; fail=0
+
+# Source paths named in the prose (src/..., include/...) must exist, in the README and in
+# every chapter checked: the text may never send a reader to a file that has moved.
+for md in README.md "$@"; do
+  [ -f "$md" ] || continue
+  for p in $(grep -o '\(src\|include\)/[A-Za-z0-9_./*-]*[A-Za-z0-9_*/]' "$md" | sort -u); do
+    # shellcheck disable=SC2086
+    ls -d $p >/dev/null 2>&1 && continue   # unquoted: a glob such as src/*/*_avx2.c may match
+    fail=$((fail + 1)); echo "FAIL $md names $p, which does not exist"
+  done
+done
 for md in "$@"; do
   [ -f "$md" ] || continue
   rm -f "$tmp"/block.* "$tmp"/expect.*
