@@ -57,6 +57,7 @@ typedef struct {
     int n_val_sentences;     /* default 2000 */
     int n_probe_sentences;   /* default 240 */
     int n_minimal_pairs;     /* default 240 */
+    int n_twin_pairs;        /* default 120: same-words twins, 2 sentences each */
 } tb_toyworld_opts;
 void toyworld_default_opts(tb_toyworld_opts *o);
 int  toyworld_write(const char *dir, uint64_t seed, const tb_toyworld_opts *o, char *err);

@@ -140,4 +140,14 @@ void tw_next_dist(const tw_model *m, const tw_belief *b, double *p);
  * belief is left empty).  After the eos token the belief restarts at a new sentence. */
 double tw_observe(const tw_model *m, tw_belief *b, int word);
 
+/* ---- same-words twins (lesson 13) ------------------------------------------------ */
+/* A twin has the same bag of words and a different structure: two noun phrases of the
+ * same number trade places (the verb keeps its form).
+ *   TW_TWIN_SUBJ_OBJ    "the dog chases a cat ."       -> "a cat chases the dog ."
+ *   TW_TWIN_SUBJ_ATTR   "the dog near the cat runs ."  -> "the cat near the dog runs ."
+ * Returns 1 and fills twin[n] when w[n] has the two phrases, their nouns differ, and the twin is
+ * a sentence of the grammar (P > 0 under the forward algorithm); else 0. */
+typedef enum { TW_TWIN_SUBJ_OBJ, TW_TWIN_SUBJ_ATTR } tw_twin_kind;
+int tw_twin(const tw_model *m, const int *w, int n, tw_twin_kind kind, int *twin);
+
 #endif

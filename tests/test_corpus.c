@@ -189,7 +189,8 @@ static char *slurp(const char *path, size_t *len) {
 
 static const char *const FILES[] = {"train.txt", "val.txt", "vocab.tsv", "probes_sentences.txt",
                                     "probes_sentences.tsv", "probes_scrambled.txt",
-                                    "probes_nonwords.txt", "minimal_pairs.tsv", "stats.json"};
+                                    "probes_nonwords.txt", "probes_twins.txt", "probes_twins.tsv",
+                                    "minimal_pairs.tsv", "stats.json"};
 #define NFILES (int)(sizeof FILES / sizeof FILES[0])
 
 static void tmpdir(char *buf, size_t n, const char *tag) {
@@ -402,6 +403,65 @@ static void minimal_pairs_and_probes(void **state) {
     corpus_free(&c);
 }
 
+/* Same-words twins: each pair has the same multiset of words in a different order, both
+ * are toyworld sentences, and the swapped phrases kept their number (the verb's form).
+ * A hand-built case checks each kind of swap word by word. */
+static void twins_same_words_different_structure(void **state) {
+    (void)state;
+    tb_corpus c;
+    char err[TB_ERRLEN];
+    if (corpus_load(&c, NULL, TB_DATA_DIR, "word", err)) fail_msg("%s", err);
+    char **tw;
+    int n, kinds[2] = {0, 0};
+    assert_int_equal(corpus_read_lines(TB_DATA_DIR "/probes_twins.txt", &tw, &n, err), 0);
+    assert_int_equal(n, 240);
+    for (int i = 0; i < n; i += 2) {
+        int na, nb;
+        int *a = encode(&c, tw[i], &na), *b = encode(&c, tw[i + 1], &nb);
+        double ta, tb;
+        assert_int_equal(na, nb);
+        assert_int_equal(toyworld_sentence_nll(&c, a, na, &ta, NULL, err), 0);
+        assert_int_equal(toyworld_sentence_nll(&c, b, nb, &tb, NULL, err), 0);
+        assert_true(isfinite(ta) && isfinite(tb));
+        int cnt[512] = {0}, moved = 0;
+        for (int k = 0; k < na; k++) { cnt[a[k]]++; cnt[b[k]]--; moved += a[k] != b[k]; }
+        for (int k = 0; k < c.tok.vocab_size; k++) assert_int_equal(cnt[k], 0);
+        assert_true(moved >= 2);
+        kinds[(i / 2) % 2]++;
+        free(a);
+        free(b);
+    }
+    assert_int_equal(kinds[0], 60);
+    assert_int_equal(kinds[1], 60);
+    corpus_free_lines(tw, n);
+
+    tw_model *m = malloc(sizeof *m);
+    assert_non_null(m);
+    assert_int_equal(tw_compile(m, &toyworld_grammar, err), 0);
+    const char *so[] = {"the", "dog", "chases", "a", "cat", "."}, *so_t[] = {"a", "cat", "chases", "the", "dog", "."};
+    const char *sa[] = {"the", "big", "dog", "near", "a", "girl", "runs", "."};
+    const char *sa_t[] = {"a", "girl", "near", "the", "big", "dog", "runs", "."};
+    int w[8], t[8];
+    for (int k = 0; k < 6; k++) w[k] = tw_word_id(m, so[k]);
+    assert_int_equal(tw_twin(m, w, 6, TW_TWIN_SUBJ_OBJ, t), 1);
+    for (int k = 0; k < 6; k++) assert_int_equal(t[k], tw_word_id(m, so_t[k]));
+    assert_int_equal(tw_twin(m, w, 6, TW_TWIN_SUBJ_ATTR, t), 0);   /* no attractor */
+    for (int k = 0; k < 8; k++) w[k] = tw_word_id(m, sa[k]);
+    assert_int_equal(tw_twin(m, w, 8, TW_TWIN_SUBJ_ATTR, t), 1);
+    for (int k = 0; k < 8; k++) assert_int_equal(t[k], tw_word_id(m, sa_t[k]));
+    assert_int_equal(tw_twin(m, w, 8, TW_TWIN_SUBJ_OBJ, t), 0);    /* intransitive */
+    /* numbers differ: "the dog chases the cats" has no same-words twin */
+    const char *num[] = {"the", "dog", "chases", "the", "cats", "."};
+    for (int k = 0; k < 6; k++) w[k] = tw_word_id(m, num[k]);
+    assert_int_equal(tw_twin(m, w, 6, TW_TWIN_SUBJ_OBJ, t), 0);
+    /* the new subject cannot do the verb: "the girl drives a car" -> "a car drives the girl" */
+    const char *sel[] = {"the", "girl", "drives", "a", "car", "."};
+    for (int k = 0; k < 6; k++) w[k] = tw_word_id(m, sel[k]);
+    assert_int_equal(tw_twin(m, w, 6, TW_TWIN_SUBJ_OBJ, t), 0);
+    free(m);
+    corpus_free(&c);
+}
+
 /* ---- baselines on a hand-worked stream -------------------------------------------------- */
 static void baselines_hand_worked(void **state) {
     (void)state;
@@ -507,6 +567,7 @@ int main(void) {
         cmocka_unit_test(seeds_are_deterministic),
         cmocka_unit_test(floor_below_bigram_below_unigram),
         cmocka_unit_test(minimal_pairs_and_probes),
+        cmocka_unit_test(twins_same_words_different_structure),
         cmocka_unit_test(load_errors_and_text_corpora),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

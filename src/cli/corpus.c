@@ -15,7 +15,7 @@ static const cli_cmd CMD = {
     "corpus", "",
     "write the toyworld corpus, or print its entropy floor and baselines",
     "Without --stats: generate every file of the toyworld corpus into --out from --seed\n"
-    "(train.txt val.txt vocab.tsv probes_*.txt probes_sentences.tsv minimal_pairs.tsv\n"
+    "(train.txt val.txt vocab.tsv probes_*.txt probes_*.tsv minimal_pairs.tsv\n"
     "stats.json; deterministic, the same bytes on every platform).\n"
     "--stats: load the corpus and print the true cross-entropy of the validation split\n"
     "(the floor no model can beat) and the unigram/bigram baselines fitted on train, and\n"
@@ -262,6 +262,7 @@ int cmd_corpus(int argc, char **argv) {
     long long seed;
     int stats, json, plots, no_plots;
     tb_toyworld_opts o;
+    toyworld_default_opts(&o);
     cli_opt opts[] = {
         {"out", 's', &out, TB_DATA_DIR, "", "folder to write the toyworld files to (--stats: read from)", 0, 0, NULL},
         {"seed", 'l', &seed, "1", "", "random seed of the generated corpus", 0, 9.2e18, NULL},
@@ -269,6 +270,7 @@ int cmd_corpus(int argc, char **argv) {
         {"val-sentences", 'i', &o.n_val_sentences, "2000", "sentences", "validation split size", 1, 1000000, NULL},
         {"probe-sentences", 'i', &o.n_probe_sentences, "240", "sentences", "probe stimuli (balanced over subject category x number)", 1, 100000, NULL},
         {"minimal-pairs", 'i', &o.n_minimal_pairs, "240", "pairs", "agreement minimal pairs (half with an attractor)", 1, 100000, NULL},
+        {"twin-pairs", 'i', &o.n_twin_pairs, "120", "pairs", "same-words twins (subject/object or subject/attractor swapped)", 1, 100000, NULL},
         {"stats", 'b', &stats, NULL, "", "load the corpus and print floor, baselines, sizes (no writing)", 0, 0, NULL},
         {"json", 'b', &json, NULL, "", "print one JSON object instead of the text report", 0, 0, NULL},
         {"corpus", 's', &corpus_path, NULL, "", "a text file instead of toyworld (implies --stats)", 0, 0, NULL},
@@ -302,7 +304,7 @@ int cmd_corpus(int argc, char **argv) {
         printf("wrote %s: %ld train + %ld val sentences (%ld + %ld tokens), vocabulary %d\n", out,
                c.n_train_sentences, c.n_val_sentences, c.n_train, c.n_val, c.tok.vocab_size);
         printf("  train.txt val.txt vocab.tsv probes_sentences.txt probes_sentences.tsv\n"
-               "  probes_scrambled.txt probes_nonwords.txt minimal_pairs.tsv stats.json\n");
+               "  probes_scrambled.txt probes_nonwords.txt probes_twins.txt probes_twins.tsv\n  minimal_pairs.tsv stats.json\n");
         printf("entropy floor %.4f nats/token;  bigram %.4f;  unigram %.4f  (more: tinybrain "
                "corpus --stats)\n", c.floor_nats, c.bigram_nats, c.unigram_nats);
     }

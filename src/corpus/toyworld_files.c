@@ -1,6 +1,6 @@
 /* toyworld_files.c -- write data/toyworld/ from a seed: the train/val splits, the word
  * metadata, the probe stimuli (sentences, scrambled word lists, nonword strings), the
- * agreement minimal pairs and stats.json.  Lesson 01.
+ * agreement minimal pairs, the same-words twins and stats.json.  Lessons 01 and 13.
  *
  * Every file comes from its own random stream (rng_stream(seed, k)), so changing the
  * number of training sentences does not change the validation set or the probes.  All
@@ -18,7 +18,7 @@
 #include <string.h>
 
 enum { STREAM_TRAIN = 1, STREAM_VAL, STREAM_PROBES, STREAM_SCRAMBLE, STREAM_NONWORDS,
-       STREAM_PAIRS };
+       STREAM_PAIRS, STREAM_TWINS };
 
 /* ---- a growing text buffer -------------------------------------------------------- */
 typedef struct { char *s; size_t n, cap; int oom; } sbuf;
@@ -177,6 +177,7 @@ void toyworld_default_opts(tb_toyworld_opts *o) {
     o->n_val_sentences = 2000;
     o->n_probe_sentences = 240;
     o->n_minimal_pairs = 240;
+    o->n_twin_pairs = 120;
 }
 
 static int check_opts(const tb_toyworld_opts *o, char *err) {
@@ -190,6 +191,8 @@ static int check_opts(const tb_toyworld_opts *o, char *err) {
                        o->n_probe_sentences);
     if (o->n_minimal_pairs < 1 || o->n_minimal_pairs > 100000)
         return tb_fail(err, "minimal pairs must be in 1..100000 (got %d)", o->n_minimal_pairs);
+    if (o->n_twin_pairs < 1 || o->n_twin_pairs > 100000)
+        return tb_fail(err, "twin pairs must be in 1..100000 (got %d)", o->n_twin_pairs);
     return 0;
 }
 
@@ -271,6 +274,74 @@ static int write_pairs(const tw_model *m, uint64_t seed, int n_pairs, const char
     return sb_write(&b, dir, "minimal_pairs.tsv", err);
 }
 
+/* ---- same-words twins ------------------------------------------------------------------- */
+
+/* Pair i: kind alternates (subject<->object, subject<->attractor), the subjects' number
+ * alternates every two pairs; out[2i] is a sampled sentence, out[2i+1] its twin. */
+static int gen_twins(const tw_model *m, uint64_t seed, int n_twin, sent *out, char *err) {
+    tb_rng r;
+    rng_stream(&r, seed, STREAM_TWINS);
+    for (int i = 0; i < n_twin; i++) {
+        tw_twin_kind kind = i % 2 ? TW_TWIN_SUBJ_ATTR : TW_TWIN_SUBJ_OBJ;
+        int num = (i / 2) % 2;
+        for (long tries = 0;; tries++) {
+            if (tries > 2000000)
+                return tb_fail(err, "twins: cannot find %d different sentences with a twin", n_twin);
+            sent s, t;
+            int n = tw_sample(m, &r, s.w, &s.p);
+            if (s.p.subj_num != num || !tw_twin(m, s.w, n, kind, t.w)) continue;
+            if (seen_before(out, 2 * i, s.w, n) || seen_before(out, 2 * i, t.w, n)) continue;
+            t.p = s.p;
+            out[2 * i] = s;
+            out[2 * i + 1] = t;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* The labels of a sentence read off its words (a twin has no sample record):
+ * subject category and number, verb lemma, object category, attractor present. */
+static void twin_labels(const tw_model *m, const int *w, int n, sbuf *tsv) {
+    const tw_grammar *g = m->g;
+    int subj = -1, verb = -1, obj = -1, attr = 0;
+    for (int i = 0; i < n; i++) {
+        const char *pos = m->pos[w[i]];
+        if (!strcmp(pos, "NOUN") && subj < 0) subj = i;
+        else if (!strcmp(pos, "PREP") && verb < 0) attr = 1;
+        else if (!strcmp(pos, "VERB")) verb = i;
+        else if (!strcmp(pos, "NOUN") && verb >= 0 && obj < 0 && strcmp(m->pos[w[verb + 1]], "PREP")) obj = i;
+    }
+    const char *lemma = "?";
+    for (int v = 0; v < g->n_verbs && verb >= 0; v++)
+        if (m->verb_id[v][0] == w[verb] || m->verb_id[v][1] == w[verb]) lemma = g->verbs[v].pl;
+    sb_add(tsv, "\t%s\t%s\t%s\t%s\t%d\t%d\n", m->category[w[subj]], m->number[w[subj]], lemma,
+           obj >= 0 ? m->category[w[obj]] : "none", attr, n);
+}
+
+static int write_twins(const tw_model *m, uint64_t seed, int n_twin, const char *dir, char *err) {
+    sent *tw = malloc((size_t)2 * n_twin * sizeof *tw);
+    if (!tw) return tb_fail(err, "out of memory");
+    if (gen_twins(m, seed, n_twin, tw, err)) { free(tw); return -1; }
+    sbuf txt = {0}, tsv = {0};
+    sb_add(&txt, "# same-words twins: sentences 2k and 2k+1 have the same words in a different structure\n");
+    sb_add(&tsv, "id\tsentence\tpair\tswap\tsubj_cat\tsubj_num\tverb\tobj_cat\tattractor\tn_tokens\n");
+    for (int i = 0; i < 2 * n_twin; i++) {
+        int n = tw[i].p.n;
+        sb_sentence(&txt, m, tw[i].w, n);
+        sb_add(&txt, "\n");
+        sb_add(&tsv, "%d\t", i);
+        sb_sentence(&tsv, m, tw[i].w, n);
+        sb_add(&tsv, "\t%d\t%s", i / 2, (i / 2) % 2 ? "subj_attr" : "subj_obj");
+        twin_labels(m, tw[i].w, n, &tsv);
+    }
+    free(tw);
+    int rc = sb_write(&txt, dir, "probes_twins.txt", err);
+    if (!rc) rc = sb_write(&tsv, dir, "probes_twins.tsv", err);
+    free(tsv.s);
+    return rc;
+}
+
 /* Floor of the validation stream under the grammar (mean exact NLL per token). */
 static double floor_of(const tw_model *m, const int *x, long n) {
     tw_belief *b = malloc(sizeof *b);
@@ -301,6 +372,7 @@ int toyworld_write(const char *dir, uint64_t seed, const tb_toyworld_opts *opt, 
     if (!rc) rc = sb_write(&b, dir, "val.txt", err);
     if (!rc) rc = write_probes(m, seed, o.n_probe_sentences, dir, err);
     if (!rc) rc = write_pairs(m, seed, o.n_minimal_pairs, dir, err);
+    if (!rc) rc = write_twins(m, seed, o.n_twin_pairs, dir, err);
     double uni = NAN, bi = NAN, lam = NAN;
     if (!rc) rc = corpus_baselines(tr, ntr, va, nva, m->n_words, m->eos, &uni, &bi, &lam, err);
     if (!rc) {
@@ -321,8 +393,8 @@ int toyworld_write(const char *dir, uint64_t seed, const tb_toyworld_opts *opt, 
         sb_add(&b, "  \"floor_nats\": %.6f,\n  \"floor_bits\": %.6f,\n", fl, fl / log(2.0));
         sb_add(&b, "  \"unigram_nats\": %.6f,\n  \"bigram_nats\": %.6f,\n"
                "  \"bigram_lambda\": %.3f,\n", uni, bi, lam);
-        sb_add(&b, "  \"probe_sentences\": %d,\n  \"minimal_pairs\": %d\n}\n",
-               o.n_probe_sentences, o.n_minimal_pairs);
+        sb_add(&b, "  \"probe_sentences\": %d,\n  \"minimal_pairs\": %d,\n  \"twin_pairs\": %d\n}\n",
+               o.n_probe_sentences, o.n_minimal_pairs, o.n_twin_pairs);
         rc = sb_write(&b, dir, "stats.json", err);
     }
     free(b.s);
