@@ -17,6 +17,8 @@
  *                               (subject category, subject number, verb, object category)
  *   probes_scrambled.txt        the same words per line, shuffled
  *   probes_nonwords.txt         pronounceable nonword strings of matched lengths
+ *   probes_twins.txt, .tsv      same-words twins: lines 2k and 2k+1 have the same words in a
+ *                               different structure (toyworld.h, tw_twin), with labels
  *   minimal_pairs.tsv           good <TAB> bad <TAB> attractor(0/1): agreement pairs
  *   stats.json                  floor, baselines, sizes (what `corpus --stats --json` prints)
  */
@@ -50,6 +52,12 @@ typedef struct {
 int  corpus_load(tb_corpus *c, const char *path, const char *data_dir, const char *tokens,
                  char *err);
 void corpus_free(tb_corpus *c);
+
+/* The "random sequences" control of lesson 13: shuffle the words of every training
+ * sentence in place (the sentence end "." stays last), from a seeded stream.  Same words,
+ * same sentence lengths, no grammar.  The validation split is left as it is, so a model
+ * trained on the result is still scored on real sentences.  Needs sentence ends (eos). */
+int  corpus_scramble_train(tb_corpus *c, uint64_t seed, char *err);
 
 /* Generate every toyworld file into dir from a seed (deterministic, platform-independent). */
 typedef struct {

@@ -24,4 +24,10 @@ double   rng_normal(tb_rng *r);              /* standard normal (polar Box-Mulle
 int      rng_poisson(tb_rng *r, double lambda); /* Poisson count with mean lambda >= 0 */
 void     rng_shuffle_int(tb_rng *r, int *a, int n); /* Fisher-Yates */
 
+/* The seed of a named child of `seed`: the `index`-th seed for purpose `name` ("trial",
+ * "noise", "scramble", ...).  Every seed tinybrain derives from a user's --seed comes
+ * from here, so two purposes never share a stream by accident and a reader finds every
+ * derivation by searching for rng_child_seed. */
+uint64_t rng_child_seed(uint64_t seed, const char *name, uint64_t index);
+
 #endif

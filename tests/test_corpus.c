@@ -462,6 +462,40 @@ static void twins_same_words_different_structure(void **state) {
     corpus_free(&c);
 }
 
+/* The scrambled-corpus control: every training sentence keeps its words (as a multiset),
+ * its length and its final ".", most change order, validation is untouched, and the same
+ * seed gives the same text. */
+static void scrambled_training_sentences(void **state) {
+    (void)state;
+    tb_corpus a, b;
+    char err[TB_ERRLEN];
+    if (corpus_load(&a, NULL, TB_DATA_DIR, "word", err)) fail_msg("%s", err);
+    if (corpus_load(&b, NULL, TB_DATA_DIR, "word", err)) fail_msg("%s", err);
+    int *orig = malloc((size_t)a.n_train * sizeof *orig);
+    assert_non_null(orig);
+    memcpy(orig, a.train, (size_t)a.n_train * sizeof *orig);
+    assert_int_equal(corpus_scramble_train(&a, 3, err), 0);
+    assert_int_equal(corpus_scramble_train(&b, 3, err), 0);
+    assert_memory_equal(a.train, b.train, (size_t)a.n_train * sizeof *orig);
+    long start = 0, sentences = 0, changed = 0;
+    for (long i = 0; i < a.n_train; i++) {
+        assert_int_equal(a.train[i] == a.eos, orig[i] == a.eos);   /* "." stays put */
+        if (orig[i] != a.eos) continue;
+        int cnt[512] = {0}, diff = 0;
+        for (long k = start; k < i; k++) { cnt[orig[k]]++; cnt[a.train[k]]--; diff |= orig[k] != a.train[k]; }
+        for (int k = 0; k < a.tok.vocab_size; k++) assert_int_equal(cnt[k], 0);
+        sentences++;
+        changed += diff;
+        start = i + 1;
+    }
+    assert_int_equal(sentences, a.n_train_sentences);
+    assert_true(changed > sentences * 9 / 10);
+    assert_memory_equal(a.val, b.val, (size_t)a.n_val * sizeof(int));
+    free(orig);
+    corpus_free(&a);
+    corpus_free(&b);
+}
+
 /* ---- baselines on a hand-worked stream -------------------------------------------------- */
 static void baselines_hand_worked(void **state) {
     (void)state;
@@ -568,6 +602,7 @@ int main(void) {
         cmocka_unit_test(floor_below_bigram_below_unigram),
         cmocka_unit_test(minimal_pairs_and_probes),
         cmocka_unit_test(twins_same_words_different_structure),
+        cmocka_unit_test(scrambled_training_sentences),
         cmocka_unit_test(load_errors_and_text_corpora),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

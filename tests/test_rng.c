@@ -110,6 +110,25 @@ static void shuffle_and_streams(void **state) {
     assert_int_equal(same, 0);
 }
 
+/* Named child seeds: deterministic, different for different names, indices and parents,
+ * and the bits of nearby children look unrelated (about half differ). */
+static void child_seeds(void **state) {
+    (void)state;
+    uint64_t a = rng_child_seed(1, "trial", 0);
+    assert_true(a == rng_child_seed(1, "trial", 0));
+    assert_true(a != rng_child_seed(1, "trial", 1));
+    assert_true(a != rng_child_seed(2, "trial", 0));
+    assert_true(a != rng_child_seed(1, "noise", 0));
+    assert_true(rng_child_seed(1, "ab", 0) != rng_child_seed(1, "ba", 0));
+    double bits = 0;
+    for (uint64_t i = 0; i < 256; i++) {
+        uint64_t d = rng_child_seed(7, "trial", i) ^ rng_child_seed(7, "trial", i + 1);
+        bits += __builtin_popcountll(d);
+    }
+    bits /= 256.0;
+    assert_true(bits > 28 && bits < 36);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(known_outputs),
@@ -117,6 +136,7 @@ int main(void) {
         cmocka_unit_test(normal_moments),
         cmocka_unit_test(poisson_moments),
         cmocka_unit_test(shuffle_and_streams),
+        cmocka_unit_test(child_seeds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

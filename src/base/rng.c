@@ -27,6 +27,16 @@ void rng_stream(tb_rng *r, uint64_t seed, uint64_t stream) {
     rng_seed(r, a ^ rotl(b, 17));
 }
 
+uint64_t rng_child_seed(uint64_t seed, const char *name, uint64_t index) {
+    uint64_t h = 0xCBF29CE484222325ull;   /* FNV-1a over the name */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) h = (h ^ *p) * 0x100000001B3ull;
+    uint64_t x = seed ^ h;
+    uint64_t a = splitmix64(&x);
+    x = index ^ rotl(h, 31);
+    uint64_t b = splitmix64(&x);
+    return a ^ rotl(b, 23);
+}
+
 uint64_t rng_u64(tb_rng *r) {
     uint64_t *s = r->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9;

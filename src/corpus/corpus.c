@@ -10,6 +10,7 @@
  */
 #include "corpus.h"
 #include "io.h"
+#include "rng.h"
 #include "toyworld.h"
 
 #include <math.h>
@@ -463,6 +464,19 @@ int corpus_load(tb_corpus *c, const char *path, const char *data_dir, const char
 }
 
 /* ---- probe lists and minimal pairs ---------------------------------------------------- */
+
+int corpus_scramble_train(tb_corpus *c, uint64_t seed, char *err) {
+    if (c->eos < 0) return tb_fail(err, "%s: scrambling needs sentence ends (a toyworld corpus)", c->name);
+    tb_rng r;
+    rng_seed(&r, rng_child_seed(seed, "scramble", 0));
+    long start = 0;
+    for (long i = 0; i < c->n_train; i++) {
+        if (c->train[i] != c->eos) continue;
+        if (i - start > 1) rng_shuffle_int(&r, c->train + start, (int)(i - start));
+        start = i + 1;
+    }
+    return 0;
+}
 
 void corpus_free_lines(char **lines, int n) {
     if (!lines) return;
