@@ -1,0 +1,128 @@
+/* test_sweep.c -- the sweep planner and runner: axes parsed, the product expanded in
+ * order with stable distinct folders, runs executed by a stand-in "tinybrain" (a shell
+ * script that writes a summary and a checkpoint), cached on the second pass, failures
+ * recorded, and the seed interval against hand-worked numbers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "io.h"
+#include "sweep.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void axes(void **state) {
+    (void)state;
+    sweep_axis a;
+    char err[TB_ERRLEN];
+    assert_int_equal(sweep_parse_axis("d-model=32,64,128", &a, err), 0);
+    assert_string_equal(a.flag, "d-model");
+    assert_int_equal(a.n, 3);
+    assert_string_equal(a.value[2], "128");
+    assert_int_equal(sweep_parse_axis("--lr=1e-3", &a, err), 0);
+    assert_string_equal(a.flag, "lr");
+    assert_int_equal(sweep_parse_axis("d-model", &a, err), -1);
+    assert_int_equal(sweep_parse_axis("d-model=", &a, err), -1);
+    assert_int_equal(sweep_parse_axis("d-model=1,,2", &a, err), -1);
+}
+
+/* A stand-in for the tinybrain binary: prints a summary whose val_loss encodes the
+ * seed and d-model it was given, writes runs/gpt.ckpt; fails for d-model 99. */
+static const char *FAKE =
+    "#!/bin/sh\n"
+    "seed=0; d=0\n"
+    "while [ $# -gt 0 ]; do case $1 in --seed) seed=$2; shift;; --d-model) d=$2; shift;; esac; shift; done\n"
+    "[ \"$d\" = 99 ] && { echo 'no such width' >&2; exit 1; }\n"
+    "mkdir -p runs && echo x > runs/gpt.ckpt\n"
+    "echo \"{\\\"val_loss\\\": $d.$seed, \\\"floor_nats\\\": 1.5, \\\"minimal_pair_acc\\\": 0.75}\"\n";
+
+static void plan_run_and_cache(void **state) {
+    (void)state;
+    char root[256], exe[300], err[TB_ERRLEN];
+    snprintf(root, sizeof root, "/tmp/tb_test_sweep_%ld", (long)getpid());
+    snprintf(exe, sizeof exe, "%s/fake_tinybrain", root);
+    assert_int_equal(make_dirs(root, err), 0);
+    assert_int_equal(write_text_file(exe, FAKE, err), 0);
+    chmod(exe, 0755);
+    sweep_plan p;
+    memset(&p, 0, sizeof p);
+    p.exe = exe;
+    p.model = "gpt";
+    p.root = root;
+    p.data_dir = ".";
+    p.n_axes = 1;
+    assert_int_equal(sweep_parse_axis("d-model=16,99", &p.axis[0], err), 0);
+    char *extra[2] = {"--steps", "5"};
+    p.extra = extra;
+    p.n_extra = 2;
+    p.seeds = 3;
+    p.jobs = 2;
+    sweep_run *r;
+    int n;
+    assert_int_equal(sweep_expand(&p, &r, &n, err), 0);
+    assert_int_equal(n, 6);
+    assert_string_equal(r[0].value[0], "16");
+    assert_int_equal(r[0].seed, 1);
+    assert_int_equal(r[2].seed, 3);
+    assert_string_equal(r[3].value[0], "99");
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(r[i].cached, 0);
+        for (int j = 0; j < i; j++) assert_string_not_equal(r[i].dir, r[j].dir);
+    }
+    assert_int_equal(sweep_execute(&p, r, n, NULL, NULL, NULL, err), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(r[i].status, 0);
+        assert_true(fabs(r[i].val_loss - (16 + 0.1 * (i + 1))) < 1e-12);
+        assert_true(fabs(r[i].minimal_pair_acc - 0.75) < 1e-12);
+    }
+    for (int i = 3; i < 6; i++) {
+        assert_int_equal(r[i].status, 1);
+        assert_true(isnan(r[i].val_loss));
+    }
+    /* second pass: finished runs are cached with the same folders, failed ones are not */
+    sweep_run *r2;
+    int n2;
+    assert_int_equal(sweep_expand(&p, &r2, &n2, err), 0);
+    for (int i = 0; i < n; i++) {
+        assert_string_equal(r2[i].dir, r[i].dir);
+        assert_int_equal(r2[i].cached, i < 3);
+    }
+    /* a different extra flag is a different config */
+    extra[1] = "6";
+    sweep_run *r3;
+    assert_int_equal(sweep_expand(&p, &r3, &n2, err), 0);
+    assert_string_not_equal(r3[0].dir, r[0].dir);
+    free(r);
+    free(r2);
+    free(r3);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void seed_interval(void **state) {
+    (void)state;
+    double x[4] = {1, 2, 3, NAN}, m, lo, hi;
+    sweep_mean_ci(x, 4, &m, &lo, &hi);
+    /* mean 2, sd 1, n 3: half width t(0.975, 2) / sqrt(3) = 4.303 / 1.732 = 2.4843 */
+    assert_true(fabs(m - 2) < 1e-12);
+    assert_true(fabs(hi - 2 - 4.303 / sqrt(3.0)) < 1e-9);
+    assert_true(fabs(lo - 2 + 4.303 / sqrt(3.0)) < 1e-9);
+    sweep_mean_ci(x, 1, &m, &lo, &hi);
+    assert_true(m == 1 && isnan(lo) && isnan(hi));
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(axes),
+        cmocka_unit_test(plan_run_and_cache),
+        cmocka_unit_test(seed_interval),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
