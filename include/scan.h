@@ -65,7 +65,7 @@ typedef struct {
     double channel_mm;      /* FWHM of a channel's pooling kernel, mm            default 3 | 4 */
     double coverage;        /* share of the sheet's area the channel grid spans  default 0.6 */
     int trials;             /* fMRI runs | ECoG repeats                          default 4 | 10 */
-    double snr;             /* s.d. of the noiseless signal / s.d. of the noise  default (scan_default_config) */
+    double snr;             /* s.d. of the noiseless signal / s.d. of the noise  default 0.4 | 0.3 */
     /* fMRI */
     double tr_s;            /* repetition time, s                                default 2 */
     double word_ms;         /* on-screen time of one token, ms                   default 400 */
