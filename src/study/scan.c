@@ -13,34 +13,17 @@
 /* ---- configuration ------------------------------------------------------------------- */
 
 void scan_default_config(scan_config *c, scan_modality m) {
-    memset(c, 0, sizeof *c);
-    c->modality = m;
-    c->seed = 1;
-    c->sheet_mm = 20.0;
-    c->coverage = 0.6;
-    c->tr_s = 2.0;
-    c->word_ms = 400.0;
-    c->isi_s = 4.0;
-    c->jitter_s = 2.0;
-    c->rest_s = 16.0;
-    c->ar = 0.4;
-    c->frac_ar = 0.5;
-    c->frac_drift = 0.2;
-    c->hp_cutoff_s = 128.0;
-    c->tau_ms = 4.0;
-    c->win_from_ms = 0.0;
-    c->win_to_ms = 0.0;
-    if (m == SCAN_FMRI) {
-        c->channels = 32;
-        c->channel_mm = 3.0;
-        c->trials = 4;
-        c->snr = 0.4;   /* ceiling ~0.5 on r for the default network (lesson 16) */
-    } else {
-        c->channels = 16;
-        c->channel_mm = 4.0;
-        c->trials = 10;
-        c->snr = 0.3;   /* ceiling ~0.5 on r */
-    }
+    int fmri = m == SCAN_FMRI;
+    *c = (scan_config){
+        .modality = m, .seed = 1,
+        .sheet_mm = 20.0, .coverage = 0.6,
+        .channels = fmri ? 32 : 16, .channel_mm = fmri ? 3.0 : 4.0,
+        .trials = fmri ? 4 : 10,
+        .snr = fmri ? 0.4 : 0.3,   /* a within-subject ceiling near 0.5 on r for the default network */
+        .tr_s = 2.0, .word_ms = 400.0, .isi_s = 4.0, .jitter_s = 2.0, .rest_s = 16.0,
+        .ar = 0.4, .frac_ar = 0.5, .frac_drift = 0.2, .hp_cutoff_s = 128.0,
+        .tau_ms = 4.0, .win_from_ms = 0.0, .win_to_ms = 0.0,
+    };
 }
 
 static const char *const modality_names[] = {"fmri", "ecog"};
