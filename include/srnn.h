@@ -225,6 +225,13 @@ int  srnn_stream_nll(srnn_model *m, const int *ids, long n, int eos, float *nll,
  * different seeds differ.  Adds to m->ctr. */
 int  srnn_record(srnn_model *m, const int *ids, int n, uint64_t noise_seed, double noise_hz, float *counts,
                  char *err);
+/* The spike trains behind srnn_record (the virtual scanner's neural drive, scan.h):
+ * spikes[n*K, N], row t*K + k = which neurons spiked (1) or not (0) at step k of token t
+ * (one step = dt_ms).  The same seed and noise give the same spikes as srnn_record, whose
+ * counts are these rows summed over each token's K steps.  The model is only read (no
+ * counters), so calls may run in parallel. */
+int  srnn_spikes(const srnn_model *m, const int *ids, int n, uint64_t noise_seed, double noise_hz, float *spikes,
+                 char *err);
 
 /* ---- checkpoints (kind "srnn") -------------------------------------------------------- */
 /* Config keys: vocab_size n_neurons steps_per_token dt_ms tau_m_ms theta slope neuron

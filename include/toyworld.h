@@ -26,6 +26,7 @@
 #define TB_TOYWORLD_H
 
 #include "rng.h"
+#include <stddef.h>
 #include <stdint.h>
 
 #define TW_MAX_CATS 16
@@ -149,5 +150,50 @@ double tw_observe(const tw_model *m, tw_belief *b, int word);
  * a sentence of the grammar (P > 0 under the forward algorithm); else 0. */
 typedef enum { TW_TWIN_SUBJ_OBJ, TW_TWIN_SUBJ_ATTR } tw_twin_kind;
 int tw_twin(const tw_model *m, const int *w, int n, tw_twin_kind kind, int *twin);
+
+/* ---- the ideal observer (lesson 16) ---------------------------------------------- */
+/* The hidden states a belief is spread over: every state reachable from the start
+ * (TW_DONE excluded), in breadth-first order, so the beliefs of all sentences share one
+ * coordinate system. */
+typedef struct {
+    int n;              /* number of states */
+    tw_state *state;    /* [n] */
+    int *slot, cap;     /* hash of the states (private) */
+} tw_states;
+int  tw_states_build(const tw_model *m, tw_states *S, char *err);
+void tw_states_free(tw_states *S);
+int  tw_states_index(const tw_states *S, tw_state s);   /* -1 if not in the list */
+/* A readable label: "after_subj|subj:animal:sg", "np_det:obj:food:pl", "obj|verb:eats"... */
+void tw_state_name(const tw_model *m, tw_state s, char *buf, size_t cap);
+
+/* What the grammar itself knows after each token of ids[n] (the forward algorithm):
+ *   belief[t, s] = P(hidden state s | ids[0..t])          (each row sums to 1)
+ *   next[t, w]   = P(ids[t+1] = w | ids[0..t])            (each row sums to 1)
+ *   logp[t]      = ln P(ids[t] | ids[0..t-1])
+ * A leading eos is the end of the previous sentence (the left context every stimulus
+ * starts with): logp[0] = 0 and the belief after it is the start state.  After a
+ * sentence's final eos the belief is the start state again, the same for every sentence;
+ * last_word points at the token before it.  A token the grammar cannot produce there
+ * (scrambled or nonword strings) ends the run: from `possible` on, rows are 0 and logp
+ * is -inf. */
+typedef struct {
+    int n, n_states, n_words;
+    double *belief;     /* [n, n_states] */
+    double *next;       /* [n, n_words] */
+    double *logp;       /* [n] */
+    int possible;       /* tokens the grammar can produce in a row (n: all) */
+    int last_word;      /* n-2 when ids end with eos (and n > 2), else n-1 */
+} tw_ideal;
+int  tw_ideal_run(const tw_model *m, const tw_states *S, const int *ids, int n, tw_ideal *out, char *err);
+void tw_ideal_free(tw_ideal *o);
+/* Pool over a stimulus like a recording: the mean of rows 1..n-1 (row 0 is the context),
+ * or (pool_last) the row of last_word.  belief[n_states], next[n_words]; either may be NULL. */
+void tw_ideal_pool(const tw_ideal *o, int pool_last, double *belief, double *next);
+
+/* A model's expected loss on the next token, split (nats):
+ *   E_{w~p}[-ln q(w)] = H(p) + KL(p || q),   *floor = H(p),  *kl = KL(p || q)
+ * p = the true distribution (tw_ideal next), q = the model's, over the same V word ids.
+ * kl is +inf when q gives 0 to a word p allows. */
+void tw_loss_split(const double *p, const double *q, int V, double *floor, double *kl);
 
 #endif

@@ -469,16 +469,41 @@ int srnn_stream_nll(srnn_model *m, const int *ids, long n, int eos, float *nll, 
     return bad ? tb_fail(err, "out of memory scoring the stream") : 0;
 }
 
-int srnn_record(srnn_model *m, const int *ids, int n, uint64_t noise_seed, double noise_hz, float *counts, char *err) {
+/* The checks srnn_record and srnn_spikes share; *p = background spike probability per
+ * neuron and step at noise_hz (< 0: the model's own). */
+static int record_setup(const srnn_model *m, const int *ids, int n, double noise_hz, double *p, char *err) {
     if (n < 1) return tb_fail(err, "empty sequence");
     if (check_ids(m, ids, n, err)) return -1;
-    double p = noise_hz < 0 ? m->noise_p : noise_hz > 0 ? 1.0 - exp(-noise_hz * m->cfg.dt_ms / 1000.0) : 0.0;
-    if (!(p >= 0 && p <= 1)) return tb_fail(err, "noise rate %g Hz is out of range", noise_hz);
+    *p = noise_hz < 0 ? m->noise_p : noise_hz > 0 ? 1.0 - exp(-noise_hz * m->cfg.dt_ms / 1000.0) : 0.0;
+    if (!(*p >= 0 && *p <= 1)) return tb_fail(err, "noise rate %g Hz is out of range", noise_hz);
+    return 0;
+}
+
+int srnn_record(srnn_model *m, const int *ids, int n, uint64_t noise_seed, double noise_hz, float *counts, char *err) {
+    double p;
+    if (record_setup(m, ids, n, noise_hz, &p, err)) return -1;
     srnn_sim S;
     if (srnn_sim_init(&S, m, err)) return -1;
     srnn_sim_reset(&S, p, (float)m->cfg.noise_w, noise_seed, 7);
     for (int i = 0; i < n; i++) srnn_sim_token(&S, ids[i], NULL, counts + (size_t)i * m->N);
     srnn_counters_add(&m->ctr, &S.ctr);
+    srnn_sim_free(&S);
+    return 0;
+}
+
+int srnn_spikes(const srnn_model *m, const int *ids, int n, uint64_t noise_seed, double noise_hz, float *spikes,
+                char *err) {
+    double p;
+    if (record_setup(m, ids, n, noise_hz, &p, err)) return -1;
+    srnn_sim S;
+    if (srnn_sim_init(&S, m, err)) return -1;
+    srnn_sim_reset(&S, p, (float)m->cfg.noise_w, noise_seed, 7);   /* srnn_record's stream */
+    size_t N = (size_t)m->N;
+    for (int t = 0; t < n; t++)
+        for (int k = 0; k < m->K; k++) {
+            srnn_sim_step(&S, ids[t]);
+            memcpy(spikes + ((size_t)t * m->K + k) * N, S.s, N * sizeof(float));
+        }
     srnn_sim_free(&S);
     return 0;
 }
