@@ -34,6 +34,8 @@ int bench_python_has(const char *module);
  * run or printed no keys[0]. */
 int bench_run_script(const char *script, const char *args, const char *const *keys, int nkeys,
                      double *vals, char *err);
+/* The peers' wrappers below (bench_torch_gpt, bench_torch_srnn, bench_brian) run one
+ * setting each; -1 with err (e.g. "python3 cannot import torch") when it could not run. */
 
 /* ---- GPT training step (bench_models.c) --------------------------------------------
  * The model of ../shared/bench/torch_gpt.py: learned token and position embeddings,
@@ -56,6 +58,9 @@ typedef struct {
     float first_loss, last_loss;     /* of the first (warm-up) and the last step */
 } bench_gpt_result;
 int bench_gpt_steps(const bench_gpt_preset *p, int steps, int warmup, bench_gpt_result *r, char *err);
+/* torch_gpt.py at the same preset: its ms per step and GFLOP/s. */
+int bench_torch_gpt(const char *script, const char *preset, int threads, int steps, int warmup, double *ms,
+                    double *gflops, char *err);
 
 /* ---- spiking language model training step (bench_models.c) -------------------------
  * The configuration of ../shared/bench/torch_srnn.py: LIF neurons (beta 0.9, threshold
@@ -73,6 +78,9 @@ typedef struct {
 } bench_srnn_result;
 int bench_srnn_steps(const bench_srnn_shape *s, int steps, int warmup, int forward_alone,
                      bench_srnn_result *r, char *err);
+/* torch_srnn.py at shape s: its ms per step and spike probability (NAN if not printed). */
+int bench_torch_srnn(const char *script, const bench_srnn_shape *s, int threads, double *ms, double *spike_p,
+                     char *err);
 
 /* ---- spiking network (bench_models.c) ----------------------------------------------
  * The snn_preset() network `preset` of n neurons (k_in > 0: fixed in-degree), built,
@@ -85,6 +93,8 @@ typedef struct {
 } bench_snn_row;
 int bench_snn_network(const char *preset, int n, int k_in, double ms, int max_threads, bench_snn_row *r,
                       char *err);
+/* brian_cuba.py, C++ standalone: wall seconds and mean rate of model cuba|coba over sec s. */
+int bench_brian(const char *script, const char *model, double sec, double *wall_s, double *rate_hz, char *err);
 
 /* ---- matmul kernels (bench_math.c) --------------------------------------------------
  * out[N,OC] = inp[N,C] W[OC,C]^T: 2 N C OC flops forward, 4 N C OC backward (dinp and

@@ -62,3 +62,46 @@ int bench_run_script(const char *script, const char *args, const char *const *ke
         return tb_fail(err, "%s: printed no \"%s\" (exit status %d)", script, keys[0], status);
     return 0;
 }
+
+/* Run script with args if python3 has module; vals[2] from keys[2]. */
+static int run_peer(const char *module, const char *script, const char *args, const char *const *keys, double *vals,
+                    char *err) {
+    if (!bench_python_has(module)) return tb_fail(err, PYTHON " cannot import %s", module);
+    return bench_run_script(script, args, keys, 2, vals, err);
+}
+
+int bench_torch_gpt(const char *script, const char *preset, int threads, int steps, int warmup, double *ms,
+                    double *gflops, char *err) {
+    static const char *const keys[2] = {"ms_per_step", "gflops"};
+    char args[256];
+    double v[2];
+    snprintf(args, sizeof args, "--preset %s --threads %d --steps %d --warmup %d", preset, threads, steps, warmup);
+    if (run_peer("torch", script, args, keys, v, err)) return -1;
+    *ms = v[0];
+    *gflops = v[1];
+    return 0;
+}
+
+int bench_torch_srnn(const char *script, const bench_srnn_shape *s, int threads, double *ms, double *spike_p,
+                     char *err) {
+    static const char *const keys[2] = {"ms_per_step", "spike_prob"};
+    char args[256];
+    double v[2];
+    snprintf(args, sizeof args, "--threads %d --vocab %d --neurons %d --steps-per-token %d --ctx %d --batch %d",
+             threads, s->vocab, s->neurons, s->steps_per_token, s->ctx, s->batch);
+    if (run_peer("torch", script, args, keys, v, err)) return -1;
+    *ms = v[0];
+    *spike_p = v[1];
+    return 0;
+}
+
+int bench_brian(const char *script, const char *model, double sec, double *wall_s, double *rate_hz, char *err) {
+    static const char *const keys[2] = {"wall_s", "mean_rate_hz"};
+    char args[256];
+    double v[2];
+    snprintf(args, sizeof args, "--model %s --mode cpp_standalone --duration %g", model, sec);
+    if (run_peer("brian2", script, args, keys, v, err)) return -1;
+    *wall_s = v[0];
+    *rate_hz = v[1];
+    return 0;
+}

@@ -31,17 +31,10 @@ typedef struct {
 } gpt_bench;
 
 static int run_torch(const gpt_args *a, gpt_bench *b) {
-    if (!bench_python_has("torch")) return 0;
-    static const char *const keys[2] = {"ms_per_step", "gflops"};
-    for (int t = 0; t < 2; t++) {
-        char args[256], err[TB_ERRLEN];
-        double v[2];
-        snprintf(args, sizeof args, "--preset %s --threads %d --steps %d --warmup %d", b->p->name, t + 1, a->steps,
-                 a->warmup);
-        if (bench_run_script(a->script, args, keys, 2, v, err)) return 0;
-        b->torch_ms[t] = v[0];
-        b->torch_gf[t] = v[1];
-    }
+    char err[TB_ERRLEN];
+    for (int t = 0; t < 2; t++)
+        if (bench_torch_gpt(a->script, b->p->name, t + 1, a->steps, a->warmup, &b->torch_ms[t], &b->torch_gf[t], err))
+            return 0;
     return 1;
 }
 

@@ -53,22 +53,17 @@ static void scaling_row(int c, int s, double scale, int json, char *rows, size_t
 
 /* CUBA and COBA at 4000 neurons for 10 s, ours and Brian2's; 0 when Brian2 could not run. */
 static int side_by_side(const char *script, double ours[2], double our_rate[2], double bw[2], double br[2]) {
-    static const char *const models[2] = {"cuba", "coba"}, *const keys[2] = {"wall_s", "mean_rate_hz"};
+    static const char *const models[2] = {"cuba", "coba"};
     char err[TB_ERRLEN];
-    int have_brian = bench_python_has("brian2");
-    for (int m = 0; m < 2 && have_brian; m++) {
+    if (!bench_python_has("brian2")) return 0;
+    for (int m = 0; m < 2; m++) {
         bench_snn_row r;
         if (bench_snn_network(models[m], 4000, 0, 10000, cli_threads, &r, err)) cli_die(1, "%s", err);
         ours[m] = r.wall_s;
         our_rate[m] = r.rate_hz;
-        char args[128];
-        double v[2];
-        snprintf(args, sizeof args, "--model %s --mode cpp_standalone --duration %g", models[m], 10.0);
-        have_brian = bench_run_script(script, args, keys, 2, v, err) == 0;
-        bw[m] = v[0];
-        br[m] = v[1];
+        if (bench_brian(script, models[m], 10, &bw[m], &br[m], err)) return 0;
     }
-    return have_brian;
+    return 1;
 }
 
 static void print_side_by_side(const char *script, int have_brian, const double ours[2], const double our_rate[2],

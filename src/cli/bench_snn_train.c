@@ -28,26 +28,17 @@ typedef struct {
     double torch_ms[2], torch_p;
 } srnn_bench;
 
-/* PyTorch at 1 and 2 threads (notes when it cannot run). */
+/* PyTorch at 1 and 2 threads (a note when it cannot run). */
 static void run_torch(const srnn_args *a, srnn_bench *b) {
-    static const char *const keys[2] = {"ms_per_step", "spike_prob"};
     char err[TB_ERRLEN];
-    if (!bench_python_has("torch")) {
-        cli_note("--compare-torch: PyTorch is not installed (Debian: python3-torch); skipping it");
-        return;
-    }
     for (int t = 0; t < 2; t++) {
-        char args[256];
-        double v[2];
-        snprintf(args, sizeof args, "--threads %d --vocab %d --neurons %d --steps-per-token %d --ctx %d --batch %d",
-                 t + 1, a->s.vocab, a->s.neurons, a->s.steps_per_token, a->s.ctx, a->s.batch);
-        if (bench_run_script(a->script, args, keys, 2, v, err)) {
-            if (t == 0) cli_note("--compare-torch: %s; skipping PyTorch", err);
+        double p;
+        if (bench_torch_srnn(a->script, &a->s, t + 1, &b->torch_ms[t], &p, err)) {
+            if (t == 0) cli_note("--compare-torch: %s; skipping PyTorch (Debian: python3-torch)", err);
             return;
         }
         b->have_torch = 1;
-        b->torch_ms[t] = v[0];
-        if (!isnan(v[1])) b->torch_p = v[1];
+        if (!isnan(p)) b->torch_p = p;
     }
 }
 
