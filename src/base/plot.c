@@ -624,7 +624,7 @@ int plot_lines(const char *dir, const char *name, const tb_lineplot *opt,
 static int split_at(const char *prefix, const char *suffix, char *dir, char *name, char *err) {
     char full[PLOT_PATHLEN];
     if (snprintf(full, sizeof full - 4, "%s%s", prefix, suffix) >= (int)sizeof full - 4)   /* room for ".png" */
-        return tb_fail(err, "%s%s: path too long", prefix, suffix);
+        return tb_fail(err, "picture path too long (over %d characters): %.60s...", PLOT_PATHLEN - 5, prefix);
     const char *slash = strrchr(full, '/');
     if (slash) {
         snprintf(dir, PLOT_PATHLEN, "%.*s", (int)(slash - full), full);
@@ -642,13 +642,13 @@ int plot_lines_at(const char *prefix, const char *suffix, const tb_lineplot *opt
     if (split_at(prefix, suffix, dir, name, err)) return -1;
     if (plot_lines(dir, name, opt, series, n_series, &pic->rendered, err)) return -1;
     int len = snprintf(pic->path, sizeof pic->path, "%s/%s.%s", dir, name, pic->rendered ? "png" : "gp");
-    return len < (int)sizeof pic->path ? 0 : tb_fail(err, "%s/%s: path too long", dir, name);
+    return len < (int)sizeof pic->path ? 0 : tb_fail(err, "picture path too long: %.60s...", dir);
 }
 
 int canvas_save_at(const tb_canvas *c, const char *prefix, const char *suffix, tb_picture *pic,
                    char *err) {
     if (snprintf(pic->path, sizeof pic->path, "%s%s.png", prefix, suffix) >= (int)sizeof pic->path)
-        return tb_fail(err, "%s%s: path too long", prefix, suffix);
+        return tb_fail(err, "picture path too long (over %d characters): %.60s...", PLOT_PATHLEN - 5, prefix);
     pic->rendered = 1;
     return canvas_save_png(c, pic->path, err);
 }
