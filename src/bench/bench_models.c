@@ -11,6 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Adam(W) as PyTorch's defaults: lr 1e-3, betas 0.9/0.999, eps 1e-8, no weight decay,
+ * no clipping, no schedule. */
+static int pytorch_adam(tb_adamw *opt, size_t n_params, char *err) {
+    tb_adamw_cfg oc;
+    adamw_default_cfg(&oc);
+    oc.lr = 1e-3;
+    oc.beta2 = 0.999;
+    oc.weight_decay = 0;
+    oc.clip_norm = 0;
+    oc.warmup_steps = 0;
+    oc.total_steps = 0;
+    return adamw_init(opt, &oc, n_params, err);
+}
+
 /* ---- GPT ----------------------------------------------------------------------------- */
 
 const bench_gpt_preset bench_gpt_presets[BENCH_GPT_PRESETS] = {
@@ -24,7 +38,7 @@ const bench_gpt_preset *bench_gpt_find(const char *name) {
     return NULL;
 }
 
-/* The model and optimizer of torch_gpt.py at preset p. */
+/* The model of torch_gpt.py at preset p, and its optimizer. */
 static int gpt_setup(const bench_gpt_preset *p, gpt_model *m, tb_adamw *opt, char *err) {
     gpt_config c;
     gpt_default_config(&c);
@@ -40,13 +54,7 @@ static int gpt_setup(const bench_gpt_preset *p, gpt_model *m, tb_adamw *opt, cha
     c.tied = 0;
     c.seed = 1;
     if (gpt_init(m, &c, err)) return -1;
-    tb_adamw_cfg oc;
-    adamw_default_cfg(&oc);
-    oc.lr = 1e-3;
-    oc.beta2 = 0.999;      /* PyTorch's AdamW defaults */
-    oc.weight_decay = 0.0;
-    oc.clip_norm = 0.0;
-    if (adamw_init(opt, &oc, m->n_params, err)) { gpt_free(m); return -1; }
+    if (pytorch_adam(opt, m->n_params, err)) { gpt_free(m); return -1; }
     return 0;
 }
 
@@ -101,7 +109,7 @@ done:
 
 /* ---- spiking language model ------------------------------------------------------------ */
 
-/* The model of torch_srnn.py and Adam as PyTorch's defaults. */
+/* The model of torch_srnn.py, and its optimizer. */
 static int srnn_setup(const bench_srnn_shape *s, srnn_model *m, tb_adamw *opt, char *err) {
     srnn_config c;
     srnn_default_config(&c);
@@ -116,15 +124,7 @@ static int srnn_setup(const bench_srnn_shape *s, srnn_model *m, tb_adamw *opt, c
     double bound = 1.0 / sqrt((double)s->neurons);
     for (size_t i = 0; i < (size_t)s->vocab * s->neurons + s->vocab; i++)
         m->p.w_out[i] = (float)(bound * (2 * rng_uniform(&ri) - 1));
-    tb_adamw_cfg oc;
-    adamw_default_cfg(&oc);
-    oc.lr = 1e-3;
-    oc.beta2 = 0.999;
-    oc.weight_decay = 0;
-    oc.clip_norm = 0;
-    oc.warmup_steps = 0;
-    oc.total_steps = 0;
-    if (adamw_init(opt, &oc, m->n_params, err)) { srnn_free(m); return -1; }
+    if (pytorch_adam(opt, m->n_params, err)) { srnn_free(m); return -1; }
     return 0;
 }
 

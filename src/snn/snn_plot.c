@@ -120,6 +120,13 @@ static int plot_raster(const char *prefix, const snn_config *cfg, const snn_resu
     return rc;
 }
 
+/* Two series over x[n], excitatory and inhibitory, as one line plot PREFIX SUFFIX. */
+static int plot_e_i(const char *prefix, const char *suffix, const tb_lineplot *lp, const double *x, const double *e,
+                    const double *i, int n, const char *style, tb_picture *pic, char *err) {
+    tb_series s[2] = {{"excitatory", x, e, n, style}, {"inhibitory", x, i, n, style}};
+    return plot_lines_at(prefix, suffix, lp, s, 2, pic, err);
+}
+
 /* Excitatory and inhibitory population rates in 5 ms bins over the whole run. */
 static int plot_rates(const char *prefix, const char *name, const snn_config *cfg, const snn_result *r,
                       const snn_summary *sum, tb_picture *pic, char *err) {
@@ -134,11 +141,10 @@ static int plot_rates(const char *prefix, const char *name, const snn_config *cf
         if (r->spk_idx[k] < ne) re[b] += 1; else ri[b] += 1;
     }
     for (int b = 0; b < nb; b++) { x[b] = (b + 0.5) * bin; re[b] /= ne * bin * 1e-3; ri[b] /= ni * bin * 1e-3; }
-    tb_series s[2] = {{"excitatory", x, re, nb, "lines"}, {"inhibitory", x, ri, nb, "lines"}};
     char title[200];
     snprintf(title, sizeof title, "%s population rate (5 ms bins), mean %.2f Hz", name, sum->rate_hz);
     tb_lineplot lp = {title, "time (ms)", "rate (Hz)", 0, 0, 0, NAN, 0, 0};
-    rc = plot_lines_at(prefix, "_rate", &lp, s, 2, pic, err);
+    rc = plot_e_i(prefix, "_rate", &lp, x, re, ri, nb, "lines", pic, err);
 done:
     free(x); free(re); free(ri);
     return rc;
@@ -158,11 +164,10 @@ static int plot_rate_hist(const char *prefix, const char *name, const snn_result
         if (i < sum->n_exc) he[b] += 1; else hi[b] += 1;
     }
     for (int b = 0; b < hb; b++) hx[b] = b;
-    tb_series s[2] = {{"excitatory", hx, he, hb, "steps"}, {"inhibitory", hx, hi, hb, "steps"}};
     char title[200];
     snprintf(title, sizeof title, "%s: firing rates of single neurons over %g ms", name, r->sim_ms);
     tb_lineplot lp = {title, "rate (Hz, 1 Hz bins)", "neurons", 0, 0, 0, NAN, 0, 0};
-    rc = plot_lines_at(prefix, "_hist", &lp, s, 2, pic, err);
+    rc = plot_e_i(prefix, "_hist", &lp, hx, he, hi, hb, "steps", pic, err);
 done:
     free(hx); free(he); free(hi);
     return rc;
