@@ -26,6 +26,11 @@ typedef struct {
     int nrec, no_plots, json;
 } run_args;
 
+/* What a run took: wall seconds of building and simulating, threads, recorded neurons
+ * (at most MAX_REC: --record-v's upper bound). */
+enum { MAX_REC = 100 };
+typedef struct { double build_s, wall_s; int threads, nrec, vidx[MAX_REC]; } run_cost;
+
 /* "HELP (default: cuba 0.02, coba 0.02)" for the number at `field` of snn_preset_info;
  * weights get their unit (mV in CUBA, nS in COBA). */
 static char *preset_help(char *buf, size_t n, const char *help, size_t field, int weight) {
@@ -65,7 +70,7 @@ static void run_parse(int argc, char **argv, run_args *a) {
         {"bg-rate", 'f', &s->bg_rate_hz, "0", "Hz", "Poisson background: rate of each external train", 0, 1e5, NULL},
         {"bg-n", 'i', &s->bg_n, "0", "", "Poisson background: external trains per neuron", 0, 1e6, NULL},
         {"bg-w", 'f', &s->bg_w, "0", "mV|nS", "Poisson background: weight (excitatory)", 0, 1e6, NULL},
-        {"record-v", 'i', &a->nrec, "3", "", "neurons whose membrane potential is recorded", 0, 100, NULL},
+        {"record-v", 'i', &a->nrec, "3", "", "neurons whose membrane potential is recorded", 0, MAX_REC, NULL},
         {"raster-ms", 'f', &a->raster_ms, "1000", "ms", "time shown in the raster", 1, 1e8, NULL},
         {"out", 's', &a->out, "plots/snn", "", "prefix of the pictures (PREFIX_raster.png, _rate, _hist)", 0, 0, NULL},
         {"spikes", 's', &a->spikes, NULL, "", "write every spike (time ms, neuron) to this TSV", 0, 0, NULL},
@@ -84,8 +89,6 @@ static void run_parse(int argc, char **argv, run_args *a) {
     cli_parse(&cmd, opts, NOPT(opts), argc, argv, NULL, 0, 0);
 }
 
-/* What a run took: wall seconds of building and simulating, threads, recorded neurons. */
-typedef struct { double build_s, wall_s; int threads, nrec, vidx[100]; } run_cost;
 
 static void run_print(const run_args *a, const snn_net *net, const snn_result *res, const snn_summary *s,
                       const run_cost *c) {
