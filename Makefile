@@ -1,7 +1,7 @@
 # tinybrain: one binary, one Makefile.  `make help` lists the targets.
 #
 # The library is every .c file under src/ except src/cli/ (one folder per pillar:
-# base, kernels, corpus, gpt, snn, srnn, align, study); the binary adds src/cli/.
+# base, kernels, corpus, gpt, snn, srnn, align, study, bench); the binary adds src/cli/.
 # Per-ISA files are compiled with their own flags (never -march=native), so the
 # binary runs on any x86-64 or aarch64 and picks its kernels at start-up:
 #   src/*/*_avx2.c  -> -mavx2 -mfma        (x86-64 only; the file is empty elsewhere)
@@ -25,7 +25,7 @@ else
   AVX2FLAGS := -mavx2 -mfma
 endif
 
-LIB_DIRS := base kernels corpus gpt snn srnn align study
+LIB_DIRS := base kernels corpus gpt snn srnn align study bench
 LIB_SRC  := $(foreach d,$(LIB_DIRS),$(wildcard src/$(d)/*.c))
 CLI_SRC  := $(filter-out src/cli/main.c,$(wildcard src/cli/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -93,6 +93,35 @@ int  corpus_baselines(const int *train, long n_train, const int *val, long n_val
                       int eos, double *unigram_nats, double *bigram_nats, double *lambda,
                       char *err);
 
+/* ---- looking at a corpus (corpus_stats.c) -----------------------------------------
+ * Sentence lengths in tokens (the "." included) over the training stream; mean NAN
+ * when there is no sentence end. */
+void corpus_sentence_lengths(const tb_corpus *c, double *mean, int *min, int *max);
+/* Zipf's view: freq[r] = relative frequency in train of the (r+1)-th most frequent
+ * token (ties by id), for the *n_seen tokens that occur; freq has vocab_size entries. */
+int  corpus_rank_frequencies(const tb_corpus *c, double *freq, int *n_seen, char *err);
+/* Which noun categories meet in a sentence (toyworld only): share[a*n + b] = share of
+ * training sentences with a noun of category a and one of category b (diagonal: two
+ * nouns of category a).  names[n] point into c->category, in vocabulary order. */
+typedef struct { int n; const char **names; float *share; } tb_categories;
+int  corpus_category_pairs(const tb_corpus *c, tb_categories *k, char *err);
+void corpus_categories_free(tb_categories *k);
+
+/* A toyworld sentence scored word by word (`tinybrain corpus --score`): each token's
+ * -ln P under the grammar and, where the prefix before it is possible, the grammar's
+ * TOYWORLD_TOP most probable tokens there (ties by id; -1 pads when fewer). */
+#define TOYWORLD_TOP 4
+typedef struct {
+    int n, *ids;        /* the sentence's tokens */
+    float *nll;         /* [n] -ln P(ids[t] | ids[0..t-1]) (inf: impossible) */
+    double total;       /* -ln P(sentence) */
+    int *possible;      /* [n] 0 where the prefix ids[0..t-1] is impossible */
+    int *top;           /* [n][TOYWORLD_TOP] token ids */
+    double *top_p;      /* [n][TOYWORLD_TOP] their probabilities */
+} toyworld_score;
+int  toyworld_score_text(const tb_corpus *c, const char *text, toyworld_score *s, char *err);
+void toyworld_score_free(toyworld_score *s);
+
 /* Minimal pairs and probe stimulus lists. */
 typedef struct { char *good, *bad; int attractor; } tb_minpair;
 int  corpus_read_minimal_pairs(const char *path, tb_minpair **pairs, int *n, char *err);

@@ -90,6 +90,31 @@ int nrn_params_default(nrn_params *p, nrn_model m, const char *preset, char *err
 const char *nrn_presets(nrn_model m);
 /* Input current (model units) the preset's demo uses by default. */
 double nrn_default_current(const nrn_params *p);
+/* Time step (ms) the model's integrator is run at by default: 0.1 (lif, izh), 0.05 (adex),
+ * 0.01 (hh). */
+double nrn_default_dt(nrn_model m);
+
+/* The parameters a user may set by name (`tinybrain neuron --tau-m 20`): lif tau-m r-m
+ * v-rest v-th v-reset t-ref, izh a b c d.  Their defaults are the ones
+ * nrn_params_default() fills in (one table in neuron_params.c), so --help prints them:
+ *     for (int i = 0; i < NRN_N_PARAMS; i++) {
+ *         const nrn_param_info *d = &nrn_param_table[i];
+ *         printf("--%s  %s: %s (%g %s)\n", d->name, nrn_model_name(d->model), d->meaning,
+ *                nrn_param_default(d, NULL, 0), d->unit);
+ *     }                                                                                */
+#define NRN_N_PARAMS 10
+typedef struct {
+    const char *name;     /* "tau-m" */
+    nrn_model model;      /* the model it belongs to */
+    const char *unit;     /* "ms", "mV", "MOhm", "" */
+    const char *meaning;  /* "membrane time constant" */
+    size_t offset;        /* of the double inside nrn_params */
+} nrn_param_info;
+extern const nrn_param_info nrn_param_table[NRN_N_PARAMS];
+/* The parameter d inside p (read or write it). */
+double *nrn_param_at(nrn_params *p, const nrn_param_info *d);
+/* Its default; preset (may be NULL) receives the default preset it comes from ("RS", ""). */
+double nrn_param_default(const nrn_param_info *d, char *preset, size_t n);
 
 /* Reject negative/zero time constants, inverted thresholds and dt too large for the
  * model's integrator ("dt 0.5 ms is too large for HH (exponential Euler needs
@@ -138,5 +163,36 @@ int nrn_stim_check(const nrn_stim *s, char *err);
 int nrn_simulate(const nrn_params *p, const nrn_stim *stim, double dt, double t_ms,
                  uint64_t seed, float *v_trace, float *i_trace, double *spike_times,
                  int max_spikes, int *n_spikes, char *err);
+
+/* ---- measurements (neuron_measure.c) ------------------------------------------ */
+/* One recorded run: nrn_simulate() with every output kept. */
+typedef struct {
+    long n;             /* steps: (long)(t_ms/dt + 0.5) */
+    float *v, *i;       /* [n] membrane potential after each step (mV), input during it */
+    double *spike_ms;   /* [n_spikes] spike times, ms */
+    int n_spikes;
+} nrn_trace;
+int  nrn_record(const nrn_params *p, const nrn_stim *s, double dt, double t_ms, uint64_t seed,
+                nrn_trace *tr, char *err);
+void nrn_trace_free(nrn_trace *tr);
+
+/* What a voltage trace shows (lesson 03's firing patterns). */
+typedef struct {
+    int spikes;
+    double rate_hz;                    /* spikes per second of the step (step input) or run */
+    double first_isi_ms, last_isi_ms;  /* NAN with fewer than 2 spikes; last/first > 1: adaptation */
+    int bursts;                        /* >= 2 spikes < 10 ms apart after >= 20 ms of quiet */
+    double v_mean_mv, v_max_mv;
+} nrn_summary;
+void nrn_summarize(const nrn_trace *tr, const nrn_stim *s, double t_ms, nrn_summary *out);
+/* The spike times as TSV (columns spike, time_ms), written atomically. */
+int  nrn_write_spikes(const char *path, const nrn_trace *tr, char *err);
+
+/* f-I curve: for each constant current I[k] (model units) a fresh run of t_ms from rest;
+ * rate_hz[k] = 1000 (count - 1) / (t_last - t_first) over the spikes after a transient of
+ * min(100 ms, t_ms / 5), 0 with fewer than two of them.  For LIF it approaches
+ * lif_rate_analytic() from below (spikes land on the dt grid). */
+int  nrn_fi_curve(const nrn_params *p, double dt, double t_ms, uint64_t seed, const double *I,
+                  int n, double *rate_hz, char *err);
 
 #endif

@@ -30,6 +30,25 @@ int  canvas_text(tb_canvas *c, int x, int y, const char *s, int scale, int verti
 int  canvas_text_width(const char *s, int scale);
 int  canvas_save_png(const tb_canvas *c, const char *path, char *err); /* atomic */
 
+/* ---- charts: a data rectangle on a canvas --------------------------------
+ * A chart maps data coordinates [x0, x1] x [y0, y1] onto the canvas rectangle whose
+ * top-left pixel is (x, y) and whose size is w x h pixels; y grows upwards:
+ *     tb_chart c = {70, 30, 900, 430, 0, t_ms, 0, n_neurons};
+ *     chart_axes(&cv, &c, "time (ms)", "neuron", "spike raster");
+ *     canvas_rect(&cv, chart_px(&c, t), chart_py(&c, i), 2, 2, rgb);   // one dot
+ * The neuron and network pictures (snn_plot.h) are drawn this way. */
+typedef struct { int x, y, w, h; double x0, x1, y0, y1; } tb_chart;
+int  chart_px(const tb_chart *c, double x);   /* data x -> pixel column */
+int  chart_py(const tb_chart *c, double y);   /* data y -> pixel row */
+/* Frame, ticks at round numbers with their values, axis labels and a title (each label
+ * may be NULL). */
+void chart_axes(tb_canvas *cv, const tb_chart *c, const char *xlabel, const char *ylabel,
+                const char *title);
+/* The samples y[k] at x = x_start + k dx, as one min-max bar per pixel column, so a
+ * 100k-sample voltage trace keeps every spike; values outside [y0, y1] are clipped. */
+void chart_trace(tb_canvas *cv, const tb_chart *c, const float *y, long n, double x_start,
+                 double dx, const unsigned char rgb[3]);
+
 /* ---- heatmaps ------------------------------------------------------------ */
 typedef struct {
     const char *title;
@@ -74,5 +93,20 @@ int plot_lines(const char *dir, const char *name, const tb_lineplot *opt,
                const tb_series *series, int n_series, int *rendered, char *err);
 /* 1 if a gnuplot executable is on PATH. */
 int plot_have_gnuplot(void);
+
+/* ---- pictures named by a prefix -------------------------------------------
+ * A command that draws several pictures names them PREFIX + SUFFIX: prefix
+ * "plots/snn" and suffix "_rate" give plots/snn_rate.png (and, for line plots,
+ * plots/snn_rate.dat and .gp).  Each file written is reported in a tb_picture for
+ * the caller to tell the user: rendered 1: path is the PNG; rendered 0: gnuplot is
+ * missing and path is the script to render later (`gnuplot PATH`). */
+#define PLOT_PATHLEN 1200
+typedef struct { char path[PLOT_PATHLEN]; int rendered; } tb_picture;
+/* plot_lines() into the folder and name that PREFIX + SUFFIX spell. */
+int plot_lines_at(const char *prefix, const char *suffix, const tb_lineplot *opt,
+                  const tb_series *series, int n_series, tb_picture *pic, char *err);
+/* canvas_save_png() to PREFIX SUFFIX ".png". */
+int canvas_save_at(const tb_canvas *c, const char *prefix, const char *suffix, tb_picture *pic,
+                   char *err);
 
 #endif

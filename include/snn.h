@@ -76,8 +76,44 @@ typedef struct {
 
 /* The Vogels & Abbott benchmarks exactly as ../shared/bench/brian_cuba.py defines them
  * ("cuba" | "coba"), scaled to n_total neurons (4000 in the benchmark; 80% E).
- * k_in > 0 replaces the 2% connectivity with a fixed in-degree (weights unchanged). */
+ * k_in > 0 replaces the 2% connectivity with a fixed in-degree (weights unchanged).
+ * Both populations are LIF (tau_m 20 ms, t_ref 5 ms, threshold -50 mV, reset -60 mV);
+ * what differs between the two presets is one row of snn_presets[] (snn_setup.c), the
+ * numbers' one place, which `snn run --help` prints too. */
+typedef struct {
+    const char *name;          /* "cuba" | "coba" */
+    snn_syn syn;
+    int n;                     /* neurons in the benchmark */
+    double p;                  /* connection probability */
+    double we, wi;             /* weights, mV (CUBA) or nS (COBA); wi is a magnitude */
+    double tau_e, tau_i;       /* synaptic time constants, ms */
+    double e_l;                /* resting potential, mV (CUBA: -49, above threshold) */
+    double ge_mu, ge_sd, gi_mu, gi_sd; /* initial conductances, nS (COBA) */
+    double dt;                 /* ms */
+} snn_preset_info;
+#define SNN_N_PRESETS 2
+extern const snn_preset_info snn_presets[SNN_N_PRESETS];
+const snn_preset_info *snn_preset_find(const char *name);   /* NULL if unknown */
 int snn_preset(snn_config *cfg, const char *name, int n_total, int k_in, char *err);
+
+/* A preset and the changes a user makes to it (the knobs of `tinybrain snn run`).
+ * snn_setup_default() gives the CUBA benchmark unchanged; NAN keeps the preset's value. */
+typedef struct {
+    const char *preset;               /* "cuba" | "coba" */
+    int n, k_in;                      /* neurons (80% E); fixed in-degree (0: probability p) */
+    double dt;                        /* ms */
+    long long seed;
+    const char *model;                /* neurons of both populations: lif | izh | adex | hh */
+    const char *preset_e, *preset_i;  /* their presets (NULL: izh RS / FS, adex adapting) */
+    const char *syn;                  /* "cuba" | "coba" (NULL: the preset's) */
+    double p, we, wi, tau_e, tau_i;   /* as in snn_preset_info */
+    double delay_ms;                  /* of every projection */
+    double bg_rate_hz, bg_w;          /* Poisson background: bg_n trains per neuron */
+    int bg_n;
+} snn_setup;
+void snn_setup_default(snn_setup *s);
+/* The configuration s describes, checked (snn_config_check). */
+int  snn_setup_config(const snn_setup *s, snn_config *cfg, char *err);
 /* Validate a configuration (sizes, time constants, dt, weights >= 0, ...). */
 int snn_config_check(const snn_config *cfg, char *err);
 
@@ -109,6 +145,19 @@ typedef struct {
 int  snn_run(snn_net *net, double t_ms, int threads, int record_spikes, const int *vrec_idx,
              int n_vrec, snn_result *res, char *err);
 void snn_result_free(snn_result *res);
+/* What lesson 04 reads off a run: population 0 is excitatory, the rest inhibitory. */
+typedef struct {
+    int n, n_exc;                          /* neurons, of which excitatory */
+    double rate_hz, rate_e_hz, rate_i_hz;  /* mean firing rates over the run */
+    int *count;                            /* [n] spikes of each neuron */
+} snn_summary;
+int  snn_summarize(const snn_result *r, const snn_config *cfg, snn_summary *s, char *err);
+void snn_summary_free(snn_summary *s);
+/* Mean membrane potential (mV) of the k-th recorded neuron over the run. */
+double snn_vrec_mean(const snn_result *r, int k);
+/* Every spike as TSV (columns time_ms, neuron; time at the end of its step). */
+int  snn_write_spikes(const char *path, const snn_result *r, double dt, char *err);
+
 /* Threads worth using for this network: at most one per 16k neurons (a 0.1 ms step of
  * a 4k network is ~1 us of work, less than a cross-core barrier on a busy machine). */
 int  snn_auto_threads(const snn_net *net, int max_threads);

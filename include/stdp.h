@@ -81,4 +81,29 @@ void stdp_pattern_default(stdp_pattern_cfg *c);
 int  stdp_pattern_run(const stdp_pattern_cfg *c, stdp_pattern_result *res, char *err);
 void stdp_pattern_free(stdp_pattern_result *res);
 
+/* ---- what lesson 05 measures (stdp_measure.c) -------------------------------------
+ * The window: dw of one pair at dt_pair = -100, -98, ..., 100 ms measured through the
+ * trace code (stdp_measure_window at dt STDP_WINDOW_DT), the rule's formula on a 0.5 ms
+ * grid, and the time constants fitted back from the measured points (least squares of
+ * ln |dw| against dt_pair on each side; NAN with fewer than 3 usable points).  The pairs
+ * start at w = w0, or mid-range (w_max / 2) for the multiplicative rule. */
+#define STDP_WINDOW_N 101
+#define STDP_CURVE_N 401
+#define STDP_WINDOW_DT 0.1
+typedef struct {
+    double w;                                         /* weight the pairs start from */
+    double dt_pair[STDP_WINDOW_N], dw[STDP_WINDOW_N]; /* measured */
+    double curve_dt[STDP_CURVE_N], curve_dw[STDP_CURVE_N]; /* stdp_window() */
+    double tau_plus_fit, tau_minus_fit;               /* ms */
+    double dw_plus10, dw_minus10;                     /* measured dw at +10 ms and -10 ms */
+} stdp_window_result;
+int stdp_window_experiment(const stdp_rule *r, double w0, stdp_window_result *out, char *err);
+
+/* Training cut into `parts` equal stretches of windows; for each stretch q:
+ * hit[q] = share of pattern windows with an output spike, fa_hz[q] = output spikes per
+ * second outside the pattern windows, latency_ms[q] = mean first-spike latency of the
+ * hits (NAN where a stretch has none of them). */
+void stdp_pattern_progress(const stdp_pattern_result *r, double pattern_ms, int parts, double *hit,
+                           double *fa_hz, double *latency_ms);
+
 #endif

@@ -39,4 +39,13 @@ int  tok_decode(const tb_tokenizer *t, const int *ids, int n, char **text, char 
 int  tok_save(const tb_tokenizer *t, tb_ckpt *c, char *err);
 int  tok_load(tb_tokenizer *t, const tb_ckpt *c, char *err);
 
+/* ---- sentences as the models read them (tok_sentence.c) --------------------------
+ * A word tokenizer with a "." token reads every sentence after "." (its left context,
+ * as scoring and recording do): *ids = "." followed by the tokens of text, *lead = 1.
+ * Otherwise *ids = the tokens of text, *lead = 0.  Text without tokens is an error. */
+int tok_encode_sentence(const tb_tokenizer *t, const char *text, int **ids, int *n, int *lead, char *err);
+/* A token as a picture labels it: a char tokenizer's space as "_" and newline as "\n";
+ * any other token as its own text. */
+const char *tok_show(const tb_tokenizer *t, int id);
+
 #endif

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "corpus.h"
+#include "corpus_plot.h"
 #include "io.h"
 #include "toyworld.h"
 
@@ -591,6 +591,94 @@ static void load_errors_and_text_corpora(void **state) {
     rmdir_files(dir);
 }
 
+/* ---- looking at a corpus: lengths, ranks, categories, scores, pictures ------------------- */
+
+/* A hand-made corpus: train "1 2 0 | 3 0 | 1 3 1 0" with eos 0 (sentences of 3, 2 and 4
+ * tokens); nouns 1 (animal) and 3 (food), 2 a verb. */
+static void hand_corpus(tb_corpus *c, int *train, char **pos, char **cat) {
+    static const int stream[9] = {1, 2, 0, 3, 0, 1, 3, 1, 0};
+    memset(c, 0, sizeof *c);
+    memcpy(train, stream, sizeof stream);
+    snprintf(c->name, sizeof c->name, "hand");
+    c->train = train;
+    c->n_train = 9;
+    c->eos = 0;
+    c->tok.vocab_size = 4;
+    c->pos = pos;
+    c->category = cat;
+}
+
+static void lengths_ranks_categories(void **state) {
+    (void)state;
+    char err[TB_ERRLEN], *pos[4] = {"PUNCT", "NOUN", "VERB", "NOUN"}, *cat[4] = {"", "animal", "", "food"};
+    int train[9];
+    tb_corpus c;
+    hand_corpus(&c, train, pos, cat);
+    double mean, f[4];
+    int mn, mx, n;
+    corpus_sentence_lengths(&c, &mean, &mn, &mx);
+    assert_true(mean == 3.0 && mn == 2 && mx == 4);
+    /* counts: 1 x3, 0 x3, 3 x2, 2 x1; ties by id, so 0 comes before 1 */
+    assert_int_equal(corpus_rank_frequencies(&c, f, &n, err), 0);
+    assert_int_equal(n, 4);
+    assert_true(f[0] == 3 / 9.0 && f[1] == 3 / 9.0 && f[2] == 2 / 9.0 && f[3] == 1 / 9.0);
+    /* sentence 1: animal; 2: food; 3: animal twice and food */
+    tb_categories k;
+    assert_int_equal(corpus_category_pairs(&c, &k, err), 0);
+    assert_int_equal(k.n, 2);
+    assert_string_equal(k.names[0], "animal");
+    assert_string_equal(k.names[1], "food");
+    assert_true(fabsf(k.share[0] - 1 / 3.0f) < 1e-7f);   /* two animals: sentence 3 */
+    assert_true(fabsf(k.share[1] - 1 / 3.0f) < 1e-7f);   /* animal and food: sentence 3 */
+    assert_true(k.share[1] == k.share[2] && k.share[3] == 0);
+    corpus_categories_free(&k);
+    c.eos = -1;                                          /* not toyworld: no categories */
+    assert_int_equal(corpus_category_pairs(&c, &k, err), -1);
+    corpus_sentence_lengths(&c, &mean, &mn, &mx);
+    assert_true(isnan(mean));
+}
+
+/* A sentence scored word by word: the terms add up to the total, each token's
+ * probability is at most the grammar's best guess there, and the guesses come in
+ * decreasing order; an ungrammatical sentence scores +inf from its first bad word. */
+static void score_and_tour(void **state) {
+    (void)state;
+    tb_corpus c;
+    char err[TB_ERRLEN];
+    if (corpus_load(&c, NULL, TB_DATA_DIR, "word", err)) fail_msg("%s", err);
+    toyworld_score s;
+    assert_int_equal(toyworld_score_text(&c, "the dog near the cats chases the ball .", &s, err), 0);
+    assert_int_equal(s.n, 9);
+    double sum = 0;
+    for (int t = 0; t < s.n; t++) {
+        const double *p = s.top_p + t * TOYWORLD_TOP;
+        sum += s.nll[t];
+        assert_true(s.possible[t]);
+        assert_true(exp(-(double)s.nll[t]) <= p[0] + 1e-9);
+        for (int j = 1; j < TOYWORLD_TOP; j++) assert_true(p[j] <= p[j - 1]);
+    }
+    assert_true(isfinite(s.total) && fabs(sum - s.total) < 1e-4);
+    assert_int_equal(s.top[8 * TOYWORLD_TOP], tok_id(&c.tok, "."));   /* after "the ball" comes "." */
+    toyworld_score_free(&s);
+    assert_int_equal(toyworld_score_text(&c, "the dog near the cats chase the ball .", &s, err), 0);
+    assert_true(isinf(s.total) && isinf(s.nll[5]) && !s.possible[6]);
+    toyworld_score_free(&s);
+    assert_int_equal(toyworld_score_text(&c, "the qqqqx", &s, err), -1);
+    /* the tour's pictures */
+    char dir[64];
+    tb_picture pic;
+    tmpdir(dir, sizeof dir, "tour");
+    assert_int_equal(corpus_plot_zipf(&c, dir, &pic, err), 0);
+    assert_int_equal(access(pic.path, F_OK), 0);
+    assert_int_equal(corpus_plot_categories(&c, dir, &pic, err), 0);
+    assert_int_equal(access(pic.path, F_OK), 0);
+    assert_non_null(strstr(pic.path, "corpus_categories.png"));
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    corpus_free(&c);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tiny_engine_matches_brute_force),
@@ -604,6 +692,8 @@ int main(void) {
         cmocka_unit_test(twins_same_words_different_structure),
         cmocka_unit_test(scrambled_training_sentences),
         cmocka_unit_test(load_errors_and_text_corpora),
+        cmocka_unit_test(lengths_ranks_categories),
+        cmocka_unit_test(score_and_tour),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

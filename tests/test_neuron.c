@@ -7,8 +7,10 @@
 #include "neuron.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAXS 20000
 
@@ -177,6 +179,124 @@ static void deterministic_noise(void **state) {
     free(v1); free(v2); free(v3);
 }
 
+/* The f-I curve of a LIF neuron: every simulated ISI is the formula's rounded up to the
+ * dt grid, so f_formula >= f_sim > 1000 / (1000 / f_formula + dt); silent below
+ * rheobase (1.5 nA). */
+static void fi_curve_brackets_formula(void **state) {
+    (void)state;
+    nrn_params p;
+    char err[TB_ERRLEN];
+    nrn_params_default(&p, NRN_LIF, NULL, NULL);
+    const double I[] = {0.5, 1.45, 1.6, 2.0, 3.0, 6.0};
+    double f[6];
+    assert_int_equal(nrn_fi_curve(&p, 0.1, 2000, 1, I, 6, f, err), 0);
+    for (int k = 0; k < 6; k++) {
+        double fa = lif_rate_analytic(&p.lif, I[k]);
+        if (fa == 0) { assert_true(f[k] == 0); continue; }
+        assert_true(f[k] <= fa + 1e-9);
+        assert_true(f[k] > 1000.0 / (1000.0 / fa + 0.1));
+    }
+    /* Izhikevich RS: silent at 0, firing faster the more current (the curve rises) */
+    nrn_params_default(&p, NRN_IZH, "RS", NULL);
+    const double J[] = {0, 5, 10, 20};
+    double g[4];
+    assert_int_equal(nrn_fi_curve(&p, 0.1, 1000, 1, J, 4, g, err), 0);
+    assert_true(g[0] == 0);
+    assert_true(g[1] > 0 && g[2] > g[1] && g[3] > g[2]);
+    assert_int_equal(nrn_fi_curve(&p, 0.1, -5, 1, J, 4, g, err), -1);
+}
+
+/* The summary of a hand-made trace: spikes at 10, 15, 50, 53, 56, 100 ms have ISIs
+ * 5, 35, 3, 3, 44 and two bursts (10-15 at the start; 50-53 after 35 ms of quiet). */
+static void summary_hand_worked(void **state) {
+    (void)state;
+    float v[4] = {-70, -60, 30, -40}, cur[4] = {0};
+    double t[6] = {10, 15, 50, 53, 56, 100};
+    nrn_trace tr = {4, v, cur, t, 6};
+    nrn_stim st = {0};
+    st.kind = STIM_STEP;
+    st.t_on = 0;
+    st.t_off = 200;
+    nrn_summary s;
+    nrn_summarize(&tr, &st, 500, &s);
+    assert_int_equal(s.spikes, 6);
+    assert_true(fabs(s.rate_hz - 30) < 1e-12);          /* 6 spikes in the 200 ms step */
+    assert_true(fabs(s.first_isi_ms - 5) < 1e-12);
+    assert_true(fabs(s.last_isi_ms - 44) < 1e-12);
+    assert_int_equal(s.bursts, 2);
+    assert_true(fabs(s.v_mean_mv - (-35)) < 1e-9);
+    assert_true(s.v_max_mv == 30);
+    st.kind = STIM_CONST;                                /* constant input: over the run */
+    tr.n_spikes = 1;
+    nrn_summarize(&tr, &st, 500, &s);
+    assert_true(fabs(s.rate_hz - 2) < 1e-12);
+    assert_true(isnan(s.first_isi_ms) && isnan(s.last_isi_ms));
+    assert_int_equal(s.bursts, 0);
+}
+
+/* A recorded run keeps what nrn_simulate gives, and its spike file lists every spike. */
+static void record_and_write(void **state) {
+    (void)state;
+    nrn_params p;
+    char err[TB_ERRLEN], path[64];
+    nrn_params_default(&p, NRN_LIF, NULL, NULL);
+    nrn_stim st = {0};
+    st.kind = STIM_CONST;
+    st.amp = 2;
+    nrn_trace tr;
+    assert_int_equal(nrn_record(&p, &st, 0.1, 300, 1, &tr, err), 0);
+    assert_int_equal(tr.n, 3000);
+    double spk[MAXS];
+    int ns = run("lif", NULL, 2, 300, 0.1, spk);
+    assert_int_equal(tr.n_spikes, ns);
+    assert_memory_equal(tr.spike_ms, spk, (size_t)ns * sizeof(double));
+    assert_true(tr.i[0] == 2.0f && tr.v[tr.n - 1] < p.lif.v_th);
+    snprintf(path, sizeof path, "/tmp/tb_test_neuron_%ld.tsv", (long)getpid());
+    assert_int_equal(nrn_write_spikes(path, &tr, err), 0);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int lines = 0, c;
+    while ((c = fgetc(f)) != EOF) lines += c == '\n';
+    fclose(f);
+    remove(path);
+    assert_int_equal(lines, ns + 1);   /* header + one line per spike */
+    nrn_trace_free(&tr);
+    assert_null(tr.v);
+}
+
+/* The parameter table is the defaults: each entry reads the value nrn_params_default
+ * puts there, and writing through it changes that field and nothing else. */
+static void param_table_is_the_defaults(void **state) {
+    (void)state;
+    char preset[16];
+    for (int i = 0; i < NRN_N_PARAMS; i++) {
+        const nrn_param_info *d = &nrn_param_table[i];
+        nrn_params p, q;
+        nrn_params_default(&p, d->model, NULL, NULL);
+        assert_true(nrn_param_default(d, preset, sizeof preset) == *nrn_param_at(&p, d));
+        assert_string_equal(preset, p.preset);
+        for (int j = 0; j < i; j++) assert_true(strcmp(d->name, nrn_param_table[j].name) != 0);
+        q = p;
+        double old = *nrn_param_at(&q, d);
+        *nrn_param_at(&q, d) = old + 1;
+        assert_true(memcmp(&p, &q, sizeof p) != 0);
+        *nrn_param_at(&q, d) = old;
+        assert_memory_equal(&p, &q, sizeof p);
+    }
+    nrn_params p;
+    nrn_params_default(&p, NRN_LIF, NULL, NULL);
+    *nrn_param_at(&p, &nrn_param_table[0]) = 25;            /* tau-m */
+    assert_true(p.lif.tau_m == 25);
+    assert_true(nrn_param_default(&nrn_param_table[6], NULL, 0) == 0.02);   /* izh a, RS */
+    /* every model runs at its default time step */
+    char err[TB_ERRLEN];
+    for (nrn_model m = NRN_LIF; m <= NRN_HH; m++) {
+        nrn_params_default(&p, m, NULL, NULL);
+        assert_int_equal(nrn_check(&p, nrn_default_dt(m), err), 0);
+    }
+    assert_true(nrn_default_dt(NRN_HH) == 0.01 && nrn_default_dt(NRN_ADEX) == 0.05);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lif_fi_matches_formula),
@@ -185,6 +305,10 @@ int main(void) {
         cmocka_unit_test(hh_rheobase_and_shape),
         cmocka_unit_test(bad_parameters_rejected),
         cmocka_unit_test(deterministic_noise),
+        cmocka_unit_test(fi_curve_brackets_formula),
+        cmocka_unit_test(summary_hand_worked),
+        cmocka_unit_test(record_and_write),
+        cmocka_unit_test(param_table_is_the_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -174,6 +174,75 @@ static void line_plots(void **state) {
     if (old) { setenv("PATH", old, 1); free(old); }
 }
 
+/* A chart maps its data corners onto its pixel corners; axes frame it in black; a trace
+ * keeps a one-sample spike as a full-height bar in its pixel column. */
+static void charts(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_canvas cv;
+    assert_int_equal(canvas_init(&cv, 300, 200, err), 0);
+    tb_chart c = {60, 30, 101, 51, 0, 100, -1, 1};
+    assert_int_equal(chart_px(&c, 0), 60);
+    assert_int_equal(chart_px(&c, 100), 160);
+    assert_int_equal(chart_px(&c, 50), 110);
+    assert_int_equal(chart_py(&c, 1), 30);     /* top */
+    assert_int_equal(chart_py(&c, -1), 80);    /* bottom: y + h - 1 */
+    assert_int_equal(chart_py(&c, 0), 55);
+    chart_axes(&cv, &c, "time (ms)", "v", "title");
+    const unsigned char *corner = cv.px + (30 * 300 + 60) * 3;
+    assert_true(corner[0] == 0 && corner[1] == 0 && corner[2] == 0);
+    /* 1000 samples at -0.5 with one at +1 (sample 500, x = 50): the column of x = 50
+     * reaches the top row; a column without the spike stays at -0.5 (row 68) */
+    float y[1000];
+    for (int k = 0; k < 1000; k++) y[k] = k == 500 ? 1.0f : -0.5f;
+    static const unsigned char RED[3] = {255, 0, 0};
+    chart_trace(&cv, &c, y, 1000, 0, 0.1, RED);
+    int col = chart_px(&c, 50), top = -1, bottom = -1, other = -1;
+    for (int row = 31; row < 80; row++) {
+        const unsigned char *q = cv.px + (row * 300 + col) * 3;
+        if (q[0] == 255 && q[1] == 0) { if (top < 0) top = row; bottom = row; }
+        const unsigned char *o = cv.px + (row * 300 + 80) * 3;
+        if (o[0] == 255 && o[1] == 0 && other < 0) other = row;
+    }
+    assert_int_equal(top, 30 + 1);             /* clipped to y1 = 1 (row 30 is the frame) */
+    assert_int_equal(bottom, chart_py(&c, -0.5));
+    assert_int_equal(other, chart_py(&c, -0.5));
+    canvas_free(&cv);
+}
+
+/* Pictures named by a prefix: folder and name split at the last '/', the PNG or the
+ * gnuplot script reported; too long a path is an error, not a truncated name. */
+static void pictures_at_prefix(void **state) {
+    (void)state;
+    char err[TB_ERRLEN], prefix[400];
+    tb_picture pic;
+    snprintf(prefix, sizeof prefix, "%s/run", dir);
+    double x[3] = {1, 2, 3}, y[3] = {1, 4, 9};
+    tb_series s = {"squares", x, y, 3, "lines"};
+    tb_lineplot lp = {"t", "x", "y", 0, 0, NAN, NAN, 0, 0};
+    assert_int_equal(plot_lines_at(prefix, "_sq", &lp, &s, 1, &pic, err), 0);
+    assert_int_equal(access(tmp("run_sq.dat"), F_OK), 0);
+    assert_int_equal(access(tmp("run_sq.gp"), F_OK), 0);
+    assert_string_equal(pic.path, tmp(pic.rendered ? "run_sq.png" : "run_sq.gp"));
+    assert_int_equal(pic.rendered, plot_have_gnuplot());
+    tb_canvas cv;
+    assert_int_equal(canvas_init(&cv, 40, 30, err), 0);
+    assert_int_equal(canvas_save_at(&cv, prefix, "_c", &pic, err), 0);
+    assert_string_equal(pic.path, tmp("run_c.png"));
+    assert_int_equal(pic.rendered, 1);
+    int w, h;
+    png_size(pic.path, &w, &h);
+    assert_true(w == 40 && h == 30);
+    char *longp = malloc(PLOT_PATHLEN + 10);
+    memset(longp, 'a', PLOT_PATHLEN + 9);
+    longp[PLOT_PATHLEN + 9] = 0;
+    assert_int_equal(canvas_save_at(&cv, longp, "_c", &pic, err), -1);
+    assert_int_equal(plot_lines_at(longp, "_sq", &lp, &s, 1, &pic, err), -1);
+    assert_non_null(strstr(err, "too long"));
+    free(longp);
+    canvas_free(&cv);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/tb_test_plot_%ld", (long)getpid());
     mkdir(dir, 0777);
@@ -182,6 +251,8 @@ int main(void) {
         cmocka_unit_test(canvas_pixels),
         cmocka_unit_test(heatmaps),
         cmocka_unit_test(line_plots),
+        cmocka_unit_test(charts),
+        cmocka_unit_test(pictures_at_prefix),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[300];

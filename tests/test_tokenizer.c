@@ -174,12 +174,46 @@ static void save_load_through_checkpoint(void **state) {
     remove(path);
 }
 
+/* A sentence is read after "." by a word tokenizer that has one; a char tokenizer reads
+ * it as it is and labels space and newline visibly. */
+static void sentences_and_labels(void **state) {
+    (void)state;
+    tb_tokenizer t;
+    char err[TB_ERRLEN];
+    const char *words[] = {"the", ".", "dog"};
+    assert_int_equal(tok_from_list(&t, TOK_WORD, words, 3, err), 0);
+    int *ids, n, lead;
+    assert_int_equal(tok_encode_sentence(&t, "the dog", &ids, &n, &lead, err), 0);
+    assert_true(n == 3 && lead == 1 && ids[0] == 1 && ids[1] == 0 && ids[2] == 2);
+    free(ids);
+    assert_int_equal(tok_encode_sentence(&t, "", &ids, &n, &lead, err), -1);
+    assert_int_equal(tok_encode_sentence(&t, "the cat", &ids, &n, &lead, err), -1);
+    assert_string_equal(tok_show(&t, 2), "dog");
+    tok_free(&t);
+    const char *nodot[] = {"the", "dog"};                 /* no "." token: no lead */
+    assert_int_equal(tok_from_list(&t, TOK_WORD, nodot, 2, err), 0);
+    assert_int_equal(tok_encode_sentence(&t, "dog the", &ids, &n, &lead, err), 0);
+    assert_true(n == 2 && lead == 0 && ids[0] == 1);
+    free(ids);
+    tok_free(&t);
+    const char *chars[] = {"a", " ", "\n", "."};
+    assert_int_equal(tok_from_list(&t, TOK_CHAR, chars, 4, err), 0);
+    assert_int_equal(tok_encode_sentence(&t, "a a.", &ids, &n, &lead, err), 0);
+    assert_true(n == 4 && lead == 0);                     /* char models: no lead */
+    assert_string_equal(tok_show(&t, ids[1]), "_");
+    assert_string_equal(tok_show(&t, 2), "\\n");
+    assert_string_equal(tok_show(&t, 0), "a");
+    free(ids);
+    tok_free(&t);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(word_round_trip),
         cmocka_unit_test(char_round_trip_all_bytes),
         cmocka_unit_test(from_list_and_hash),
         cmocka_unit_test(save_load_through_checkpoint),
+        cmocka_unit_test(sentences_and_labels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

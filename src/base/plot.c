@@ -56,7 +56,7 @@ void cmap_rgb(tb_cmap map, double t, unsigned char rgb[3]) {
 /* ======================================================================== */
 /* canvas                                                                   */
 /* ======================================================================== */
-static const unsigned char BLACK[3] = {0, 0, 0}, GREY[3] = {128, 128, 128}, NANGREY[3] = {200, 200, 200};
+static const unsigned char BLACK[3] = {0, 0, 0}, GREY[3] = {128, 128, 128}, LIGHTGREY[3] = {200, 200, 200};
 
 int canvas_init(tb_canvas *c, int w, int h, char *err) {
     c->w = c->h = 0;
@@ -179,6 +179,81 @@ int canvas_save_png(const tb_canvas *c, const char *path, char *err) {
 }
 
 /* ======================================================================== */
+/* charts                                                                   */
+/* ======================================================================== */
+/* A round tick spacing (1, 2 or 5 times a power of ten) giving about `target` ticks. */
+static double nice_step(double range, int target) {
+    double raw = range / target, mag = pow(10, floor(log10(raw))), f = raw / mag;
+    return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
+}
+
+int chart_px(const tb_chart *c, double x) {
+    return c->x + (int)lround((x - c->x0) / (c->x1 - c->x0) * (c->w - 1));
+}
+
+int chart_py(const tb_chart *c, double y) {
+    return c->y + c->h - 1 - (int)lround((y - c->y0) / (c->y1 - c->y0) * (c->h - 1));
+}
+
+/* Ticks with their numbers below the x axis and left of the y axis (with grid lines). */
+static void chart_ticks(tb_canvas *cv, const tb_chart *c) {
+    char buf[32];
+    double sx = nice_step(c->x1 - c->x0, 8), sy = nice_step(c->y1 - c->y0, 4);
+    for (double t = ceil(c->x0 / sx) * sx; t <= c->x1 + 1e-9 * sx; t += sx) {
+        int px = chart_px(c, t);
+        canvas_line(cv, px, c->y + c->h, px, c->y + c->h + 4, BLACK);
+        snprintf(buf, sizeof buf, "%g", fabs(t) < 1e-9 * sx ? 0.0 : t);
+        canvas_text(cv, px - canvas_text_width(buf, 1) / 2, c->y + c->h + 6, buf, 1, 0, BLACK);
+    }
+    for (double t = ceil(c->y0 / sy) * sy; t <= c->y1 + 1e-9 * sy; t += sy) {
+        int py = chart_py(c, t);
+        canvas_line(cv, c->x - 4, py, c->x, py, BLACK);
+        canvas_line(cv, c->x + 1, py, c->x + c->w - 2, py, LIGHTGREY);
+        snprintf(buf, sizeof buf, "%g", fabs(t) < 1e-9 * sy ? 0.0 : t);
+        canvas_text(cv, c->x - 6 - canvas_text_width(buf, 1), py - 4, buf, 1, 0, BLACK);
+    }
+}
+
+void chart_axes(tb_canvas *cv, const tb_chart *c, const char *xlabel, const char *ylabel,
+                const char *title) {
+    chart_ticks(cv, c);
+    int right = c->x + c->w - 1, bottom = c->y + c->h - 1;
+    canvas_line(cv, c->x, c->y, right, c->y, BLACK);
+    canvas_line(cv, c->x, bottom, right, bottom, BLACK);
+    canvas_line(cv, c->x, c->y, c->x, bottom, BLACK);
+    canvas_line(cv, right, c->y, right, bottom, BLACK);
+    if (xlabel)
+        canvas_text(cv, c->x + c->w / 2 - canvas_text_width(xlabel, 1) / 2, c->y + c->h + 18, xlabel, 1, 0, BLACK);
+    if (ylabel)
+        canvas_text(cv, c->x - 48, c->y + c->h / 2 + canvas_text_width(ylabel, 1) / 2, ylabel, 1, 1, BLACK);
+    if (title) canvas_text(cv, c->x, c->y - 14, title, 1, 0, BLACK);
+}
+
+void chart_trace(tb_canvas *cv, const tb_chart *c, const float *y, long n, double x_start,
+                 double dx, const unsigned char rgb[3]) {
+    int prev_lo = -1, prev_hi = -1;
+    for (int col = 0; col < c->w; col++) {
+        /* the samples that fall in this pixel column */
+        double xa = c->x0 + (c->x1 - c->x0) * col / c->w, xb = c->x0 + (c->x1 - c->x0) * (col + 1) / c->w;
+        long ka = (long)ceil((xa - x_start) / dx), kb = (long)ceil((xb - x_start) / dx);
+        if (ka < 0) ka = 0;
+        if (kb > n) kb = n;
+        if (ka >= kb) continue;
+        float lo = y[ka], hi = y[ka];
+        for (long k = ka; k < kb; k++) { if (y[k] < lo) lo = y[k]; if (y[k] > hi) hi = y[k]; }
+        double clo = fmax(c->y0, fmin(c->y1, lo)), chi = fmax(c->y0, fmin(c->y1, hi));
+        int plo = chart_py(c, clo), phi = chart_py(c, chi);
+        if (prev_lo >= 0) { /* join to the previous column */
+            if (phi > prev_lo) phi = prev_lo;
+            if (plo < prev_hi) plo = prev_hi;
+        }
+        canvas_line(cv, c->x + col, plo, c->x + col, phi, rgb);
+        prev_lo = chart_py(c, clo);
+        prev_hi = chart_py(c, chi);
+    }
+}
+
+/* ======================================================================== */
 /* heatmaps                                                                 */
 /* ======================================================================== */
 #define TEXT_H 8 /* glyph height at scale 1 (capitals 7 px + 1 px descender room) */
@@ -268,7 +343,7 @@ static void draw_panel(tb_canvas *cv, int x0, int y0, const float *M, const hm_l
         for (int j = 0; j < L->cols; j++) {
             double v = M[(size_t)i * L->cols + j];
             unsigned char rgb[3];
-            if (isnan(v)) memcpy(rgb, NANGREY, 3);
+            if (isnan(v)) memcpy(rgb, LIGHTGREY, 3);
             else cmap_rgb(o->cmap, span > 0 ? (v - lo) / span : 0.5, rgb);
             canvas_rect(cv, x0 + j * L->cell, y0 + i * L->cell, L->cell, L->cell, rgb);
         }
@@ -539,4 +614,41 @@ int plot_lines(const char *dir, const char *name, const tb_lineplot *opt,
     if (rc) { remove(tmp); return -1; }
     if (rendered) *rendered = 1;
     return 0;
+}
+
+/* ======================================================================== */
+/* pictures named by a prefix                                               */
+/* ======================================================================== */
+
+/* PREFIX SUFFIX split at its last '/' into a folder ("." when there is none) and a name. */
+static int split_at(const char *prefix, const char *suffix, char *dir, char *name, char *err) {
+    char full[PLOT_PATHLEN];
+    if (snprintf(full, sizeof full - 4, "%s%s", prefix, suffix) >= (int)sizeof full - 4)   /* room for ".png" */
+        return tb_fail(err, "picture path too long (over %d characters): %.60s...", PLOT_PATHLEN - 5, prefix);
+    const char *slash = strrchr(full, '/');
+    if (slash) {
+        snprintf(dir, PLOT_PATHLEN, "%.*s", (int)(slash - full), full);
+        snprintf(name, PLOT_PATHLEN, "%s", slash + 1);
+    } else {
+        snprintf(dir, PLOT_PATHLEN, ".");
+        snprintf(name, PLOT_PATHLEN, "%s", full);
+    }
+    return 0;
+}
+
+int plot_lines_at(const char *prefix, const char *suffix, const tb_lineplot *opt,
+                  const tb_series *series, int n_series, tb_picture *pic, char *err) {
+    char dir[PLOT_PATHLEN], name[PLOT_PATHLEN];
+    if (split_at(prefix, suffix, dir, name, err)) return -1;
+    if (plot_lines(dir, name, opt, series, n_series, &pic->rendered, err)) return -1;
+    int len = snprintf(pic->path, sizeof pic->path, "%s/%s.%s", dir, name, pic->rendered ? "png" : "gp");
+    return len < (int)sizeof pic->path ? 0 : tb_fail(err, "picture path too long: %.60s...", dir);
+}
+
+int canvas_save_at(const tb_canvas *c, const char *prefix, const char *suffix, tb_picture *pic,
+                   char *err) {
+    if (snprintf(pic->path, sizeof pic->path, "%s%s.png", prefix, suffix) >= (int)sizeof pic->path)
+        return tb_fail(err, "picture path too long (over %d characters): %.60s...", PLOT_PATHLEN - 5, prefix);
+    pic->rendered = 1;
+    return canvas_save_png(c, pic->path, err);
 }

@@ -3,16 +3,64 @@
  * Runs one sentence (read after ".", like every sentence we score) and draws the attention
  * weights A[h, t, s] of every layer and head as a grid of heatmaps: one panel per head
  * (columns) and layer (rows); in a panel, row t is the token doing the looking (query)
- * and column s the token looked at (key).  Causality shows as an empty upper triangle. */
+ * and column s the token looked at (key).  Causality shows as an empty upper triangle.
+ * The maps and the picture are gpt_plot.h's. */
 #include "cli.h"
 #include "commands.h"
+#include "gpt_plot.h"
 #include "lm.h"
-#include "plot.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The labels as a JSON array of strings (malloc'd). */
+static char *labels_json(const char *const *labels, int T) {
+    size_t cap = 3;
+    for (int t = 0; t < T; t++) cap += 6 * strlen(labels[t]) + 11;   /* json_escape's worst case, a comma */
+    char *buf = malloc(cap);
+    if (!buf) cli_die(1, "out of memory");
+    size_t len = (size_t)snprintf(buf, cap, "[");
+    for (int t = 0; t < T; t++) {
+        if (t) buf[len++] = ',';
+        json_escape(buf + len, cap - len, labels[t]);
+        len += strlen(buf + len);
+    }
+    snprintf(buf + len, cap - len, "]");
+    return buf;
+}
+
+static void print_json(const char *ckpt, const char *png, const gpt_attention *a, const char *const *labels) {
+    int np = a->L * a->NH;
+    double *argmax = malloc((size_t)np * sizeof *argmax);
+    char *tokens = labels_json(labels, a->T);
+    if (!argmax) cli_die(1, "out of memory");
+    for (int i = 0; i < np; i++) argmax[i] = a->argmax_last[i];
+    json_begin();
+    json_str("checkpoint", ckpt);
+    json_str("png", png);
+    json_int("layers", a->L);
+    json_int("heads", a->NH);
+    json_raw("tokens", tokens);
+    json_num_array("last_token_argmax_key", argmax, np);   /* per layer and head */
+    json_end();
+    free(argmax);
+    free(tokens);
+}
+
+static void print_text(const char *png, const gpt_attention *a, const char *const *labels) {
+    int T = a->T;
+    printf("wrote %s: %d layers x %d heads, %d tokens\n", png, a->L, a->NH, T);
+    printf("where the last token (\"%s\") looks most, per layer and head:\n", labels[T - 1]);
+    for (int l = 0; l < a->L; l++) {
+        printf("  layer %d:", l);
+        for (int h = 0; h < a->NH; h++) {
+            int i = l * a->NH + h, best = a->argmax_last[i];
+            printf("  h%d -> %s (%.2f)", h, labels[best], a->maps[i][(size_t)(T - 1) * T + best]);
+        }
+        printf("\n");
+    }
+}
 
 int cmd_attention(int argc, char **argv) {
     const char *text, *out;
@@ -33,90 +81,24 @@ int cmd_attention(int argc, char **argv) {
     gpt_model m;
     tb_tokenizer tok;
     if (gpt_load_file(path, &m, &tok, NULL, err)) cli_die(1, "%s", err);
-    int *ids, n;
-    if (tok_encode(&tok, text, &ids, &n, err)) cli_die(2, "--text: %s", err);
-    int eos = tok_id(&tok, ".");
-    int lead = tok.kind == TOK_WORD && eos >= 0;   /* put "." in front of word sentences */
-    int T = n + lead;
-    if (n < 1) cli_die(2, "--text has no tokens");
+    /* the sentence through the model */
+    int *seq, T, lead;
+    if (tok_encode_sentence(&tok, text, &seq, &T, &lead, err)) cli_die(2, "--text: %s", err);
     if (T > m.cfg.ctx) cli_die(2, "--text has %d tokens; the model's context holds %d", T, m.cfg.ctx - lead);
-    int *seq = malloc((size_t)T * sizeof(int));
-    if (!seq) cli_die(1, "out of memory");
-    if (lead) seq[0] = eos;
-    memcpy(seq + lead, ids, (size_t)n * sizeof(int));
-    if (gpt_forward(&m, seq, NULL, 1, T, NULL, err)) cli_die(1, "%s", err);
-
-    int L = m.cfg.n_layer, NH = m.cfg.n_head, np = L * NH;
-    const float **mats = malloc((size_t)np * sizeof(float *));
-    char **titles = malloc((size_t)np * sizeof(char *)), **labels = malloc((size_t)T * sizeof(char *));
-    if (!mats || !titles || !labels) cli_die(1, "out of memory");
-    for (int l = 0; l < L; l++) {
-        const float *A = gpt_tap(&m, GPT_TAP_ATTN_WEIGHTS, l, NULL);
-        for (int h = 0; h < NH; h++) {
-            mats[l * NH + h] = A + (size_t)h * T * T;
-            titles[l * NH + h] = malloc(48);
-            snprintf(titles[l * NH + h], 48, "layer %d head %d", l, h);
-        }
-    }
-    for (int t = 0; t < T; t++) {
-        const char *s = tok.tokens[seq[t]];
-        labels[t] = malloc(strlen(s) + 8);
-        if (tok.kind == TOK_CHAR && (s[0] == ' ' || s[0] == '\n')) strcpy(labels[t], s[0] == ' ' ? "_" : "\\n");
-        else strcpy(labels[t], s);
-    }
-    tb_heatmap hm = {"", "key (looked at)", "query (looking)", (const char *const *)labels,
-                     (const char *const *)labels, 0.0, 1.0, CMAP_VIRIDIS, "attention weight", 0};
+    gpt_attention a;
+    if (gpt_forward(&m, seq, NULL, 1, T, NULL, err) || gpt_attention_read(&m, T, &a, err)) cli_die(1, "%s", err);
+    /* the picture */
+    const char **labels = malloc((size_t)T * sizeof *labels);
+    if (!labels) cli_die(1, "out of memory");
+    for (int t = 0; t < T; t++) labels[t] = tok_show(&tok, seq[t]);
     char title[512];
     snprintf(title, sizeof title, "attention of %s", path);
-    hm.title = title;
-    if (plot_heatmap_grid_png(out, mats, np, NH, T, T, (const char *const *)titles, &hm, err)) cli_die(1, "%s", err);
-
-    if (json) {
-        json_begin();
-        json_str("checkpoint", path);
-        json_str("png", out);
-        json_int("layers", L);
-        json_int("heads", NH);
-        char buf[8192] = "[";
-        for (int t = 0; t < T; t++) {
-            char esc[256];
-            json_escape(esc, sizeof esc, labels[t]);
-            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", t ? "," : "", esc);
-        }
-        strcat(buf, "]");
-        json_raw("tokens", buf);
-        /* for each layer/head: the key the last token attends to most */
-        double argmax[256];
-        int k = 0;
-        for (int i = 0; i < np && k < 256; i++) {
-            const float *row = mats[i] + (size_t)(T - 1) * T;
-            int best = 0;
-            for (int s = 1; s < T; s++) if (row[s] > row[best]) best = s;
-            argmax[k++] = best;
-        }
-        json_num_array("last_token_argmax_key", argmax, k);
-        json_end();
-    } else {
-        printf("wrote %s: %d layers x %d heads, %d tokens\n", out, L, NH, T);
-        printf("where the last token (\"%s\") looks most, per layer and head:\n", labels[T - 1]);
-        for (int l = 0; l < L; l++) {
-            printf("  layer %d:", l);
-            for (int h = 0; h < NH; h++) {
-                const float *row = mats[l * NH + h] + (size_t)(T - 1) * T;
-                int best = 0;
-                for (int s = 1; s < T; s++) if (row[s] > row[best]) best = s;
-                printf("  h%d -> %s (%.2f)", h, labels[best], row[best]);
-            }
-            printf("\n");
-        }
-    }
-    for (int i = 0; i < np; i++) free(titles[i]);
-    for (int t = 0; t < T; t++) free(labels[t]);
-    free(titles);
+    if (gpt_plot_attention(out, &a, labels, title, err)) cli_die(1, "%s", err);
+    if (json) print_json(path, out, &a, labels);
+    else print_text(out, &a, labels);
+    gpt_attention_free(&a);
     free(labels);
-    free(mats);
     free(seq);
-    free(ids);
     tok_free(&tok);
     gpt_free(&m);
     return 0;

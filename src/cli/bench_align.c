@@ -7,39 +7,20 @@
  * (RDMs) + n^2 log n (ranks); CKA ~ n p^2 or n^2 p; CCA ~ n p^2 + p^3; Procrustes
  * ~ n p^2 + p^3; encoding ~ folds x (n p^2 + p^3 + alphas x n p^2).  RSA permutations
  * cost ~ n^2 each, so they are timed (1000 of them) only up to n = --perm-max-n. */
-#include "align.h"
+#include "bench.h"
 #include "cli.h"
 #include "commands.h"
 #include "kernels.h"
-#include "rng.h"
-#include "threads.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
-static double now_s(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-/* Seconds for one family (fam: 0 rsa, 1 cka, 2 cca, 3 procrustes, 4 encoding, 5 rsa perm). */
-static double time_family(int fam, const double *X, const double *Y, int n, int p, int perms) {
-    align_opts o;
-    align_result r;
+/* Seconds of one family; dies on failure. */
+static double time_family(bench_family fam, const double *X, const double *Y, int n, int p, int perms) {
     char err[TB_ERRLEN];
-    align_opts_default(&o);
-    o.rsa = fam == 0 || fam == 5;
-    o.cka = fam == 1;
-    o.cca = fam == 2;
-    o.procrustes = fam == 3;
-    o.encoding = fam == 4;
-    o.perm = fam == 5 ? perms : 0;
-    double t0 = now_s();
-    if (align_all(X, n, p, Y, p, NULL, 0, &o, &r, err)) cli_die(1, "%s", err);
-    return now_s() - t0;
+    double sec;
+    if (bench_align_family(fam, X, Y, n, p, perms, &sec, err)) cli_die(1, "%s", err);
+    return sec;
 }
 
 int bench_align_main(int argc, char **argv) {
@@ -71,15 +52,11 @@ int bench_align_main(int argc, char **argv) {
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
         int n = sizes[s][0], p = sizes[s][1];
         if (n > max_n || (quick && n > 500)) continue;
-        tb_rng g;
-        rng_seed(&g, 7);
-        double *X = malloc((size_t)n * p * 8), *Y = malloc((size_t)n * p * 8);
-        if (!X || !Y) cli_die(1, "out of memory at n = %d, p = %d", n, p);
-        for (size_t i = 0; i < (size_t)n * p; i++) X[i] = rng_normal(&g);
-        for (size_t i = 0; i < (size_t)n * p; i++) Y[i] = X[i] + rng_normal(&g);
-        double t[6], all = 0;
-        for (int f = 0; f < 5; f++) { t[f] = time_family(f, X, Y, n, p, 0); all += t[f]; }
-        t[5] = n <= perm_max_n ? time_family(5, X, Y, n, p, perms) - t[0] : -1;
+        double *X, *Y, t[6], all = 0;
+        char err[TB_ERRLEN];
+        if (bench_align_data(n, p, &X, &Y, err)) cli_die(1, "%s", err);
+        for (int f = BENCH_RSA; f <= BENCH_ENCODING; f++) { t[f] = time_family(f, X, Y, n, p, 0); all += t[f]; }
+        t[5] = n <= perm_max_n ? time_family(BENCH_RSA_PERM, X, Y, n, p, perms) - t[0] : -1;
         if (json) {
             json_begin();
             json_int("n", n);

@@ -3,8 +3,7 @@
  * corpus tour (word frequencies, category co-occurrence).  Lesson 01. */
 #include "cli.h"
 #include "commands.h"
-#include "corpus.h"
-#include "plot.h"
+#include "corpus_plot.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -25,104 +24,25 @@ static const cli_cmd CMD = {
     "--score \"SENTENCE\": the exact probability of every word of a toyworld sentence.",
     "tinybrain corpus --stats"};
 
-typedef struct { long count; int id; } rank_item;
-
-static int by_count(const void *a, const void *b) {
-    const rank_item *x = a, *y = b;
-    if (x->count != y->count) return x->count < y->count ? 1 : -1;
-    return x->id - y->id;
+static void note_picture(const tb_picture *pic) {
+    if (pic->rendered) cli_note("wrote %s", pic->path);
+    else cli_note("gnuplot not found: render with gnuplot %s", pic->path);
 }
 
-/* Rank-frequency plot of the training tokens (log-log), with a 1/rank reference. */
-static void plot_zipf(const tb_corpus *c, const char *dir) {
-    int V = c->tok.vocab_size;
-    rank_item *r = calloc((size_t)V, sizeof *r);
-    double *x = malloc((size_t)V * sizeof *x), *y = malloc((size_t)V * sizeof *y);
-    double *yz = malloc((size_t)V * sizeof *yz);
-    if (!r || !x || !y || !yz) cli_die(1, "out of memory");
-    for (int i = 0; i < V; i++) r[i].id = i;
-    for (long i = 0; i < c->n_train; i++) r[c->train[i]].count++;
-    qsort(r, (size_t)V, sizeof *r, by_count);
-    int n = 0;
-    while (n < V && r[n].count > 0) n++;
-    for (int i = 0; i < n; i++) {
-        x[i] = i + 1;
-        y[i] = (double)r[i].count / (double)c->n_train;
-        yz[i] = y[0] / (i + 1);
-    }
-    tb_series s[2] = {{"training tokens", x, y, n, "linespoints"},
-                      {"Zipf: frequency ~ 1/rank", x, yz, n, "dashed"}};
-    char title[300];
-    snprintf(title, sizeof title, "Word frequencies in %s (train, %ld tokens)", c->name,
-             c->n_train);
-    tb_lineplot lp = {title, "rank (1 = most frequent token)", "relative frequency", 1, 1,
-                      NAN, NAN, 0, 0};
+/* The corpus tour: word frequencies, and (toyworld) noun categories. */
+static void draw_tour(const tb_corpus *c, const char *dir) {
     char err[TB_ERRLEN];
-    int rendered = 0;
-    if (plot_lines(dir, "corpus_zipf", &lp, s, 2, &rendered, err)) cli_die(1, "%s", err);
-    if (rendered) cli_note("wrote %s/corpus_zipf.png", dir);
-    else cli_note("gnuplot not found: render with gnuplot %s/corpus_zipf.gp", dir);
-    free(r); free(x); free(y); free(yz);
-}
-
-/* Which noun categories meet in a sentence: share of training sentences that contain
- * a noun of category a and a noun of category b (diagonal: two nouns of category a). */
-static void plot_categories(const tb_corpus *c, const char *dir) {
-    const char *names[64];
-    int nc = 0, V = c->tok.vocab_size;
-    int *cat_of = malloc((size_t)V * sizeof *cat_of);
-    if (!cat_of) cli_die(1, "out of memory");
-    for (int i = 0; i < V; i++) {
-        cat_of[i] = -1;
-        if (strcmp(c->pos[i], "NOUN")) continue;
-        int k = 0;
-        while (k < nc && strcmp(names[k], c->category[i])) k++;
-        if (k == nc && nc < 64) names[nc++] = c->category[i];
-        if (k < nc) cat_of[i] = k;
-    }
-    if (nc == 0) { free(cat_of); return; }
-    float *M = calloc((size_t)nc * nc, sizeof *M);
-    int *cnt = calloc((size_t)nc, sizeof *cnt);
-    if (!M || !cnt) cli_die(1, "out of memory");
-    long n_sent = 0;
-    for (long i = 0; i < c->n_train; i++) {
-        int k = cat_of[c->train[i]];
-        if (k >= 0) cnt[k]++;
-        if (c->train[i] != c->eos) continue;
-        n_sent++;
-        for (int a = 0; a < nc; a++)
-            for (int b = 0; b < nc; b++)
-                if (a == b ? cnt[a] >= 2 : (cnt[a] && cnt[b])) M[a * nc + b] += 1.0f;
-        memset(cnt, 0, (size_t)nc * sizeof *cnt);
-    }
-    for (int i = 0; i < nc * nc; i++) M[i] /= (float)(n_sent ? n_sent : 1);
-    char path[1200], err[TB_ERRLEN];
-    snprintf(path, sizeof path, "%s/corpus_categories.png", dir);
-    tb_heatmap h = {"Noun categories that meet in a sentence (toyworld train)",
-                    "category", "category", names, names, 0.0, NAN, CMAP_VIRIDIS,
-                    "share of training sentences", 0};
-    if (plot_heatmap_png(path, M, nc, nc, &h, err)) cli_die(1, "%s", err);
-    cli_note("wrote %s", path);
-    free(M); free(cnt); free(cat_of);
-}
-
-/* Sentence-length statistics (tokens including "."), from the training stream. */
-static void length_stats(const tb_corpus *c, double *mean, int *mn, int *mx) {
-    long n = 0, len = 0, tot = 0;
-    *mn = 0; *mx = 0;
-    for (long i = 0; i < c->n_train; i++) {
-        len++;
-        if (c->train[i] != c->eos) continue;
-        if (n == 0 || len < *mn) *mn = (int)len;
-        if (len > *mx) *mx = (int)len;
-        tot += len; n++; len = 0;
-    }
-    *mean = n ? (double)tot / (double)n : NAN;
+    tb_picture pic;
+    if (corpus_plot_zipf(c, dir, &pic, err)) cli_die(1, "%s", err);
+    note_picture(&pic);
+    if (c->eos < 0) return;
+    if (corpus_plot_categories(c, dir, &pic, err)) cli_die(1, "%s", err);
+    note_picture(&pic);
 }
 
 static void print_json(const tb_corpus *c) {
     double mean; int mn, mx;
-    length_stats(c, &mean, &mn, &mx);
+    corpus_sentence_lengths(c, &mean, &mn, &mx);
     double l2 = log(2.0);
     json_begin();
     json_str("corpus", c->name);
@@ -159,7 +79,7 @@ static void print_stats(const tb_corpus *c) {
         for (int i = 0; i < c->tok.vocab_size; i++) nw += !strcmp(c->pos[i], "NONWORD");
         printf("toyworld corpus: %d tokens in the vocabulary (%d words + %d probe nonwords)\n",
                c->tok.vocab_size, c->tok.vocab_size - nw, nw);
-        length_stats(c, &mean, &mn, &mx);
+        corpus_sentence_lengths(c, &mean, &mn, &mx);
         printf("train: %ld sentences, %ld tokens;  val: %ld sentences, %ld tokens\n",
                c->n_train_sentences, c->n_train, c->n_val_sentences, c->n_val);
         printf("sentence length (tokens incl. \".\"): mean %.2f, min %d, max %d\n", mean, mn, mx);
@@ -209,52 +129,38 @@ static void print_stats(const tb_corpus *c) {
 
 /* --score: every word's exact probability and the grammar's best guesses there. */
 static void score_sentence(const tb_corpus *c, const char *text, int json) {
-    int *ids, n;
     char err[TB_ERRLEN];
-    if (tok_encode(&c->tok, text, &ids, &n, err)) cli_die(1, "--score: %s", err);
-    double total;
-    float *nll = malloc((size_t)n * sizeof *nll);
-    double *p = malloc((size_t)c->tok.vocab_size * sizeof *p);
-    if (!nll || !p) cli_die(1, "out of memory");
-    if (toyworld_sentence_nll(c, ids, n, &total, nll, err)) cli_die(1, "--score: %s", err);
+    toyworld_score s;
+    if (toyworld_score_text(c, text, &s, err)) cli_die(1, "--score: %s", err);
     if (json) {
-        double *v = malloc((size_t)n * sizeof *v);
+        double *v = malloc((size_t)s.n * sizeof *v + 1);
         if (!v) cli_die(1, "out of memory");
-        for (int i = 0; i < n; i++) v[i] = nll[i];
+        for (int i = 0; i < s.n; i++) v[i] = s.nll[i];
         json_begin();
         json_str("sentence", text);
-        json_num("nll_nats", total);
-        json_num("probability", exp(-total));
-        json_num_array("token_nll_nats", v, n);
+        json_num("nll_nats", s.total);
+        json_num("probability", exp(-s.total));
+        json_num_array("token_nll_nats", v, s.n);
         json_end();
         free(v);
-    } else {
-        printf("%-10s %10s %9s   grammar's top guesses at this position\n", "token",
-               "P(token)", "-ln P");
-        for (int t = 0; t < n; t++) {
-            if (toyworld_next_dist(c, ids, t, p, err)) {
-                printf("%-10s %10s %9s   (prefix impossible)\n", c->tok.tokens[ids[t]], "0", "inf");
-                continue;
-            }
-            printf("%-10s %10.6f %9.4f  ", c->tok.tokens[ids[t]], exp(-(double)nll[t]),
-                   (double)nll[t] + 0.0);   /* + 0.0: print -ln 1 as 0.0000, not -0.0000 */
-            for (int k = 0; k < 4; k++) {   /* top 4, ties by id */
-                int best = -1;
-                for (int i = 0; i < c->tok.vocab_size; i++)
-                    if (p[i] > 0 && (best < 0 || p[i] > p[best])) best = i;
-                if (best < 0) break;
-                printf(" %s %.3f", c->tok.tokens[best], p[best]);
-                p[best] = -1.0;
-            }
-            printf("\n");
-        }
-        if (isfinite(total))
-            printf("total: -ln P(sentence) = %.4f nats  (P = %.3g, %.4f nats/token)\n", total,
-                   exp(-total), total / n);
-        else
-            printf("total: P(sentence) = 0 -- the grammar can never produce it\n");
+        toyworld_score_free(&s);
+        return;
     }
-    free(nll); free(p); free(ids);
+    printf("%-10s %10s %9s   grammar's top guesses at this position\n", "token", "P(token)", "-ln P");
+    for (int t = 0; t < s.n; t++) {
+        const char *word = c->tok.tokens[s.ids[t]];
+        if (!s.possible[t]) { printf("%-10s %10s %9s   (prefix impossible)\n", word, "0", "inf"); continue; }
+        printf("%-10s %10.6f %9.4f  ", word, exp(-(double)s.nll[t]),
+               (double)s.nll[t] + 0.0);   /* + 0.0: print -ln 1 as 0.0000, not -0.0000 */
+        for (int k = 0; k < TOYWORLD_TOP && s.top[t * TOYWORLD_TOP + k] >= 0; k++)
+            printf(" %s %.3f", c->tok.tokens[s.top[t * TOYWORLD_TOP + k]], s.top_p[t * TOYWORLD_TOP + k]);
+        printf("\n");
+    }
+    if (isfinite(s.total))
+        printf("total: -ln P(sentence) = %.4f nats  (P = %.3g, %.4f nats/token)\n", s.total, exp(-s.total), s.total / s.n);
+    else
+        printf("total: P(sentence) = 0 -- the grammar can never produce it\n");
+    toyworld_score_free(&s);
 }
 
 int cmd_corpus(int argc, char **argv) {
@@ -308,10 +214,7 @@ int cmd_corpus(int argc, char **argv) {
         printf("entropy floor %.4f nats/token;  bigram %.4f;  unigram %.4f  (more: tinybrain "
                "corpus --stats)\n", c.floor_nats, c.bigram_nats, c.unigram_nats);
     }
-    if ((stats && !no_plots) || (plots && !no_plots)) {
-        plot_zipf(&c, plots_dir);
-        if (c.eos >= 0) plot_categories(&c, plots_dir);
-    }
+    if ((stats || plots) && !no_plots) draw_tour(&c, plots_dir);
     corpus_free(&c);
     return 0;
 }

@@ -1,104 +1,77 @@
 /* neuron.c -- `tinybrain neuron`: one biological neuron, its voltage trace and f-I curve.
- * Lessons 02 (LIF) and 03 (Izhikevich, AdEx, Hodgkin-Huxley). */
+ * Lessons 02 (LIF) and 03 (Izhikevich, AdEx, Hodgkin-Huxley).  The measurements are
+ * neuron.h's, the pictures snn_plot.h's; the defaults come from neuron_params.c. */
 #include "cli.h"
 #include "commands.h"
-#include "io.h"
 #include "neuron.h"
-#include "plot.h"
+#include "snn_plot.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Chart helpers live in src/cli/snn.c (shared with the network pictures). */
-typedef struct { int x, y, w, h; double x0, x1, y0, y1; } snn_chart;
-int  snn_chart_px(const snn_chart *c, double x);
-int  snn_chart_py(const snn_chart *c, double y);
-void snn_chart_axes(tb_canvas *cv, const snn_chart *c, const char *xlabel, const char *ylabel,
-                    const char *title);
-void snn_chart_trace(tb_canvas *cv, const snn_chart *c, const float *y, long n, double x_start,
-                     double dx, const unsigned char rgb[3]);
-
-static void split_prefix(const char *out, char *dir, size_t nd, char *name, size_t nn) {
-    const char *slash = strrchr(out, '/');
-    if (slash) { snprintf(dir, nd, "%.*s", (int)(slash - out), out); snprintf(name, nn, "%s", slash + 1); }
-    else { snprintf(dir, nd, "."); snprintf(name, nn, "%s", out); }
-}
-
-static int draw_trace(const char *path, const nrn_params *p, const float *v, const float *I, long n,
-                      double dt, const double *spikes, int ns, const char *title, char *err) {
-    tb_canvas cv;
-    if (canvas_init(&cv, 1000, 560, err)) return -1;
-    float vmin = v[0], vmax = v[0], imin = I[0], imax = I[0];
-    for (long k = 0; k < n; k++) {
-        if (v[k] < vmin) vmin = v[k];
-        if (v[k] > vmax) vmax = v[k];
-        if (I[k] < imin) imin = I[k];
-        if (I[k] > imax) imax = I[k];
-    }
-    double T = n * dt, pad = 0.05 * (vmax - vmin) + 1;
-    snn_chart c1 = {80, 40, 890, 330, 0, T, vmin - pad, vmax + pad};
-    static const unsigned char BLUE[3] = {20, 60, 190}, RED[3] = {210, 30, 30}, GREEN[3] = {10, 130, 60};
-    snn_chart_axes(&cv, &c1, NULL, "membrane potential (mV)", title);
-    snn_chart_trace(&cv, &c1, v, n, dt, dt, BLUE);
-    for (int s = 0; s < ns; s++) { /* spike ticks above the trace */
-        int px = snn_chart_px(&c1, spikes[s]);
-        canvas_line(&cv, px, c1.y - 6, px, c1.y - 1, RED);
-    }
-    double ipad = 0.1 * (imax - imin) + (imax == imin ? fabs(imax) * 0.1 + 0.1 : 0);
-    snn_chart c2 = {80, 420, 890, 100, 0, T, imin - ipad, imax + ipad};
-    char yl[64];
-    snprintf(yl, sizeof yl, "input (%s)", nrn_current_unit(p->model));
-    snn_chart_axes(&cv, &c2, "time (ms)", yl, NULL);
-    snn_chart_trace(&cv, &c2, I, n, 0, dt, GREEN);
-    int rc = canvas_save_png(&cv, path, err);
-    canvas_free(&cv);
-    return rc;
-}
-
-int cmd_neuron(int argc, char **argv) {
-    const char *model_s, *preset, *input_s, *out;
-    double I = NAN, I0, t_on, t_off = NAN, ms, dt = NAN, sigma, tau_noise, rate, w = NAN, tau_syn;
-    double tau_m = NAN, r_m = NAN, v_rest = NAN, v_th = NAN, v_reset = NAN, t_ref = NAN;
-    double ia = NAN, ib = NAN, ic = NAN, id = NAN;
-    double i_min = NAN, i_max = NAN;
+typedef struct {
+    const char *model, *preset, *input, *out;
+    double I, I0, t_on, t_off, ms, dt, sigma, tau_noise, rate, w, tau_syn, i_min, i_max;
+    double param[NRN_N_PARAMS];   /* nrn_param_table's parameters; NAN: not given */
     int n_inputs, fi, fi_steps, json;
     long long seed;
-    cli_opt opts[] = {
-        {"model", 'c', &model_s, "lif", "", "neuron model", 0, 0, "lif|izh|adex|hh"},
-        {"preset", 's', &preset, NULL, "", "izh: RS IB CH FS LTS TC RZ (default RS); adex: adapting tonic bursting", 0, 0, NULL},
-        {"input", 'c', &input_s, "step", "", "input current shape", 0, 0, "const|step|ramp|noise|poisson"},
-        {"I", 'f', &I, NULL, "model unit", "amplitude (lif 2 nA, izh 10 pA, adex 1 nA, hh 10 uA/cm^2); noise: mean", -1e6, 1e6, NULL},
-        {"I0", 'f', &I0, "0", "model unit", "current outside the step / at the start of the ramp / under Poisson input", -1e6, 1e6, NULL},
-        {"t-on", 'f', &t_on, "50", "ms", "step/ramp start", 0, 1e7, NULL},
-        {"t-off", 'f', &t_off, NULL, "ms", "step end / ramp top (default: duration - 50 ms)", 0, 1e7, NULL},
-        {"ms", 'f', &ms, "500", "ms", "duration", 1, 1e7, NULL},
-        {"dt", 'f', &dt, NULL, "ms", "time step (default 0.1; hh 0.01)", 0, 1, NULL},
-        {"sigma", 'f', &sigma, "0.5", "model unit", "noise: standard deviation of the Ornstein-Uhlenbeck current", 0, 1e6, NULL},
-        {"tau-noise", 'f', &tau_noise, "5", "ms", "noise: correlation time", 0, 1e5, NULL},
-        {"rate", 'f', &rate, "10", "Hz", "poisson: rate of each input train", 0, 1e5, NULL},
-        {"n-inputs", 'i', &n_inputs, "100", "", "poisson: number of input trains", 1, 1e6, NULL},
-        {"w", 'f', &w, NULL, "model unit", "poisson: current jump per input spike (default I/10)", -1e6, 1e6, NULL},
-        {"tau-syn", 'f', &tau_syn, "5", "ms", "poisson: synaptic current decay", 0, 1e4, NULL},
-        {"tau-m", 'f', &tau_m, NULL, "ms", "lif: membrane time constant (10)", -1e6, 1e6, NULL},
-        {"r-m", 'f', &r_m, NULL, "MOhm", "lif: membrane resistance (10)", -1e6, 1e6, NULL},
-        {"v-rest", 'f', &v_rest, NULL, "mV", "lif: resting potential (-65)", -1e3, 1e3, NULL},
-        {"v-th", 'f', &v_th, NULL, "mV", "lif: threshold (-50)", -1e3, 1e3, NULL},
-        {"v-reset", 'f', &v_reset, NULL, "mV", "lif: reset (-65)", -1e3, 1e3, NULL},
-        {"t-ref", 'f', &t_ref, NULL, "ms", "lif: refractory period (2)", -1e3, 1e3, NULL},
-        {"a", 'f', &ia, NULL, "", "izh: a (preset)", -1e3, 1e3, NULL},
-        {"b", 'f', &ib, NULL, "", "izh: b (preset)", -1e3, 1e3, NULL},
-        {"c", 'f', &ic, NULL, "mV", "izh: c (preset)", -1e3, 1e3, NULL},
-        {"d", 'f', &id, NULL, "", "izh: d (preset)", -1e3, 1e3, NULL},
-        {"fi", 'b', &fi, NULL, "", "sweep constant currents and plot the f-I curve (lif: with the formula)", 0, 0, NULL},
-        {"i-min", 'f', &i_min, NULL, "model unit", "f-I sweep start (default 0)", -1e6, 1e6, NULL},
-        {"i-max", 'f', &i_max, NULL, "model unit", "f-I sweep end (default 2.5 x the default current)", -1e6, 1e6, NULL},
-        {"i-steps", 'i', &fi_steps, "26", "", "f-I sweep points", 2, 10000, NULL},
-        {"seed", 'l', &seed, "1", "", "random seed (noise, Poisson input)", 0, 0, NULL},
-        {"out", 's', &out, "plots/neuron", "", "prefix: PREFIX_trace.png, PREFIX_spikes.tsv, PREFIX_fi.png", 0, 0, NULL},
-        {"json", 'b', &json, NULL, "", "print one JSON object", 0, 0, NULL},
+} neuron_args;
+
+/* "lif 2 nA, izh 10 pA, ..." (the default currents) or "lif 0.1, ..." (time steps). */
+static void per_model(char *buf, size_t n, int time_steps) {
+    size_t len = 0;
+    for (nrn_model m = NRN_LIF; m <= NRN_HH && len < n; m++) {
+        nrn_params p;
+        nrn_params_default(&p, m, NULL, NULL);
+        if (time_steps) len += snprintf(buf + len, n - len, "%s%s %g", m ? ", " : "", nrn_model_name(m), nrn_default_dt(m));
+        else len += snprintf(buf + len, n - len, "%s%s %g %s", m ? ", " : "", nrn_model_name(m),
+                             nrn_default_current(&p), nrn_current_unit(m));
+    }
+}
+
+static void parse(int argc, char **argv, neuron_args *a) {
+    char help_I[160], help_dt[120], per[100], help_p[NRN_N_PARAMS][120], preset[16];
+    per_model(per, sizeof per, 0);
+    snprintf(help_I, sizeof help_I, "amplitude (%s); noise: mean", per);
+    per_model(per, sizeof per, 1);
+    snprintf(help_dt, sizeof help_dt, "time step (default %s)", per);
+    cli_opt fixed[] = {
+        {"model", 'c', &a->model, "lif", "", "neuron model", 0, 0, "lif|izh|adex|hh"},
+        {"preset", 's', &a->preset, NULL, "", "izh: RS IB CH FS LTS TC RZ (default RS); adex: adapting tonic bursting", 0, 0, NULL},
+        {"input", 'c', &a->input, "step", "", "input current shape", 0, 0, "const|step|ramp|noise|poisson"},
+        {"I", 'f', &a->I, NULL, "model unit", help_I, -1e6, 1e6, NULL},
+        {"I0", 'f', &a->I0, "0", "model unit", "current outside the step / at the start of the ramp / under Poisson input", -1e6, 1e6, NULL},
+        {"t-on", 'f', &a->t_on, "50", "ms", "step/ramp start", 0, 1e7, NULL},
+        {"t-off", 'f', &a->t_off, NULL, "ms", "step end / ramp top (default: duration - 50 ms)", 0, 1e7, NULL},
+        {"ms", 'f', &a->ms, "500", "ms", "duration", 1, 1e7, NULL},
+        {"dt", 'f', &a->dt, NULL, "ms", help_dt, 0, 1, NULL},
+        {"sigma", 'f', &a->sigma, "0.5", "model unit", "noise: standard deviation of the Ornstein-Uhlenbeck current", 0, 1e6, NULL},
+        {"tau-noise", 'f', &a->tau_noise, "5", "ms", "noise: correlation time", 0, 1e5, NULL},
+        {"rate", 'f', &a->rate, "10", "Hz", "poisson: rate of each input train", 0, 1e5, NULL},
+        {"n-inputs", 'i', &a->n_inputs, "100", "", "poisson: number of input trains", 1, 1e6, NULL},
+        {"w", 'f', &a->w, NULL, "model unit", "poisson: current jump per input spike (default I/10)", -1e6, 1e6, NULL},
+        {"tau-syn", 'f', &a->tau_syn, "5", "ms", "poisson: synaptic current decay", 0, 1e4, NULL},
+        {"fi", 'b', &a->fi, NULL, "", "sweep constant currents and plot the f-I curve (lif: with the formula)", 0, 0, NULL},
+        {"i-min", 'f', &a->i_min, NULL, "model unit", "f-I sweep start (default 0)", -1e6, 1e6, NULL},
+        {"i-max", 'f', &a->i_max, NULL, "model unit", "f-I sweep end (default 2.5 x the default current)", -1e6, 1e6, NULL},
+        {"i-steps", 'i', &a->fi_steps, "26", "", "f-I sweep points", 2, 10000, NULL},
+        {"seed", 'l', &a->seed, "1", "", "random seed (noise, Poisson input)", 0, 0, NULL},
+        {"out", 's', &a->out, "plots/neuron", "", "prefix: PREFIX_trace.png, PREFIX_spikes.tsv, PREFIX_fi.png", 0, 0, NULL},
+        {"json", 'b', &a->json, NULL, "", "print one JSON object", 0, 0, NULL},
     };
+    cli_opt opts[NOPT(fixed) + NRN_N_PARAMS];
+    memcpy(opts, fixed, sizeof fixed);
+    for (int i = 0; i < NRN_N_PARAMS; i++) {   /* the model parameters, with their defaults */
+        const nrn_param_info *d = &nrn_param_table[i];
+        double def = nrn_param_default(d, preset, sizeof preset);
+        snprintf(help_p[i], sizeof help_p[i], "%s: %s (%s%s%g)", nrn_model_name(d->model), d->meaning, preset,
+                 *preset ? " " : "", def);
+        opts[NOPT(fixed) + i] = (cli_opt){d->name, 'f', &a->param[i], NULL, d->unit, help_p[i], -1e6, 1e6, NULL};
+        a->param[i] = NAN;
+    }
+    a->I = a->t_off = a->dt = a->w = a->i_min = a->i_max = NAN;
     cli_cmd cmd = {"neuron", "", "simulate one neuron: voltage trace, spikes, f-I curve",
                    "Models: lif (exact integration), izh (Izhikevich 2003 presets), adex (Brette &\n"
                    "Gerstner 2005: adapting as published; tonic and bursting from the Scholarpedia\n"
@@ -108,177 +81,156 @@ int cmd_neuron(int argc, char **argv) {
                    "--fi sweeps constant currents and plots the f-I curve (LIF: beside the formula\n"
                    "f = 1/(t_ref + tau_m ln((R I + v_rest - v_reset)/(R I + v_rest - v_th)))).",
                    "tinybrain neuron --model izh --preset CH"};
-    char *pos[1];
-    cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 0, 0);
+    cli_parse(&cmd, opts, NOPT(opts), argc, argv, NULL, 0, 0);
+}
+
+/* The neuron: the model's defaults (or preset) with the parameters the user set. */
+static void make_neuron(const neuron_args *a, nrn_params *p, double *dt) {
     char err[TB_ERRLEN];
-    nrn_params p;
     nrn_model m;
-    if (nrn_model_parse(model_s, &m, err)) cli_die(2, "--model: %s", err);
-    if (nrn_params_default(&p, m, preset, err)) cli_die(2, "--preset: %s", err);
-    if (m != NRN_LIF && !(isnan(tau_m) && isnan(r_m) && isnan(v_rest) && isnan(v_th) && isnan(v_reset) && isnan(t_ref)))
-        cli_die(2, "--tau-m/--r-m/--v-rest/--v-th/--v-reset/--t-ref apply to --model lif only");
-    if (m != NRN_IZH && !(isnan(ia) && isnan(ib) && isnan(ic) && isnan(id)))
-        cli_die(2, "--a/--b/--c/--d apply to --model izh only");
-    if (!isnan(tau_m)) p.lif.tau_m = tau_m;
-    if (!isnan(r_m)) p.lif.r_m = r_m;
-    if (!isnan(v_rest)) p.lif.v_rest = v_rest;
-    if (!isnan(v_th)) p.lif.v_th = v_th;
-    if (!isnan(v_reset)) p.lif.v_reset = v_reset;
-    if (!isnan(t_ref)) p.lif.t_ref = t_ref;
-    if (!isnan(ia)) p.izh.a = ia;
-    if (!isnan(ib)) p.izh.b = ib;
-    if (!isnan(ic)) p.izh.c = ic;
-    if (!isnan(id)) p.izh.d = id;
-    if (isnan(dt)) dt = m == NRN_HH ? 0.01 : (m == NRN_ADEX ? 0.05 : 0.1);
-    if (nrn_check(&p, dt, err)) cli_die(2, "%s", err);
-    if (isnan(I)) I = nrn_default_current(&p);
-    if (isnan(t_off)) t_off = ms - 50 > t_on ? ms - 50 : ms;
-    nrn_stim st = {0};
-    if (nrn_stim_parse(input_s, &st.kind, err)) cli_die(2, "--input: %s", err);
-    st.amp = st.kind == STIM_POISSON ? (isnan(w) ? I / 10 : w) : I;
-    st.base = I0;
-    st.t_on = t_on;
-    st.t_off = t_off;
-    st.sigma = sigma;
-    st.tau_noise = tau_noise;
-    st.rate_hz = rate;
-    st.n_inputs = n_inputs;
-    st.tau_syn = tau_syn;
-    if (nrn_stim_check(&st, err)) cli_die(2, "%s", err);
-    char dir[1024], name[256], path[1400];
-    split_prefix(out, dir, sizeof dir, name, sizeof name);
-    const char *unit = nrn_current_unit(m);
-    char label[64];
-    snprintf(label, sizeof label, "%s%s%s", nrn_model_name(m), p.preset[0] ? " " : "", p.preset);
-
-    if (fi) {
-        double lo = isnan(i_min) ? 0 : i_min, hi = isnan(i_max) ? 2.5 * nrn_default_current(&p) : i_max;
-        if (!(hi > lo)) cli_die(2, "--i-max (%g) must exceed --i-min (%g)", hi, lo);
-        int K = fi_steps;
-        double *xs = malloc(K * sizeof(double)), *fs = malloc(K * sizeof(double));
-        double *xa = malloc(400 * sizeof(double)), *fa = malloc(400 * sizeof(double));
-        if (!xs || !fs || !xa || !fa) cli_die(1, "out of memory");
-        nrn_stim c = {0};
-        c.kind = STIM_CONST;
-        double settle = fmin(100, ms / 5); /* rate measured after a transient */
-        if (!json) printf("%12s %14s%s\n", "I", "f_sim (Hz)", m == NRN_LIF ? "   f_formula (Hz)" : "");
-        for (int k = 0; k < K; k++) {
-            xs[k] = lo + (hi - lo) * k / (K - 1);
-            c.amp = xs[k];
-            int cap = (int)(ms / dt) + 1, ns = 0;
-            double *spk = malloc((size_t)cap * sizeof(double));
-            if (!spk) cli_die(1, "out of memory");
-            if (nrn_simulate(&p, &c, dt, ms, (uint64_t)seed, NULL, NULL, spk, cap, &ns, err)) cli_die(1, "%s", err);
-            /* rate from the mean inter-spike interval after the transient */
-            int first = -1, last = -1, cnt = 0;
-            for (int s = 0; s < ns; s++) if (spk[s] >= settle) { if (first < 0) first = s; last = s; cnt++; }
-            fs[k] = cnt >= 2 ? 1000.0 * (cnt - 1) / (spk[last] - spk[first]) : 0;
-            free(spk);
-            if (!json) {
-                if (m == NRN_LIF) printf("%9.3f %s %14.2f %17.2f\n", xs[k], unit, fs[k], lif_rate_analytic(&p.lif, xs[k]));
-                else printf("%9.3f %s %14.2f\n", xs[k], unit, fs[k]);
-            }
-        }
-        tb_series s[2] = {{"simulated", xs, fs, K, "points"}, {NULL, NULL, NULL, 0, NULL}};
-        int ns_ = 1;
-        if (m == NRN_LIF) {
-            for (int k = 0; k < 400; k++) { xa[k] = lo + (hi - lo) * k / 399; fa[k] = lif_rate_analytic(&p.lif, xa[k]); }
-            s[1] = (tb_series){"formula 1/(t_ref + tau_m ln(...))", xa, fa, 400, "lines"};
-            ns_ = 2;
-        }
-        char nm[300], ttl[200], xl[64];
-        snprintf(nm, sizeof nm, "%s_fi", name);
-        snprintf(ttl, sizeof ttl, "f-I curve: %s (dt %g ms, %g ms per point)", label, dt, ms);
-        snprintf(xl, sizeof xl, "input current (%s)", unit);
-        tb_lineplot lp = {ttl, xl, "firing rate (Hz)", 0, 0, 0, NAN, 0, 0};
-        int rendered = 0;
-        if (plot_lines(dir, nm, &lp, s, ns_, &rendered, err)) cli_die(1, "%s", err);
-        if (rendered) cli_note("wrote %s/%s.png", dir, nm);
-        else cli_note("gnuplot not found: render with gnuplot %s/%s.gp", dir, nm);
-        if (json) {
-            json_begin();
-            json_str("model", nrn_model_name(m));
-            json_str("preset", p.preset);
-            json_str("unit", unit);
-            json_num_array("current", xs, K);
-            json_num_array("rate_hz", fs, K);
-            if (m == NRN_LIF) {
-                double *an = malloc(K * sizeof(double));
-                if (!an) cli_die(1, "out of memory");
-                for (int k = 0; k < K; k++) an[k] = lif_rate_analytic(&p.lif, xs[k]);
-                json_num_array("rate_formula_hz", an, K);
-                json_num("rheobase", lif_rheobase(&p.lif));
-                free(an);
-            }
-            json_end();
-        } else if (m == NRN_LIF) {
-            printf("rheobase     %.3f nA (R I = v_th - v_rest)\n", lif_rheobase(&p.lif));
-        }
-        free(xs); free(fs); free(xa); free(fa);
-        return 0;
+    if (nrn_model_parse(a->model, &m, err)) cli_die(2, "--model: %s", err);
+    if (nrn_params_default(p, m, a->preset, err)) cli_die(2, "--preset: %s", err);
+    for (int i = 0; i < NRN_N_PARAMS; i++) {
+        if (isnan(a->param[i])) continue;
+        const nrn_param_info *d = &nrn_param_table[i];
+        if (d->model != m) cli_die(2, "--%s applies to --model %s only", d->name, nrn_model_name(d->model));
+        *nrn_param_at(p, d) = a->param[i];
     }
+    *dt = isnan(a->dt) ? nrn_default_dt(m) : a->dt;
+    if (nrn_check(p, *dt, err)) cli_die(2, "%s", err);
+}
 
-    long n = (long)(ms / dt + 0.5);
-    float *v = malloc((size_t)n * sizeof(float)), *cur = malloc((size_t)n * sizeof(float));
-    double *spk = malloc((size_t)(n + 1) * sizeof(double));
-    if (!v || !cur || !spk) cli_die(1, "out of memory");
-    int ns = 0;
-    if (nrn_simulate(&p, &st, dt, ms, (uint64_t)seed, v, cur, spk, (int)n + 1, &ns, err)) cli_die(1, "%s", err);
-    /* summary: rate, ISIs, adaptation, bursts */
-    double first_isi = ns >= 2 ? spk[1] - spk[0] : NAN, last_isi = ns >= 2 ? spk[ns - 1] - spk[ns - 2] : NAN;
-    double vmean = 0, vmax = -1e9;
-    for (long k = 0; k < n; k++) { vmean += v[k]; if (v[k] > vmax) vmax = v[k]; }
-    vmean /= n;
-    int bursts = 0; /* groups of >= 2 spikes separated by < 10 ms, starting after a gap >= 20 ms */
-    for (int s = 1; s < ns; s++)
-        if (spk[s] - spk[s - 1] < 10 && (s == 1 || spk[s - 1] - spk[s - 2] >= 20)) bursts++;
-    char title[200];
-    snprintf(title, sizeof title, "%s, %s input (%g %s), %d spikes (red ticks)", label, input_s,
-             st.kind == STIM_POISSON ? st.amp : I, unit, ns);
-    snprintf(path, sizeof path, "%s_trace.png", out);
-    if (draw_trace(path, &p, v, cur, n, dt, spk, ns, title, err)) cli_die(1, "%s", err);
-    cli_note("wrote %s", path);
-    snprintf(path, sizeof path, "%s_spikes.tsv", out);
-    tb_atomic a;
-    if (atomic_begin(&a, path, err)) cli_die(1, "%s", err);
-    fprintf(a.f, "spike\ttime_ms\n");
-    for (int s = 0; s < ns; s++) fprintf(a.f, "%d\t%.4f\n", s, spk[s]);
-    if (atomic_commit(&a, err)) cli_die(1, "%s", err);
-    cli_note("wrote %s", path);
-    double window = st.kind == STIM_STEP ? st.t_off - st.t_on : ms;
-    if (json) {
+static void make_stim(const neuron_args *a, double I, nrn_stim *st) {
+    char err[TB_ERRLEN];
+    memset(st, 0, sizeof *st);
+    if (nrn_stim_parse(a->input, &st->kind, err)) cli_die(2, "--input: %s", err);
+    st->amp = st->kind == STIM_POISSON ? (isnan(a->w) ? I / 10 : a->w) : I;
+    st->base = a->I0;
+    st->t_on = a->t_on;
+    st->t_off = isnan(a->t_off) ? (a->ms - 50 > a->t_on ? a->ms - 50 : a->ms) : a->t_off;
+    st->sigma = a->sigma;
+    st->tau_noise = a->tau_noise;
+    st->rate_hz = a->rate;
+    st->n_inputs = a->n_inputs;
+    st->tau_syn = a->tau_syn;
+    if (nrn_stim_check(st, err)) cli_die(2, "%s", err);
+}
+
+static void note_picture(const tb_picture *pic) {
+    if (pic->rendered) cli_note("wrote %s", pic->path);
+    else cli_note("gnuplot not found: render with gnuplot %s", pic->path);
+}
+
+/* --fi: the sweep, its table, picture and JSON. */
+static void run_fi(const neuron_args *a, const nrn_params *p, double dt, const char *label) {
+    char err[TB_ERRLEN];
+    int K = a->fi_steps, lif = p->model == NRN_LIF;
+    double lo = isnan(a->i_min) ? 0 : a->i_min, hi = isnan(a->i_max) ? 2.5 * nrn_default_current(p) : a->i_max;
+    if (!(hi > lo)) cli_die(2, "--i-max (%g) must exceed --i-min (%g)", hi, lo);
+    double *I = malloc(K * sizeof *I), *f = malloc(K * sizeof *f), *f_lif = malloc(K * sizeof *f_lif);
+    if (!I || !f || !f_lif) cli_die(1, "out of memory");
+    for (int k = 0; k < K; k++) I[k] = lo + (hi - lo) * k / (K - 1);
+    if (nrn_fi_curve(p, dt, a->ms, (uint64_t)a->seed, I, K, f, err)) cli_die(1, "%s", err);
+    for (int k = 0; k < K; k++) f_lif[k] = lif ? lif_rate_analytic(&p->lif, I[k]) : NAN;
+    const char *unit = nrn_current_unit(p->model);
+    if (!a->json) {
+        printf("%12s %14s%s\n", "I", "f_sim (Hz)", lif ? "   f_formula (Hz)" : "");
+        for (int k = 0; k < K; k++) {
+            if (lif) printf("%9.3f %s %14.2f %17.2f\n", I[k], unit, f[k], f_lif[k]);
+            else printf("%9.3f %s %14.2f\n", I[k], unit, f[k]);
+        }
+    }
+    tb_picture pic;
+    if (nrn_plot_fi(a->out, p, label, dt, a->ms, I, f, K, &pic, err)) cli_die(1, "%s", err);
+    note_picture(&pic);
+    if (a->json) {
         json_begin();
-        json_str("model", nrn_model_name(m));
-        json_str("preset", p.preset);
-        json_str("input", input_s);
+        json_str("model", nrn_model_name(p->model));
+        json_str("preset", p->preset);
+        json_str("unit", unit);
+        json_num_array("current", I, K);
+        json_num_array("rate_hz", f, K);
+        if (lif) {
+            json_num_array("rate_formula_hz", f_lif, K);
+            json_num("rheobase", lif_rheobase(&p->lif));
+        }
+        json_end();
+    } else if (lif) {
+        printf("rheobase     %.3f nA (R I = v_th - v_rest)\n", lif_rheobase(&p->lif));
+    }
+    free(I); free(f); free(f_lif);
+}
+
+static void print_trace(const neuron_args *a, const nrn_params *p, const nrn_stim *st, double dt, double I,
+                        const char *label, const nrn_summary *s) {
+    const char *unit = nrn_current_unit(p->model);
+    if (a->json) {
+        json_begin();
+        json_str("model", nrn_model_name(p->model));
+        json_str("preset", p->preset);
+        json_str("input", a->input);
         json_str("unit", unit);
         json_num("I", I);
         json_num("dt_ms", dt);
-        json_num("sim_ms", ms);
-        json_int("spikes", ns);
-        json_num("rate_hz", 1000.0 * ns / window);
-        json_num("first_isi_ms", first_isi);
-        json_num("last_isi_ms", last_isi);
-        json_num("adaptation", last_isi / first_isi);
-        json_int("bursts", bursts);
-        json_num("v_mean_mv", vmean);
-        json_num("v_max_mv", vmax);
-        if (m == NRN_LIF) json_num("rate_formula_hz", lif_rate_analytic(&p.lif, I));
+        json_num("sim_ms", a->ms);
+        json_int("spikes", s->spikes);
+        json_num("rate_hz", s->rate_hz);
+        json_num("first_isi_ms", s->first_isi_ms);
+        json_num("last_isi_ms", s->last_isi_ms);
+        json_num("adaptation", s->last_isi_ms / s->first_isi_ms);
+        json_int("bursts", s->bursts);
+        json_num("v_mean_mv", s->v_mean_mv);
+        json_num("v_max_mv", s->v_max_mv);
+        if (p->model == NRN_LIF) json_num("rate_formula_hz", lif_rate_analytic(&p->lif, I));
         json_end();
-    } else {
-        printf("neuron       %s, dt %g ms, %g ms, %s input %g %s\n", label, dt, ms, input_s,
-               st.kind == STIM_POISSON ? st.amp : I, unit);
-        printf("spikes       %d (%.2f Hz over the %s)\n", ns, 1000.0 * ns / window,
-               st.kind == STIM_STEP ? "step" : "run");
-        if (ns >= 2)
-            printf("ISI          first %.2f ms, last %.2f ms, last/first %.2f (> 1: adaptation)\n", first_isi,
-                   last_isi, last_isi / first_isi);
-        printf("bursts       %d (>= 2 spikes < 10 ms apart after >= 20 ms of quiet)\n", bursts);
-        printf("membrane     mean %.2f mV, max %.2f mV\n", vmean, vmax);
-        if (m == NRN_LIF && st.kind != STIM_NOISE && st.kind != STIM_POISSON)
-            printf("formula      %.2f Hz for a constant %g nA (rheobase %.3f nA)\n", lif_rate_analytic(&p.lif, I), I,
-                   lif_rheobase(&p.lif));
+        return;
     }
-    free(v); free(cur); free(spk);
+    printf("neuron       %s, dt %g ms, %g ms, %s input %g %s\n", label, dt, a->ms, a->input,
+           st->kind == STIM_POISSON ? st->amp : I, unit);
+    printf("spikes       %d (%.2f Hz over the %s)\n", s->spikes, s->rate_hz, st->kind == STIM_STEP ? "step" : "run");
+    if (s->spikes >= 2)
+        printf("ISI          first %.2f ms, last %.2f ms, last/first %.2f (> 1: adaptation)\n", s->first_isi_ms,
+               s->last_isi_ms, s->last_isi_ms / s->first_isi_ms);
+    printf("bursts       %d (>= 2 spikes < 10 ms apart after >= 20 ms of quiet)\n", s->bursts);
+    printf("membrane     mean %.2f mV, max %.2f mV\n", s->v_mean_mv, s->v_max_mv);
+    if (p->model == NRN_LIF && st->kind != STIM_NOISE && st->kind != STIM_POISSON)
+        printf("formula      %.2f Hz for a constant %g nA (rheobase %.3f nA)\n", lif_rate_analytic(&p->lif, I), I,
+               lif_rheobase(&p->lif));
+}
+
+/* One run: the trace picture, the spike times and the summary. */
+static void run_trace(const neuron_args *a, const nrn_params *p, const nrn_stim *stim, double dt, double I,
+                      const char *label) {
+    char err[TB_ERRLEN], title[200], path[1100];
+    nrn_stim st = *stim;
+    nrn_trace tr;
+    if (nrn_record(p, &st, dt, a->ms, (uint64_t)a->seed, &tr, err)) cli_die(1, "%s", err);
+    nrn_summary s;
+    nrn_summarize(&tr, &st, a->ms, &s);
+    snprintf(title, sizeof title, "%s, %s input (%g %s), %d spikes (red ticks)", label, a->input,
+             st.kind == STIM_POISSON ? st.amp : I, nrn_current_unit(p->model), s.spikes);
+    tb_picture pic;
+    if (nrn_plot_trace(a->out, p, &tr, dt, title, &pic, err)) cli_die(1, "%s", err);
+    note_picture(&pic);
+    snprintf(path, sizeof path, "%s_spikes.tsv", a->out);
+    if (nrn_write_spikes(path, &tr, err)) cli_die(1, "%s", err);
+    cli_note("wrote %s", path);
+    print_trace(a, p, &st, dt, I, label, &s);
+    nrn_trace_free(&tr);
+}
+
+int cmd_neuron(int argc, char **argv) {
+    neuron_args a;
+    parse(argc, argv, &a);
+    nrn_params p;
+    double dt;
+    make_neuron(&a, &p, &dt);
+    double I = isnan(a.I) ? nrn_default_current(&p) : a.I;
+    nrn_stim st;
+    make_stim(&a, I, &st);
+    char label[64];
+    snprintf(label, sizeof label, "%s%s%s", nrn_model_name(p.model), p.preset[0] ? " " : "", p.preset);
+    if (a.fi) run_fi(&a, &p, dt, label);
+    else run_trace(&a, &p, &st, dt, I, label);
     return 0;
 }

@@ -16,69 +16,6 @@
 
 #define BLOCK 256 /* neurons per background-noise stream; thread ranges start on blocks */
 
-/* ---- presets ------------------------------------------------------------------ */
-
-int snn_preset(snn_config *cfg, const char *name, int n_total, int k_in, char *err) {
-    memset(cfg, 0, sizeof *cfg);
-    int cuba;
-    if (name && !strcmp(name, "cuba")) cuba = 1;
-    else if (name && !strcmp(name, "coba")) cuba = 0;
-    else return tb_fail(err, "unknown network preset '%s' (expected cuba|coba)", name ? name : "");
-    if (n_total < 5) return tb_fail(err, "network needs at least 5 neurons (got %d)", n_total);
-    int ne = (int)(0.8 * n_total), ni = n_total - ne;
-    cfg->dt = 0.1;
-    cfg->seed = 1;
-    cfg->autapses = 1; /* Brian's Synapses(P[:ne], P).connect(p=...) allows i -> i */
-    cfg->tau_e = 5;
-    cfg->tau_i = 10;
-    cfg->n_pops = 2;
-    for (int p = 0; p < 2; p++) {
-        snn_pop *P = &cfg->pops[p];
-        nrn_params_default(&P->nrn, NRN_LIF, NULL, NULL);
-        snprintf(P->name, sizeof P->name, "%s", p == 0 ? "exc" : "inh");
-        P->n = p == 0 ? ne : ni;
-        P->inhibitory = p == 1;
-        P->nrn.lif.tau_m = 20;
-        P->nrn.lif.t_ref = 5;
-        P->nrn.lif.v_th = -50;
-        P->nrn.lif.v_reset = -60;
-        P->v_init_lo = -60; /* v = vr + rand() (vt - vr) */
-        P->v_init_hi = -50;
-        P->g_l = 10;
-        if (cuba) {
-            /* dv/dt = (ge + gi - (v - el)) / taum, el = -49 mV (above threshold!) */
-            P->nrn.lif.v_rest = -49;
-            snprintf(P->nrn.preset, sizeof P->nrn.preset, "cuba");
-        } else {
-            /* c_m 200 pF, g_l 10 nS: taum 20 ms; el -60 mV; initial conductances as in the
-             * benchmark, ge ~ N(40, 15) nS and gi ~ N(200, 120) nS (not clipped at 0) */
-            P->nrn.lif.v_rest = -60;
-            P->ge_mu = 40;
-            P->ge_sd = 15;
-            P->gi_mu = 200;
-            P->gi_sd = 120;
-            snprintf(P->nrn.preset, sizeof P->nrn.preset, "coba");
-        }
-    }
-    cfg->syn = cuba ? SYN_CUBA : SYN_COBA;
-    cfg->syn_euler = !cuba; /* Brian integrates COBA with method='euler' (CUBA 'exact') */
-    cfg->e_e = 0;
-    cfg->e_i = -80;
-    double we = cuba ? 60 * 0.27 / 10 : 6;   /* mV (CUBA) or nS (COBA) */
-    double wi = cuba ? 20 * 4.5 / 10 : 67;   /* magnitude; Dale's law gives the sign */
-    cfg->n_proj = 4;
-    for (int s = 0; s < 2; s++)
-        for (int d = 0; d < 2; d++) {
-            snn_proj *q = &cfg->proj[s * 2 + d];
-            q->src = s;
-            q->dst = d;
-            q->p = 0.02;
-            q->k_in = k_in > 0 ? (int)((double)k_in * cfg->pops[s].n / n_total + 0.5) : 0;
-            q->w = s == 0 ? we : wi;
-        }
-    return 0;
-}
-
 int snn_config_check(const snn_config *c, char *err) {
     if (c->n_pops < 1 || c->n_pops > SNN_MAX_POPS)
         return tb_fail(err, "network needs 1..%d populations (got %d)", SNN_MAX_POPS, c->n_pops);
