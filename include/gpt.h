@@ -234,9 +234,6 @@ int  gpt_to_ckpt(const gpt_model *m, tb_ckpt *c, char *err);
 /* Build a model from a checkpoint's config and tensors (validated). */
 int  gpt_from_ckpt(gpt_model *m, const tb_ckpt *c, char *err);
 int  gpt_config_from_ckpt(gpt_config *cfg, const tb_ckpt *c, char *err);
-/* AdamW moments and step as tensors "adam_m", "adam_v" and key "adam_t". */
-int  gpt_opt_to_ckpt(const tb_adamw *o, tb_ckpt *c, char *err);
-int  gpt_opt_from_ckpt(tb_adamw *o, const tb_ckpt *c, char *err);
 
 /* ---- layers (public so tests can check each against finite differences) ----------- */
 /* out[B,T,C] = wte[inp[b,t]] + pos[t]   (pos: learned wpe[T,C] or the sinusoid table) */

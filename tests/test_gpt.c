@@ -621,7 +621,7 @@ static void determinism_and_resume(void **state) {
     tb_ckpt c;
     ckpt_init(&c, "gpt");
     assert_int_equal(gpt_to_ckpt(&a.m, &c, err), 0);
-    assert_int_equal(gpt_opt_to_ckpt(&a.opt, &c, err), 0);
+    assert_int_equal(adamw_to_ckpt(&a.opt, &c, err), 0);
     char key[8], val[32];
     for (int i = 0; i < 4; i++) {
         snprintf(key, sizeof key, "rng%d", i);
@@ -639,7 +639,7 @@ static void determinism_and_resume(void **state) {
     trainer r;
     assert_int_equal(gpt_from_ckpt(&r.m, &d, err), 0);
     assert_int_equal(adamw_init(&r.opt, &b.opt.cfg, r.m.n_params, err), 0);
-    assert_int_equal(gpt_opt_from_ckpt(&r.opt, &d, err), 0);
+    assert_int_equal(adamw_from_ckpt(&r.opt, &d, err), 0);
     for (int i = 0; i < 4; i++) {
         snprintf(key, sizeof key, "rng%d", i);
         r.data.s[i] = strtoull(ckpt_get(&d, key), NULL, 10);

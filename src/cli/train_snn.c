@@ -67,7 +67,7 @@ static int save_run(const run_state *r, const char *path, char *err) {
     tb_ckpt c;
     ckpt_init(&c, "srnn");
     int rc = srnn_to_ckpt(&r->m, &c, err) || tok_save(&r->corp->tok, &c, err);
-    if (!rc && r->opt.m) rc = gpt_opt_to_ckpt(&r->opt, &c, err);
+    if (!rc && r->opt.m) rc = adamw_to_ckpt(&r->opt, &c, err);
     const tb_adamw_cfg *o = &r->opt.cfg;
     char key[16], val[32];
     for (int i = 0; i < 4 && !rc; i++) {
@@ -137,7 +137,7 @@ static int load_run(run_state *r, const tb_ckpt *c, char *err) {
         return tb_fail(err, "training state out of range (step %lld, batch %lld, ctx %lld)", step, batch, ctx);
     o.warmup_steps = (int)ws;
     o.total_steps = (int)ts;
-    if (adamw_init(&r->opt, &o, r->m.n_params, err) || gpt_opt_from_ckpt(&r->opt, c, err)) return -1;
+    if (adamw_init(&r->opt, &o, r->m.n_params, err) || adamw_from_ckpt(&r->opt, c, err)) return -1;
     char key[16];
     for (int i = 0; i < 4; i++) {
         snprintf(key, sizeof key, "data_rng%d", i);

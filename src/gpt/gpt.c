@@ -727,22 +727,3 @@ int gpt_from_ckpt(gpt_model *m, const tb_ckpt *c, char *err) {
     }
     return 0;
 }
-
-int gpt_opt_to_ckpt(const tb_adamw *o, tb_ckpt *c, char *err) {
-    int64_t n = (int64_t)o->n;
-    if (ckpt_add_tensor(c, "adam_m", o->m, 1, &n) || ckpt_add_tensor(c, "adam_v", o->v, 1, &n) ||
-        ckpt_set_int(c, "adam_t", o->t))
-        return tb_fail(err, "out of memory adding the optimizer state");
-    return 0;
-}
-
-int gpt_opt_from_ckpt(tb_adamw *o, const tb_ckpt *c, char *err) {
-    int64_t n = (int64_t)o->n;
-    long long t;
-    if (ckpt_read_tensor(c, "adam_m", o->m, 1, &n, err) || ckpt_read_tensor(c, "adam_v", o->v, 1, &n, err) ||
-        ckpt_get_int(c, "adam_t", &t, err))
-        return -1;
-    if (t < 0) return tb_fail(err, "config key 'adam_t' is negative");
-    o->t = t;
-    return 0;
-}
