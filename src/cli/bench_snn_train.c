@@ -41,6 +41,7 @@ static int run_tinybrain(int V, int N, int Kt, int T, int B, int steps, int warm
     c.vocab_size = V;
     c.n_neurons = N;
     c.steps_per_token = Kt;
+    c.noise_hz = 0;   /* the PyTorch reference has no background input */
     c.seed = 1;
     srnn_model m;
     if (srnn_init(&m, &c, err)) return -1;
@@ -135,7 +136,7 @@ int bench_snn_train_main(int argc, char **argv) {
     const char *script;
     cli_opt opts[] = {
         {"vocab", 'i', &V, "64", "", "vocabulary size", 2, 100000, NULL},
-        {"neurons", 'i', &N, "256", "", "LIF neurons", 2, 65536, NULL},
+        {"neurons", 'i', &N, TB_STR(SRNN_DEF_NEURONS), "", "LIF neurons", 2, SRNN_MAX_NEURONS, NULL},
         {"steps-per-token", 'i', &Kt, "8", "steps", "simulation steps per token", 1, 1000, NULL},
         {"ctx", 'i', &T, "32", "tokens", "tokens per window", 1, 100000, NULL},
         {"batch", 'i', &B, "16", "windows", "windows per step", 1, 4096, NULL},
