@@ -26,25 +26,26 @@
  * Resuming (run_open with o.resume) continues bit for bit: the same steps follow as if
  * the run had never stopped (same thread count and kernels; threads.h).
  *
- * Checkpoint keys added to the model's (in this order; the bytes are a contract:
+ * Checkpoint keys added to the model's and tokenizer's (in this order; the bytes are a contract:
  * tests/golden.sh):  AdamW moments (adam_m, adam_v, adam_t; optim.h), data_rng0..3,
  * step, batch, [spiking: ctx, train_seed], corpus, tokens, name, the AdamW settings
  * (optim.h), [spiking: rate_lambda, rate_lo_hz, rate_hi_hz], and the tensor train_log
  * [rows, 5] (step lr train val gnorm; spiking: 6, + rate), -1 for "none".  No wall-clock
  * time: identical runs give identical files (timings live in runs/NAME.tsv).
  *
- * Usage (`tinybrain train` is this plus printing):
+ * Usage (`tinybrain train` is this plus options and printing), inside a function:
  *     run_opts o;
  *     run_default_opts(&o, RUN_GPT);
  *     o.steps = 600;
  *     tb_run r;
  *     char err[TB_ERRLEN];
- *     if (run_check_opts(&o, err) || run_open(&r, &o, err)) { ...; }
+ *     if (run_check_opts(&o, err) || run_open(&r, &o, err)) return -1;
  *     int st;
- *     while ((st = run_advance(&r, 0, err)) == RUN_STEPPED) { ... progress ... }
- *     if (st == RUN_FAILED) { ...; }
- *     run_write_tsv(&r, err);
+ *     while ((st = run_advance(&r, 0, err)) == RUN_STEPPED)
+ *         printf("step %lld: train loss %.3f\n", r.step, r.last_train);
+ *     int rc = st == RUN_DONE ? run_write_tsv(&r, err) : -1;
  *     run_free(&r);
+ *     return rc;
  */
 #ifndef TB_RUN_H
 #define TB_RUN_H

@@ -397,10 +397,13 @@ static void options_checked(void **state) {
     run_default_opts(&o, RUN_GPT);
     assert_int_equal(run_check_opts(&o, err), 0);
     assert_true(o.gpt.d_model == GPT_DEF_D_MODEL && o.adamw.lr == ADAMW_DEF_LR && o.steps == RUN_GPT_STEPS);
-    o.save_at = "0,x";
-    assert_int_equal(run_check_opts(&o, err), -1);
-    assert_non_null(strstr(err, "--save-at"));
-    o.save_at = "0,50,final";
+    const char *bad[] = {"0,x", "5,", ",5", "-1", "+3", "finale", "3 ", "99999999999999999999"};
+    for (int i = 0; i < 8; i++) {
+        o.save_at = bad[i];
+        assert_int_equal(run_check_opts(&o, err), -1);
+        assert_non_null(strstr(err, "--save-at"));
+    }
+    o.save_at = "final,0,50,0";
     o.gpt.n_head = 3;
     assert_int_equal(run_check_opts(&o, err), -1);
     assert_string_equal(err, "n_head 3 does not divide d_model 64");

@@ -3,6 +3,7 @@
  * the contract is in include/run.h, the files in run_files.c. */
 #include "run_priv.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -59,17 +60,22 @@ static int parse_schedule(const char *s, long long **out, int *n, char *err) {
     for (const char *p = s; *p; p++) cap += *p == ',';
     long long *v = malloc((size_t)cap * sizeof *v);
     if (!v) return tb_fail(err, "out of memory");
-    for (const char *p = s; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
-        char *end;
-        errno = 0;
-        if (!strncmp(p, "final", 5) && (p[5] == ',' || !p[5])) { v[(*n)++] = -1; continue; }
-        long long x = strtoll(p, &end, 10);
-        if (end == p || (*end && *end != ',') || errno || x < 0 || *p == '-' || *p == '+' || *p == ' ') {
+    for (const char *p = s;; p++) {
+        long long x = -1;
+        char *end = (char *)p + 5;
+        if (strncmp(p, "final", 5)) {
+            errno = 0;
+            x = isdigit((unsigned char)*p) ? strtoll(p, &end, 10) : -1;
+            if (x < 0 || errno) end = (char *)p;
+        }
+        if (end == p || (*end && *end != ',')) {
             free(v);
             *n = 0;
             return tb_fail(err, "--save-at '%s': use steps (non-negative integers) and 'final', separated by commas", s);
         }
         v[(*n)++] = x;
+        if (!*end) break;
+        p = end;
     }
     *out = v;
     return 0;
@@ -277,7 +283,7 @@ static int load_model(tb_run *r, const tb_ckpt *c, char *err) {
 static void recall_history(tb_run *r, const char *from_name) {
     run_log *g = &r->log;
     char *tsv = str_printf("%s/%s.tsv", TB_RUNS_DIR, from_name);
-    if (tsv && run_log_read_wall(g, tsv, r->note)) { /* a bad TSV costs only the times: r->note says so */ }
+    if (tsv) run_log_read_wall(g, tsv, r->note);   /* a bad TSV costs only the times; r->note says so */
     free(tsv);
     for (int i = 0; i < g->n; i++) {
         if (!isnan(RUN_LOG(g, i, RUN_TRAIN))) r->last_train = RUN_LOG(g, i, RUN_TRAIN);
@@ -434,8 +440,9 @@ static int take_snapshots(tb_run *r, char *err) {
 
 static int validation_due(const tb_run *r, int stop) {
     const run_log *g = &r->log;
-    if (g->n && RUN_LOG(g, g->n - 1, RUN_STEP) == (double)r->step && !isnan(RUN_LOG(g, g->n - 1, RUN_VAL)))
-        return 0;   /* validated already: a run resumed at a validation */
+    if (g->n && RUN_LOG(g, g->n - 1, RUN_STEP) == (double)r->step && !isnan(RUN_LOG(g, g->n - 1, RUN_VAL)) &&
+        r->good_step == r->step && !strcmp(r->good_path, r->path_ckpt))
+        return 0;   /* a run resumed from its own validated checkpoint: nothing new to save */
     return r->step == r->steps || (r->step > 0 && r->step % r->eval_every == 0) || stop;
 }
 
@@ -468,7 +475,7 @@ static int validate_and_save(tb_run *r, char *err) {
     }
     if (!isfinite(val)) return diverged(r, "the validation loss", val, r->step, err);
     if (save_good(r, r->path_ckpt, err)) return -1;
-    if (run_write_tsv(r, r->note)) { /* not fatal: r->note tells the caller */ }
+    run_write_tsv(r, r->note);   /* not fatal: r->note tells the caller */
     return 0;
 }
 
