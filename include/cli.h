@@ -76,8 +76,9 @@ void cli_note(const char *fmt, ...)
 /* The command name currently running (for messages). */
 extern const char *cli_cmd_name;
 
-/* Parse a comma list of integers/words, e.g. --save-at 0,50,200,final (final -> -1). */
-int cli_parse_int_list(const char *s, long long *out, int max, char *err);
+/* 1 if option --name was on the command line ("--name v" or "--name=v"): tells a value
+ * the user chose from the default cli_parse filled in. */
+int cli_given(int argc, char **argv, const char *name);
 
 /* Ctrl-C: after cli_catch_sigint(), the first SIGINT sets cli_interrupted = 1 (the
  * loop saves and exits cleanly); a second one kills the process. */

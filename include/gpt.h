@@ -63,6 +63,24 @@ typedef enum { GPT_ACT_GELU = 0, GPT_ACT_RELU = 1 } gpt_act;
 typedef enum { GPT_NORM_LAYER = 0, GPT_NORM_RMS = 1 } gpt_norm;
 typedef enum { GPT_POS_LEARNED = 0, GPT_POS_SINUSOIDAL = 1 } gpt_pos;
 
+/* ---- defaults and limits (the one table: gpt_default_config, gpt_check_config and
+ * `tinybrain train --help`; lesson 08 uses them) ------------------------------------- */
+#define GPT_DEF_CTX        32     /* T_max */
+#define GPT_DEF_N_LAYER    2      /* L */
+#define GPT_DEF_N_HEAD     4      /* NH */
+#define GPT_DEF_D_MODEL    64     /* C */
+#define GPT_DEF_MLP_RATIO  4      /* H = 4 C */
+#define GPT_DEF_ACT        GPT_ACT_GELU
+#define GPT_DEF_NORM       GPT_NORM_LAYER
+#define GPT_DEF_POS        GPT_POS_LEARNED
+#define GPT_DEF_TIED       1      /* the LM head reuses wte */
+#define GPT_DEF_SEED       1
+#define GPT_MAX_VOCAB      1048576
+#define GPT_MAX_CTX        4096
+#define GPT_MAX_LAYERS     64
+#define GPT_MAX_D_MODEL    4096
+#define GPT_MAX_MLP_RATIO  16
+
 typedef struct {
     int vocab_size;   /* V */
     int ctx;          /* T_max: longest context (positions 0..ctx-1) */
@@ -234,9 +252,6 @@ int  gpt_to_ckpt(const gpt_model *m, tb_ckpt *c, char *err);
 /* Build a model from a checkpoint's config and tensors (validated). */
 int  gpt_from_ckpt(gpt_model *m, const tb_ckpt *c, char *err);
 int  gpt_config_from_ckpt(gpt_config *cfg, const tb_ckpt *c, char *err);
-/* AdamW moments and step as tensors "adam_m", "adam_v" and key "adam_t". */
-int  gpt_opt_to_ckpt(const tb_adamw *o, tb_ckpt *c, char *err);
-int  gpt_opt_from_ckpt(tb_adamw *o, const tb_ckpt *c, char *err);
 
 /* ---- layers (public so tests can check each against finite differences) ----------- */
 /* out[B,T,C] = wte[inp[b,t]] + pos[t]   (pos: learned wpe[T,C] or the sinusoid table) */

@@ -67,29 +67,57 @@ typedef enum { SRNN_LIF = 0, SRNN_IZH = 1, SRNN_ADEX = 2 } srnn_neuron;
 typedef enum { SRNN_BPTT = 0, SRNN_RESERVOIR = 1 } srnn_mode;
 typedef enum { SRNN_COUNT = 0, SRNN_TRACE = 1 } srnn_readout;
 
+/* ---- defaults and limits (the one table: srnn_default_config, srnn_check_config,
+ * srnn_default_train_opts and `tinybrain train-snn --help`; lesson 09 uses them) ---- */
+#define SRNN_DEF_NEURONS          256
+#define SRNN_DEF_STEPS_PER_TOKEN  8       /* K */
+#define SRNN_DEF_DT_MS            1
+#define SRNN_DEF_TAU_M_MS         9.49    /* beta = exp(-dt / tau_m) = 0.9 */
+#define SRNN_DEF_THETA            1
+#define SRNN_DEF_SLOPE            10
+#define SRNN_DEF_NEURON           SRNN_LIF
+#define SRNN_DEF_READOUT          SRNN_COUNT
+#define SRNN_DEF_TAU_TRACE_MS     20
+#define SRNN_DEF_DALE             0
+#define SRNN_DEF_FRAC_INH         0.2
+#define SRNN_DEF_P_CONN           1       /* dense */
+#define SRNN_DEF_W_IN_STD         0.5
+#define SRNN_DEF_W_REC_GAIN       1
+#define SRNN_DEF_NOISE_HZ         20      /* Poisson background input per neuron */
+#define SRNN_DEF_NOISE_W          0.5
+#define SRNN_DEF_MODE             SRNN_BPTT
+#define SRNN_DEF_SEED             1
+#define SRNN_DEF_RATE_LAMBDA      1       /* the rate regulariser (srnn_train_opts) */
+#define SRNN_DEF_RATE_LO_HZ       1
+#define SRNN_DEF_RATE_HI_HZ       50
+#define SRNN_DEF_RIDGE            1e-3    /* the reservoir's ridge penalty */
+#define SRNN_MAX_VOCAB            1000000
+#define SRNN_MAX_NEURONS          65536
+#define SRNN_MAX_STEPS_PER_TOKEN  1000
+
 typedef struct {
     int vocab_size;        /* V (0: set from the tokenizer) */
-    int n_neurons;         /* N                                   default 256 */
-    int steps_per_token;   /* K                                   default 8 */
-    double dt_ms;          /* simulation step, ms                 default 1 */
-    double tau_m_ms;       /* membrane time constant; beta = exp(-dt/tau_m)  default 9.49 (beta 0.9) */
-    double theta;          /* threshold (dimensionless)           default 1 */
-    double slope;          /* surrogate slope                     default 10 */
-    srnn_neuron neuron;    /* default LIF */
-    srnn_readout readout;  /* default count */
-    double tau_trace_ms;   /* trace readout time constant         default 20 */
-    int dale;              /* 1: sign-constrained E/I weights      default 0 */
-    double frac_inh;       /* fraction of inhibitory neurons      default 0.2 */
-    double p_conn;         /* recurrent connection probability    default 1 (dense) */
-    double w_in_std;       /* W_in ~ N(0, w_in_std)               default 0.5 */
-    double w_rec_gain;     /* W_rec ~ N(0, gain / sqrt(N p_conn)) default 1 */
-    double noise_hz;       /* Poisson background rate per neuron  default 0 (off) */
-    double noise_w;        /* jump of v per background spike      default 0.5 */
-    srnn_mode mode;        /* how it was trained (informational)  default bptt */
+    int n_neurons;         /* N */
+    int steps_per_token;   /* K */
+    double dt_ms;          /* simulation step, ms */
+    double tau_m_ms;       /* membrane time constant, ms; beta = exp(-dt/tau_m) */
+    double theta;          /* threshold (dimensionless) */
+    double slope;          /* surrogate slope */
+    srnn_neuron neuron;
+    srnn_readout readout;
+    double tau_trace_ms;   /* trace readout time constant, ms */
+    int dale;              /* 1: sign-constrained E/I weights */
+    double frac_inh;       /* fraction of inhibitory neurons */
+    double p_conn;         /* recurrent connection probability (1: dense) */
+    double w_in_std;       /* W_in ~ N(0, w_in_std) */
+    double w_rec_gain;     /* W_rec ~ N(0, gain / sqrt(N p_conn)) */
+    double noise_hz;       /* Poisson background rate per neuron, Hz (0: off) */
+    double noise_w;        /* jump of v per background spike */
+    srnn_mode mode;        /* how it was trained (informational) */
     double prob_floor;     /* 0: logits = W_out f + b_out (softmax readout).  > 0 (the
                               reservoir's calibrated readout): the linear map estimates
                               probabilities, logits = ln(max(W_out f + b_out, 0) + prob_floor) */
-    uint64_t seed;         /* initialisation                       default 1 */
+    uint64_t seed;         /* initialisation */
 } srnn_config;
 
 /* Parameters: one flat buffer (and a twin for gradients) with the layout below. */
@@ -160,9 +188,9 @@ void srnn_counters_add(srnn_counters *a, const srnn_counters *b);
 
 /* ---- BPTT training (LIF) ----------------------------------------------------------- */
 typedef struct {
-    double rate_lambda;    /* strength of the rate regulariser   default 1 */
-    double rate_lo_hz;     /* band of allowed rates              default 1 */
-    double rate_hi_hz;     /*                                    default 50 */
+    double rate_lambda;    /* strength of the rate regulariser */
+    double rate_lo_hz;     /* band of allowed rates, Hz */
+    double rate_hi_hz;
 } srnn_train_opts;
 void srnn_default_train_opts(srnn_train_opts *o);
 
@@ -188,7 +216,7 @@ int  srnn_ridge_solve(const double *G, const double *R, int n, int m, double lam
                       int no_penalty_last, double *W, char *err);
 
 typedef struct {
-    double ridge;          /* lambda, relative to mean(diag G)  default 1e-3 */
+    double ridge;          /* lambda, relative to mean(diag G) (SRNN_DEF_RIDGE) */
     long max_tokens;       /* fit on at most this many train tokens (0: all) */
 } srnn_reservoir_opts;
 /* Fit W_out, b_out by ridge regression on the features of ids[n] (sentences separated

@@ -22,6 +22,11 @@ int tb_fail(char *err, const char *fmt, ...)
 #endif
     ;
 
+/* A macro's value as a string literal: a default written once in a table becomes both the
+ * value and the text `--help` prints ({"steps", 'i', &steps, TB_STR(RUN_GPT_STEPS), ...}). */
+#define TB_STR_(x) #x
+#define TB_STR(x) TB_STR_(x)
+
 /* Default folders (relative to the current directory). */
 #define TB_DATA_DIR "data/toyworld"
 #define TB_RUNS_DIR "runs"

@@ -1,5 +1,6 @@
 /* test_optim.c -- AdamW against steps computed by hand (in double), the warm-up + cosine
- * schedule at its landmarks, gradient clipping and the weight-decay mask. */
+ * schedule at its landmarks, gradient clipping, the weight-decay mask and the checkpoint
+ * round trip of the moments and settings. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -108,12 +109,50 @@ static void decay_mask(void **state) {
     adamw_free(&o);
 }
 
+/* The moments and the settings survive a checkpoint exactly; bad values are refused. */
+static void checkpoint_round_trip(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_adamw_cfg c, c2;
+    adamw_default_cfg(&c);
+    assert_true(c.lr == ADAMW_DEF_LR && c.beta2 == ADAMW_DEF_BETA2 && c.clip_norm == ADAMW_DEF_CLIP);
+    c.lr = 1.0 / 3;
+    c.warmup_steps = 7;
+    c.total_steps = 90;
+    tb_adamw o, o2;
+    adamw_init(&o, &c, 3, err);
+    float p[3] = {1, 2, 3}, g[3] = {0.5f, -0.25f, 1e-3f};
+    for (int i = 0; i < 4; i++) adamw_step(&o, p, g, NULL);
+    tb_ckpt ck;
+    ckpt_init(&ck, "x");
+    assert_int_equal(adamw_to_ckpt(&o, &ck, err), 0);
+    assert_int_equal(adamw_cfg_to_ckpt(&o.cfg, &ck, err), 0);
+    assert_int_equal(adamw_cfg_from_ckpt(&c2, &ck, err), 0);
+    assert_memory_equal(&c, &c2, sizeof c);
+    assert_int_equal(adamw_init(&o2, &c2, 3, err), 0);
+    assert_int_equal(adamw_from_ckpt(&o2, &ck, err), 0);
+    assert_true(o2.t == 4);
+    assert_memory_equal(o.m, o2.m, sizeof p);
+    assert_memory_equal(o.v, o2.v, sizeof p);
+    adamw_free(&o2);
+    assert_int_equal(adamw_init(&o2, &c2, 4, err), 0);   /* another size */
+    assert_int_equal(adamw_from_ckpt(&o2, &ck, err), -1);
+    assert_non_null(strstr(err, "adam_m"));
+    ckpt_set(&ck, "warmup_steps", "-2");
+    assert_int_equal(adamw_cfg_from_ckpt(&c2, &ck, err), -1);
+    assert_non_null(strstr(err, "warmup_steps -2"));
+    ckpt_free(&ck);
+    adamw_free(&o);
+    adamw_free(&o2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hand_computed_steps),
         cmocka_unit_test(schedule_landmarks),
         cmocka_unit_test(clipping),
         cmocka_unit_test(decay_mask),
+        cmocka_unit_test(checkpoint_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

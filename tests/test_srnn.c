@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "kernels.h"
+#include "run.h"
 #include "srnn.h"
 #include "threads.h"
 
@@ -18,8 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The library's defaults, without background noise (tests that want it set it). */
 static void small_config(srnn_config *c, int V, int N, int K) {
     srnn_default_config(c);
+    c->noise_hz = 0;
     c->vocab_size = V;
     c->n_neurons = N;
     c->steps_per_token = K;
@@ -470,10 +473,7 @@ static void bptt_learns(void **state) {
     srnn_default_train_opts(&o);
     double first = 0, last = 0;
     for (int s = 0; s < 150; s++) {
-        for (int b = 0; b < B; b++) {
-            long st = 3 * (long)rng_below(&r, (uint32_t)((n - T - 2) / 3)) + 2;   /* at a "0" */
-            for (int t = 0; t < T; t++) { x[b * T + t] = ids[st + t]; y[b * T + t] = ids[st + t + 1]; }
-        }
+        run_draw_batch(ids, n, 0, &r, x, y, B, T);   /* windows start at a "0" (the eos) */
         srnn_batch_stats bs;
         assert_int_equal(srnn_forward_backward(&m, x, y, B, T, &o, (uint64_t)s, 1, &bs, err), 0);
         adamw_step(&opt, m.params_mem, m.grads_mem, m.decay_mask);

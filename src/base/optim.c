@@ -6,15 +6,15 @@
 #include <stdlib.h>
 
 void adamw_default_cfg(tb_adamw_cfg *c) {
-    c->lr = 1e-3;
-    c->beta1 = 0.9;
-    c->beta2 = 0.95;
-    c->eps = 1e-8;
-    c->weight_decay = 0.1;
-    c->warmup_steps = 0;
+    c->lr = ADAMW_DEF_LR;
+    c->beta1 = ADAMW_DEF_BETA1;
+    c->beta2 = ADAMW_DEF_BETA2;
+    c->eps = ADAMW_DEF_EPS;
+    c->weight_decay = ADAMW_DEF_WD;
+    c->warmup_steps = ADAMW_DEF_WARMUP;
     c->total_steps = 0;
-    c->min_lr_frac = 0.1;
-    c->clip_norm = 1.0;
+    c->min_lr_frac = ADAMW_DEF_MIN_LR_FRAC;
+    c->clip_norm = ADAMW_DEF_CLIP;
 }
 
 int adamw_init(tb_adamw *o, const tb_adamw_cfg *cfg, size_t n, char *err) {
@@ -73,4 +73,51 @@ double adamw_step(tb_adamw *o, float *params, float *grads, const unsigned char 
         params[i] -= flr * (mhat / (sqrtf(vhat) + eps) + decay);
     }
     return norm;
+}
+
+/* ---- checkpoints -------------------------------------------------------------------- */
+
+int adamw_to_ckpt(const tb_adamw *o, tb_ckpt *c, char *err) {
+    int64_t n = (int64_t)o->n;
+    if (ckpt_add_tensor(c, "adam_m", o->m, 1, &n) || ckpt_add_tensor(c, "adam_v", o->v, 1, &n) ||
+        ckpt_set_int(c, "adam_t", o->t))
+        return tb_fail(err, "out of memory adding the optimizer state");
+    return 0;
+}
+
+int adamw_from_ckpt(tb_adamw *o, const tb_ckpt *c, char *err) {
+    int64_t n = (int64_t)o->n;
+    long long t;
+    if (ckpt_read_tensor(c, "adam_m", o->m, 1, &n, err) || ckpt_read_tensor(c, "adam_v", o->v, 1, &n, err) ||
+        ckpt_get_int(c, "adam_t", &t, err))
+        return -1;
+    if (t < 0) return tb_fail(err, "config key 'adam_t' is negative");
+    o->t = t;
+    return 0;
+}
+
+int adamw_cfg_to_ckpt(const tb_adamw_cfg *o, tb_ckpt *c, char *err) {
+    if (ckpt_set_double(c, "lr", o->lr) || ckpt_set_double(c, "beta1", o->beta1) ||
+        ckpt_set_double(c, "beta2", o->beta2) || ckpt_set_double(c, "eps", o->eps) ||
+        ckpt_set_double(c, "weight_decay", o->weight_decay) || ckpt_set_int(c, "warmup_steps", o->warmup_steps) ||
+        ckpt_set_int(c, "total_steps", o->total_steps) || ckpt_set_double(c, "min_lr_frac", o->min_lr_frac) ||
+        ckpt_set_double(c, "clip_norm", o->clip_norm))
+        return tb_fail(err, "out of memory adding the optimizer settings");
+    return 0;
+}
+
+int adamw_cfg_from_ckpt(tb_adamw_cfg *o, const tb_ckpt *c, char *err) {
+    long long ws, ts;
+    adamw_default_cfg(o);
+    if (ckpt_get_double(c, "lr", &o->lr, err) || ckpt_get_double(c, "beta1", &o->beta1, err) ||
+        ckpt_get_double(c, "beta2", &o->beta2, err) || ckpt_get_double(c, "eps", &o->eps, err) ||
+        ckpt_get_double(c, "weight_decay", &o->weight_decay, err) || ckpt_get_int(c, "warmup_steps", &ws, err) ||
+        ckpt_get_int(c, "total_steps", &ts, err) || ckpt_get_double(c, "min_lr_frac", &o->min_lr_frac, err) ||
+        ckpt_get_double(c, "clip_norm", &o->clip_norm, err))
+        return -1;
+    if (ws < 0 || ts < 0 || ws > 1000000000 || ts > 1000000000)
+        return tb_fail(err, "optimizer schedule out of range (warmup_steps %lld, total_steps %lld)", ws, ts);
+    o->warmup_steps = (int)ws;
+    o->total_steps = (int)ts;
+    return 0;
 }

@@ -116,6 +116,7 @@ static int srnn_setup(const bench_srnn_shape *s, srnn_model *m, tb_adamw *opt, c
     c.vocab_size = s->vocab;
     c.n_neurons = s->neurons;
     c.steps_per_token = s->steps_per_token;
+    c.noise_hz = 0;   /* the PyTorch reference has no background input */
     c.seed = 1;
     if (srnn_init(m, &c, err)) return -1;
     /* the readout starts like PyTorch's nn.Linear: weights and bias ~ U(-1/sqrt(N), 1/sqrt(N)) */

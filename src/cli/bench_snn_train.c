@@ -9,6 +9,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "commands.h"
+#include "srnn.h"
 #include "threads.h"
 
 #include <math.h>
@@ -98,7 +99,7 @@ int bench_snn_train_main(int argc, char **argv) {
     srnn_args a;
     cli_opt opts[] = {
         {"vocab", 'i', &a.s.vocab, "64", "", "vocabulary size", 2, 100000, NULL},
-        {"neurons", 'i', &a.s.neurons, "256", "", "LIF neurons", 2, 65536, NULL},
+        {"neurons", 'i', &a.s.neurons, TB_STR(SRNN_DEF_NEURONS), "", "LIF neurons", 2, SRNN_MAX_NEURONS, NULL},
         {"steps-per-token", 'i', &a.s.steps_per_token, "8", "steps", "simulation steps per token", 1, 1000, NULL},
         {"ctx", 'i', &a.s.ctx, "32", "tokens", "tokens per window", 1, 100000, NULL},
         {"batch", 'i', &a.s.batch, "16", "windows", "windows per step", 1, 4096, NULL},

@@ -206,29 +206,12 @@ int cli_parse(const cli_cmd *cmd, cli_opt *opts, int nopts, int argc, char **arg
     return npos;
 }
 
-int cli_parse_int_list(const char *s, long long *out, int max, char *err) {
-    int n = 0;
-    const char *p = s;
-    while (p && *p) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        char tok[64];
-        if (len == 0 || len >= sizeof tok) return tb_fail(err, "bad list '%s'", s);
-        memcpy(tok, p, len);
-        tok[len] = 0;
-        if (n >= max) return tb_fail(err, "list '%s' has more than %d entries", s, max);
-        if (strcmp(tok, "final") == 0) out[n++] = -1;
-        else {
-            char *end;
-            errno = 0;
-            long long x = strtoll(tok, &end, 10);
-            if (*end || errno || x < 0)
-                return tb_fail(err, "'%s' in '%s' is not a non-negative integer or 'final'", tok, s);
-            out[n++] = x;
-        }
-        p = comma ? comma + 1 : NULL;
-    }
-    return n;
+int cli_given(int argc, char **argv, const char *name) {
+    size_t n = strlen(name);
+    for (int i = 1; i < argc; i++)
+        if (!strncmp(argv[i], "--", 2) && !strncmp(argv[i] + 2, name, n) && (argv[i][2 + n] == 0 || argv[i][2 + n] == '='))
+            return 1;
+    return 0;
 }
 
 /* ---- Ctrl-C -------------------------------------------------------------- */

@@ -19,6 +19,20 @@ int cmd_record(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_energy(int argc, char **argv);
 
+/* What `train` and `train-snn` share (train.c; the run itself is include/run.h):
+ * train_open  checks the options (exit 2), opens or resumes the run (exit 1); resuming,
+ *             --name and --corpus default to the checkpoint's, --steps to its end;
+ * train_loop  steps the run to its end with a progress line; dies on a failure; writes
+ *             the TSV and plots; returns 1 when Ctrl-C stopped it (saved), else 0;
+ * train_pairs, train_json_losses, train_print_losses: the common summary. */
+struct tb_run;
+struct run_opts;
+void train_open(struct tb_run *r, struct run_opts *o, int argc, char **argv);
+int  train_loop(struct tb_run *r, const char *cmd);
+int  train_pairs(struct tb_run *r, const char *data_dir, double acc[3]);
+void train_json_losses(const struct tb_run *r, const double acc[3]);
+void train_print_losses(const struct tb_run *r, const double acc[3], int have_pairs);
+
 int bench_kernels_main(int argc, char **argv);
 int bench_snn_main(int argc, char **argv);
 int bench_gpt_main(int argc, char **argv);

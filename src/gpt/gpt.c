@@ -22,16 +22,16 @@ static const unsigned char param_is_matrix[GPT_NPARAM] = {1, 1, 0, 0, 1, 0, 1, 0
 
 void gpt_default_config(gpt_config *c) {
     c->vocab_size = 0;
-    c->ctx = 32;
-    c->n_layer = 2;
-    c->n_head = 4;
-    c->d_model = 64;
-    c->mlp_ratio = 4;
-    c->act = GPT_ACT_GELU;
-    c->norm = GPT_NORM_LAYER;
-    c->pos = GPT_POS_LEARNED;
-    c->tied = 1;
-    c->seed = 1;
+    c->ctx = GPT_DEF_CTX;
+    c->n_layer = GPT_DEF_N_LAYER;
+    c->n_head = GPT_DEF_N_HEAD;
+    c->d_model = GPT_DEF_D_MODEL;
+    c->mlp_ratio = GPT_DEF_MLP_RATIO;
+    c->act = GPT_DEF_ACT;
+    c->norm = GPT_DEF_NORM;
+    c->pos = GPT_DEF_POS;
+    c->tied = GPT_DEF_TIED;
+    c->seed = GPT_DEF_SEED;
 }
 
 const char *gpt_act_name(gpt_act a) { return a == GPT_ACT_RELU ? "relu" : "gelu"; }
@@ -58,14 +58,17 @@ int gpt_parse_pos(const char *s, gpt_pos *out) {
 }
 
 int gpt_check_config(const gpt_config *c, char *err) {
-    if (c->vocab_size < 2 || c->vocab_size > 1 << 20)
-        return tb_fail(err, "vocab_size %d out of range 2..1048576", c->vocab_size);
-    if (c->ctx < 1 || c->ctx > 4096) return tb_fail(err, "ctx %d out of range 1..4096", c->ctx);
-    if (c->n_layer < 1 || c->n_layer > 64) return tb_fail(err, "n_layer %d out of range 1..64", c->n_layer);
-    if (c->d_model < 1 || c->d_model > 4096) return tb_fail(err, "d_model %d out of range 1..4096", c->d_model);
+    if (c->vocab_size < 2 || c->vocab_size > GPT_MAX_VOCAB)
+        return tb_fail(err, "vocab_size %d out of range 2..%d", c->vocab_size, GPT_MAX_VOCAB);
+    if (c->ctx < 1 || c->ctx > GPT_MAX_CTX) return tb_fail(err, "ctx %d out of range 1..%d", c->ctx, GPT_MAX_CTX);
+    if (c->n_layer < 1 || c->n_layer > GPT_MAX_LAYERS)
+        return tb_fail(err, "n_layer %d out of range 1..%d", c->n_layer, GPT_MAX_LAYERS);
+    if (c->d_model < 1 || c->d_model > GPT_MAX_D_MODEL)
+        return tb_fail(err, "d_model %d out of range 1..%d", c->d_model, GPT_MAX_D_MODEL);
     if (c->n_head < 1 || c->d_model % c->n_head)
         return tb_fail(err, "n_head %d does not divide d_model %d", c->n_head, c->d_model);
-    if (c->mlp_ratio < 1 || c->mlp_ratio > 16) return tb_fail(err, "mlp_ratio %d out of range 1..16", c->mlp_ratio);
+    if (c->mlp_ratio < 1 || c->mlp_ratio > GPT_MAX_MLP_RATIO)
+        return tb_fail(err, "mlp_ratio %d out of range 1..%d", c->mlp_ratio, GPT_MAX_MLP_RATIO);
     if ((unsigned)c->act > 1 || (unsigned)c->norm > 1 || (unsigned)c->pos > 1 || (unsigned)c->tied > 1)
         return tb_fail(err, "bad act/norm/pos/tied value");
     return 0;
@@ -725,24 +728,5 @@ int gpt_from_ckpt(gpt_model *m, const tb_ckpt *c, char *err) {
         }
         p += m->param_sizes[i];
     }
-    return 0;
-}
-
-int gpt_opt_to_ckpt(const tb_adamw *o, tb_ckpt *c, char *err) {
-    int64_t n = (int64_t)o->n;
-    if (ckpt_add_tensor(c, "adam_m", o->m, 1, &n) || ckpt_add_tensor(c, "adam_v", o->v, 1, &n) ||
-        ckpt_set_int(c, "adam_t", o->t))
-        return tb_fail(err, "out of memory adding the optimizer state");
-    return 0;
-}
-
-int gpt_opt_from_ckpt(tb_adamw *o, const tb_ckpt *c, char *err) {
-    int64_t n = (int64_t)o->n;
-    long long t;
-    if (ckpt_read_tensor(c, "adam_m", o->m, 1, &n, err) || ckpt_read_tensor(c, "adam_v", o->v, 1, &n, err) ||
-        ckpt_get_int(c, "adam_t", &t, err))
-        return -1;
-    if (t < 0) return tb_fail(err, "config key 'adam_t' is negative");
-    o->t = t;
     return 0;
 }

@@ -16,31 +16,33 @@
 
 void srnn_default_config(srnn_config *c) {
     memset(c, 0, sizeof *c);
-    c->n_neurons = 256;
-    c->steps_per_token = 8;
-    c->dt_ms = 1.0;
-    c->tau_m_ms = -1.0 / log(0.9);   /* 9.49 ms: beta = 0.9 per 1 ms step, as the reference */
-    c->theta = 1.0;
-    c->slope = 10.0;
-    c->neuron = SRNN_LIF;
-    c->readout = SRNN_COUNT;
-    c->tau_trace_ms = 20.0;
-    c->dale = 0;
-    c->frac_inh = 0.2;
-    c->p_conn = 1.0;
-    c->w_in_std = 0.5;
-    c->w_rec_gain = 1.0;
-    c->noise_hz = 0.0;
-    c->noise_w = 0.5;
-    c->mode = SRNN_BPTT;
-    c->seed = 1;
+    c->n_neurons = SRNN_DEF_NEURONS;
+    c->steps_per_token = SRNN_DEF_STEPS_PER_TOKEN;
+    c->dt_ms = SRNN_DEF_DT_MS;
+    c->tau_m_ms = SRNN_DEF_TAU_M_MS;
+    c->theta = SRNN_DEF_THETA;
+    c->slope = SRNN_DEF_SLOPE;
+    c->neuron = SRNN_DEF_NEURON;
+    c->readout = SRNN_DEF_READOUT;
+    c->tau_trace_ms = SRNN_DEF_TAU_TRACE_MS;
+    c->dale = SRNN_DEF_DALE;
+    c->frac_inh = SRNN_DEF_FRAC_INH;
+    c->p_conn = SRNN_DEF_P_CONN;
+    c->w_in_std = SRNN_DEF_W_IN_STD;
+    c->w_rec_gain = SRNN_DEF_W_REC_GAIN;
+    c->noise_hz = SRNN_DEF_NOISE_HZ;
+    c->noise_w = SRNN_DEF_NOISE_W;
+    c->mode = SRNN_DEF_MODE;
+    c->seed = SRNN_DEF_SEED;
 }
 
 int srnn_check_config(const srnn_config *c, char *err) {
-    if (c->vocab_size < 2 || c->vocab_size > 1000000) return tb_fail(err, "vocab_size %d: must be 2..1000000", c->vocab_size);
-    if (c->n_neurons < 2 || c->n_neurons > 65536) return tb_fail(err, "--neurons %d: must be 2..65536", c->n_neurons);
-    if (c->steps_per_token < 1 || c->steps_per_token > 1000)
-        return tb_fail(err, "--steps-per-token %d: must be 1..1000", c->steps_per_token);
+    if (c->vocab_size < 2 || c->vocab_size > SRNN_MAX_VOCAB)
+        return tb_fail(err, "vocab_size %d: must be 2..%d", c->vocab_size, SRNN_MAX_VOCAB);
+    if (c->n_neurons < 2 || c->n_neurons > SRNN_MAX_NEURONS)
+        return tb_fail(err, "--neurons %d: must be 2..%d", c->n_neurons, SRNN_MAX_NEURONS);
+    if (c->steps_per_token < 1 || c->steps_per_token > SRNN_MAX_STEPS_PER_TOKEN)
+        return tb_fail(err, "--steps-per-token %d: must be 1..%d", c->steps_per_token, SRNN_MAX_STEPS_PER_TOKEN);
     if (!(c->dt_ms > 0 && c->dt_ms <= 10)) return tb_fail(err, "--dt %g ms: must be in (0, 10]", c->dt_ms);
     if (!(c->tau_m_ms > 0 && c->tau_m_ms < 1e6)) return tb_fail(err, "--tau-m %g ms: must be > 0", c->tau_m_ms);
     if (!(c->theta > 0 && c->theta < 1e6)) return tb_fail(err, "--theta %g: must be > 0", c->theta);
@@ -562,7 +564,8 @@ int srnn_from_ckpt(srnn_model *m, const tb_ckpt *c, char *err) {
     char *end;
     g.seed = strtoull(sd, &end, 10);
     if (*end || !*sd) return tb_fail(err, "config key 'seed' is not an unsigned integer");
-    if (V < 2 || V > 1000000 || N < 2 || N > 65536 || Kt < 1 || Kt > 1000 || (dale != 0 && dale != 1))
+    if (V < 2 || V > SRNN_MAX_VOCAB || N < 2 || N > SRNN_MAX_NEURONS || Kt < 1 || Kt > SRNN_MAX_STEPS_PER_TOKEN ||
+        (dale != 0 && dale != 1))
         return tb_fail(err, "config out of range (vocab_size %lld, n_neurons %lld, steps_per_token %lld, dale %lld)", V, N, Kt, dale);
     g.vocab_size = (int)V;
     g.n_neurons = (int)N;

@@ -25,9 +25,9 @@
 #include <string.h>
 
 void srnn_default_train_opts(srnn_train_opts *o) {
-    o->rate_lambda = 1.0;
-    o->rate_lo_hz = 1.0;
-    o->rate_hi_hz = 50.0;
+    o->rate_lambda = SRNN_DEF_RATE_LAMBDA;
+    o->rate_lo_hz = SRNN_DEF_RATE_LO_HZ;
+    o->rate_hi_hz = SRNN_DEF_RATE_HI_HZ;
 }
 
 typedef struct {
