@@ -92,9 +92,9 @@ int  ckpt_parse_buf(tb_ckpt *c, const void *data, size_t len, const char *name,
  * Read: .npy format 1.0/2.0/3.0 in C or Fortran order (np.save(X.T), X[:, idx]);
  * dtypes float32/float64, int8..int64, uint8..uint64 and bool, little- or big-endian;
  * every value promoted to float64 (integers above 2^53 round) and stored in C order.
- * .npz: the zip archive np.savez writes (entries stored; np.savez_compressed's
- * deflated entries are refused with a one-line error).  Written: float32/float64, C
- * order, little-endian (what every numpy reads). */
+ * .npz: the zip archives np.savez (stored entries) and np.savez_compressed (deflated
+ * entries) write.  Written: float32/float64, C order, little-endian (what every numpy
+ * reads). */
 typedef struct {
     int ndim;
     int64_t shape[8];
@@ -121,6 +121,10 @@ typedef struct {
 int  npz_read(const char *path, tb_npz *out, char *err);
 int  npz_parse_buf(const void *data, size_t len, const char *name, tb_npz *out, char *err);
 void npz_free(tb_npz *z);
+
+/* DEFLATE (RFC 1951, as in zip files) of in[n] into exactly `size` bytes at out: 0, or -1
+ * when the stream is damaged or does not decode to exactly `size` bytes (io_inflate.c). */
+int  inflate_raw(const unsigned char *in, size_t n, unsigned char *out, size_t size);
 
 /* Any one array, told apart by its content rather than its name: .npy, an .npz holding
  * exactly one array, or a numeric TSV table. */

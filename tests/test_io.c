@@ -723,7 +723,18 @@ static void npy_every_truncation_and_flip(void **state) {
 }
 
 /* ---- .npz by hand: a zip writer for stored entries ------------------------------- */
-typedef struct { const char *name; const unsigned char *data; size_t n; int method, zip64; } zip_in;
+typedef struct {
+    const char *name;
+    const unsigned char *data;  /* what the archive holds */
+    size_t n;
+    int method, zip64;
+    const unsigned char *plain; /* deflated entries: the bytes data decompresses to */
+    size_t plain_n;
+} zip_in;
+
+static uint32_t zip_in_crc(const zip_in *e) {
+    return e->plain ? crc32_update(0, e->plain, e->plain_n) : crc32_update(0, e->data, e->n);
+}
 
 /* Local headers, data, central directory and end record.  zip64 != 0 writes the
  * sizes as all ones with a zip64 extra field in both headers (numpy's local headers
@@ -733,25 +744,29 @@ static void zip_bytes(bytes *z, const zip_in *e, int n, const char *comment) {
     size_t *off = calloc((size_t)n, sizeof *off);
     for (int i = 0; i < n; i++) {
         off[i] = z->n;
-        uint32_t crc = crc32_update(0, e[i].data, e[i].n), sz = e[i].zip64 ? 0xFFFFFFFFu : (uint32_t)e[i].n;
+        size_t plain_n = e[i].plain ? e[i].plain_n : e[i].n;
+        uint32_t crc = zip_in_crc(&e[i]), cs = e[i].zip64 ? 0xFFFFFFFFu : (uint32_t)e[i].n,
+                 us = e[i].zip64 ? 0xFFFFFFFFu : (uint32_t)plain_n;
         put_le32(z, 0x04034b50u);
         put_uint(z, 20, 2, 0); put_uint(z, 0, 2, 0); put_uint(z, (uint64_t)e[i].method, 2, 0);
-        put_le32(z, 0); put_le32(z, crc); put_le32(z, sz); put_le32(z, sz);
+        put_le32(z, 0); put_le32(z, crc); put_le32(z, cs); put_le32(z, us);
         put_uint(z, strlen(e[i].name), 2, 0); put_uint(z, e[i].zip64 ? 20 : 0, 2, 0);
         put_raw(z, e[i].name, strlen(e[i].name));
-        if (e[i].zip64) { put_uint(z, 1, 2, 0); put_uint(z, 16, 2, 0); put_uint(z, e[i].n, 8, 0); put_uint(z, e[i].n, 8, 0); }
+        if (e[i].zip64) { put_uint(z, 1, 2, 0); put_uint(z, 16, 2, 0); put_uint(z, plain_n, 8, 0); put_uint(z, e[i].n, 8, 0); }
         put_raw(z, e[i].data, e[i].n);
     }
     size_t dir_at = z->n;
     for (int i = 0; i < n; i++) {
-        uint32_t crc = crc32_update(0, e[i].data, e[i].n), sz = e[i].zip64 ? 0xFFFFFFFFu : (uint32_t)e[i].n;
+        size_t plain_n = e[i].plain ? e[i].plain_n : e[i].n;
+        uint32_t crc = zip_in_crc(&e[i]), cs = e[i].zip64 ? 0xFFFFFFFFu : (uint32_t)e[i].n,
+                 us = e[i].zip64 ? 0xFFFFFFFFu : (uint32_t)plain_n;
         put_le32(z, 0x02014b50u);
         put_uint(z, 20, 2, 0); put_uint(z, 20, 2, 0); put_uint(z, 0, 2, 0); put_uint(z, (uint64_t)e[i].method, 2, 0);
-        put_le32(z, 0); put_le32(z, crc); put_le32(z, sz); put_le32(z, sz);
+        put_le32(z, 0); put_le32(z, crc); put_le32(z, cs); put_le32(z, us);
         put_uint(z, strlen(e[i].name), 2, 0); put_uint(z, e[i].zip64 ? 20 : 0, 2, 0); put_uint(z, 0, 2, 0);
         put_uint(z, 0, 2, 0); put_uint(z, 0, 2, 0); put_le32(z, 0); put_le32(z, (uint32_t)off[i]);
         put_raw(z, e[i].name, strlen(e[i].name));
-        if (e[i].zip64) { put_uint(z, 1, 2, 0); put_uint(z, 16, 2, 0); put_uint(z, e[i].n, 8, 0); put_uint(z, e[i].n, 8, 0); }
+        if (e[i].zip64) { put_uint(z, 1, 2, 0); put_uint(z, 16, 2, 0); put_uint(z, plain_n, 8, 0); put_uint(z, e[i].n, 8, 0); }
     }
     size_t dir_size = z->n - dir_at;
     put_le32(z, 0x06054b50u);
@@ -770,7 +785,7 @@ static void npz_archives(void **state) {
     double two[4] = {2.5, 2.5, 2.5, 2.5};
     npy_bytes(&a, "{'descr': '<i2', 'fortran_order': False, 'shape': (2, 3), }", xs, sizeof xs);
     npy_bytes(&b, "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }", two, sizeof two);
-    zip_in in[2] = {{"layer_a.npy", a.p, a.n, 0, 1}, {"b.npy", b.p, b.n, 0, 0}};
+    zip_in in[2] = {{"layer_a.npy", a.p, a.n, 0, 1, NULL, 0}, {"b.npy", b.p, b.n, 0, 0, NULL, 0}};
     zip_bytes(&z, in, 2, "a comment");
     tb_npz npz;
     assert_int_equal(npz_parse_buf(z.p, z.n, "r.npz", &npz, err), 0);
@@ -797,12 +812,11 @@ static void npz_archives(void **state) {
     assert_int_equal(array_read(p, &arr, err), -1);
     assert_non_null(strstr(err, "one.txt: the archive holds 2 arrays"));
     free(z.p);
-    /* np.savez_compressed (deflate), other methods, names that are not arrays, repeats */
-    zip_in c[2] = {{"x.npy", a.p, a.n, 8, 0}, {"x.npy", a.p, a.n, 0, 0}};
+    /* Deflated data that does not decode, other methods, names that are not arrays, repeats */
+    zip_in c[2] = {{"x.npy", a.p, a.n, 8, 0, NULL, 0}, {"x.npy", a.p, a.n, 0, 0, NULL, 0}};
     zip_bytes(&z, c, 1, "");
     assert_int_equal(npz_parse_buf(z.p, z.n, "c.npz", &npz, err), -1);
-    assert_string_equal(err, "c.npz: entry 'x.npy' is compressed (np.savez_compressed); tinybrain "
-                             "reads np.savez archives and .npy files: save it with np.savez");
+    assert_string_equal(err, "c.npz: entry 'x.npy': corrupt compressed data");
     free(z.p);
     c[0].method = 12;
     zip_bytes(&z, c, 1, "");
@@ -819,7 +833,7 @@ static void npz_archives(void **state) {
     assert_int_equal(npz_parse_buf(z.p, z.n, "c.npz", &npz, err), -1);
     assert_string_equal(err, "c.npz: corrupt (array 'x' appears twice)");
     free(z.p);
-    zip_in t = {"notes.txt", (const unsigned char *)"hi", 2, 0, 0};
+    zip_in t = {"notes.txt", (const unsigned char *)"hi", 2, 0, 0, NULL, 0};
     zip_bytes(&z, &t, 1, "");
     assert_int_equal(npz_parse_buf(z.p, z.n, "c.npz", &npz, err), -1);
     assert_string_equal(err, "c.npz: entry 'notes.txt' is not a .npy array");
@@ -829,7 +843,7 @@ static void npz_archives(void **state) {
     assert_string_equal(err, "c.npz: the archive holds no arrays");
     free(z.p);
     /* An entry whose array is bad names archive and entry. */
-    zip_in bad = {"bad.npy", a.p, a.n - 1, 0, 0};
+    zip_in bad = {"bad.npy", a.p, a.n - 1, 0, 0, NULL, 0};
     zip_bytes(&z, &bad, 1, "");
     assert_int_equal(npz_parse_buf(z.p, z.n, "c.npz", &npz, err), -1);
     assert_non_null(strstr(err, "c.npz:bad.npy: truncated"));
@@ -845,7 +859,7 @@ static void npz_every_truncation_and_flip(void **state) {
     bytes a, z;
     unsigned char d[4] = {1, 2, 3, 4};
     npy_bytes(&a, "{'descr': '|u1', 'fortran_order': False, 'shape': (4,), }", d, 4);
-    zip_in in[2] = {{"a.npy", a.p, a.n, 0, 1}, {"b.npy", a.p, a.n, 0, 0}};
+    zip_in in[2] = {{"a.npy", a.p, a.n, 0, 1, NULL, 0}, {"b.npy", a.p, a.n, 0, 0, NULL, 0}};
     zip_bytes(&z, in, 2, "");
     tb_npz npz;
     for (size_t len = 0; len < z.n; len++) {
@@ -860,6 +874,104 @@ static void npz_every_truncation_and_flip(void **state) {
         }
     free(z.p);
     free(a.p);
+}
+
+
+/* ---- DEFLATE by hand: streams as zlib writes them (raw, no zlib header) ------------- */
+
+static void inflate_ok(const unsigned char *in, size_t n, const char *want) {
+    size_t len = strlen(want);
+    unsigned char *out = malloc(len + 1);
+    assert_int_equal(inflate_raw(in, n, out, len), 0);
+    assert_memory_equal(out, want, len);
+    /* the output must be exactly the size the archive recorded */
+    assert_int_equal(inflate_raw(in, n, out, len + 1), -1);
+    if (len) assert_int_equal(inflate_raw(in, n, out, len - 1), -1);
+    free(out);
+}
+
+static const char DYN_TEXT[] = "aaaaaaaaaabbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbccccccccccccccccc the cat sees the cat.";
+/* zlib, Z_HUFFMAN_ONLY: one dynamic block (code lengths sent, themselves coded) */
+static const unsigned char DYN[] = {
+    0x05, 0xc1, 0x41, 0x0d, 0xc0, 0x30, 0x0c, 0x04, 0x30, 0x2a, 0x41, 0x30, 0x4e, 0xe7, 0x53, 0xa5,
+    0xfe, 0x1b, 0xfe, 0x9a, 0x9d, 0x24, 0x49, 0x92, 0x00, 0x00, 0x00, 0x00, 0x68, 0xdb, 0xb6, 0x6d,
+    0xdb, 0xb6, 0xed, 0xec, 0x3d, 0xd3, 0xec, 0xbc, 0x73, 0xde, 0xec, 0x3d, 0xd3, 0xec, 0xf7, 0x03};
+
+static void inflate_hand_streams(void **state) {
+    (void)state;
+    /* stored: BFINAL 1, BTYPE 00, then LEN 5, NLEN ~5, the bytes */
+    static const unsigned char stored[] = {0x01, 0x05, 0x00, 0xfa, 0xff, 'h', 'e', 'l', 'l', 'o'};
+    inflate_ok(stored, sizeof stored, "hello");
+    /* fixed codes: "a" is literal 0x61 (8 bits), then end of block */
+    static const unsigned char a[] = {0x4b, 0x04, 0x00};
+    inflate_ok(a, sizeof a, "a");
+    /* fixed codes with a match: "abc" then (length 10, distance 3) */
+    static const unsigned char abc[] = {0x4b, 0x4c, 0x4a, 0x4e, 0x84, 0x23, 0x00};
+    inflate_ok(abc, sizeof abc, "abcabcabcabca");
+    inflate_ok(DYN, sizeof DYN, DYN_TEXT);
+    /* a stored block that is not the last, then an empty fixed final block */
+    static const unsigned char two[] = {0x00, 0x06, 0x00, 0xf9, 0xff, 'h', 'e', 'l', 'l', 'o', ' ', 0x03, 0x00};
+    inflate_ok(two, sizeof two, "hello ");
+    unsigned char out[64];
+    static const unsigned char badtype[] = {0x07, 0x00};                   /* BTYPE 11 */
+    static const unsigned char badlen[] = {0x01, 0x05, 0x00, 0xfb, 0xff, 'h', 'e', 'l', 'l', 'o'};
+    static const unsigned char far[] = {0x03, 0x02, 0x00};                 /* distance 1 before any byte */
+    assert_int_equal(inflate_raw(badtype, sizeof badtype, out, 1), -1);
+    assert_int_equal(inflate_raw(badlen, sizeof badlen, out, 5), -1);
+    assert_int_equal(inflate_raw(far, sizeof far, out, 3), -1);
+    assert_int_equal(inflate_raw(NULL, 0, out, 0), -1);
+}
+
+/* Every truncation fails; every bit flip gives an error or exactly the recorded size. */
+static void inflate_every_truncation_and_flip(void **state) {
+    (void)state;
+    unsigned char in[sizeof DYN], out[sizeof DYN_TEXT];
+    size_t len = strlen(DYN_TEXT);
+    for (size_t n = 0; n < sizeof DYN; n++) assert_int_equal(inflate_raw(DYN, n, out, len), -1);
+    for (size_t i = 0; i < sizeof DYN; i++)
+        for (int bit = 0; bit < 8; bit++) {
+            memcpy(in, DYN, sizeof DYN);
+            in[i] ^= (unsigned char)(1 << bit);
+            inflate_raw(in, sizeof in, out, len);
+        }
+}
+
+/* np.savez_compressed: a deflated .npy (|u1, shape (4,), values 1 2 3 4), as zlib wrote it. */
+static void npz_deflated_entry(void **state) {
+    (void)state;
+    static const unsigned char npy_deflated[] = {
+        0x9b, 0xec, 0x17, 0xea, 0x1b, 0x10, 0xc9, 0xc8, 0x50, 0xc6, 0x50, 0xad, 0x9e, 0x92, 0x5a, 0x9c,
+        0x5c, 0xa4, 0x6e, 0xa5, 0xa0, 0x5e, 0x53, 0x6a, 0xa8, 0xae, 0xa3, 0xa0, 0x9e, 0x96, 0x5f, 0x54,
+        0x52, 0x94, 0x98, 0x17, 0x9f, 0x5f, 0x94, 0x92, 0x0a, 0x12, 0x77, 0x4b, 0xcc, 0x29, 0x4e, 0x05,
+        0x8a, 0x17, 0x67, 0x24, 0x16, 0xa4, 0x02, 0xf9, 0x1a, 0x26, 0x3a, 0x9a, 0x3a, 0x0a, 0xb5, 0x0a,
+        0x14, 0x00, 0x2e, 0x46, 0x26, 0x66, 0x16, 0x00};
+    char err[TB_ERRLEN];
+    unsigned char d[4] = {1, 2, 3, 4};
+    bytes plain, z;
+    npy_bytes(&plain, "{'descr': '|u1', 'fortran_order': False, 'shape': (4,), }", d, 4);
+    assert_int_equal(plain.n, 132);
+    zip_in e = {"v.npy", npy_deflated, sizeof npy_deflated, 8, 0, plain.p, plain.n};
+    zip_bytes(&z, &e, 1, "");
+    tb_npz npz;
+    assert_int_equal(npz_parse_buf(z.p, z.n, "c.npz", &npz, err), 0);
+    assert_int_equal(npz.n, 1);
+    assert_string_equal(npz.names[0], "v");
+    for (int i = 0; i < 4; i++) assert_true(npz.arrays[0].data[i] == i + 1);
+    npz_free(&npz);
+    free(z.p);
+    /* A claim no DEFLATE stream can make (over 1032 times the compressed size) is refused
+     * before the output is allocated. */
+    e.plain_n = 1032 * (sizeof npy_deflated + 2);
+    zip_bytes(&z, &e, 1, "");
+    assert_int_equal(npz_parse_buf(z.p, z.n, "c.npz", &npz, err), -1);
+    assert_non_null(strstr(err, "c.npz: entry 'v.npy' claims 76368 bytes from 72 compressed"));
+    free(z.p);
+    e.plain_n--; /* possible in principle: decoded, and found not to be that long */
+    zip_bytes(&z, &e, 1, "");
+    assert_int_equal(npz_parse_buf(z.p, z.n, "c.npz", &npz, err), -1);
+    assert_string_equal(err, "c.npz: entry 'v.npy': corrupt compressed data");
+    free(z.p);
+    free(plain.p);
 }
 
 int main(void) {
@@ -883,6 +995,9 @@ int main(void) {
         cmocka_unit_test(npy_every_truncation_and_flip),
         cmocka_unit_test(npz_archives),
         cmocka_unit_test(npz_every_truncation_and_flip),
+        cmocka_unit_test(inflate_hand_streams),
+        cmocka_unit_test(inflate_every_truncation_and_flip),
+        cmocka_unit_test(npz_deflated_entry),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[300];

@@ -900,7 +900,9 @@ int npy_read(const char *path, tb_array *out, char *err) {
  *   central entry "PK\1\2": u16 flags @8, u16 method @10, u32 crc @16, u32 compressed
  *                             @20, u32 size @24, u16 name, extra, comment lengths @28,
  *                             @30, @32, u32 local header offset @42; then the name
- *   local header  "PK\3\4": u16 name length @26, u16 extra length @28; data follows. */
+ *   local header  "PK\3\4": u16 name length @26, u16 extra length @28; data follows.
+ * Method 0 (np.savez) stores an entry as it is; method 8 (np.savez_compressed) deflates
+ * it (io_inflate.c). */
 static uint16_t le16(const unsigned char *b) { return (uint16_t)(b[0] | b[1] << 8); }
 static uint64_t le64(const unsigned char *b) { return le32(b) | (uint64_t)le32(b + 4) << 32; }
 
@@ -991,8 +993,8 @@ static int zip_entry_at(const unsigned char *p, size_t at, size_t end, const cha
     return 0;
 }
 
-/* Where entry ze's data starts, after checking that it is a stored (uncompressed),
- * unencrypted .npy lying inside the file with the CRC the directory records. */
+/* Where entry ze's data starts, after checking that it is an unencrypted .npy, stored
+ * or deflated, lying inside the file. */
 static int zip_entry_data(const unsigned char *p, size_t len, const zip_entry *ze, const char *name,
                           size_t *start, char *err) {
     char q[48];
@@ -1001,20 +1003,40 @@ static int zip_entry_data(const unsigned char *p, size_t len, const zip_entry *z
     if (nl < 5 || strcmp(ze->name + nl - 4, ".npy"))
         return tb_fail(err, "%s: entry '%s' is not a .npy array", name, en);
     if (ze->flags & 1) return tb_fail(err, "%s: entry '%s' is encrypted", name, en);
-    if (ze->method == 8)
-        return tb_fail(err, "%s: entry '%s' is compressed (np.savez_compressed); tinybrain reads "
-                            "np.savez archives and .npy files: save it with np.savez", name, en);
-    if (ze->method != 0 || ze->csize != ze->size)
-        return tb_fail(err, "%s: entry '%s' uses zip compression method %u (only stored entries "
-                            "are supported)", name, en, ze->method);
+    if ((ze->method != 0 && ze->method != 8) || (ze->method == 0 && ze->csize != ze->size))
+        return tb_fail(err, "%s: entry '%s' uses zip compression method %u (only stored and "
+                            "deflated entries are supported)", name, en, ze->method);
+    /* DEFLATE cannot expand data more than 1032 times: a larger claim is refused before
+     * the output is allocated. */
+    if (ze->method == 8 && ze->size / 1032 > ze->csize + 1)
+        return tb_fail(err, "%s: entry '%s' claims %llu bytes from %llu compressed", name, en,
+                       (unsigned long long)ze->size, (unsigned long long)ze->csize);
     if (ze->local > len || len - ze->local < 30 || memcmp(p + ze->local, "PK\3\4", 4))
         return tb_fail(err, "%s: entry '%s': corrupt local header", name, en);
     uint64_t s = ze->local + 30 + le16(p + ze->local + 26) + le16(p + ze->local + 28);
-    if (s > len || ze->size > len - s)
-        return tb_fail(err, "%s: entry '%s' is truncated", name, en);
-    if (crc32_update(0, p + s, (size_t)ze->size) != ze->crc)
-        return tb_fail(err, "%s: entry '%s': CRC mismatch (archive is corrupt)", name, en);
+    if (s > len || ze->csize > len - s) return tb_fail(err, "%s: entry '%s' is truncated", name, en);
     *start = (size_t)s;
+    return 0;
+}
+
+/* The entry's .npy bytes: the stored bytes themselves (*owned = NULL), or deflated into
+ * a fresh buffer (*owned); either way checked against the CRC the directory records. */
+static int zip_entry_bytes(const unsigned char *p, size_t start, const zip_entry *ze,
+                           const char *name, const unsigned char **bytes, unsigned char **owned,
+                           char *err) {
+    char q[48];
+    const char *en = printable(q, sizeof q, ze->name);
+    *owned = NULL;
+    *bytes = p + start;
+    if (ze->method == 8) {
+        *owned = malloc(ze->size ? (size_t)ze->size : 1);
+        if (!*owned) return tb_fail(err, "%s: out of memory", name);
+        *bytes = *owned;
+        if (inflate_raw(p + start, (size_t)ze->csize, *owned, (size_t)ze->size))
+            return tb_fail(err, "%s: entry '%s': corrupt compressed data", name, en);
+    }
+    if (crc32_update(0, *bytes, (size_t)ze->size) != ze->crc)
+        return tb_fail(err, "%s: entry '%s': CRC mismatch (archive is corrupt)", name, en);
     return 0;
 }
 
@@ -1032,17 +1054,22 @@ void npz_free(tb_npz *z) {
 static int npz_add(tb_npz *z, const unsigned char *p, size_t len, const zip_entry *ze,
                    const char *name, char *err) {
     size_t start = 0;
-    if (zip_entry_data(p, len, ze, name, &start, err)) return -1;
-    size_t nl = strlen(ze->name) - 4;
-    char *key = malloc(nl + 1), label[1400];
-    if (!key) return tb_fail(err, "%s: out of memory", name);
-    memcpy(key, ze->name, nl);
-    key[nl] = 0;
-    snprintf(label, sizeof label, "%.1024s:%s", name, ze->name);
-    if (npy_parse_buf(p + start, (size_t)ze->size, label, &z->arrays[z->n], err)) {
-        free(key);
+    const unsigned char *bytes;
+    unsigned char *owned = NULL;
+    if (zip_entry_data(p, len, ze, name, &start, err) ||
+        zip_entry_bytes(p, start, ze, name, &bytes, &owned, err)) {
+        free(owned);
         return -1;
     }
+    size_t nl = strlen(ze->name) - 4;
+    char *key = malloc(nl + 1), label[1400];
+    snprintf(label, sizeof label, "%.1024s:%s", name, ze->name);
+    int rc = key ? npy_parse_buf(bytes, (size_t)ze->size, label, &z->arrays[z->n], err)
+                 : tb_fail(err, "%s: out of memory", name);
+    free(owned);
+    if (rc) { free(key); return -1; }
+    memcpy(key, ze->name, nl);
+    key[nl] = 0;
     z->names[z->n++] = key;
     return 0;
 }
