@@ -351,6 +351,9 @@ static void put_uint(bytes *b, uint64_t x, int size, int big) {
     }
 }
 static void put_le32(bytes *b, uint32_t x) { put_uint(b, x, 4, 0); }
+static void le_patch(unsigned char *p, uint64_t x, int size) {
+    for (int k = 0; k < size; k++) p[k] = (unsigned char)(x >> (8 * k));
+}
 static void put_text(bytes *b, const char *s) {
     put_le32(b, (uint32_t)strlen(s));
     put_raw(b, s, strlen(s));
@@ -841,6 +844,23 @@ static void npz_archives(void **state) {
     zip_bytes(&z, NULL, 0, "");
     assert_int_equal(npz_parse_buf(z.p, z.n, "c.npz", &npz, err), -1);
     assert_string_equal(err, "c.npz: the archive holds no arrays");
+    free(z.p);
+    /* Central entries that all point at one local entry (a zip bomb without compression)
+     * are refused: the entries' data cannot add up to more than the file. */
+    zip_in one = {"a.npy", a.p, a.n, 0, 0, NULL, 0};
+    zip_bytes(&z, &one, 1, "");
+    bytes bomb = {0};
+    size_t dir_at = z.n - 22 - 51; /* one central entry of 46 + 5 bytes, then the end record */
+    put_raw(&bomb, z.p, dir_at);
+    for (int i = 0; i < 20; i++) put_raw(&bomb, z.p + dir_at, 51);
+    put_raw(&bomb, z.p + z.n - 22, 22);
+    unsigned char *end = bomb.p + bomb.n - 22; /* the end record: entry counts, directory size */
+    le_patch(end + 8, 20, 2);
+    le_patch(end + 10, 20, 2);
+    le_patch(end + 12, 20 * 51, 4);
+    assert_int_equal(npz_parse_buf(bomb.p, bomb.n, "c.npz", &npz, err), -1);
+    assert_string_equal(err, "c.npz: corrupt (entries overlap: their data exceeds the file)");
+    free(bomb.p);
     free(z.p);
     /* An entry whose array is bad names archive and entry. */
     zip_in bad = {"bad.npy", a.p, a.n - 1, 0, 0, NULL, 0};

@@ -451,14 +451,20 @@ static int ckpt_envelope(reader *r) {
     return 0;
 }
 
-/* u32 n_config, then n_config (key, value) pairs.  A pair takes at least 8 bytes (two
- * lengths), so a count the rest of the file cannot hold is refused before allocating. */
+/* A count of records that take at least min_bytes each: a count the rest of the file
+ * cannot hold is refused before anything is allocated for it. */
+static int take_count(reader *r, uint32_t *n, size_t min_bytes, const char *what) {
+    if (take_u32(r, n, what)) return -1;
+    if (*n > left(r) / min_bytes || *n > INT32_MAX)
+        return tb_fail(r->err, "%s: corrupt (%s %u, but only %zu bytes left)", r->path, what, *n,
+                       left(r));
+    return 0;
+}
+
+/* u32 n_config, then n_config (key, value) pairs of at least 8 bytes (two lengths). */
 static int ckpt_parse_config(tb_ckpt *c, reader *r) {
     uint32_t n;
-    if (take_u32(r, &n, "config count")) return -1;
-    if (n > left(r) / 8 || n > INT32_MAX)
-        return tb_fail(r->err, "%s: corrupt (config count %u, but only %zu bytes left)", r->path, n,
-                       left(r));
+    if (take_count(r, &n, 8, "config count")) return -1;
     c->keys = calloc(n ? n : 1, sizeof *c->keys);
     c->values = calloc(n ? n : 1, sizeof *c->values);
     if (!c->keys || !c->values) return tb_fail(r->err, "%s: out of memory", r->path);
@@ -510,14 +516,10 @@ static int ckpt_parse_tensor(reader *r, tb_tensor *t) {
     return 0;
 }
 
-/* u32 n_tensors, then the records; a record takes at least 16 bytes (name length, rank,
- * one dimension), which bounds the count by the file before the table is allocated. */
+/* u32 n_tensors, then the records, of at least 16 bytes (name length, rank, a dimension). */
 static int ckpt_parse_tensors(tb_ckpt *c, reader *r) {
     uint32_t n;
-    if (take_u32(r, &n, "tensor count")) return -1;
-    if (n > left(r) / 16 || n > INT32_MAX)
-        return tb_fail(r->err, "%s: corrupt (tensor count %u, but only %zu bytes left)", r->path, n,
-                       left(r));
+    if (take_count(r, &n, 16, "tensor count")) return -1;
     c->tensors = calloc(n ? n : 1, sizeof *c->tensors);
     if (!c->tensors) return tb_fail(r->err, "%s: out of memory", r->path);
     for (uint32_t i = 0; i < n; i++) {
@@ -1097,9 +1099,13 @@ int npz_parse_buf(const void *data, size_t len, const char *name, tb_npz *out, c
     out->arrays = calloc((size_t)d.n, sizeof *out->arrays);
     if (!out->names || !out->arrays) { npz_free(out); return tb_fail(err, "%s: out of memory", name); }
     size_t at = (size_t)d.dir_off, end = (size_t)(d.dir_off + d.dir_size);
+    uint64_t stored = 0; /* entries' bytes in the file: more than the file means overlap */
     for (uint64_t i = 0; i < d.n; i++) {
         zip_entry ze;
-        if (zip_entry_at(p, at, end, name, &ze, err) || npz_add(out, p, len, &ze, name, err)) {
+        int rc = zip_entry_at(p, at, end, name, &ze, err);
+        if (!rc && (ze.csize > len - stored || (stored += ze.csize) > len))
+            rc = tb_fail(err, "%s: corrupt (entries overlap: their data exceeds the file)", name);
+        if (rc || npz_add(out, p, len, &ze, name, err)) {
             npz_free(out);
             return -1;
         }

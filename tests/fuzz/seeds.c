@@ -95,7 +95,7 @@ static void npy_seeds(const char *dir) {
     for (int i = 0; i < 64; i++) data[i] = (unsigned char)(i * 37 + 1);
     char path[512];
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, s[i].file);
+        snprintf(path, sizeof path, "%.400s/%s", dir, s[i].file);
         put_file(path, buf, npy_mem(buf, s[i].dict, data, s[i].n));
     }
 }
