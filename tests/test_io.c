@@ -733,6 +733,7 @@ typedef struct {
     int method, zip64;
     const unsigned char *plain; /* deflated entries: the bytes data decompresses to */
     size_t plain_n;
+    size_t claim;               /* != 0: the uncompressed size the directory claims */
 } zip_in;
 
 static uint32_t zip_in_crc(const zip_in *e) {
@@ -747,7 +748,7 @@ static void zip_bytes(bytes *z, const zip_in *e, int n, const char *comment) {
     size_t *off = calloc((size_t)n, sizeof *off);
     for (int i = 0; i < n; i++) {
         off[i] = z->n;
-        size_t plain_n = e[i].plain ? e[i].plain_n : e[i].n;
+        size_t plain_n = e[i].claim ? e[i].claim : e[i].plain ? e[i].plain_n : e[i].n;
         uint32_t crc = zip_in_crc(&e[i]), cs = e[i].zip64 ? 0xFFFFFFFFu : (uint32_t)e[i].n,
                  us = e[i].zip64 ? 0xFFFFFFFFu : (uint32_t)plain_n;
         put_le32(z, 0x04034b50u);
@@ -760,7 +761,7 @@ static void zip_bytes(bytes *z, const zip_in *e, int n, const char *comment) {
     }
     size_t dir_at = z->n;
     for (int i = 0; i < n; i++) {
-        size_t plain_n = e[i].plain ? e[i].plain_n : e[i].n;
+        size_t plain_n = e[i].claim ? e[i].claim : e[i].plain ? e[i].plain_n : e[i].n;
         uint32_t crc = zip_in_crc(&e[i]), cs = e[i].zip64 ? 0xFFFFFFFFu : (uint32_t)e[i].n,
                  us = e[i].zip64 ? 0xFFFFFFFFu : (uint32_t)plain_n;
         put_le32(z, 0x02014b50u);
@@ -788,7 +789,7 @@ static void npz_archives(void **state) {
     double two[4] = {2.5, 2.5, 2.5, 2.5};
     npy_bytes(&a, "{'descr': '<i2', 'fortran_order': False, 'shape': (2, 3), }", xs, sizeof xs);
     npy_bytes(&b, "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 2), }", two, sizeof two);
-    zip_in in[2] = {{"layer_a.npy", a.p, a.n, 0, 1, NULL, 0}, {"b.npy", b.p, b.n, 0, 0, NULL, 0}};
+    zip_in in[2] = {{"layer_a.npy", a.p, a.n, 0, 1, NULL, 0, 0}, {"b.npy", b.p, b.n, 0, 0, NULL, 0, 0}};
     zip_bytes(&z, in, 2, "a comment");
     tb_npz npz;
     assert_int_equal(npz_parse_buf(z.p, z.n, "r.npz", &npz, err), 0);
@@ -816,7 +817,7 @@ static void npz_archives(void **state) {
     assert_non_null(strstr(err, "one.txt: the archive holds 2 arrays"));
     free(z.p);
     /* Deflated data that does not decode, other methods, names that are not arrays, repeats */
-    zip_in c[2] = {{"x.npy", a.p, a.n, 8, 0, NULL, 0}, {"x.npy", a.p, a.n, 0, 0, NULL, 0}};
+    zip_in c[2] = {{"x.npy", a.p, a.n, 8, 0, NULL, 0, 0}, {"x.npy", a.p, a.n, 0, 0, NULL, 0, 0}};
     zip_bytes(&z, c, 1, "");
     assert_int_equal(npz_parse_buf(z.p, z.n, "c.npz", &npz, err), -1);
     assert_string_equal(err, "c.npz: entry 'x.npy': corrupt compressed data");
@@ -836,7 +837,7 @@ static void npz_archives(void **state) {
     assert_int_equal(npz_parse_buf(z.p, z.n, "c.npz", &npz, err), -1);
     assert_string_equal(err, "c.npz: corrupt (array 'x' appears twice)");
     free(z.p);
-    zip_in t = {"notes.txt", (const unsigned char *)"hi", 2, 0, 0, NULL, 0};
+    zip_in t = {"notes.txt", (const unsigned char *)"hi", 2, 0, 0, NULL, 0, 0};
     zip_bytes(&z, &t, 1, "");
     assert_int_equal(npz_parse_buf(z.p, z.n, "c.npz", &npz, err), -1);
     assert_string_equal(err, "c.npz: entry 'notes.txt' is not a .npy array");
@@ -847,7 +848,7 @@ static void npz_archives(void **state) {
     free(z.p);
     /* Central entries that all point at one local entry (a zip bomb without compression)
      * are refused: the entries' data cannot add up to more than the file. */
-    zip_in one = {"a.npy", a.p, a.n, 0, 0, NULL, 0};
+    zip_in one = {"a.npy", a.p, a.n, 0, 0, NULL, 0, 0};
     zip_bytes(&z, &one, 1, "");
     bytes bomb = {0};
     size_t dir_at = z.n - 22 - 51; /* one central entry of 46 + 5 bytes, then the end record */
@@ -863,7 +864,7 @@ static void npz_archives(void **state) {
     free(bomb.p);
     free(z.p);
     /* An entry whose array is bad names archive and entry. */
-    zip_in bad = {"bad.npy", a.p, a.n - 1, 0, 0, NULL, 0};
+    zip_in bad = {"bad.npy", a.p, a.n - 1, 0, 0, NULL, 0, 0};
     zip_bytes(&z, &bad, 1, "");
     assert_int_equal(npz_parse_buf(z.p, z.n, "c.npz", &npz, err), -1);
     assert_non_null(strstr(err, "c.npz:bad.npy: truncated"));
@@ -879,7 +880,7 @@ static void npz_every_truncation_and_flip(void **state) {
     bytes a, z;
     unsigned char d[4] = {1, 2, 3, 4};
     npy_bytes(&a, "{'descr': '|u1', 'fortran_order': False, 'shape': (4,), }", d, 4);
-    zip_in in[2] = {{"a.npy", a.p, a.n, 0, 1, NULL, 0}, {"b.npy", a.p, a.n, 0, 0, NULL, 0}};
+    zip_in in[2] = {{"a.npy", a.p, a.n, 0, 1, NULL, 0, 0}, {"b.npy", a.p, a.n, 0, 0, NULL, 0, 0}};
     zip_bytes(&z, in, 2, "");
     tb_npz npz;
     for (size_t len = 0; len < z.n; len++) {
@@ -970,7 +971,7 @@ static void npz_deflated_entry(void **state) {
     bytes plain, z;
     npy_bytes(&plain, "{'descr': '|u1', 'fortran_order': False, 'shape': (4,), }", d, 4);
     assert_int_equal(plain.n, 132);
-    zip_in e = {"v.npy", npy_deflated, sizeof npy_deflated, 8, 0, plain.p, plain.n};
+    zip_in e = {"v.npy", npy_deflated, sizeof npy_deflated, 8, 0, plain.p, plain.n, 0};
     zip_bytes(&z, &e, 1, "");
     tb_npz npz;
     assert_int_equal(npz_parse_buf(z.p, z.n, "c.npz", &npz, err), 0);
@@ -981,12 +982,12 @@ static void npz_deflated_entry(void **state) {
     free(z.p);
     /* A claim no DEFLATE stream can make (over 1032 times the compressed size) is refused
      * before the output is allocated. */
-    e.plain_n = 1032 * (sizeof npy_deflated + 2);
+    e.claim = 1032 * (sizeof npy_deflated + 2);
     zip_bytes(&z, &e, 1, "");
     assert_int_equal(npz_parse_buf(z.p, z.n, "c.npz", &npz, err), -1);
     assert_non_null(strstr(err, "c.npz: entry 'v.npy' claims 76368 bytes from 72 compressed"));
     free(z.p);
-    e.plain_n--; /* possible in principle: decoded, and found not to be that long */
+    e.claim--; /* possible in principle: decoded, and found not to be that long */
     zip_bytes(&z, &e, 1, "");
     assert_int_equal(npz_parse_buf(z.p, z.n, "c.npz", &npz, err), -1);
     assert_string_equal(err, "c.npz: entry 'v.npy': corrupt compressed data");
