@@ -1064,8 +1064,8 @@ static int npz_add(tb_npz *z, const unsigned char *p, size_t len, const zip_entr
         return -1;
     }
     size_t nl = strlen(ze->name) - 4;
-    char *key = malloc(nl + 1), label[1400];
-    snprintf(label, sizeof label, "%.1024s:%s", name, ze->name);
+    char *key = malloc(nl + 1), label[1400], shown[sizeof ze->name];
+    snprintf(label, sizeof label, "%.1024s:%s", name, printable(shown, sizeof shown, ze->name));
     int rc = key ? npy_parse_buf(bytes, (size_t)ze->size, label, &z->arrays[z->n], err)
                  : tb_fail(err, "%s: out of memory", name);
     free(owned);
