@@ -34,7 +34,7 @@ MAIN_OBJ := $(BUILD)/src/cli/main.o
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit golden demo bench lessons asan asan-run install uninstall clean deps deps-test help
+.PHONY: all test unit golden demo bench lessons asan asan-run fuzz install uninstall clean deps deps-test help
 all: $(BIN)
 
 help:
@@ -46,6 +46,7 @@ help:
 	@echo "make golden     fixed runs give byte-identical outputs (tests/golden.sh)"
 	@echo "make bench      speed tables (kernels, gpt, snn, align)"
 	@echo "make asan       unit tests under AddressSanitizer + UBSan (in build-asan/)"
+	@echo "make fuzz       every file reader under libFuzzer, FUZZ_SECONDS each (in build-fuzz/)"
 	@echo "make install    install to DESTDIR/PREFIX/bin (PREFIX=$(PREFIX))"
 	@echo "make clean      remove build outputs"
 
@@ -110,6 +111,18 @@ asan: deps-test
 asan-run: $(BIN) $(TEST_BIN)
 	@sh tests/run_unit.sh $(TEST_BIN)
 
+# libFuzzer (clang): one target per file reader, each run FUZZ_SECONDS (tests/fuzz/run.sh).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# The replay of the fuzz seeds and reproducers also runs the CLI's option parser, so it
+# links src/cli/cli.c (in child processes, since it exits on bad usage).
+$(BUILD)/tests/test_fuzz_repro: tests/test_fuzz_repro.c tests/fuzz/harness.c tests/fuzz/harness_cli.c \
+                                $(BUILD)/src/cli/cli.o $(BUILD)/libtinybrain.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/src/cli/cli.o $(BUILD)/libtinybrain.a $(TEST_LDLIBS) $(LDLIBS)
+
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tinybrain
@@ -118,6 +131,6 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tinybrain
 
 clean:
-	rm -rf build build-asan tinybrain
+	rm -rf build build-asan build-fuzz tinybrain
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

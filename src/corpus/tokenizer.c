@@ -32,9 +32,10 @@ static int lookup(const tb_tokenizer *t, const char *s, size_t n) {
     }
 }
 
+/* A token fit to quote in a one-line message: cut with "...", control bytes as '?'. */
 static void shorten(char *dst, size_t cap, const char *s, size_t n) {
     size_t m = n < cap - 4 ? n : cap - 4;
-    memcpy(dst, s, m);
+    for (size_t i = 0; i < m; i++) dst[i] = (unsigned char)s[i] < 32 || s[i] == 127 ? '?' : s[i];
     dst[m] = 0;
     if (m < n) strcat(dst, "...");
 }
@@ -64,8 +65,10 @@ int tok_from_list(tb_tokenizer *t, tb_tok_kind kind, const char *const *tokens, 
         size_t len = s ? strlen(s) : 0;
         if (len == 0) { tok_free(t); return tb_fail(err, "tokenizer: token %d is empty", id); }
         if (kind == TOK_CHAR && len != 1) {
+            char shown[24];
+            shorten(shown, sizeof shown, s, len);
             tok_free(t);
-            return tb_fail(err, "tokenizer: character token %d ('%.20s') is not one byte", id, s);
+            return tb_fail(err, "tokenizer: character token %d ('%s') is not one byte", id, shown);
         }
         if (kind == TOK_WORD)
             for (size_t j = 0; j < len; j++)

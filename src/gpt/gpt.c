@@ -710,9 +710,23 @@ int gpt_config_from_ckpt(gpt_config *g, const tb_ckpt *c, char *err) {
     return gpt_check_config(g, err);
 }
 
+/* Every tensor the config implies is present with its shape before anything is
+ * allocated: a small file claiming d_model 2048 is refused at once, not after 2 GB. */
+static int check_tensors(const gpt_config *g, const tb_ckpt *c, char *err) {
+    size_t sizes[GPT_NPARAM];
+    param_sizes(g, sizes);
+    for (int i = 0; i < GPT_NPARAM; i++) {
+        int nd;
+        int64_t shape[3];
+        tensor_shape(g, i, &nd, shape);
+        if (sizes[i] && ckpt_check_tensor(c, gpt_param_names[i], nd, shape, err)) return -1;
+    }
+    return 0;
+}
+
 int gpt_from_ckpt(gpt_model *m, const tb_ckpt *c, char *err) {
     gpt_config g;
-    if (gpt_config_from_ckpt(&g, c, err) || gpt_init(m, &g, err)) return -1;
+    if (gpt_config_from_ckpt(&g, c, err) || check_tensors(&g, c, err) || gpt_init(m, &g, err)) return -1;
     float *p = m->params_mem;
     for (int i = 0; i < GPT_NPARAM; i++) {
         if (m->param_sizes[i]) {

@@ -544,6 +544,15 @@ static int parse_neuron_v(const char *s, void *o) { return srnn_parse_neuron(s, 
 static int parse_mode_v(const char *s, void *o) { return srnn_parse_mode(s, o); }
 static int parse_readout_v(const char *s, void *o) { return srnn_parse_readout(s, o); }
 
+/* Every tensor the config implies is present with its shape before anything is
+ * allocated: a small file claiming 65536 neurons is refused at once. */
+static int check_tensors(const srnn_config *g, const tb_ckpt *c, char *err) {
+    int64_t V = g->vocab_size, N = g->n_neurons, vn[2] = {V, N}, nn[2] = {N, N}, v1[1] = {V};
+    return ckpt_check_tensor(c, "w_in", 2, vn, err) || ckpt_check_tensor(c, "w_rec", 2, nn, err) ||
+           ckpt_check_tensor(c, "w_out", 2, vn, err) || ckpt_check_tensor(c, "b_out", 1, v1, err) ||
+           (g->p_conn < 1 && ckpt_check_tensor(c, "mask", 2, nn, err)) ? -1 : 0;
+}
+
 int srnn_from_ckpt(srnn_model *m, const tb_ckpt *c, char *err) {
     srnn_config g;
     srnn_default_config(&g);
@@ -571,7 +580,7 @@ int srnn_from_ckpt(srnn_model *m, const tb_ckpt *c, char *err) {
     g.n_neurons = (int)N;
     g.steps_per_token = (int)Kt;
     g.dale = (int)dale;
-    if (alloc_model(m, &g, err)) return -1;
+    if (srnn_check_config(&g, err) || check_tensors(&g, c, err) || alloc_model(m, &g, err)) return -1;
     int64_t vn[2] = {V, N}, nn[2] = {N, N}, v1[1] = {V};
     if (ckpt_read_tensor(c, "w_in", m->p.w_in, 2, vn, err) || ckpt_read_tensor(c, "w_rec", m->p.w_rec, 2, nn, err) ||
         ckpt_read_tensor(c, "w_out", m->p.w_out, 2, vn, err) || ckpt_read_tensor(c, "b_out", m->p.b_out, 1, v1, err) ||
