@@ -4,6 +4,7 @@
 #include "harness.h"
 
 #include "cli.h"
+#include "run.h"
 
 #include <setjmp.h>
 #include <stdlib.h>
@@ -51,8 +52,12 @@ void fuzz_cli(const uint8_t *data, size_t n) {
     if (n) memcpy(text, data, n);
     text[n] = 0;
     int argc = split_args(text, argv, 64);
-    long long list[16];
-    for (int i = 1; i < argc; i++) cli_parse_int_list(argv[i], list, 16, err);
+    for (int i = 1; i < argc; i++) {   /* every word as a --save-at schedule (the library's list parser) */
+        run_opts ro;
+        run_default_opts(&ro, RUN_GPT);
+        ro.save_at = argv[i];
+        run_check_opts(&ro, err);
+    }
 #ifdef TB_FUZZ_LONGJMP
     if (setjmp(fuzz_exit_to) == 0)
 #endif
