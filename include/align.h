@@ -10,6 +10,13 @@
  *   CCA / SVCCA / PWCCA (Raghu 2017, Morcos 2018) best-aligned linear projections
  *   Procrustes     (Williams et al. 2021)  distance after the best rotation
  *   encoding model (Brain-Score style)     cross-validated ridge prediction of Y from X
+ *
+ * One source file per family under src/align/ (align_rsa.c, align_cka.c, align_cca.c,
+ * align_procrustes.c, align_encoding.c, align_stats.c for permutations and bootstraps;
+ * align.c runs them all).  Functions that return int give 0, or -1 with a reason in err
+ * (TB_ERRLEN bytes); functions that return a double give NaN when they cannot compute
+ * it (a constant input, or no memory).  Results follow the determinism contract of
+ * threads.h: bit-identical for any thread count.
  */
 #ifndef TB_ALIGN_H
 #define TB_ALIGN_H
@@ -125,6 +132,7 @@ typedef struct {
 int align_all(const double *X, int n, int px, const double *Y, int py, const double *Y_trials,
               int trials, const align_opts *o, align_result *r, char *err);
 
+/* ---- statistics ------------------------------------------------------------------ */
 /* Permutation test for Spearman RSA: shuffle the stimuli of RDM b (rows and columns
  * together) n_perm times; p = (1 + #{null >= observed}) / (1 + n_perm). */
 double rsa_permutation_p(const double *Da, const double *Db, int n, int n_perm, uint64_t seed,
