@@ -63,7 +63,9 @@ int cca(const double *X, int n, int px, const double *Y, int py, double *rho, do
 int svcca(const double *X, int n, int px, const double *Y, int py, double keep, double *out,
           int *kx, int *ky, char *err);
 /* PWCCA (Morcos et al. 2018): canonical correlations weighted by how much of X's units
- * each canonical variate accounts for.  Asymmetric: weights come from X. */
+ * each canonical variate accounts for.  Asymmetric: weights come from X.  Only the
+ * min(rank X, rank Y) canonical variates that exist get weight (rank <= n - 1): the
+ * rest are rounding noise. */
 int pwcca(const double *X, int n, int px, const double *Y, int py, double *out, char *err);
 
 /* ---- shape metrics (DISTANCES) -------------------------------------------------- */

@@ -367,6 +367,30 @@ static void cca_when_p_approaches_n_goes_to_one(void **state) {
     free(X); free(Y);
 }
 
+/* PWCCA must give the null canonical variates (rounding noise, rho ~ 0) no weight.
+ * 20 x 100 vs 20 x 80: both centred sides span the same 19-dimensional space, so the 19
+ * canonical correlations that exist are all 1 and PWCCA is 1 (the old weighting gave
+ * 0.243).  And with n > p: X = Z W has 10 units but rank 5, Y = [Z, noise] -- the 5
+ * variates that exist are Z's, all correlated 1. */
+static void pwcca_ignores_null_canonical_variates(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 22);
+    double *X = randm(&g, 20, 100), *Y = randm(&g, 20, 80), pw;
+    assert_int_equal(pwcca(X, 20, 100, Y, 80, &pw, err), 0);
+    assert_true(fabs(pw - 1) < 1e-4); /* the ridge shrinks each rho by ~1e-6 */
+    free(X); free(Y);
+    int n = 60, k = 5;
+    double *Z = randm(&g, n, k), *W = randm(&g, k, 10), *N = randm(&g, n, k);
+    double *XZ = matmul(Z, n, k, W, 10), *YZ = malloc((size_t)n * 2 * k * 8);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < k; j++) { YZ[i * 2 * k + j] = Z[i * k + j]; YZ[i * 2 * k + k + j] = N[i * k + j]; }
+    assert_int_equal(pwcca(XZ, n, 10, YZ, 2 * k, &pw, err), 0);
+    assert_true(fabs(pw - 1) < 1e-4);
+    free(Z); free(W); free(N); free(XZ); free(YZ);
+}
+
 static void svcca_keeps_the_signal_subspace(void **state) {
     (void)state;
     char err[TB_ERRLEN];
@@ -624,6 +648,7 @@ int main(void) {
         cmocka_unit_test(cka_debiased_matches_song_and_is_near_zero_for_noise),
         cmocka_unit_test(cca_hand_worked_and_invariant),
         cmocka_unit_test(cca_when_p_approaches_n_goes_to_one),
+        cmocka_unit_test(pwcca_ignores_null_canonical_variates),
         cmocka_unit_test(svcca_keeps_the_signal_subspace),
         cmocka_unit_test(procrustes_hand_worked_and_invariant),
         cmocka_unit_test(procrustes_triangle_inequality),

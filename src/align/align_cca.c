@@ -18,8 +18,14 @@
 
 /* One side of a CCA-family comparison: the centred data Xc[n,p] and the eigen-
  * decomposition of its scatter matrix Xc^T Xc = V diag(w) V^T.  CCA (whitening) and
- * SVCCA (the leading directions) both start from it, so al_cca_family computes it once. */
-typedef struct { int n, p; double *Xc, *w, *V; } side_eig;
+ * SVCCA (the leading directions) both start from it, so al_cca_family computes it once.
+ * rank counts the eigenvalues above RANK_TOL x the largest: at most min(p, n - 1), and
+ * less when units are linear combinations of each other. */
+typedef struct { int n, p, rank; double *Xc, *w, *V; } side_eig;
+
+/* Eigenvalues of a scatter matrix below this fraction of the largest are rounding noise
+ * (float64 products of a few thousand terms are good to ~1e-14 relative). */
+#define RANK_TOL 1e-12
 
 static void side_free(side_eig *s) {
     free(s->Xc); free(s->w); free(s->V);
@@ -38,6 +44,7 @@ static int side_init(const double *X, int n, int p, side_eig *s, char *err) {
     if (!s->Xc || !s->w || !s->V || !C) { tb_fail(err, "out of memory"); goto done; }
     la_gemm_tn(n, p, p, s->Xc, s->Xc, C);
     rc = la_eigh(p, C, s->w, s->V, err);
+    while (!rc && s->rank < p && s->w[s->rank] > RANK_TOL * s->w[0]) s->rank++;
 done:
     free(C);
     if (rc) side_free(s);
@@ -116,7 +123,7 @@ static int svd_reduce(const side_eig *s, double keep, double **Z, int *k, char *
     double tot = 0, acc = 0;
     for (int i = 0; i < p; i++) tot += s->w[i] > 0 ? s->w[i] : 0;
     int kk = 0;
-    while (kk < p && acc < keep * tot && s->w[kk] > 1e-12 * s->w[0]) { acc += s->w[kk]; kk++; }
+    while (kk < p && acc < keep * tot && s->w[kk] > RANK_TOL * s->w[0]) { acc += s->w[kk]; kk++; }
     if (kk < 1) kk = 1;
     double *R = al_doubles((size_t)n * kk), *Vk = al_doubles((size_t)p * kk);
     if (!R || !Vk) { free(R); free(Vk); return tb_fail(err, "out of memory"); }
@@ -198,9 +205,14 @@ done:
     return rc;
 }
 
-/* Mean CCA and PWCCA from one canonical analysis (either output may be NULL). */
+/* Mean CCA and PWCCA from one canonical analysis (either output may be NULL).
+ * Only q = min(rank X, rank Y) canonical variates exist; the others are directions of
+ * rounding noise with rho ~ 0 (e.g. every variate past n - 1 when a side has more units
+ * than stimuli).  Gram-Schmidt would scale them up to unit length and hand them weight,
+ * so PWCCA weighs the first q only.  (The mean CCA keeps its definition: the mean of
+ * all min(px, py) correlations.) */
 static int cca_and_pwcca(const side_eig *x, const side_eig *y, double *mean, double *pw, char *err) {
-    int px = x->p, k = px < y->p ? px : y->p;
+    int px = x->p, k = px < y->p ? px : y->p, q = x->rank < y->rank ? x->rank : y->rank;
     double *rho = al_doubles((size_t)k), *A = al_doubles((size_t)px * k);
     int rc = -1;
     if (!rho || !A) { tb_fail(err, "out of memory"); goto done; }
@@ -210,8 +222,11 @@ static int cca_and_pwcca(const side_eig *x, const side_eig *y, double *mean, dou
         for (int i = 0; i < k; i++) s += rho[i];
         *mean = s / k;
     }
-    if (pw && pwcca_weights(x->Xc, x->n, px, A, rho, k, pw, err)) goto done;
-    rc = 0;
+    if (!pw) { rc = 0; goto done; }
+    if (q < 1) { tb_fail(err, "PWCCA: a side has no variance"); goto done; }
+    for (int j = 0; j < px; j++) /* keep the first q columns of A[px, k]: A[px, q] */
+        memmove(A + (size_t)j * q, A + (size_t)j * k, (size_t)q * sizeof(double));
+    rc = pwcca_weights(x->Xc, x->n, px, A, rho, q, pw, err);
 done:
     free(rho); free(A);
     return rc;
