@@ -79,14 +79,15 @@ int procrustes(const double *X, int n, int px, const double *Y, int py, double *
 typedef struct {
     int folds;              /* outer k-fold (5) */
     uint64_t seed;          /* fold assignment and split-halves (0) */
-    int n_alpha;            /* ridge grid size (13) */
-    double alpha_min, alpha_max; /* log grid (1e-3 .. 1e9), relative to no scaling */
+    int n_alpha;            /* ridge grid size (9: one value per decade) */
+    double alpha_min, alpha_max; /* log grid (1e-3 .. 1e5) on standardised features */
     int n_splits;           /* split-half repetitions for the noise ceiling (10) */
 } enc_opts;
 void enc_opts_default(enc_opts *o);
 typedef struct {
     int py;
-    double *r_unit;         /* [py] held-out Pearson r per unit (owned) */
+    double *r_unit;         /* [py] held-out Pearson r per unit: r on each fold's stimuli,
+                             * averaged over folds (owned) */
     double r_median;        /* median over units */
     double noise_ceiling;   /* median over units of sqrt(split-half reliability, Spearman-Brown
                              * corrected): the r a perfect model reaches; NaN without trials */

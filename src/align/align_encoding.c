@@ -5,11 +5,17 @@
  *     beta(alpha) = argmin ||y - X beta||^2 + alpha ||beta||^2
  *                 = V diag(s / (s^2 + alpha)) U^T y      with X = U diag(s) V^T.
  * Outer k-fold cross-validation (folds fixed by a seed) gives held-out predictions for
- * every stimulus; the score is Pearson r between prediction and truth, per unit, and
- * its median.  Inside each training fold, every unit's alpha is chosen on a log grid
- * by exact leave-one-out cross-validation, which the SVD makes cheap:
+ * every stimulus; the score is Pearson r between prediction and truth on each fold's
+ * own stimuli, averaged over folds, per unit, and its median over units.  (Pooling the
+ * folds' predictions first would bias r negative under the null: each fold predicts
+ * around its training mean, and a fold's training mean is off the opposite way from
+ * its held-out values -- independent data scored a median r of -0.1.)  Inside each
+ * training fold, every unit's alpha is chosen on a log grid by exact leave-one-out
+ * cross-validation, which the SVD makes cheap:
  *     e_i = (y_i - yhat_i) / (1 - h_ii),   h_ii = 1/n + sum_k U_ik^2 s_k^2 / (s_k^2 + alpha)
- * (the 1/n is the unpenalised intercept).
+ * (the 1/n is the unpenalised intercept).  The grid stops at 1e5: the search runs in
+ * float32, and past that the shrunken fit s^2 / (s^2 + alpha) changes the residuals by
+ * less than float32 can resolve, so larger alphas would be ranked by rounding.
  *
  * A recording is noisy, so even the true model cannot reach r = 1.  The split-half
  * noise ceiling estimates the best achievable r: correlate the mean of one half of the
@@ -34,9 +40,9 @@
 void enc_opts_default(enc_opts *o) {
     o->folds = 5;
     o->seed = 0;
-    o->n_alpha = 13;
+    o->n_alpha = 9;
     o->alpha_min = 1e-3;
-    o->alpha_max = 1e9;
+    o->alpha_max = 1e5;
     o->n_splits = 10;
 }
 
@@ -336,16 +342,31 @@ static int check_targets(const double *X, int n, int px, const double *Y, int py
     return 0;
 }
 
-/* Out-of-fold predictions P[n, py] of Y from X: the stimuli shuffled by the seed, then
- * cut into o->folds contiguous folds.  The folds are independent (each writes its own
- * rows of P): one pool task each, so their eigendecompositions run side by side;
- * products inside run serially. */
+/* R^2 = 1 - SSE / SST of predictions p against truth y (m rows, stride st), SST about
+ * y's own mean; NaN when y is constant. */
+static double fold_r2(const double *p, const double *y, int m, int st) {
+    double my = 0, sse = 0, sst = 0;
+    for (int i = 0; i < m; i++) my += y[(size_t)i * st];
+    my /= m;
+    for (int i = 0; i < m; i++) {
+        double e = y[(size_t)i * st] - p[(size_t)i * st], d = y[(size_t)i * st] - my;
+        sse += e * e;
+        sst += d * d;
+    }
+    return sst > 0 ? 1 - sse / sst : NAN;
+}
+
+/* Out-of-fold predictions P[n, py] of Y from X: the stimuli shuffled by the seed into
+ * order[n], then cut into o->folds contiguous folds (fold f holds order[f n / k ..
+ * (f+1) n / k)).  The folds are independent (each writes its own rows of P): one pool
+ * task each, so their eigendecompositions run side by side; products inside run
+ * serially. */
 static int cv_predict(const double *X, int n, int px, const double *Y, int py, const enc_opts *o, double *P,
-                      char *err) {
-    int *order = al_ints((size_t)n), *rcs = al_ints((size_t)o->folds);
+                      int *order, char *err) {
+    int *rcs = al_ints((size_t)o->folds);
     char *errs = calloc((size_t)o->folds, TB_ERRLEN);
     int rc = -1;
-    if (!order || !rcs || !errs) { tb_fail(err, "out of memory"); goto done; }
+    if (!rcs || !errs) { tb_fail(err, "out of memory"); goto done; }
     for (int i = 0; i < n; i++) order[i] = i;
     tb_rng g;
     rng_stream(&g, o->seed, 0xF01D5);
@@ -356,7 +377,38 @@ static int cv_predict(const double *X, int n, int px, const double *Y, int py, c
         if (rcs[f]) { tb_fail(err, "%s", errs + (size_t)f * TB_ERRLEN); goto done; }
     rc = 0;
 done:
-    free(order); free(rcs); free(errs);
+    free(rcs); free(errs);
+    return rc;
+}
+
+/* Per unit, the mean over folds of Pearson r (r_unit[py]) and, if r2_unit is not NULL,
+ * of R^2 = 1 - SSE / SST (SST about the fold's own mean) between the held-out
+ * predictions P and the truth Y, each fold scored on its own rows.  Folds where r is
+ * undefined (a constant prediction) are left out of that unit's mean. */
+static int score_folds(const double *P, const double *Y, int n, int py, const int *order, int folds,
+                       double *r_unit, double *r2_unit, char *err) {
+    double *Pf = al_doubles((size_t)n * py), *Yf = al_doubles((size_t)n * py);
+    int *cnt = al_ints((size_t)py), rc = -1;
+    if (!Pf || !Yf || !cnt) { tb_fail(err, "out of memory"); goto done; }
+    for (int c = 0; c < py; c++) { r_unit[c] = 0; cnt[c] = 0; if (r2_unit) r2_unit[c] = 0; }
+    for (int f = 0; f < folds; f++) {
+        int lo = (int)((long long)f * n / folds), hi = (int)((long long)(f + 1) * n / folds), m = hi - lo;
+        for (int i = 0; i < m; i++) { /* the fold's rows, gathered */
+            memcpy(Pf + (size_t)i * py, P + (size_t)order[lo + i] * py, (size_t)py * sizeof(double));
+            memcpy(Yf + (size_t)i * py, Y + (size_t)order[lo + i] * py, (size_t)py * sizeof(double));
+        }
+        for (int c = 0; c < py; c++) {
+            double r = al_pearson_strided(Pf + c, Yf + c, m, py, py);
+            if (!isfinite(r)) continue;
+            r_unit[c] += r;
+            cnt[c]++;
+        }
+        for (int c = 0; r2_unit && c < py; c++) r2_unit[c] += fold_r2(Pf + c, Yf + c, m, py) / folds;
+    }
+    for (int c = 0; c < py; c++) r_unit[c] = cnt[c] ? r_unit[c] / cnt[c] : NAN;
+    rc = 0;
+done:
+    free(Pf); free(Yf); free(cnt);
     return rc;
 }
 
@@ -369,17 +421,18 @@ int encoding_fit(const double *X, int n, int px, const double *Y, const double *
     if (!Y && !Y_trials) return tb_fail(err, "encoding: no target");
     double *T = Y_trials ? al_zeros((size_t)n * py) : NULL, *P = al_doubles((size_t)n * py);
     double *nc = al_doubles((size_t)py), *tmp = al_doubles((size_t)py);
+    int *order = al_ints((size_t)n);
     out->r_unit = al_doubles((size_t)py);
     out->py = py;
     int rc = -1;
-    if ((Y_trials && !T) || !P || !nc || !tmp || !out->r_unit) { tb_fail(err, "out of memory"); goto done; }
+    if ((Y_trials && !T) || !P || !nc || !tmp || !order || !out->r_unit) { tb_fail(err, "out of memory"); goto done; }
     if (Y_trials) { /* the target is the trial mean */
         for (int t = 0; t < trials; t++)
             for (size_t i = 0; i < (size_t)n * py; i++) T[i] += Y_trials[(size_t)t * n * py + i] / trials;
         Y = T;
     }
-    if (check_targets(X, n, px, Y, py, err) || cv_predict(X, n, px, Y, py, o, P, err)) goto done;
-    for (int c = 0; c < py; c++) out->r_unit[c] = al_pearson_strided(P + c, Y + c, n, py, py);
+    if (check_targets(X, n, px, Y, py, err) || cv_predict(X, n, px, Y, py, o, P, order, err)) goto done;
+    if (score_folds(P, Y, n, py, order, o->folds, out->r_unit, NULL, err)) goto done;
     out->r_median = al_median_finite(out->r_unit, py, tmp);
     if (Y_trials && trials >= 2) {
         if (noise_ceiling(Y_trials, trials, n, py, o->n_splits, o->seed, nc, &out->noise_ceiling, err)) goto done;
@@ -387,7 +440,7 @@ int encoding_fit(const double *X, int n, int px, const double *Y, const double *
     }
     rc = 0;
 done:
-    free(T); free(P); free(nc); free(tmp);
+    free(T); free(P); free(nc); free(tmp); free(order);
     if (rc) enc_result_free(out);
     return rc;
 }
