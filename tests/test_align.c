@@ -638,6 +638,37 @@ static void align_all_identical_and_related(void **state) {
     free(Y);
 }
 
+/* The CKA bootstrap interval must cover the estimate.  Resampling with replacement puts
+ * copies of a stimulus side by side, and the Gram entry of a stimulus with its own copy
+ * is a squared norm, large in both sides: kept, it raised every resampled CKA (weak
+ * shared signal, 240 stimuli, 64 vs 256 units: estimate ~0.33, old interval ~[0.35,
+ * 0.43], above it).  With those pairs dropped the estimate sits inside, near the middle. */
+static void cka_bootstrap_interval_covers_the_estimate(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    int n = 240, px = 64, py = 256, k = 8;
+    for (int rep = 0; rep < 3; rep++) {
+        tb_rng g;
+        rng_seed(&g, 40 + (uint64_t)rep);
+        double *Z = randm(&g, n, k), *A = randm(&g, k, px), *B = randm(&g, k, py);
+        double *X = matmul(Z, n, k, A, px), *Y = matmul(Z, n, k, B, py);
+        for (int i = 0; i < n * px; i++) X[i] = 0.2 * X[i] + rng_normal(&g);
+        for (int i = 0; i < n * py; i++) Y[i] = 0.2 * Y[i] + 2 * rng_normal(&g);
+        align_opts o;
+        align_result r;
+        align_opts_default(&o);
+        o.rsa = o.cca = o.procrustes = 0;
+        o.boot = 200;
+        o.seed = (uint64_t)rep;
+        assert_int_equal(align_all(X, n, px, Y, py, NULL, 0, &o, &r, err), 0);
+        assert_true(r.cka_linear_ci_low < r.cka_linear && r.cka_linear < r.cka_linear_ci_high);
+        /* near the middle: within the central 80% of the interval */
+        double w = r.cka_linear_ci_high - r.cka_linear_ci_low;
+        assert_true(r.cka_linear > r.cka_linear_ci_low + 0.1 * w && r.cka_linear < r.cka_linear_ci_high - 0.1 * w);
+        free(Z); free(A); free(B); free(X); free(Y);
+    }
+}
+
 static void align_all_rank_deficient_and_bad_input(void **state) {
     (void)state;
     char err[TB_ERRLEN];
@@ -682,6 +713,7 @@ int main(void) {
         cmocka_unit_test(noise_ceiling_matches_analytic_reliability),
         cmocka_unit_test(permutation_p_is_uniform_under_the_null),
         cmocka_unit_test(align_all_identical_and_related),
+        cmocka_unit_test(cka_bootstrap_interval_covers_the_estimate),
         cmocka_unit_test(align_all_rank_deficient_and_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,8 +38,15 @@ double al_cka_sub(const double *K, const double *L, int n, const int *idx, int m
         }
     al_double_centre(Ks, m, row);
     al_double_centre(Ls, m, row);
-    size_t N = (size_t)m * m;
-    double kl = al_dot(Ks, Ls, N), kk = al_dot(Ks, Ks, N), ll = al_dot(Ls, Ls, N);
+    double kl = 0, kk = 0, ll = 0;
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < m; j++) {
+            if (j != i && idx[j] == idx[i]) continue; /* a stimulus paired with its own copy */
+            double a = Ks[(size_t)i * m + j], b = Ls[(size_t)i * m + j];
+            kl += a * b;
+            kk += a * a;
+            ll += b * b;
+        }
     return kk > 0 && ll > 0 ? kl / sqrt(kk * ll) : NAN;
 }
 

@@ -45,8 +45,12 @@ void al_percentile_interval(double *v, int m, double level, double *low, double 
 /* H K H in place, H = I - 11^T/n; row[n] is scratch. */
 void al_double_centre(double *K, int n, double *row);
 /* <HKH, HLH> / (||HKH|| ||HLH||) over the sub-matrices K[idx, idx], L[idx, idx] of two
- * Gram matrices K[n,n], L[n,n], m = number of indices.  Scratch: Ks[m*m], Ls[m*m],
- * row[m].  NaN when a side is constant. */
+ * Gram matrices K[n,n], L[n,n], m = number of indices (a bootstrap resample).  Entries
+ * (a, b), a != b, with idx[a] == idx[b] -- a stimulus paired with its own copy -- are
+ * left out of the three inner products: they are diagonal entries of the original (a
+ * squared norm, large in both K and L) and would count each stimulus ~2 times instead of
+ * once, biasing the resampled CKA upward.  Scratch: Ks[m*m], Ls[m*m], row[m].  NaN
+ * when a side is constant. */
 double al_cka_sub(const double *K, const double *L, int n, const int *idx, int m, double *Ks,
                   double *Ls, double *row);
 
