@@ -82,8 +82,25 @@ typedef struct {
     int n_alpha;            /* ridge grid size (9: one value per decade) */
     double alpha_min, alpha_max; /* log grid (1e-3 .. 1e5) on standardised features */
     int n_splits;           /* split-half repetitions for the noise ceiling (10) */
+    double min_ceiling;     /* 0.3: below it the ceiled score is not defined (see below) */
 } enc_opts;
 void enc_opts_default(enc_opts *o);
+
+/* Whether r_ceiled is defined, and if not, why.  Dividing by a small ceiling multiplies
+ * the score and its sampling error: a population with no reliable stimulus signal still
+ * has a median ceiling of 0.02-0.29 (pure noise, 20-1000 stimuli, 2-10 trials), and
+ * dividing by it made r_ceiled of -1.1 out of r = -0.12.  So below min_ceiling the
+ * ceiled score is NaN and the status says so. */
+typedef enum {
+    ENC_CEIL_OK = 0,        /* r_ceiled = r_median / noise_ceiling */
+    ENC_CEIL_NOT_RUN,       /* no encoding model was fitted */
+    ENC_CEIL_NO_TRIALS,     /* fewer than 2 trials: no noise ceiling */
+    ENC_CEIL_TOO_LOW        /* noise_ceiling < min_ceiling: no reliable stimulus signal */
+} enc_ceiling_status;
+/* One line for the user, e.g. "noise ceiling below the minimum (0.3): the recording has
+ * no reliable stimulus signal to normalise by". */
+const char *enc_ceiling_reason(enc_ceiling_status s);
+
 typedef struct {
     int py;
     double *r_unit;         /* [py] held-out Pearson r per unit: r on each fold's stimuli,
@@ -91,7 +108,8 @@ typedef struct {
     double r_median;        /* median over units */
     double noise_ceiling;   /* median over units of sqrt(split-half reliability, Spearman-Brown
                              * corrected): the r a perfect model reaches; NaN without trials */
-    double r_ceiled;        /* r_median / noise_ceiling; NaN when the ceiling is <= 0 or absent */
+    double r_ceiled;        /* r_median / noise_ceiling; NaN unless ceiling_status is OK */
+    enc_ceiling_status ceiling_status;
 } enc_result;
 /* Ridge regression from X[n,px] to each column of Y; Y_trials [trials,n,py] (may be NULL)
  * gives the noise ceiling, and then its trial mean is the target (Y may be NULL).
@@ -128,6 +146,7 @@ typedef struct {
     double rsa_perm_p, cka_perm_p;
     double rsa_spearman_ci_low, rsa_spearman_ci_high, cka_linear_ci_low, cka_linear_ci_high;
     int cca_warning;       /* 1 when max(px, py) > n / 2: canonical correlations drift to 1 */
+    enc_ceiling_status ceiling_status; /* why encoding_r_ceiled is NaN, if it is */
 } align_result;
 
 /* X[n,px], Y[n,py] as stimuli x units; Y_trials (optional, [trials,n,py]) is used for the

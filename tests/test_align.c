@@ -564,6 +564,52 @@ static void noise_ceiling_matches_analytic_reliability(void **state) {
     free(sig); free(Yt); free(pu); free(X); free(Y5);
 }
 
+/* A population with no reliable stimulus signal (every trial independent noise) still
+ * has a small median ceiling (0 to 0.17 over ten draws here); dividing by it turned a small
+ * r into a large ceiled score.  Below min_ceiling the ceiled score is NaN, with the
+ * reason in the status; a reliable population keeps its ceiled score. */
+static void ceiled_score_undefined_below_the_minimum_ceiling(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 25); /* a draw whose median ceiling is 0.17: the old code divided by it */
+    int T = 4, n = 240, px = 16, py = 64;
+    double *X = randm(&g, n, px), *Yt = randm(&g, T * n, py);
+    enc_opts o;
+    enc_opts_default(&o);
+    enc_result r;
+    assert_int_equal(encoding_fit(X, n, px, NULL, Yt, T, py, &o, &r, err), 0);
+    assert_true(r.noise_ceiling > 0 && r.noise_ceiling < o.min_ceiling);
+    assert_true(isnan(r.r_ceiled));
+    assert_int_equal(r.ceiling_status, ENC_CEIL_TOO_LOW);
+    assert_non_null(strstr(enc_ceiling_reason(r.ceiling_status), "no reliable stimulus signal"));
+    enc_result_free(&r);
+    /* the same through align_all */
+    align_opts ao;
+    align_result ar;
+    align_opts_default(&ao);
+    ao.rsa = ao.cka = ao.cca = ao.procrustes = 0;
+    ao.encoding = 1;
+    assert_int_equal(align_all(X, n, px, Yt, py, Yt, T, &ao, &ar, err), 0);
+    assert_true(isnan(ar.encoding_r_ceiled) && ar.ceiling_status == ENC_CEIL_TOO_LOW);
+    /* a reliable population: signal shared by the trials, the ceiling defined */
+    double *sig = randm(&g, n, py);
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < n * py; i++) Yt[(size_t)t * n * py + i] += 2 * sig[i];
+    assert_int_equal(encoding_fit(X, n, px, NULL, Yt, T, py, &o, &r, err), 0);
+    assert_int_equal(r.ceiling_status, ENC_CEIL_OK);
+    assert_true(r.noise_ceiling > 0.9 && isfinite(r.r_ceiled));
+    enc_result_free(&r);
+    /* without trials: no ceiling */
+    assert_int_equal(encoding_fit(X, n, px, sig, NULL, 0, py, &o, &r, err), 0);
+    assert_int_equal(r.ceiling_status, ENC_CEIL_NO_TRIALS);
+    enc_result_free(&r);
+    align_opts_default(&ao);
+    assert_int_equal(align_all(X, n, px, sig, py, NULL, 0, &ao, &ar, err), 0);
+    assert_int_equal(ar.ceiling_status, ENC_CEIL_NOT_RUN);
+    free(X); free(Yt); free(sig);
+}
+
 /* ---- statistics ------------------------------------------------------------------- */
 
 static void permutation_p_is_uniform_under_the_null(void **state) {
@@ -711,6 +757,7 @@ int main(void) {
         cmocka_unit_test(encoding_recovers_a_linear_map),
         cmocka_unit_test(encoding_is_unbiased_under_the_null),
         cmocka_unit_test(noise_ceiling_matches_analytic_reliability),
+        cmocka_unit_test(ceiled_score_undefined_below_the_minimum_ceiling),
         cmocka_unit_test(permutation_p_is_uniform_under_the_null),
         cmocka_unit_test(align_all_identical_and_related),
         cmocka_unit_test(cka_bootstrap_interval_covers_the_estimate),

@@ -105,6 +105,7 @@ static void result_reset(align_result *r) {
     size_t nf = (size_t)(&r->cka_linear_ci_high - &r->rsa_spearman) + 1;
     for (size_t i = 0; i < nf; i++) fields[i] = NAN;
     r->cca_warning = 0;
+    r->ceiling_status = ENC_CEIL_NOT_RUN;
 }
 
 static int check_finite(const double *X, int n, int p, const char *side, char *err) {
@@ -171,6 +172,7 @@ static int encoding_part(const double *X, int n, int px, const double *Y, int py
     r->encoding_r_median = e.r_median;
     r->encoding_r_ceiled = e.r_ceiled;
     r->noise_ceiling = e.noise_ceiling;
+    r->ceiling_status = e.ceiling_status;
     enc_result_free(&e);
     return 0;
 }

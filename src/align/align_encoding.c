@@ -44,6 +44,18 @@ void enc_opts_default(enc_opts *o) {
     o->alpha_min = 1e-3;
     o->alpha_max = 1e5;
     o->n_splits = 10;
+    o->min_ceiling = 0.3;
+}
+
+const char *enc_ceiling_reason(enc_ceiling_status s) {
+    switch (s) {
+    case ENC_CEIL_OK: return "the ceiled score is defined";
+    case ENC_CEIL_NOT_RUN: return "no encoding model was fitted";
+    case ENC_CEIL_NO_TRIALS: return "fewer than 2 trials: no noise ceiling to normalise by";
+    case ENC_CEIL_TOO_LOW:
+        return "noise ceiling below the minimum: the recording has no reliable stimulus signal to normalise by";
+    }
+    return "unknown ceiling status";
 }
 
 void enc_result_free(enc_result *r) {
@@ -416,6 +428,7 @@ int encoding_fit(const double *X, int n, int px, const double *Y, const double *
                  int trials, int py, const enc_opts *o, enc_result *out, char *err) {
     memset(out, 0, sizeof *out);
     out->noise_ceiling = out->r_ceiled = NAN;
+    out->ceiling_status = ENC_CEIL_NO_TRIALS;
     if (o->folds < 2) return tb_fail(err, "encoding: need at least 2 folds (got %d)", o->folds);
     if (n < 2 * o->folds) return tb_fail(err, "encoding: %d stimuli are too few for %d folds (need %d)", n, o->folds, 2 * o->folds);
     if (!Y && !Y_trials) return tb_fail(err, "encoding: no target");
@@ -436,7 +449,8 @@ int encoding_fit(const double *X, int n, int px, const double *Y, const double *
     out->r_median = al_median_finite(out->r_unit, py, tmp);
     if (Y_trials && trials >= 2) {
         if (noise_ceiling(Y_trials, trials, n, py, o->n_splits, o->seed, nc, &out->noise_ceiling, err)) goto done;
-        if (out->noise_ceiling > 0) out->r_ceiled = out->r_median / out->noise_ceiling;
+        out->ceiling_status = out->noise_ceiling >= o->min_ceiling && out->noise_ceiling > 0 ? ENC_CEIL_OK : ENC_CEIL_TOO_LOW;
+        if (out->ceiling_status == ENC_CEIL_OK) out->r_ceiled = out->r_median / out->noise_ceiling;
     }
     rc = 0;
 done:
