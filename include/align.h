@@ -43,6 +43,14 @@ double rsa_spearman(const double *a, const double *b, long m);
 double rsa_kendall_a(const double *a, const double *b, long m);
 /* Average ranks (1-based) of x[m] into r[m]. */
 void rank_average(const double *x, long m, double *r);
+/* Partial RSA: the correlation of a and b with c partialled out of both (e.g. a model
+ * RDM vs a brain RDM, controlling for a lexical RDM):
+ *     r_ab.c = (r_ab - r_ac r_bc) / sqrt((1 - r_ac^2) (1 - r_bc^2)),
+ * the correlation of the residuals of a and b after regressing each on c.  Pearson on
+ * the values, Spearman on average ranks.  NaN when c explains a or b completely (or a
+ * vector is constant). */
+double rsa_partial_pearson(const double *a, const double *b, const double *c, long m);
+double rsa_partial_spearman(const double *a, const double *b, const double *c, long m);
 
 /* ---- CKA (SIMILARITIES in [0,1]; debiased can dip below 0) ---------------------- */
 /* Columns are centred inside.  linear: ||Y^T X||_F^2 / (||X^T X||_F ||Y^T Y||_F). */

@@ -145,6 +145,34 @@ static void spearman_invariant_to_monotone_transform(void **state) {
     free(Y);
 }
 
+/* Partial RSA, hand-worked.  Pearson: with 1 = (1,1,1,1), c = (1,1,-1,-1),
+ * d = (1,-1,1,-1), e = (1,-1,-1,1) (mutually orthogonal, all orthogonal to 1):
+ * a = c + d, b = c + d + e give r_ab = 8/sqrt(96), r_ac = 1/sqrt2, r_bc = 1/sqrt3, and
+ * the residuals after c are d and d + e, so r_ab.c = 4 / sqrt(4 * 8) = 1/sqrt2.  With
+ * b = c + e the residuals d, e are orthogonal: r_ab = 1/2 but r_ab.c = 0.
+ * Spearman: a = (1,2,3,4,5), b = (1,3,2,5,4), c = (2,1,3,5,4) have rank correlations
+ * 1 - 6 sum d^2 / (m(m^2-1)) = 0.8 (ab), 0.8 (ac), 0.7 (bc), so
+ * r_ab.c = (0.8 - 0.56) / sqrt(0.36 * 0.51) = 0.560112. */
+static void partial_rsa_hand_worked(void **state) {
+    (void)state;
+    double c[4] = {1, 1, -1, -1}, d[4] = {1, -1, 1, -1}, e[4] = {1, -1, -1, 1}, a[4], b[4], b2[4];
+    for (int i = 0; i < 4; i++) { a[i] = c[i] + d[i]; b[i] = c[i] + d[i] + e[i]; b2[i] = c[i] + e[i]; }
+    assert_true(fabs(rsa_pearson(a, b, 4) - 8 / sqrt(96.0)) < 1e-12);
+    assert_true(fabs(rsa_partial_pearson(a, b, c, 4) - 1 / sqrt(2.0)) < 1e-12);
+    assert_true(fabs(rsa_pearson(a, b2, 4) - 0.5) < 1e-12);
+    assert_true(fabs(rsa_partial_pearson(a, b2, c, 4)) < 1e-12);
+    assert_true(isnan(rsa_partial_pearson(a, b, a, 4))); /* c explains a completely */
+    double sa[5] = {1, 2, 3, 4, 5}, sb[5] = {1, 3, 2, 5, 4}, sc[5] = {2, 1, 3, 5, 4};
+    double expect = (0.8 - 0.8 * 0.7) / sqrt(0.36 * 0.51);
+    assert_true(fabs(expect - 0.560112) < 1e-6);
+    assert_true(fabs(rsa_partial_spearman(sa, sb, sc, 5) - expect) < 1e-12);
+    /* ranks: any monotone transform of each vector leaves it unchanged; Pearson moves */
+    double ta[5], tb[5], tc[5];
+    for (int i = 0; i < 5; i++) { ta[i] = exp(sa[i]); tb[i] = sb[i] * sb[i] * sb[i]; tc[i] = log(sc[i]); }
+    assert_true(fabs(rsa_partial_spearman(ta, tb, tc, 5) - expect) < 1e-12);
+    assert_true(fabs(rsa_partial_pearson(ta, tb, tc, 5) - expect) > 1e-3);
+}
+
 /* ---- CKA ------------------------------------------------------------------------ */
 
 /* Independent reference: centre the Gram matrices with H = I - 11^T/n as explicit products. */
@@ -744,6 +772,7 @@ int main(void) {
         cmocka_unit_test(spearman_ties_hand_worked),
         cmocka_unit_test(kendall_matches_brute_force_with_ties),
         cmocka_unit_test(spearman_invariant_to_monotone_transform),
+        cmocka_unit_test(partial_rsa_hand_worked),
         cmocka_unit_test(cka_linear_closed_forms),
         cmocka_unit_test(cka_invariances),
         cmocka_unit_test(cka_rbf_reference_bandwidth),

@@ -137,6 +137,29 @@ double rsa_spearman(const double *a, const double *b, long m) {
     return r;
 }
 
+/* ---- partial correlation ------------------------------------------------------------- */
+
+double rsa_partial_pearson(const double *a, const double *b, const double *c, long m) {
+    double rab = rsa_pearson(a, b, m), rac = rsa_pearson(a, c, m), rbc = rsa_pearson(b, c, m);
+    double den = (1 - rac * rac) * (1 - rbc * rbc);
+    if (!(den > 0)) return NAN; /* c explains a or b completely (or a correlation is NaN) */
+    double r = (rab - rac * rbc) / sqrt(den);
+    return r > 1 ? 1 : r < -1 ? -1 : r; /* rounding */
+}
+
+double rsa_partial_spearman(const double *a, const double *b, const double *c, long m) {
+    double *ra = al_doubles((size_t)m), *rb = al_doubles((size_t)m), *rc = al_doubles((size_t)m);
+    double r = NAN;
+    if (!ra || !rb || !rc) goto done; /* out of memory: NaN */
+    rank_average(a, m, ra);
+    rank_average(b, m, rb);
+    rank_average(c, m, rc);
+    r = rsa_partial_pearson(ra, rb, rc, m);
+done:
+    free(ra); free(rb); free(rc);
+    return r;
+}
+
 /* ---- Kendall's tau-a in O(m log m) -------------------------------------------------
  * Knight (1966): sort the pairs by (a, b); then the number of discordant pairs is the
  * number of swaps a merge sort needs to sort the b's.  With n0 = m(m-1)/2 pairs,
