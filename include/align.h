@@ -76,6 +76,32 @@ int svcca(const double *X, int n, int px, const double *Y, int py, double keep, 
  * rest are rounding noise. */
 int pwcca(const double *X, int n, int px, const double *Y, int py, double *out, char *err);
 
+/* ---- the CCA family, cross-validated -------------------------------------------------
+ * In-sample CCA finds perfect correlations in noise when units approach stimuli.  The
+ * cross-validated scores fit on a random half of the stimuli and correlate the held-out
+ * half's canonical variates (the fitted weights applied to unseen stimuli), both ways
+ * round, over `splits` random halvings: 2 x splits folds, averaged.  Independent data
+ * score ~0 (held-out correlations can be negative).  SVCCA's reduction and PWCCA's
+ * weights are fitted on the training half too. */
+typedef struct {
+    int splits;            /* random half splits (5); each is scored both ways */
+    uint64_t seed;         /* the halvings (0) */
+    double svcca_keep;     /* 0.99 */
+} cca_cv_opts;
+void cca_cv_opts_default(cca_cv_opts *o);
+typedef struct {
+    int identifiable;      /* 0: the scores are NaN and reason says why */
+    char reason[200];      /* "" when identifiable */
+    double cca_mean, svcca, pwcca; /* held-out, averaged over folds */
+} cca_cv_result;
+/* The identifiability rule: CCA of X[n,px] and Y[n,py] is identifiable when each side
+ * has fewer units than half the stimuli (2 max(px, py) < n); otherwise 0 and a one-line
+ * reason (may be NULL) naming the side. */
+int cca_identifiable(int n, int px, int py, char *reason, size_t len);
+/* Not identifiable is not an error: 0 with r->identifiable = 0 and NaN scores. */
+int cca_cv(const double *X, int n, int px, const double *Y, int py, const cca_cv_opts *o, cca_cv_result *r,
+           char *err);
+
 /* ---- shape metrics (DISTANCES) -------------------------------------------------- */
 /* After centring and scaling each side to unit Frobenius norm, with ||.||_* the nuclear
  * norm: euclidean sqrt(2 - 2 ||X^T Y||_*) in [0, sqrt2], angular arccos(||X^T Y||_*) in

@@ -83,8 +83,10 @@ done:
 }
 
 /* Canonical correlations rho[k] (descending, k = min(px, py)) and, if A != NULL, the
- * canonical weight vectors of X as columns of A[px,k] (Xc A are the canonical variates). */
-static int cca_core(const side_eig *x, const side_eig *y, double *rho, double *A, char *err) {
+ * canonical weight vectors of X as columns of A[px,k] (Xc A are the canonical variates);
+ * if B != NULL (needs A) too, Y's paired weights B[py,k]: with M = Wx Cxy Wy = U S V^T,
+ * a = Wx u and b = Wy v = Wy^2 Cyx a / s (scaled by s, which a correlation ignores). */
+static int cca_core(const side_eig *x, const side_eig *y, double *rho, double *A, double *B, char *err) {
     int n = x->n, px = x->p, py = y->p, k = px < py ? px : py;
     if (n < 2) return tb_fail(err, "CCA needs at least 2 stimuli");
     double *Cxy = al_doubles((size_t)px * py), *Wx = al_doubles((size_t)px * px), *Wy = al_doubles((size_t)py * py);
@@ -108,6 +110,11 @@ static int cca_core(const side_eig *x, const side_eig *y, double *rho, double *A
         for (int j = 0; j < px; j++) memmove(EV + (size_t)j * k, EV + (size_t)j * px, (size_t)k * sizeof(double));
         la_gemm_nn(px, px, k, Wx, EV, A);
     }
+    if (A && B) { /* B = Wy (Wy (Cxy^T A)), reusing T and M as [py, k] scratch */
+        la_gemm_tn(px, py, k, Cxy, A, T);
+        la_gemm_nn(py, py, k, Wy, T, M);
+        la_gemm_nn(py, py, k, Wy, M, B);
+    }
     rc = 0;
 done:
     free(Cxy); free(Wx); free(Wy); free(T); free(M); free(G); free(ev); free(EV);
@@ -116,24 +123,34 @@ done:
 
 /* ---- SVCCA ------------------------------------------------------------------------- */
 
-/* The leading directions holding `keep` of the variance, WHITENED:
- * Z = Xc V_k diag(1/sqrt(w_k)) [n, k], so that Z^T Z = I.  *Z is the caller's to free. */
-static int svd_reduce(const side_eig *s, double keep, double **Z, int *k, char *err) {
-    int n = s->n, p = s->p;
+/* The leading directions holding `keep` of the variance, as a whitening projection
+ * P[p, k] = V_k diag(1/sqrt(w_k)), so that Z = Xc P has Z^T Z = I.  *P is the caller's. */
+static int svd_projection(const side_eig *s, double keep, double **P, int *k, char *err) {
+    int p = s->p;
     double tot = 0, acc = 0;
     for (int i = 0; i < p; i++) tot += s->w[i] > 0 ? s->w[i] : 0;
     int kk = 0;
     while (kk < p && acc < keep * tot && s->w[kk] > RANK_TOL * s->w[0]) { acc += s->w[kk]; kk++; }
     if (kk < 1) kk = 1;
-    double *R = al_doubles((size_t)n * kk), *Vk = al_doubles((size_t)p * kk);
-    if (!R || !Vk) { free(R); free(Vk); return tb_fail(err, "out of memory"); }
+    double *Vk = al_doubles((size_t)p * kk);
+    if (!Vk) return tb_fail(err, "out of memory");
     for (int j = 0; j < p; j++)
         for (int c = 0; c < kk; c++) /* V[:, :kk] diag(1/sqrt(w)), packed */
             Vk[(size_t)j * kk + c] = s->V[(size_t)j * p + c] / sqrt(s->w[c] > 0 ? s->w[c] : 1);
-    la_gemm_nn(n, p, kk, s->Xc, Vk, R);
-    free(Vk);
-    *Z = R;
+    *P = Vk;
     *k = kk;
+    return 0;
+}
+
+/* Z = Xc P [n, k], the whitened leading directions.  *Z is the caller's to free. */
+static int svd_reduce(const side_eig *s, double keep, double **Z, int *k, char *err) {
+    double *P = NULL, *R = NULL;
+    if (svd_projection(s, keep, &P, k, err)) return -1;
+    R = al_doubles((size_t)s->n * *k);
+    if (!R) { free(P); return tb_fail(err, "out of memory"); }
+    la_gemm_nn(s->n, s->p, *k, s->Xc, P, R);
+    free(P);
+    *Z = R;
     return 0;
 }
 
@@ -164,12 +181,10 @@ done:
 
 /* ---- PWCCA ---------------------------------------------------------------------------- */
 
-/* PWCCA weights from X's centred data Xc[n,px], its canonical weights A[px,k] and the
- * canonical correlations rho[k]: alpha_i = sum_j |<h_i, x_j>| with h_i the orthonormalised
- * canonical variates (the QR step of Morcos et al.'s code) and x_j X's unit columns;
- * the result is sum_i alpha_i rho_i / sum_i alpha_i. */
-static int pwcca_weights(const double *Xc, int n, int px, const double *A, const double *rho, int k,
-                         double *out, char *err) {
+/* PWCCA weights from X's centred data Xc[n,px] and its canonical weights A[px,k]:
+ * alpha_i = sum_j |<h_i, x_j>| with h_i the orthonormalised canonical variates (the QR
+ * step of Morcos et al.'s code) and x_j X's unit columns, into alpha[k]. */
+static int pwcca_alpha(const double *Xc, int n, int px, const double *A, int k, double *alpha, char *err) {
     double *H = al_doubles((size_t)n * k), *Ht = al_doubles((size_t)n * k), *P = al_doubles((size_t)k * px);
     int rc = -1;
     if (!H || !Ht || !P) { tb_fail(err, "out of memory"); goto done; }
@@ -190,19 +205,26 @@ static int pwcca_weights(const double *Xc, int n, int px, const double *A, const
         for (int i = 0; i < n; i++) hc[i] *= nn;
     }
     la_gemm_nn(k, n, px, Ht, Xc, P); /* P[c, j] = <h_c, x_j> */
-    double num = 0, den = 0;
     for (int c = 0; c < k; c++) {
-        double alpha = 0;
-        for (int j = 0; j < px; j++) alpha += fabs(P[(size_t)c * px + j]);
-        num += alpha * rho[c];
-        den += alpha;
+        alpha[c] = 0;
+        for (int j = 0; j < px; j++) alpha[c] += fabs(P[(size_t)c * px + j]);
     }
-    if (!(den > 0)) { tb_fail(err, "PWCCA: X has no variance"); goto done; }
-    *out = num / den;
     rc = 0;
 done:
     free(H); free(Ht); free(P);
     return rc;
+}
+
+/* sum_i alpha_i rho_i / sum_i alpha_i. */
+static int pwcca_mean(const double *alpha, const double *rho, int k, double *out, char *err) {
+    double num = 0, den = 0;
+    for (int c = 0; c < k; c++) {
+        num += alpha[c] * rho[c];
+        den += alpha[c];
+    }
+    if (!(den > 0)) return tb_fail(err, "PWCCA: X has no variance");
+    *out = num / den;
+    return 0;
 }
 
 /* Mean CCA and PWCCA from one canonical analysis (either output may be NULL).
@@ -213,10 +235,10 @@ done:
  * all min(px, py) correlations.) */
 static int cca_and_pwcca(const side_eig *x, const side_eig *y, double *mean, double *pw, char *err) {
     int px = x->p, k = px < y->p ? px : y->p, q = x->rank < y->rank ? x->rank : y->rank;
-    double *rho = al_doubles((size_t)k), *A = al_doubles((size_t)px * k);
+    double *rho = al_doubles((size_t)k), *A = al_doubles((size_t)px * k), *alpha = al_doubles((size_t)k);
     int rc = -1;
-    if (!rho || !A) { tb_fail(err, "out of memory"); goto done; }
-    if (cca_core(x, y, rho, pw ? A : NULL, err)) goto done;
+    if (!rho || !A || !alpha) { tb_fail(err, "out of memory"); goto done; }
+    if (cca_core(x, y, rho, pw ? A : NULL, NULL, err)) goto done;
     if (mean) {
         double s = 0;
         for (int i = 0; i < k; i++) s += rho[i];
@@ -226,9 +248,68 @@ static int cca_and_pwcca(const side_eig *x, const side_eig *y, double *mean, dou
     if (q < 1) { tb_fail(err, "PWCCA: a side has no variance"); goto done; }
     for (int j = 0; j < px; j++) /* keep the first q columns of A[px, k]: A[px, q] */
         memmove(A + (size_t)j * q, A + (size_t)j * k, (size_t)q * sizeof(double));
-    rc = pwcca_weights(x->Xc, x->n, px, A, rho, q, pw, err);
+    if (pwcca_alpha(x->Xc, x->n, px, A, q, alpha, err) || pwcca_mean(alpha, rho, q, pw, err)) goto done;
+    rc = 0;
 done:
-    free(rho); free(A);
+    free(rho); free(A); free(alpha);
+    return rc;
+}
+
+/* ---- fitted on some stimuli, applied to others (align_cca_cv.c) ---------------------- */
+
+void al_cca_model_free(al_cca_model *m) {
+    free(m->mx); free(m->my); free(m->A); free(m->B); free(m->alpha);
+    memset(m, 0, sizeof *m);
+}
+
+/* Column means of X[n,p] into mu[p]. */
+static void col_means(const double *X, int n, int p, double *mu) {
+    memset(mu, 0, (size_t)p * sizeof(double));
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < p; j++) mu[j] += X[(size_t)i * p + j];
+    for (int j = 0; j < p; j++) mu[j] /= n;
+}
+
+int al_cca_model_fit(const double *X, int n, int px, const double *Y, int py, al_cca_model *m, char *err) {
+    int k = px < py ? px : py, rc = -1;
+    side_eig x, y;
+    memset(m, 0, sizeof *m);
+    if (sides_init(X, n, px, Y, py, &x, &y, err)) return -1;
+    int q = x.rank < y.rank ? x.rank : y.rank;
+    double *rho = al_doubles((size_t)k);
+    m->px = px; m->py = py; m->q = q;
+    m->mx = al_doubles((size_t)px); m->my = al_doubles((size_t)py);
+    m->A = al_doubles((size_t)px * k); m->B = al_doubles((size_t)py * k); m->alpha = al_doubles((size_t)k);
+    if (!rho || !m->mx || !m->my || !m->A || !m->B || !m->alpha) { tb_fail(err, "out of memory"); goto done; }
+    if (q < 1) { tb_fail(err, "CCA: a side has no variance across stimuli"); goto done; }
+    col_means(X, n, px, m->mx);
+    col_means(Y, n, py, m->my);
+    if (cca_core(&x, &y, rho, m->A, m->B, err)) goto done;
+    for (int j = 0; j < px; j++) memmove(m->A + (size_t)j * q, m->A + (size_t)j * k, (size_t)q * sizeof(double));
+    for (int j = 0; j < py; j++) memmove(m->B + (size_t)j * q, m->B + (size_t)j * k, (size_t)q * sizeof(double));
+    if (pwcca_alpha(x.Xc, n, px, m->A, q, m->alpha, err)) goto done;
+    rc = 0;
+done:
+    free(rho);
+    side_free(&x);
+    side_free(&y);
+    if (rc) al_cca_model_free(m);
+    return rc;
+}
+
+int al_svd_fit(const double *X, int n, int p, double keep, double **mx, double **P, int *k, char *err) {
+    side_eig s;
+    *mx = *P = NULL;
+    if (side_init(X, n, p, &s, err)) return -1;
+    int rc = -1;
+    *mx = al_doubles((size_t)p);
+    if (!*mx) { tb_fail(err, "out of memory"); goto done; }
+    col_means(X, n, p, *mx);
+    if (svd_projection(&s, keep, P, k, err)) goto done;
+    rc = 0;
+done:
+    side_free(&s);
+    if (rc) { free(*mx); *mx = NULL; }
     return rc;
 }
 
@@ -241,7 +322,7 @@ int cca(const double *X, int n, int px, const double *Y, int py, double *rho, do
     double *r = al_doubles((size_t)k);
     int rc = -1;
     if (!r) { tb_fail(err, "out of memory"); goto done; }
-    if (cca_core(&x, &y, r, NULL, err)) goto done;
+    if (cca_core(&x, &y, r, NULL, NULL, err)) goto done;
     double s = 0;
     for (int i = 0; i < k; i++) s += r[i];
     if (mean) *mean = s / k;

@@ -60,6 +60,22 @@ double al_cka_sub(const double *K, const double *L, int n, const int *idx, int m
 int al_cca_family(const double *X, int n, int px, const double *Y, int py, double keep,
                   double *cca_mean, double *pw, double *sv, char *err);
 
+/* ---- CCA fitted on some stimuli, applied to others (align_cca.c) -------------------- */
+/* Fitted on X[n,px], Y[n,py]: q = min(rank X, rank Y) canonical variates; a held-out
+ * stimulus x scores (x - mx) A on X's variates and (y - my) B on Y's. */
+typedef struct {
+    int px, py, q;
+    double *mx, *my;   /* [px], [py] training column means */
+    double *A, *B;     /* [px, q], [py, q] canonical weights, paired column by column */
+    double *alpha;     /* [q] PWCCA weights of the variates (X's side) */
+} al_cca_model;
+int al_cca_model_fit(const double *X, int n, int px, const double *Y, int py, al_cca_model *m, char *err);
+void al_cca_model_free(al_cca_model *m);
+/* SVCCA's reduction fitted on X[n,p]: the column means *mx[p] and the whitening
+ * projection *P[p,k] onto the leading directions holding `keep` of the variance
+ * (both the caller's to free). */
+int al_svd_fit(const double *X, int n, int p, double keep, double **mx, double **P, int *k, char *err);
+
 /* ---- statistics (align_stats.c) ---------------------------------------------------- */
 /* CKA permutation p: shuffle the stimuli of Ky (rows and columns) n_perm times. */
 int al_cka_perm_p(const double *Kx, const double *Ky, int n, int n_perm, uint64_t seed,
