@@ -157,6 +157,27 @@ void enc_result_free(enc_result *r);
 int noise_ceiling(const double *Y_trials, int trials, int n, int py, int n_splits, uint64_t seed,
                   double *per_unit, double *median, char *err);
 
+/* ---- variance partitioning (R^2 shares of two feature sets) -------------------------
+ * Cross-validated ridge encoding of Y from [A, B] jointly, from A alone and from B alone
+ * (same folds, enc_opts as for encoding_fit), scored per unit as held-out R^2 on each
+ * fold, averaged over folds; then per unit
+ *     unique_a = R^2(A,B) - R^2(B),  unique_b = R^2(A,B) - R^2(A),
+ *     shared   = R^2(A) + R^2(B) - R^2(A,B),
+ * and the median of each over units.  Small negative parts mean "none detected". */
+typedef struct {
+    int py;
+    double *r2_joint, *r2_a, *r2_b;        /* [py] held-out R^2 per unit (owned) */
+    double *unique_a, *unique_b, *shared;  /* [py] the partition per unit (owned) */
+    double median_r2_joint, median_r2_a, median_r2_b;
+    double median_unique_a, median_unique_b, median_shared;
+} varpart_result;
+/* A[n,pa], B[n,pb] two feature sets of the same stimuli; the target is Y[n,py] or, if
+ * Y_trials [trials,n,py] is given, its trial mean. */
+int variance_partition(const double *A, int pa, const double *B, int pb, int n, const double *Y,
+                       const double *Y_trials, int trials, int py, const enc_opts *o, varpart_result *out,
+                       char *err);
+void varpart_result_free(varpart_result *r);
+
 /* ---- everything at once ----------------------------------------------------------- */
 typedef struct {
     int rsa, cka, cca, procrustes, encoding; /* which families to compute */

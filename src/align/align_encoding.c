@@ -424,28 +424,42 @@ done:
     return rc;
 }
 
+int al_encoding_cv(const double *X, int n, int px, const double *Y, int py, const enc_opts *o, double *r_unit,
+                   double *r2_unit, char *err) {
+    if (o->folds < 2) return tb_fail(err, "encoding: need at least 2 folds (got %d)", o->folds);
+    if (n < 2 * o->folds) return tb_fail(err, "encoding: %d stimuli are too few for %d folds (need %d)", n, o->folds, 2 * o->folds);
+    double *P = al_doubles((size_t)n * py);
+    int *order = al_ints((size_t)n), rc = -1;
+    if (!P || !order) { tb_fail(err, "out of memory"); goto done; }
+    if (check_targets(X, n, px, Y, py, err) || cv_predict(X, n, px, Y, py, o, P, order, err)) goto done;
+    if (score_folds(P, Y, n, py, order, o->folds, r_unit, r2_unit, err)) goto done;
+    rc = 0;
+done:
+    free(P); free(order);
+    return rc;
+}
+
+double *al_trial_mean(const double *Y_trials, int trials, int n, int py) {
+    double *T = al_zeros((size_t)n * py);
+    if (!T) return NULL;
+    for (int t = 0; t < trials; t++)
+        for (size_t i = 0; i < (size_t)n * py; i++) T[i] += Y_trials[(size_t)t * n * py + i] / trials;
+    return T;
+}
+
 int encoding_fit(const double *X, int n, int px, const double *Y, const double *Y_trials,
                  int trials, int py, const enc_opts *o, enc_result *out, char *err) {
     memset(out, 0, sizeof *out);
     out->noise_ceiling = out->r_ceiled = NAN;
     out->ceiling_status = ENC_CEIL_NO_TRIALS;
-    if (o->folds < 2) return tb_fail(err, "encoding: need at least 2 folds (got %d)", o->folds);
-    if (n < 2 * o->folds) return tb_fail(err, "encoding: %d stimuli are too few for %d folds (need %d)", n, o->folds, 2 * o->folds);
     if (!Y && !Y_trials) return tb_fail(err, "encoding: no target");
-    double *T = Y_trials ? al_zeros((size_t)n * py) : NULL, *P = al_doubles((size_t)n * py);
+    double *T = Y_trials ? al_trial_mean(Y_trials, trials, n, py) : NULL; /* the target: the trial mean */
     double *nc = al_doubles((size_t)py), *tmp = al_doubles((size_t)py);
-    int *order = al_ints((size_t)n);
     out->r_unit = al_doubles((size_t)py);
     out->py = py;
     int rc = -1;
-    if ((Y_trials && !T) || !P || !nc || !tmp || !order || !out->r_unit) { tb_fail(err, "out of memory"); goto done; }
-    if (Y_trials) { /* the target is the trial mean */
-        for (int t = 0; t < trials; t++)
-            for (size_t i = 0; i < (size_t)n * py; i++) T[i] += Y_trials[(size_t)t * n * py + i] / trials;
-        Y = T;
-    }
-    if (check_targets(X, n, px, Y, py, err) || cv_predict(X, n, px, Y, py, o, P, order, err)) goto done;
-    if (score_folds(P, Y, n, py, order, o->folds, out->r_unit, NULL, err)) goto done;
+    if ((Y_trials && !T) || !nc || !tmp || !out->r_unit) { tb_fail(err, "out of memory"); goto done; }
+    if (al_encoding_cv(X, n, px, T ? T : Y, py, o, out->r_unit, NULL, err)) goto done;
     out->r_median = al_median_finite(out->r_unit, py, tmp);
     if (Y_trials && trials >= 2) {
         if (noise_ceiling(Y_trials, trials, n, py, o->n_splits, o->seed, nc, &out->noise_ceiling, err)) goto done;
@@ -454,7 +468,7 @@ int encoding_fit(const double *X, int n, int px, const double *Y, const double *
     }
     rc = 0;
 done:
-    free(T); free(P); free(nc); free(tmp); free(order);
+    free(T); free(nc); free(tmp);
     if (rc) enc_result_free(out);
     return rc;
 }

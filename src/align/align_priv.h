@@ -76,6 +76,15 @@ void al_cca_model_free(al_cca_model *m);
  * (both the caller's to free). */
 int al_svd_fit(const double *X, int n, int p, double keep, double **mx, double **P, int *k, char *err);
 
+/* ---- encoding (align_encoding.c) ------------------------------------------------------ */
+/* Cross-validated ridge encoding of Y[n,py] from X[n,px] (enc_opts' folds and grid):
+ * per unit, r_unit[py] and (if not NULL) r2_unit[py] = R^2 = 1 - SSE/SST, each scored on
+ * every fold's own stimuli and averaged over folds. */
+int al_encoding_cv(const double *X, int n, int px, const double *Y, int py, const enc_opts *o, double *r_unit,
+                   double *r2_unit, char *err);
+/* The mean over trials of Y_trials[trials,n,py], freshly allocated (NULL: out of memory). */
+double *al_trial_mean(const double *Y_trials, int trials, int n, int py);
+
 /* ---- statistics (align_stats.c) ---------------------------------------------------- */
 /* CKA permutation p: shuffle the stimuli of Ky (rows and columns) n_perm times. */
 int al_cka_perm_p(const double *Kx, const double *Ky, int n, int n_perm, uint64_t seed,
