@@ -856,6 +856,45 @@ static void cka_bootstrap_interval_covers_the_estimate(void **state) {
     }
 }
 
+/* Best layer by bootstrap: a clearly better layer wins nearly every resample; two layers
+ * of the same quality split them; identical layers share each win exactly; p_best sums
+ * to 1 and is the same for any thread count. */
+static void best_layer_probability(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 28);
+    int n = 80, p = 12;
+    double *Y = randm(&g, n, p), *L[4];
+    for (int l = 0; l < 4; l++) {
+        L[l] = randm(&g, n, p);
+        double noise = l == 0 ? 0.3 : 1.5; /* 0 best, 1 and 2 alike, 3 unrelated */
+        for (int i = 0; l < 3 && i < n * p; i++) L[l][i] = Y[i] + noise * L[l][i];
+    }
+    const double *layers[4] = {L[0], L[1], L[2], L[3]};
+    int widths[4] = {p, p, p, p};
+    double pb[4], pb3[4];
+    for (int m = 0; m <= BOOT_CKA_LINEAR; m++) {
+        assert_int_equal(boot_metric_from_name(boot_metric_name((boot_metric)m)), m);
+        assert_int_equal(best_layer_p(layers, widths, 4, n, Y, p, (boot_metric)m, RDM_CORRELATION, 100, 5, pb, err), 0);
+        assert_true(pb[0] > 0.95 && fabs(pb[0] + pb[1] + pb[2] + pb[3] - 1) < 1e-12);
+        /* without layer 0: layers 1 and 2 are alike, so neither wins every resample */
+        assert_int_equal(best_layer_p(layers + 1, widths, 3, n, Y, p, (boot_metric)m, RDM_CORRELATION, 200, 5, pb, err), 0);
+        assert_true(pb[0] > 0.1 && pb[1] > 0.1 && pb[2] < 0.02);
+        tb_threads_init(3);
+        assert_int_equal(best_layer_p(layers + 1, widths, 3, n, Y, p, (boot_metric)m, RDM_CORRELATION, 200, 5, pb3, err), 0);
+        tb_threads_init(1);
+        assert_memory_equal(pb, pb3, sizeof(double) * 3);
+    }
+    assert_int_equal(boot_metric_from_name("pwcca"), -1);
+    /* identical layers tie in every resample: 0.5 each */
+    const double *twins[2] = {L[1], L[1]};
+    assert_int_equal(best_layer_p(twins, widths, 2, n, Y, p, BOOT_CKA_LINEAR, RDM_CORRELATION, 50, 1, pb, err), 0);
+    assert_true(pb[0] == 0.5 && pb[1] == 0.5);
+    for (int l = 0; l < 4; l++) free(L[l]);
+    free(Y);
+}
+
 static void align_all_rank_deficient_and_bad_input(void **state) {
     (void)state;
     char err[TB_ERRLEN];
@@ -906,6 +945,7 @@ int main(void) {
         cmocka_unit_test(permutation_p_is_uniform_under_the_null),
         cmocka_unit_test(align_all_identical_and_related),
         cmocka_unit_test(cka_bootstrap_interval_covers_the_estimate),
+        cmocka_unit_test(best_layer_probability),
         cmocka_unit_test(align_all_rank_deficient_and_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

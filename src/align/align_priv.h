@@ -41,6 +41,15 @@ double al_median_finite(const double *v, int n, double *tmp);
  * with lo = (1 - level) / 2, hi = 1 - lo. */
 void al_percentile_interval(double *v, int m, double level, double *low, double *high);
 
+/* ---- ranks (align_rsa.c) -------------------------------------------------------------- */
+/* ord[m] = the indices of x[m] in ascending order of value (ties by index); -1 when out
+ * of memory. */
+int al_argsort(const double *x, long m, long *ord);
+/* Average ranks r[m] (1-based) of x[m] given its order, when entry i occurs w[i] times
+ * (w NULL: once each): a run of equal values shares the mean of the ranks its copies
+ * occupy -- the ranks of a bootstrap resample without building it. */
+void al_ranks_from_order(const double *x, const long *ord, long m, const int *w, double *r);
+
 /* ---- Gram matrices (align_cka.c) --------------------------------------------------- */
 /* H K H in place, H = I - 11^T/n; row[n] is scratch. */
 void al_double_centre(double *K, int n, double *row);

@@ -108,22 +108,37 @@ static int cmp_vi(const void *p, const void *q) {
     return (x->i > y->i) - (x->i < y->i); /* stable: ties by index */
 }
 
-void rank_average(const double *x, long m, double *r) {
+int al_argsort(const double *x, long m, long *ord) {
     vi_t *s = malloc((size_t)(m > 0 ? m : 1) * sizeof *s);
-    if (!s) { /* out of memory: NaN ranks make every statistic NaN, never garbage */
-        for (long i = 0; i < m; i++) r[i] = NAN;
-        return;
-    }
+    if (!s) return -1;
     for (long i = 0; i < m; i++) { s[i].v = x[i]; s[i].i = i; }
     qsort(s, (size_t)m, sizeof *s, cmp_vi);
+    for (long i = 0; i < m; i++) ord[i] = s[i].i;
+    free(s);
+    return 0;
+}
+
+void al_ranks_from_order(const double *x, const long *ord, long m, const int *w, double *r) {
+    double before = 0; /* copies ranked below the current run of equal values */
     for (long i = 0; i < m;) {
         long j = i;
-        while (j + 1 < m && s[j + 1].v == s[i].v) j++;
-        double avg = 0.5 * (double)(i + j) + 1.0; /* ranks i+1 .. j+1 share their mean */
-        for (long k = i; k <= j; k++) r[s[k].i] = avg;
+        double g = w ? w[ord[i]] : 1;
+        while (j + 1 < m && x[ord[j + 1]] == x[ord[i]]) { j++; g += w ? w[ord[j]] : 1; }
+        double avg = before + 0.5 * (g + 1); /* ranks before+1 .. before+g share their mean */
+        for (long k = i; k <= j; k++) r[ord[k]] = avg;
+        before += g;
         i = j + 1;
     }
-    free(s);
+}
+
+void rank_average(const double *x, long m, double *r) {
+    long *ord = malloc((size_t)(m > 0 ? m : 1) * sizeof *ord);
+    if (!ord || al_argsort(x, m, ord)) { /* out of memory: NaN ranks make every statistic NaN, never garbage */
+        for (long i = 0; i < m; i++) r[i] = NAN;
+    } else {
+        al_ranks_from_order(x, ord, m, NULL, r);
+    }
+    free(ord);
 }
 
 double rsa_spearman(const double *a, const double *b, long m) {

@@ -7,7 +7,9 @@
  * n stimuli with replacement, recompute, and read the percentile interval.
  */
 #include "align_priv.h"
+#include "linalg.h"
 #include "rng.h"
+#include "threads.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -115,18 +117,21 @@ void al_percentile_interval(double *v, int m, double level, double *low, double 
     *high = v[(int)ceil(hi * (m - 1))];
 }
 
-/* Spearman RSA on a resample idx[n]: the pairs of positions holding distinct original
- * stimuli (a stimulus and its own copy have distance 0 by definition, not by data).
- * va, vb: scratch of n(n-1)/2. */
-static double boot_rsa(const double *Da, const double *Db, int n, const int *idx, double *va, double *vb) {
+/* The upper-triangle entries of D[n,n] on a resample idx[n], over the pairs of
+ * positions holding distinct original stimuli (a stimulus and its own copy have
+ * distance 0 by definition, not by data), into v; returns their number. */
+static long gather_pairs(const double *D, int n, const int *idx, double *v) {
     long m = 0;
     for (int i = 0; i < n; i++)
         for (int j = i + 1; j < n; j++)
-            if (idx[i] != idx[j]) {
-                va[m] = Da[(size_t)idx[i] * n + idx[j]];
-                vb[m] = Db[(size_t)idx[i] * n + idx[j]];
-                m++;
-            }
+            if (idx[i] != idx[j]) v[m++] = D[(size_t)idx[i] * n + idx[j]];
+    return m;
+}
+
+/* Spearman RSA on a resample idx[n]; va, vb: scratch of n(n-1)/2. */
+static double boot_rsa(const double *Da, const double *Db, int n, const int *idx, double *va, double *vb) {
+    long m = gather_pairs(Da, n, idx, va);
+    gather_pairs(Db, n, idx, vb);
     return m > 2 ? rsa_spearman(va, vb, m) : NAN;
 }
 
@@ -154,5 +159,192 @@ int al_bootstrap_ci(const double *Da, const double *Db, const double *Kx, const 
     rc = 0;
 done:
     free(rs); free(cs); free(va); free(vb); free(Ks); free(Ls); free(row); free(idx);
+    return rc;
+}
+
+/* ---- which layer is best? ------------------------------------------------------------ */
+
+static const char *const boot_metric_names[] = {"rsa_spearman", "rsa_kendall_a", "rsa_pearson", "cka_linear"};
+
+const char *boot_metric_name(boot_metric m) {
+    return m >= 0 && m <= BOOT_CKA_LINEAR ? boot_metric_names[m] : "?";
+}
+
+int boot_metric_from_name(const char *name) {
+    for (int m = 0; m <= BOOT_CKA_LINEAR; m++)
+        if (!strcmp(name, boot_metric_names[m])) return m;
+    return -1;
+}
+
+/* What every resample needs.  RSA metrics: each side's RDM upper triangle v[m0] (and,
+ * for Spearman, its sort order), so that a resample is just a count per original pair
+ * (pairs of a stimulus with its own copy get none) and a layer's score an O(m0) pass.
+ * CKA: each side's Gram matrix of the centred data.  win: where each resample's verdict
+ * goes. */
+typedef struct {
+    int L, n, n_boot;
+    long m0;           /* n(n-1)/2 */
+    boot_metric m;
+    uint64_t seed;
+    double **v, *vy;   /* [L][m0], [m0] RDM upper triangles (RSA) */
+    long **ord, *ordy; /* their orders (Spearman) */
+    double **K, *KY;   /* [L][n*n], [n*n] Gram matrices (CKA) */
+    double *win;       /* [n_boot, L]: 1/t for each of the t layers tied best, else 0 */
+    int *rc;           /* [tasks] */
+} best_ctx;
+
+/* Per-task scratch. */
+typedef struct {
+    int *idx, *cnt;          /* [n] the resample; [m0] copies of each original pair */
+    double *score, *ra, *rb; /* [L]; [m0] ranks of a layer and of Y (Spearman) */
+    double *va, *vb;         /* [m0] gathered pairs (Kendall) */
+    double *Ks, *Ls, *row;   /* [n*n], [n*n], [n] (CKA) */
+} best_scratch;
+
+/* Pearson r over entries weighted by w (a resample's copies of each pair). */
+static double weighted_pearson(const double *a, const double *b, const int *w, long m) {
+    double W = 0, ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+    for (long k = 0; k < m; k++) { W += w[k]; ma += w[k] * a[k]; mb += w[k] * b[k]; }
+    if (!(W > 2)) return NAN;
+    ma /= W;
+    mb /= W;
+    for (long k = 0; k < m; k++) {
+        double x = a[k] - ma, y = b[k] - mb;
+        sab += w[k] * x * y; saa += w[k] * x * x; sbb += w[k] * y * y;
+    }
+    return saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : NAN;
+}
+
+/* Upper-triangle entries of the n-pair list, each repeated cnt times, into v; their number. */
+static long expand_pairs(const double *u, const int *cnt, long m0, double *v) {
+    long m = 0;
+    for (long k = 0; k < m0; k++)
+        for (int c = 0; c < cnt[k]; c++) v[m++] = u[k];
+    return m;
+}
+
+/* Layer l's score on the current resample (x->idx, x->cnt, and Y's ranks in x->rb). */
+static double best_score(const best_ctx *c, int l, best_scratch *x) {
+    switch (c->m) {
+    case BOOT_CKA_LINEAR: return al_cka_sub(c->K[l], c->KY, c->n, x->idx, c->n, x->Ks, x->Ls, x->row);
+    case BOOT_RSA_PEARSON: return weighted_pearson(c->v[l], c->vy, x->cnt, c->m0);
+    case BOOT_RSA_SPEARMAN:
+        al_ranks_from_order(c->v[l], c->ord[l], c->m0, x->cnt, x->ra);
+        return weighted_pearson(x->ra, x->rb, x->cnt, c->m0);
+    case BOOT_RSA_KENDALL_A: { /* pairs of copies are ties: tau-a needs the expanded vectors */
+        long m = expand_pairs(c->v[l], x->cnt, c->m0, x->va);
+        expand_pairs(c->vy, x->cnt, c->m0, x->vb);
+        return m > 2 ? rsa_kendall_a(x->va, x->vb, m) : NAN;
+    }
+    }
+    return NAN;
+}
+
+/* Resample b: its own generator stream, so the verdicts do not depend on which task
+ * (thread) draws it. */
+static void best_resample(const best_ctx *c, int b, best_scratch *x) {
+    int n = c->n, L = c->L, ties = 0;
+    tb_rng g;
+    rng_stream(&g, c->seed, 0xBE57000000ull + (uint64_t)b);
+    for (int i = 0; i < n; i++) x->idx[i] = (int)rng_below(&g, (uint32_t)n);
+    if (c->m != BOOT_CKA_LINEAR) { /* copies of each original pair (a < b), as in rdm_upper */
+        memset(x->cnt, 0, (size_t)c->m0 * sizeof(int));
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++) {
+                long lo = x->idx[i] < x->idx[j] ? x->idx[i] : x->idx[j], hi = x->idx[i] + x->idx[j] - lo;
+                if (lo != hi) x->cnt[lo * n - lo * (lo + 1) / 2 + (hi - lo - 1)]++;
+            }
+    }
+    if (c->m == BOOT_RSA_SPEARMAN) al_ranks_from_order(c->vy, c->ordy, c->m0, x->cnt, x->rb);
+    double best = -INFINITY;
+    for (int l = 0; l < L; l++) {
+        x->score[l] = best_score(c, l, x);
+        if (x->score[l] > best) best = x->score[l];
+    }
+    for (int l = 0; l < L; l++) ties += x->score[l] == best;
+    for (int l = 0; l < L; l++) c->win[(size_t)b * L + l] = ties && x->score[l] == best ? 1.0 / ties : 0;
+}
+
+static void best_task(void *ctx, int t, int nt) {
+    best_ctx *c = ctx;
+    int n = c->n, cka = c->m == BOOT_CKA_LINEAR, ken = c->m == BOOT_RSA_KENDALL_A;
+    size_t m0 = cka ? 1 : (size_t)c->m0, nn = cka ? (size_t)n * n : 1, mk = ken ? m0 : 1;
+    best_scratch x = {al_ints((size_t)n), al_ints(m0), al_doubles((size_t)c->L), al_doubles(m0), al_doubles(m0),
+                      al_doubles(mk), al_doubles(mk), al_doubles(nn), al_doubles(nn), al_doubles((size_t)n)};
+    c->rc[t] = -1;
+    if (!x.idx || !x.cnt || !x.score || !x.ra || !x.rb || !x.va || !x.vb || !x.Ks || !x.Ls || !x.row) goto done;
+    for (int b = (int)((long long)t * c->n_boot / nt); b < (int)((long long)(t + 1) * c->n_boot / nt); b++)
+        best_resample(c, b, &x);
+    c->rc[t] = 0;
+done:
+    free(x.idx); free(x.cnt); free(x.score); free(x.ra); free(x.rb);
+    free(x.va); free(x.vb); free(x.Ks); free(x.Ls); free(x.row);
+}
+
+/* One side X[n,p], prepared for the metric: the Gram matrix of its centred columns
+ * (*K, CKA) or its RDM's upper triangle (*v) and, for Spearman, its order (*ord). */
+static int best_side(const double *X, int n, int p, const best_ctx *c, rdm_kind rdm, double **v, long **ord,
+                     double **K, char *err) {
+    double *D = NULL, *Xc = NULL;
+    int rc = -1;
+    if (c->m == BOOT_CKA_LINEAR) {
+        Xc = al_centred(X, n, p);
+        *K = al_doubles((size_t)n * n);
+        if (!Xc || !*K) { tb_fail(err, "out of memory"); goto done; }
+        la_gram_rows(n, p, Xc, *K);
+        rc = 0;
+        goto done;
+    }
+    D = al_doubles((size_t)n * n);
+    *v = al_doubles((size_t)c->m0);
+    *ord = c->m == BOOT_RSA_SPEARMAN ? malloc((size_t)c->m0 * sizeof **ord) : NULL;
+    if (!D || !*v || (c->m == BOOT_RSA_SPEARMAN && !*ord)) { tb_fail(err, "out of memory"); goto done; }
+    if (align_rdm(X, n, p, rdm, D, err)) goto done;
+    rdm_upper(D, n, *v);
+    if (*ord && al_argsort(*v, c->m0, *ord)) { tb_fail(err, "out of memory"); goto done; }
+    rc = 0;
+done:
+    free(D); free(Xc);
+    return rc;
+}
+
+/* Everything best_side allocated for the layers and for Y. */
+static void best_ctx_free(best_ctx *c) {
+    for (int l = 0; l < c->L; l++) {
+        if (c->v) free(c->v[l]);
+        if (c->ord) free(c->ord[l]);
+        if (c->K) free(c->K[l]);
+    }
+    free(c->v); free(c->ord); free(c->K);
+    free(c->vy); free(c->ordy); free(c->KY); free(c->win); free(c->rc);
+}
+
+int best_layer_p(const double *const *layers, const int *p, int n_layers, int n, const double *Y, int py,
+                 boot_metric m, rdm_kind rdm, int n_boot, uint64_t seed, double *p_best, char *err) {
+    if (m < 0 || m > BOOT_CKA_LINEAR) return tb_fail(err, "best layer: unknown metric %d", (int)m);
+    if (n_layers < 1 || n_boot < 1 || n < 4)
+        return tb_fail(err, "best layer: need at least 1 layer, 1 resample and 4 stimuli (got %d, %d, %d)", n_layers, n_boot, n);
+    int tasks = tb_threads(), rc = -1;
+    best_ctx c = {.L = n_layers, .n = n, .n_boot = n_boot, .m0 = (long)n * (n - 1) / 2, .m = m, .seed = seed};
+    c.v = calloc((size_t)n_layers, sizeof *c.v);
+    c.ord = calloc((size_t)n_layers, sizeof *c.ord);
+    c.K = calloc((size_t)n_layers, sizeof *c.K);
+    c.win = al_doubles((size_t)n_boot * n_layers);
+    c.rc = al_ints((size_t)tasks);
+    if (!c.v || !c.ord || !c.K || !c.win || !c.rc) { tb_fail(err, "out of memory"); goto done; }
+    if (best_side(Y, n, py, &c, rdm, &c.vy, &c.ordy, &c.KY, err)) goto done;
+    for (int l = 0; l < n_layers; l++)
+        if (best_side(layers[l], n, p[l], &c, rdm, &c.v[l], &c.ord[l], &c.K[l], err)) goto done;
+    tb_parallel(tasks, best_task, &c);
+    for (int t = 0; t < tasks; t++)
+        if (c.rc[t]) { tb_fail(err, "out of memory"); goto done; }
+    for (int l = 0; l < n_layers; l++) { /* summed in resample order: the same for any thread count */
+        double w = 0;
+        for (int b = 0; b < n_boot; b++) w += c.win[(size_t)b * n_layers + l];
+        p_best[l] = w / n_boot;
+    }
+    rc = 0;
+done:
+    best_ctx_free(&c);
     return rc;
 }
