@@ -208,6 +208,32 @@ typedef struct {
  * encoding model's noise ceiling.  Metrics not asked for are NaN. */
 int align_all(const double *X, int n, int px, const double *Y, int py, const double *Y_trials,
               int trials, const align_opts *o, align_result *r, char *err);
+/* The numbers of align_result by index i < align_result_nfields(), with their keys
+ * ("rsa_spearman" ... "cka_linear_ci_high", the names --json prints): */
+int align_result_nfields(void);
+const char *align_result_key(int i);                  /* NULL out of range */
+double *align_result_field(align_result *r, int i);   /* NULL out of range */
+double align_result_get(const align_result *r, int i); /* NaN out of range */
+
+/* ---- feature-count controls ------------------------------------------------------
+ * A wider representation scores differently on several metrics for its width alone
+ * (biased CKA of independent data grows like p / (n + p); CCA reaches 1 as p nears n).
+ * Two ways to compare at a fixed number of features K:
+ *   random unit subsets: align_all on K random units, R times; the mean and percentile
+ *   interval (o->ci) of every metric over the repeats;
+ *   PCA: each side's first K principal components (then call align_all). */
+enum { ALIGN_UNITS_A = 1, ALIGN_UNITS_B = 2 }; /* which sides to subsample */
+/* Sides named in `which` that have more than K units get K distinct random units per
+ * repeat (Y_trials follows Y's subset); a side with <= K units is used whole.  mean,
+ * low, high: per metric over the repeats where it is finite (NaN if none); their
+ * cca_warning is set if any repeat's is, their ceiling_status is the first repeat's. */
+int align_units_control(const double *X, int n, int px, const double *Y, int py, const double *Y_trials,
+                        int trials, int K, int R, int which, uint64_t seed, const align_opts *o,
+                        align_result *mean, align_result *low, align_result *high, char *err);
+/* Z[n,k]: X's scores on its first k principal components (columns centred first),
+ * 1 <= k <= min(p, n - 1).  Each component's sign makes its largest-magnitude score
+ * positive, so the result does not depend on the eigensolver's sign choice. */
+int align_pca(const double *X, int n, int p, int k, double *Z, char *err);
 
 /* ---- statistics ------------------------------------------------------------------ */
 /* Permutation test for Spearman RSA: shuffle the stimuli of RDM b (rows and columns

@@ -811,8 +811,10 @@ static void align_all_identical_and_related(void **state) {
     for (int i = 0; i < n * p; i++) Y[i] += X[i];
     assert_int_equal(align_all(X, n, p, Y, p, NULL, 0, &o, &r, err), 0);
     assert_int_equal(align_all(X, n, p, Y, p, NULL, 0, &o, &r2, err), 0);
-    for (double *a = &r.rsa_spearman, *b = &r2.rsa_spearman; a <= &r.cka_linear_ci_high; a++, b++)
-        assert_true(*a == *b || (isnan(*a) && isnan(*b))); /* field by field: the struct has padding */
+    for (int i = 0; i < align_result_nfields(); i++) { /* field by field: the struct has padding */
+        double a = align_result_get(&r, i), b = align_result_get(&r2, i);
+        assert_true(a == b || (isnan(a) && isnan(b)));
+    }
     assert_true(r.rsa_spearman_ci_low <= r.rsa_spearman && r.rsa_spearman <= r.rsa_spearman_ci_high);
     assert_true(r.cka_linear_ci_low <= r.cka_linear && r.cka_linear <= r.cka_linear_ci_high);
     assert_true(r.rsa_spearman_ci_high - r.rsa_spearman_ci_low > 0.01);
@@ -895,6 +897,96 @@ static void best_layer_probability(void **state) {
     free(Y);
 }
 
+/* PCA: the scores' column norms are X's singular values (centred), the columns are
+ * uncorrelated, and k = rank keeps everything (linear CKA with X is 1), by either route
+ * (p <= n through X^T X, p > n through X X^T). */
+static void pca_scores(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 29);
+    int shapes[2][2] = {{50, 8}, {12, 40}};
+    for (int s = 0; s < 2; s++) {
+        int n = shapes[s][0], p = shapes[s][1], k = 5;
+        double *X = randm(&g, n, p), *Z = malloc((size_t)n * k * 8), *Xc = malloc((size_t)n * p * 8), S[40], v;
+        memcpy(Xc, X, (size_t)n * p * 8);
+        la_center_columns(n, p, Xc);
+        assert_int_equal(la_svd(n, p, Xc, NULL, S, NULL, err), 0);
+        assert_int_equal(align_pca(X, n, p, k, Z, err), 0);
+        for (int a = 0; a < k; a++) {
+            double na = 0, mx = 0;
+            for (int i = 0; i < n; i++) {
+                na += Z[i * k + a] * Z[i * k + a];
+                if (fabs(Z[i * k + a]) > fabs(mx)) mx = Z[i * k + a];
+            }
+            assert_true(fabs(sqrt(na) - S[a]) < 1e-9 * S[0]);
+            assert_true(mx > 0); /* sign convention */
+            for (int b = 0; b < a; b++) {
+                double d = 0;
+                for (int i = 0; i < n; i++) d += Z[i * k + a] * Z[i * k + b];
+                assert_true(fabs(d) < 1e-9 * S[0] * S[0]);
+            }
+        }
+        free(Z);
+        /* a rank-3 side keeps everything in 3 components */
+        double *W = randm(&g, 3, p), *X3 = matmul(X, n, 3, W, p);
+        Z = malloc((size_t)n * 3 * 8);
+        assert_int_equal(align_pca(X3, n, p, 3, Z, err), 0);
+        assert_int_equal(cka_linear(X3, n, p, Z, 3, &v, err), 0);
+        assert_true(fabs(v - 1) < 1e-9);
+        assert_int_equal(align_pca(X, n, p, n, Z, err), -1); /* k > n - 1 */
+        free(X); free(Z); free(Xc); free(W); free(X3);
+    }
+}
+
+/* Random unit subsets.  Known answer: every unit of X a multiple of one vector z, so any
+ * subset has the same Euclidean RDM (up to scale) and Gram matrix (up to scale): RSA and
+ * CKA of every draw equal the full comparison, the interval has zero width.  Width
+ * confound: biased CKA of independent noise falls from ~p/(n+p) at 64 units to ~8/(n+8)
+ * with 8-unit subsets.  Results do not depend on the thread count. */
+static void unit_subsets_control(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 30);
+    int n = 60, p = 20, py = 7;
+    double *z = randm(&g, n, 1), *X = malloc((size_t)n * p * 8), *Y = randm(&g, n, py);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < p; j++) X[i * p + j] = (j + 1) * z[i];
+    for (int i = 0; i < n * py; i++) Y[i] += z[i / py];
+    align_opts o;
+    align_result full, mean, lo, hi;
+    align_opts_default(&o);
+    o.rdm = RDM_EUCLIDEAN;
+    o.cca = o.procrustes = 0;
+    assert_int_equal(align_all(X, n, p, Y, py, NULL, 0, &o, &full, err), 0);
+    assert_int_equal(align_units_control(X, n, p, Y, py, NULL, 0, 5, 10, ALIGN_UNITS_A, 1, &o, &mean, &lo, &hi, err), 0);
+    assert_true(fabs(mean.rsa_spearman - full.rsa_spearman) < 1e-12 && fabs(mean.cka_linear - full.cka_linear) < 1e-12);
+    assert_true(hi.cka_linear - lo.cka_linear < 1e-12 && hi.rsa_spearman - lo.rsa_spearman < 1e-12);
+    assert_true(isnan(mean.cca_mean)); /* not asked for: NaN as in align_all */
+    free(z); free(X); free(Y);
+    n = 100;
+    X = randm(&g, n, 64);
+    Y = randm(&g, n, 64);
+    o.rdm = RDM_CORRELATION;
+    assert_int_equal(align_all(X, n, 64, Y, 64, NULL, 0, &o, &full, err), 0);
+    assert_int_equal(align_units_control(X, n, 64, Y, 64, NULL, 0, 8, 20, ALIGN_UNITS_A | ALIGN_UNITS_B, 2, &o, &mean, &lo, &hi, err), 0);
+    assert_true(full.cka_linear > 0.3 && mean.cka_linear < 0.2); /* ~0.39 vs ~0.1 */
+    assert_true(lo.cka_linear <= mean.cka_linear && mean.cka_linear <= hi.cka_linear && hi.cka_linear > lo.cka_linear);
+    align_result m3, l3, h3;
+    tb_threads_init(3);
+    assert_int_equal(align_units_control(X, n, 64, Y, 64, NULL, 0, 8, 20, ALIGN_UNITS_A | ALIGN_UNITS_B, 2, &o, &m3, &l3, &h3, err), 0);
+    tb_threads_init(1);
+    for (int i = 0; i < align_result_nfields(); i++) {
+        double a = align_result_get(&mean, i), b = align_result_get(&m3, i);
+        assert_true(a == b || (isnan(a) && isnan(b)));
+    }
+    assert_string_equal(align_result_key(3), "cka_linear");
+    assert_null(align_result_key(align_result_nfields()));
+    assert_int_equal(align_units_control(X, n, 64, Y, 64, NULL, 0, 0, 20, ALIGN_UNITS_A, 2, &o, &m3, &l3, &h3, err), -1);
+    free(X); free(Y);
+}
+
 static void align_all_rank_deficient_and_bad_input(void **state) {
     (void)state;
     char err[TB_ERRLEN];
@@ -909,8 +1001,8 @@ static void align_all_rank_deficient_and_bad_input(void **state) {
     o.encoding = 1;
     o.enc.folds = 5;
     assert_int_equal(align_all(X, n, p, Y, 7, NULL, 0, &o, &r, err), 0);
-    double *f = &r.rsa_spearman;
-    for (int i = 0; i < 12; i++) assert_true(isfinite(f[i])); /* up to encoding_r_median */
+    for (int i = 0; i < 12; i++) assert_true(isfinite(align_result_get(&r, i))); /* up to encoding_r_median */
+    assert_string_equal(align_result_key(11), "encoding_r_median");
     X[17] = NAN;
     assert_int_equal(align_all(X, n, p, Y, 7, NULL, 0, &o, &r, err), -1);
     assert_non_null(strstr(err, "non-finite"));
@@ -946,6 +1038,8 @@ int main(void) {
         cmocka_unit_test(align_all_identical_and_related),
         cmocka_unit_test(cka_bootstrap_interval_covers_the_estimate),
         cmocka_unit_test(best_layer_probability),
+        cmocka_unit_test(pca_scores),
+        cmocka_unit_test(unit_subsets_control),
         cmocka_unit_test(align_all_rank_deficient_and_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

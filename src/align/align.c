@@ -12,6 +12,7 @@
 #include "linalg.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,10 +101,42 @@ void align_opts_default(align_opts *o) {
     enc_opts_default(&o->enc);
 }
 
+/* Every number of align_result by its key (the JSON names). */
+static const struct { const char *key; size_t off; } result_field[] = {
+    {"rsa_spearman", offsetof(align_result, rsa_spearman)},
+    {"rsa_kendall_a", offsetof(align_result, rsa_kendall_a)},
+    {"rsa_pearson", offsetof(align_result, rsa_pearson)},
+    {"cka_linear", offsetof(align_result, cka_linear)},
+    {"cka_rbf", offsetof(align_result, cka_rbf)},
+    {"cka_linear_debiased", offsetof(align_result, cka_linear_debiased)},
+    {"cca_mean", offsetof(align_result, cca_mean)},
+    {"svcca", offsetof(align_result, svcca)},
+    {"pwcca", offsetof(align_result, pwcca)},
+    {"procrustes_euclidean", offsetof(align_result, procrustes_euclidean)},
+    {"procrustes_angular", offsetof(align_result, procrustes_angular)},
+    {"encoding_r_median", offsetof(align_result, encoding_r_median)},
+    {"encoding_r_ceiled", offsetof(align_result, encoding_r_ceiled)},
+    {"noise_ceiling", offsetof(align_result, noise_ceiling)},
+    {"rsa_perm_p", offsetof(align_result, rsa_perm_p)},
+    {"cka_perm_p", offsetof(align_result, cka_perm_p)},
+    {"rsa_spearman_ci_low", offsetof(align_result, rsa_spearman_ci_low)},
+    {"rsa_spearman_ci_high", offsetof(align_result, rsa_spearman_ci_high)},
+    {"cka_linear_ci_low", offsetof(align_result, cka_linear_ci_low)},
+    {"cka_linear_ci_high", offsetof(align_result, cka_linear_ci_high)},
+};
+#define N_RESULT_FIELDS ((int)(sizeof result_field / sizeof result_field[0]))
+
+int align_result_nfields(void) { return N_RESULT_FIELDS; }
+const char *align_result_key(int i) { return i >= 0 && i < N_RESULT_FIELDS ? result_field[i].key : NULL; }
+double *align_result_field(align_result *r, int i) {
+    return i >= 0 && i < N_RESULT_FIELDS ? (double *)((char *)r + result_field[i].off) : NULL;
+}
+double align_result_get(const align_result *r, int i) {
+    return i >= 0 && i < N_RESULT_FIELDS ? *(const double *)((const char *)r + result_field[i].off) : NAN;
+}
+
 static void result_reset(align_result *r) {
-    double *fields = &r->rsa_spearman;
-    size_t nf = (size_t)(&r->cka_linear_ci_high - &r->rsa_spearman) + 1;
-    for (size_t i = 0; i < nf; i++) fields[i] = NAN;
+    for (int i = 0; i < N_RESULT_FIELDS; i++) *align_result_field(r, i) = NAN;
     r->cca_warning = 0;
     r->ceiling_status = ENC_CEIL_NOT_RUN;
 }
