@@ -10,10 +10,14 @@
  *   CCA / SVCCA / PWCCA (Raghu 2017, Morcos 2018) best-aligned linear projections
  *   Procrustes     (Williams et al. 2021)  distance after the best rotation
  *   encoding model (Brain-Score style)     cross-validated ridge prediction of Y from X
+ * and what keeps a score honest: cross-validated CCA and its identifiability rule,
+ * partial RSA, variance partitioning between two feature sets, feature-count controls,
+ * permutation p-values, bootstrap intervals and the bootstrap probability of a best layer.
  *
- * One source file per family under src/align/ (align_rsa.c, align_cka.c, align_cca.c,
- * align_procrustes.c, align_encoding.c, align_stats.c for permutations and bootstraps;
- * align.c runs them all).  Functions that return int give 0, or -1 with a reason in err
+ * One source file per family under src/align/: align_rsa.c, align_cka.c, align_cca.c
+ * (+ align_cca_cv.c), align_procrustes.c, align_encoding.c (+ align_partition.c),
+ * align_stats.c (permutations, bootstraps, best layer), align_control.c (unit subsets,
+ * PCA); align.c runs them all.  Functions that return int give 0, or -1 with a reason in err
  * (TB_ERRLEN bytes); functions that return a double give NaN when they cannot compute
  * it (a constant input, or no memory).  Results follow the determinism contract of
  * threads.h: bit-identical for any thread count.

@@ -318,7 +318,10 @@ typedef struct {
     int *rc; char *errs;
 } fold_ctx;
 
-/* Outer fold f: test rows = shuffled positions [f n / k, (f+1) n / k). */
+/* Fold f of k over n shuffled positions starts at f n / k (and ends where f + 1 starts). */
+static int fold_start(int f, int n, int k) { return (int)((long long)f * n / k); }
+
+/* Outer fold f: test rows = shuffled positions [fold_start(f), fold_start(f + 1)). */
 static void fold_task(void *ctx, int f, int nt) {
     (void)nt;
     fold_ctx *c = ctx;
@@ -328,7 +331,7 @@ static void fold_task(void *ctx, int f, int nt) {
     c->rc[f] = -1;
     if (!tr || !te) { tb_fail(err, "out of memory"); goto done; }
     for (int i = 0; i < n; i++) {
-        int in = i >= (int)((long long)f * n / c->o->folds) && i < (int)((long long)(f + 1) * n / c->o->folds);
+        int in = i >= fold_start(f, n, c->o->folds) && i < fold_start(f + 1, n, c->o->folds);
         if (in) te[nte++] = c->order[i];
         else tr[ntr++] = c->order[i];
     }
@@ -337,7 +340,7 @@ done:
     free(tr); free(te);
 }
 
-/* Every target column finite and not constant across stimuli. */
+/* Every feature finite; every target column finite and not constant across stimuli. */
 static int check_targets(const double *X, int n, int px, const double *Y, int py, char *err) {
     for (size_t i = 0; i < (size_t)n * px; i++)
         if (!isfinite(X[i])) return tb_fail(err, "encoding: features have a non-finite value");
@@ -369,10 +372,9 @@ static double fold_r2(const double *p, const double *y, int m, int st) {
 }
 
 /* Out-of-fold predictions P[n, py] of Y from X: the stimuli shuffled by the seed into
- * order[n], then cut into o->folds contiguous folds (fold f holds order[f n / k ..
- * (f+1) n / k)).  The folds are independent (each writes its own rows of P): one pool
- * task each, so their eigendecompositions run side by side; products inside run
- * serially. */
+ * order[n], then cut into o->folds contiguous runs (fold_start).  The folds are
+ * independent (each writes its own rows of P): one pool task each, so their
+ * eigendecompositions run side by side; products inside run serially. */
 static int cv_predict(const double *X, int n, int px, const double *Y, int py, const enc_opts *o, double *P,
                       int *order, char *err) {
     int *rcs = al_ints((size_t)o->folds);
@@ -404,7 +406,7 @@ static int score_folds(const double *P, const double *Y, int n, int py, const in
     if (!Pf || !Yf || !cnt) { tb_fail(err, "out of memory"); goto done; }
     for (int c = 0; c < py; c++) { r_unit[c] = 0; cnt[c] = 0; if (r2_unit) r2_unit[c] = 0; }
     for (int f = 0; f < folds; f++) {
-        int lo = (int)((long long)f * n / folds), hi = (int)((long long)(f + 1) * n / folds), m = hi - lo;
+        int lo = fold_start(f, n, folds), m = fold_start(f + 1, n, folds) - lo;
         for (int i = 0; i < m; i++) { /* the fold's rows, gathered */
             memcpy(Pf + (size_t)i * py, P + (size_t)order[lo + i] * py, (size_t)py * sizeof(double));
             memcpy(Yf + (size_t)i * py, Y + (size_t)order[lo + i] * py, (size_t)py * sizeof(double));
