@@ -7,61 +7,72 @@
  * RDM) or Kendall's tau-a (the recommended choice when a model RDM has many ties, such
  * as a categorical "same category or not" RDM).
  */
-#include "align.h"
+#include "align_priv.h"
 #include "linalg.h"
-#include "rng.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-int align_rdm(const double *X, int n, int p, rdm_kind kind, double *D, char *err) {
-    if (n < 2 || p < 1) return tb_fail(err, "RDM needs at least 2 stimuli and 1 unit (got %d x %d)", n, p);
-    double *Z = malloc((size_t)n * p * sizeof(double));
-    if (!Z) return tb_fail(err, "out of memory");
-    memcpy(Z, X, (size_t)n * p * sizeof(double));
-    /* correlation: centre and normalise each row, then 1 - dot;  cosine: normalise only */
-    if (kind != RDM_EUCLIDEAN)
-        for (int i = 0; i < n; i++) {
-            double *z = Z + (size_t)i * p, mu = 0, ss = 0;
-            if (kind == RDM_CORRELATION) {
-                for (int j = 0; j < p; j++) mu += z[j];
-                mu /= p;
-            }
-            for (int j = 0; j < p; j++) { z[j] -= mu; ss += z[j] * z[j]; }
-            if (ss <= 0) {
-                free(Z);
-                return tb_fail(err, "stimulus %d has a %s pattern: its %s distance is undefined", i,
-                               kind == RDM_CORRELATION ? "constant" : "zero",
-                               kind == RDM_CORRELATION ? "correlation" : "cosine");
-            }
-            double inv = 1.0 / sqrt(ss);
-            for (int j = 0; j < p; j++) z[j] *= inv;
+/* Row i of Z[n,p] centred (correlation only) and scaled to unit length; -1 with an
+ * error naming the row when it has no length left. */
+static int unit_rows(double *Z, int n, int p, rdm_kind kind, char *err) {
+    for (int i = 0; i < n; i++) {
+        double *z = Z + (size_t)i * p, mu = 0, ss = 0;
+        if (kind == RDM_CORRELATION) {
+            for (int j = 0; j < p; j++) mu += z[j];
+            mu /= p;
         }
-    if (kind == RDM_EUCLIDEAN) { /* direct differences: no cancellation for close patterns */
-        for (int i = 0; i < n; i++) {
-            D[(size_t)i * n + i] = 0.0;
-            const double *a = Z + (size_t)i * p;
-            for (int j = i + 1; j < n; j++) {
-                const double *b = Z + (size_t)j * p;
-                double s = 0;
-                for (int k = 0; k < p; k++) { double d = a[k] - b[k]; s += d * d; }
-                D[(size_t)i * n + j] = D[(size_t)j * n + i] = sqrt(s);
-            }
-        }
-    } else { /* 1 - dot products of the normalised rows: one (threaded) Gram matrix */
-        la_gram_rows(n, p, Z, D);
-        for (int i = 0; i < n; i++) {
-            D[(size_t)i * n + i] = 0.0;
-            for (int j = i + 1; j < n; j++) {
-                double s = 1.0 - D[(size_t)i * n + j];
-                if (s < 0) s = 0; /* rounding below 0 for identical patterns */
-                D[(size_t)i * n + j] = D[(size_t)j * n + i] = s;
-            }
+        for (int j = 0; j < p; j++) { z[j] -= mu; ss += z[j] * z[j]; }
+        if (ss <= 0)
+            return tb_fail(err, "stimulus %d has a %s pattern: its %s distance is undefined", i,
+                           kind == RDM_CORRELATION ? "constant" : "zero",
+                           kind == RDM_CORRELATION ? "correlation" : "cosine");
+        double inv = 1.0 / sqrt(ss);
+        for (int j = 0; j < p; j++) z[j] *= inv;
+    }
+    return 0;
+}
+
+/* Euclidean distances by direct differences: no cancellation for close patterns. */
+static void euclidean_rdm(const double *X, int n, int p, double *D) {
+    for (int i = 0; i < n; i++) {
+        D[(size_t)i * n + i] = 0.0;
+        const double *a = X + (size_t)i * p;
+        for (int j = i + 1; j < n; j++) {
+            const double *b = X + (size_t)j * p;
+            double s = 0;
+            for (int k = 0; k < p; k++) { double d = a[k] - b[k]; s += d * d; }
+            D[(size_t)i * n + j] = D[(size_t)j * n + i] = sqrt(s);
         }
     }
+}
+
+int align_rdm(const double *X, int n, int p, rdm_kind kind, double *D, char *err) {
+    if (n < 2 || p < 1) return tb_fail(err, "RDM needs at least 2 stimuli and 1 unit (got %d x %d)", n, p);
+    if (kind == RDM_EUCLIDEAN) {
+        euclidean_rdm(X, n, p, D);
+        return 0;
+    }
+    /* correlation and cosine: 1 - dot products of the unit rows (one threaded Gram matrix) */
+    double *Z = al_doubles((size_t)n * p);
+    int rc = -1;
+    if (!Z) { tb_fail(err, "out of memory"); goto done; }
+    memcpy(Z, X, (size_t)n * p * sizeof(double));
+    if (unit_rows(Z, n, p, kind, err)) goto done;
+    la_gram_rows(n, p, Z, D);
+    for (int i = 0; i < n; i++) {
+        D[(size_t)i * n + i] = 0.0;
+        for (int j = i + 1; j < n; j++) {
+            double s = 1.0 - D[(size_t)i * n + j];
+            if (s < 0) s = 0; /* rounding below 0 for identical patterns */
+            D[(size_t)i * n + j] = D[(size_t)j * n + i] = s;
+        }
+    }
+    rc = 0;
+done:
     free(Z);
-    return 0;
+    return rc;
 }
 
 void rdm_upper(const double *D, int n, double *v) {
@@ -97,32 +108,70 @@ static int cmp_vi(const void *p, const void *q) {
     return (x->i > y->i) - (x->i < y->i); /* stable: ties by index */
 }
 
-void rank_average(const double *x, long m, double *r) {
-    vi_t *s = malloc((size_t)m * sizeof *s);
-    if (!s) { /* out of memory: NaN ranks make every statistic NaN, never garbage */
-        for (long i = 0; i < m; i++) r[i] = NAN;
-        return;
-    }
+int al_argsort(const double *x, long m, long *ord) {
+    vi_t *s = malloc((size_t)(m > 0 ? m : 1) * sizeof *s);
+    if (!s) return -1;
     for (long i = 0; i < m; i++) { s[i].v = x[i]; s[i].i = i; }
     qsort(s, (size_t)m, sizeof *s, cmp_vi);
+    for (long i = 0; i < m; i++) ord[i] = s[i].i;
+    free(s);
+    return 0;
+}
+
+void al_ranks_from_order(const double *x, const long *ord, long m, const int *w, double *r) {
+    double before = 0; /* copies ranked below the current run of equal values */
     for (long i = 0; i < m;) {
         long j = i;
-        while (j + 1 < m && s[j + 1].v == s[i].v) j++;
-        double avg = 0.5 * (double)(i + j) + 1.0; /* ranks i+1 .. j+1 share their mean */
-        for (long k = i; k <= j; k++) r[s[k].i] = avg;
+        double g = w ? w[ord[i]] : 1;
+        while (j + 1 < m && x[ord[j + 1]] == x[ord[i]]) { j++; g += w ? w[ord[j]] : 1; }
+        double avg = before + 0.5 * (g + 1); /* ranks before+1 .. before+g share their mean */
+        for (long k = i; k <= j; k++) r[ord[k]] = avg;
+        before += g;
         i = j + 1;
     }
-    free(s);
+}
+
+void rank_average(const double *x, long m, double *r) {
+    long *ord = malloc((size_t)(m > 0 ? m : 1) * sizeof *ord);
+    if (!ord || al_argsort(x, m, ord)) { /* out of memory: NaN ranks make every statistic NaN, never garbage */
+        for (long i = 0; i < m; i++) r[i] = NAN;
+    } else {
+        al_ranks_from_order(x, ord, m, NULL, r);
+    }
+    free(ord);
 }
 
 double rsa_spearman(const double *a, const double *b, long m) {
-    double *ra = malloc((size_t)m * sizeof(double)), *rb = malloc((size_t)m * sizeof(double));
+    double *ra = al_doubles((size_t)m), *rb = al_doubles((size_t)m);
     if (!ra || !rb) { free(ra); free(rb); return NAN; }
     rank_average(a, m, ra);
     rank_average(b, m, rb);
     double r = rsa_pearson(ra, rb, m);
     free(ra);
     free(rb);
+    return r;
+}
+
+/* ---- partial correlation ------------------------------------------------------------- */
+
+double rsa_partial_pearson(const double *a, const double *b, const double *c, long m) {
+    double rab = rsa_pearson(a, b, m), rac = rsa_pearson(a, c, m), rbc = rsa_pearson(b, c, m);
+    double den = (1 - rac * rac) * (1 - rbc * rbc);
+    if (!(den > 0)) return NAN; /* c explains a or b completely (or a correlation is NaN) */
+    double r = (rab - rac * rbc) / sqrt(den);
+    return r > 1 ? 1 : r < -1 ? -1 : r; /* rounding */
+}
+
+double rsa_partial_spearman(const double *a, const double *b, const double *c, long m) {
+    double *ra = al_doubles((size_t)m), *rb = al_doubles((size_t)m), *rc = al_doubles((size_t)m);
+    double r = NAN;
+    if (!ra || !rb || !rc) goto done; /* out of memory: NaN */
+    rank_average(a, m, ra);
+    rank_average(b, m, rb);
+    rank_average(c, m, rc);
+    r = rsa_partial_pearson(ra, rb, rc, m);
+done:
+    free(ra); free(rb); free(rc);
     return r;
 }
 
@@ -172,7 +221,7 @@ static double tied_pairs(const double *v, long m) {
 double rsa_kendall_a(const double *a, const double *b, long m) {
     if (m < 2) return NAN;
     ab_t *p = malloc((size_t)m * sizeof *p);
-    double *y = malloc((size_t)m * sizeof(double)), *tmp = malloc((size_t)m * sizeof(double));
+    double *y = al_doubles((size_t)m), *tmp = al_doubles((size_t)m);
     if (!p || !y || !tmp) { free(p); free(y); free(tmp); return NAN; }
     for (long i = 0; i < m; i++) { p[i].a = a[i]; p[i].b = b[i]; }
     qsort(p, (size_t)m, sizeof *p, cmp_ab);
@@ -198,63 +247,4 @@ double rsa_kendall_a(const double *a, const double *b, long m) {
     free(y);
     free(tmp);
     return (n0 - n1 - n2 + n3 - 2 * swaps) / n0;
-}
-
-/* ---- permutation test --------------------------------------------------------------
- * Under the null hypothesis the stimulus labels of one RDM are exchangeable.  Ranks of
- * the upper-triangle entries do not change when the stimuli are relabelled (the same
- * values move around), so we rank once and only gather per permutation: O(m) each. */
-double rsa_permutation_p(const double *Da, const double *Db, int n, int n_perm, uint64_t seed,
-                         double *observed) {
-    long m = (long)n * (n - 1) / 2;
-    double *va = calloc((size_t)m, sizeof(double)), *vb = calloc((size_t)m, sizeof(double));
-    double *ra = malloc((size_t)m * sizeof(double)), *rb = malloc((size_t)m * sizeof(double));
-    double *Rb = malloc((size_t)n * n * sizeof(double));
-    int *perm = malloc((size_t)n * sizeof(int));
-    double p = NAN;
-    if (!va || !vb || !ra || !rb || !Rb || !perm) goto done;
-    rdm_upper(Da, n, va);
-    rdm_upper(Db, n, vb);
-    rank_average(va, m, ra);
-    rank_average(vb, m, rb);
-    /* ranks of b back in matrix form, so a permutation is a gather */
-    long k = 0;
-    for (int i = 0; i < n; i++) {
-        Rb[(size_t)i * n + i] = 0;
-        for (int j = i + 1; j < n; j++, k++) Rb[(size_t)i * n + j] = Rb[(size_t)j * n + i] = rb[k];
-    }
-    /* centre ranks of a once: r = sum(ca * gb) / sqrt(sum ca^2 sum cb^2); the gathered
-     * b ranks have the same mean and variance in every permutation */
-    double mean = 0, ssa = 0, ssb = 0;
-    for (long i = 0; i < m; i++) mean += ra[i];
-    mean /= m;
-    for (long i = 0; i < m; i++) { ra[i] -= mean; ssa += ra[i] * ra[i]; }
-    double meanb = 0;
-    for (long i = 0; i < m; i++) meanb += rb[i];
-    meanb /= m;
-    for (long i = 0; i < m; i++) ssb += (rb[i] - meanb) * (rb[i] - meanb);
-    double denom = sqrt(ssa * ssb);
-    double obs = 0;
-    for (long i = 0; i < m; i++) obs += ra[i] * (rb[i] - meanb);
-    obs = denom > 0 ? obs / denom : NAN;
-    if (observed) *observed = obs;
-    if (!(denom > 0) || n_perm < 1) goto done;
-    tb_rng r;
-    rng_seed(&r, seed);
-    int ge = 0;
-    for (int t = 0; t < n_perm; t++) {
-        for (int i = 0; i < n; i++) perm[i] = i;
-        rng_shuffle_int(&r, perm, n);
-        double s = 0;
-        k = 0;
-        for (int i = 0; i < n; i++) {
-            const double *row = Rb + (size_t)perm[i] * n;
-            for (int j = i + 1; j < n; j++, k++) s += ra[k] * row[perm[j]];
-        }
-        if (s / denom >= obs - 1e-12) ge++;
-    }
-    p = (1.0 + ge) / (1.0 + n_perm);
-done:
-    free(va); free(vb); free(ra); free(rb); free(Rb); free(perm);
-    return p;
 }

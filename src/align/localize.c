@@ -33,32 +33,38 @@ int localize_t(const double *S, int n_s, const double *C, int n_c, int p, int us
     return 0;
 }
 
-static const double *key;
+/* Sorting (t, unit) records rather than indices through a global key keeps the
+ * selection re-entrant (two localizers may run at once on the thread pool). */
+typedef struct { double t; int u; } t_unit;
 static int by_t_desc(const void *a, const void *b) {
-    int i = *(const int *)a, j = *(const int *)b;
-    if (key[i] > key[j]) return -1;
-    if (key[i] < key[j]) return 1;
-    return (i > j) - (i < j); /* ties: lower index first */
+    const t_unit *x = a, *y = b;
+    if (x->t > y->t) return -1;
+    if (x->t < y->t) return 1;
+    return (x->u > y->u) - (x->u < y->u); /* ties: lower index first */
+}
+
+/* Out of memory: the same order by repeated scans, O(k p k) but allocation-free. */
+static void top_by_scans(const double *t, int p, int k, int *idx) {
+    for (int r = 0; r < k; r++) {
+        int best = -1;
+        for (int u = 0; u < p; u++) {
+            int used = 0;
+            for (int q = 0; q < r; q++) used |= idx[q] == u;
+            if (!used && (best < 0 || t[u] > t[best])) best = u;
+        }
+        idx[r] = best;
+    }
 }
 
 void localize_top(const double *t, int p, int k, int *idx) {
-    int *all = malloc((size_t)p * sizeof(int));
-    if (!all) { /* out of memory: selection by repeated scans, same order */
-        for (int r = 0; r < k; r++) {
-            int best = -1;
-            for (int u = 0; u < p; u++) {
-                int used = 0;
-                for (int q = 0; q < r; q++) used |= idx[q] == u;
-                if (!used && (best < 0 || t[u] > t[best])) best = u;
-            }
-            idx[r] = best;
-        }
+    t_unit *all = malloc((size_t)(p > 0 ? p : 1) * sizeof *all);
+    if (!all) {
+        top_by_scans(t, p, k, idx);
         return;
     }
-    for (int u = 0; u < p; u++) all[u] = u;
-    key = t;
-    qsort(all, (size_t)p, sizeof(int), by_t_desc);
-    for (int r = 0; r < k; r++) idx[r] = all[r];
+    for (int u = 0; u < p; u++) { all[u].t = t[u]; all[u].u = u; }
+    qsort(all, (size_t)p, sizeof *all, by_t_desc);
+    for (int r = 0; r < k; r++) idx[r] = all[r].u;
     free(all);
 }
 
