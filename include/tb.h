@@ -22,6 +22,14 @@ int tb_fail(char *err, const char *fmt, ...)
 #endif
     ;
 
+/* printf into a new malloc'd string (free it); NULL when out of memory.  For paths and
+ * labels of any length, where a fixed buffer would cut them. */
+char *tb_strf(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
 /* Default folders (relative to the current directory). */
 #define TB_DATA_DIR "data/toyworld"
 #define TB_RUNS_DIR "runs"
