@@ -74,6 +74,12 @@ void cli_note(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
+/* tb_strf (a malloc'd printf) that exits when out of memory; free the result. */
+char *cli_strf(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
 /* The command name currently running (for messages). */
 extern const char *cli_cmd_name;
 
@@ -103,6 +109,11 @@ void cli_table_row(int ncols, const int *widths, const char *const *cells);
 void cli_table_rule(int ncols, const int *widths);
 /* A table cell for a metric: 4 decimals, 3 significant digits below 1e-3, "-" for NaN. */
 void cli_fmt_num(char *buf, size_t n, double v);
+/* Room for any double printed with %.4f (DBL_MAX has 309 digits): the size of a cell. */
+#define CLI_NUMLEN 320
+
+/* After plot_lines: "wrote DIR/NAME.png", or how to render it when gnuplot is missing. */
+void cli_note_plot(const char *dir, const char *name, int rendered);
 
 /* One JSON object on stdout, built with the writer of json.h (valid UTF-8 whatever the
  * strings hold) and printed by json_end:

@@ -9,6 +9,7 @@
 #ifndef TB_H
 #define TB_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,7 @@ char *tb_strf(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
+char *tb_vstrf(const char *fmt, va_list ap);
 
 /* Default folders (relative to the current directory). */
 #define TB_DATA_DIR "data/toyworld"

@@ -44,6 +44,15 @@ void cli_note(const char *fmt, ...) {
     fputc('\n', stderr);
 }
 
+char *cli_strf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = tb_vstrf(fmt, ap);
+    va_end(ap);
+    if (!s) cli_die(1, "out of memory");
+    return s;
+}
+
 /* ---- options ------------------------------------------------------------- */
 
 static const cli_opt common_opts[] = {
@@ -312,6 +321,11 @@ void cli_fmt_num(char *buf, size_t n, double v) {
     if (isnan(v)) snprintf(buf, n, "-");
     else if (v != 0 && fabs(v) < 1e-3) snprintf(buf, n, "%.3g", v); /* 0.000999, 4.47e-08 */
     else snprintf(buf, n, "%.4f", v);
+}
+
+void cli_note_plot(const char *dir, const char *name, int rendered) {
+    if (rendered) cli_note("wrote %s/%s.png", dir, name);
+    else cli_note("gnuplot not found: render with gnuplot %s/%s.gp", dir, name);
 }
 
 void cli_table_rule(int ncols, const int *widths) {

@@ -146,25 +146,31 @@ int rep_list_steps(const char *dir, char ***paths, int *n) {
     DIR *d = opendir(dir);
     if (!d) return -1;
     struct dirent *de;
-    int cap = 0;
-    while ((de = readdir(d))) {
+    int cap = 0, rc = 0;
+    while (!rc && (de = readdir(d))) {
         if (strncmp(de->d_name, "step_", 5) || !ends_with(de->d_name, ".ckpt")) continue;
         if (*n == cap) {
             cap = cap ? 2 * cap : 16;
             char **t = realloc(*paths, (size_t)cap * sizeof(char *));
-            if (!t) break;
+            if (!t) { rc = -1; break; }
             *paths = t;
         }
         size_t len = strlen(dir) + strlen(de->d_name) + 2;
-        (*paths)[*n] = malloc(len);
+        if (!((*paths)[*n] = malloc(len))) { rc = -1; break; }
         snprintf((*paths)[*n], len, "%s/%s", dir, de->d_name);
         (*n)++;
     }
     closedir(d);
-    qsort(*paths, (size_t)*n, sizeof(char *), cmp_str); /* step_NNNNNN: name order = step order */
+    if (rc) { /* out of memory: no partial list */
+        for (int i = 0; i < *n; i++) free((*paths)[i]);
+        free(*paths);
+        *paths = NULL;
+        *n = 0;
+        return -1;
+    }
+    if (*n > 1) qsort(*paths, (size_t)*n, sizeof(char *), cmp_str); /* step_NNNNNN: name order = step order */
     return 0;
 }
-
 
 int rep_load(const char *path, int drop_constant, rep_set *s, char *err) {
     memset(s, 0, sizeof *s);
