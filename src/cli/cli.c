@@ -55,8 +55,11 @@ char *cli_strf(const char *fmt, ...) {
 
 /* ---- options ------------------------------------------------------------- */
 
+#define TB_STR_(x) #x
+#define TB_STR(x) TB_STR_(x)
 static const cli_opt common_opts[] = {
-    {"threads", 'i', &cli_threads, "0", "", "worker threads (0 = all cores)", 0, 1024, NULL},
+    {"threads", 'i', &cli_threads, "0", "", "worker threads (0 = all cores, at most " TB_STR(TB_MAX_THREADS) ")", 0,
+     TB_MAX_THREADS, NULL},
     {"kernels", 'c', &cli_kernels, "auto", "",
      "kernel set (auto = best this CPU has; also TINYBRAIN_KERNELS)", 0, 0,
      "auto|scalar|avx2|neon"},
