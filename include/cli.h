@@ -25,6 +25,7 @@
 #ifndef TB_CLI_H
 #define TB_CLI_H
 
+#include "json.h"
 #include "tb.h"
 #include <stdio.h>
 
@@ -73,6 +74,12 @@ void cli_note(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)))
 #endif
     ;
+/* tb_strf (a malloc'd printf) that exits when out of memory; free the result. */
+char *cli_strf(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
 /* The command name currently running (for messages). */
 extern const char *cli_cmd_name;
 
@@ -103,9 +110,18 @@ void cli_table_row(int ncols, const int *widths, const char *const *cells);
 void cli_table_rule(int ncols, const int *widths);
 /* A table cell for a metric: 4 decimals, 3 significant digits below 1e-3, "-" for NaN. */
 void cli_fmt_num(char *buf, size_t n, double v);
+/* Room for any double printed with %.4f (DBL_MAX has 309 digits): the size of a cell. */
+#define CLI_NUMLEN 320
 
-/* One JSON object on stdout:  json_begin(); json_num("val_loss", 1.23); ... json_end(); */
+/* After plot_lines: "wrote DIR/NAME.png", or how to render it when gnuplot is missing. */
+void cli_note_plot(const char *dir, const char *name, int rendered);
+
+/* One JSON object on stdout, built with the writer of json.h (valid UTF-8 whatever the
+ * strings hold) and printed by json_end:
+ *     json_begin(); json_num("val_loss", 1.23); ... json_end();
+ * Nested objects and arrays: the jw_* calls of json.h on json_w(). */
 void json_begin(void);
+json_writer *json_w(void);
 void json_num(const char *key, double v);        /* NaN/inf -> null */
 void json_int(const char *key, long long v);
 void json_str(const char *key, const char *v);
@@ -114,7 +130,8 @@ void json_num_array(const char *key, const double *v, int n);
 void json_int_array(const char *key, const long long *v, int n);
 void json_raw(const char *key, const char *raw_json);  /* nested object/array text */
 void json_end(void);
-/* Escape s as a JSON string literal (with quotes) into buf (size n). */
+/* Escape s as a JSON string literal (with quotes) into buf (size n); a literal that does
+ * not fit is cut after a whole character. */
 void json_escape(char *buf, size_t n, const char *s);
 
 /* Commands: each src/cli/X.c defines one of these (argv[0] = command name). */

@@ -5,7 +5,8 @@
  * next token cost (validation loss against the entropy floor), and which sentence of a
  * minimal pair is more probable.  An lm_scorer answers those through one function
  * pointer, so `eval`, `train`, `train-snn`, `record`, `compare` and `energy` score
- * either kind with the same code.  Also here: loading a GPT checkpoint with its
+ * either kind with the same code.  Also here: opening a checkpoint of either kind
+ * (lm_open: model, tokenizer and scorer in one), loading a GPT checkpoint with its
  * tokenizer, and checking that two tokenizers are the same.
  */
 #ifndef TB_LM_H
@@ -34,6 +35,26 @@ void gpt_scorer(lm_scorer *s, gpt_model *m);
 /* The spiking language model behind an lm_scorer. */
 void srnn_scorer(lm_scorer *s, srnn_model *m);
 
+/* A trained model of either kind, opened from its checkpoint with everything the study
+ * commands need.  The scorer points into the struct: open it where it stays (do not copy
+ * an open lm_model). */
+typedef struct {
+    char kind[16];        /* checkpoint kind: "gpt" (from train) or "srnn" (from train-snn) */
+    char *path;           /* the checkpoint file */
+    long long step;       /* training step stored in the checkpoint (-1 if none) */
+    gpt_model gpt;        /* kind "gpt" */
+    srnn_model snn;       /* kind "srnn" */
+    tb_tokenizer tok;
+    tb_ckpt ck;           /* the container, for its other keys ("corpus", "tokens") */
+    lm_scorer scorer;     /* the model behind one interface */
+} lm_model;
+
+/* Open a checkpoint of any kind that can score text (errors name the file, and the kind
+ * found when it is not a language model).  To teach tinybrain a new model kind: give it
+ * an lm_scorer and add a line to the table `kinds` in lm.c. */
+int  lm_open(const char *path, lm_model *m, char *err);
+void lm_close(lm_model *m);
+
 /* Load a "gpt" checkpoint: model, tokenizer and (optionally, ck != NULL) the container
  * itself for the caller's extra keys.  Errors name the file. */
 int gpt_load_file(const char *path, gpt_model *m, tb_tokenizer *tok, tb_ckpt *ck, char *err);
@@ -41,8 +62,12 @@ int gpt_load_file(const char *path, gpt_model *m, tb_tokenizer *tok, tb_ckpt *ck
 /* The tokenizer of a checkpoint must equal the corpus's ("vocabulary differs at id 7"). */
 int tok_check_same(const tb_tokenizer *a, const tb_tokenizer *b, const char *what, char *err);
 
-/* Mean NLL (nats/token) of the validation split; nll[c->n_val] receives per-token values
- * (may be NULL).  max_tokens > 0 scores only the first max_tokens (whole sentences). */
+/* How many validation tokens a score over at most max_tokens reads: whole sentences, so
+ * max_tokens is rounded up to the next sentence end (max_tokens <= 0: all of them). */
+long lm_val_tokens(const tb_corpus *c, long max_tokens);
+
+/* Mean NLL (nats/token) of the first lm_val_tokens(c, max_tokens) validation tokens;
+ * nll[c->n_val] receives per-token values (may be NULL). */
 int lm_val_loss(const lm_scorer *s, const tb_corpus *c, long max_tokens, float *nll, double *mean, char *err);
 
 /* Minimal pairs: a pair is right when -ln P(good) < -ln P(bad), each sentence read after

@@ -1,5 +1,5 @@
 /* recording.h -- play a trained model the probe stimuli and read out its insides
- * (`record`, `compare`, `energy`; lessons 13-15).
+ * (`record`, `compare`; lessons 13-15), and save what it did as a recording folder.
  *
  * A stimulus is one line of text (a sentence, a scrambled word list, a nonword string),
  * read after the sentence-end token "." as its left context, exactly as the models were
@@ -11,29 +11,18 @@
  *   SNN   every neuron's firing rate (Hz) over the stimulus's token windows (mean over
  *         tokens, or the last token's window), on `trials` repetitions with fresh
  *         Poisson background noise: trials x stimuli x neurons, like a brain recording.
+ * The model is opened with lm_open (lm.h).  A recording folder holds one .npy per layer
+ * and manifest.json; it is what `align` and `compare` read as "the model's layers":
+ *   GPT:  DIR/00_embed.npy, DIR/01_block1.npy, ...   stimuli x d_model (float32)
+ *         with sites_all also DIR/attn/NN_blockL_attn.npy and DIR/mlp/NN_blockL_mlp.npy
+ *   SNN:  DIR/rates.npy                              trials x stimuli x neurons (Hz)
+ *         with Dale's law also DIR/subpop/rates_exc.npy and rates_inh.npy
  */
 #ifndef TB_RECORDING_H
 #define TB_RECORDING_H
 
-#include "gpt.h"
-#include "io.h"
+#include "lm.h"
 #include "rep.h"
-#include "srnn.h"
-#include "tokenizer.h"
-
-typedef struct {
-    char kind[16];        /* "gpt" or "srnn" */
-    char path[1024];
-    long long step;       /* training step stored in the checkpoint (-1 if none) */
-    gpt_model gpt;
-    srnn_model snn;
-    tb_tokenizer tok;
-    tb_ckpt ck;
-} rec_model;
-
-/* Open a checkpoint of either kind (errors name the file and the kind found). */
-int  rec_open(const char *path, rec_model *m, char *err);
-void rec_close(rec_model *m);
 
 typedef struct {
     int n;
@@ -42,8 +31,8 @@ typedef struct {
     int *len;             /* [n] number of ids including the left context */
 } rec_stimuli;
 
-/* One stimulus per line ('#' comments and blank lines skipped); a .tsv file uses its
- * "sentence" column.  Every word must be in the model's vocabulary (error names line
+/* One stimulus per line, of any length ('#' comments and blank lines skipped); a .tsv
+ * file uses its "sentence" column.  Every word must be in the model's vocabulary (error names line
  * and word). */
 int  rec_stimuli_load(const char *path, const tb_tokenizer *tok, rec_stimuli *s, char *err);
 void rec_stimuli_free(rec_stimuli *s);
@@ -59,9 +48,20 @@ typedef struct {
 /* Record: GPT -> one layer per site (resid layers first, in depth order); SNN -> one
  * layer "rates" (+ "rates_exc", "rates_inh" when the network obeys Dale's law).  Units
  * are kept even when constant (a silent neuron is data). */
-int  rec_record(rec_model *m, const rec_stimuli *s, const rec_opts *o, rep_set *out, char *err);
+int  rec_record(lm_model *m, const rec_stimuli *s, const rec_opts *o, rep_set *out, char *err);
 
 /* Number of residual-stream layers in a GPT recording (the first ones in out). */
-int  rec_n_resid(const rec_model *m);
+int  rec_n_resid(const lm_model *m);
+
+/* Write the recording r of model m on the stimuli of file `stimuli` (s: as loaded) into
+ * the folder dir: one float32 .npy per layer (GPT attention and MLP sites in attn/ and
+ * mlp/, the network's E/I sub-populations in subpop/) and manifest.json naming the model,
+ * the stimuli, the pooling, the trials and every array with its shape and dimensions. */
+int  rec_save(const char *dir, const lm_model *m, const char *stimuli, const rec_stimuli *s, const rec_opts *o,
+              const rep_set *r, char *err);
+
+/* Firing rates of a spiking network's recording R (stimuli x neurons, trial mean):
+ * the mean over neurons and stimuli, and how many neurons never fire. */
+void rec_rate_summary(const rep_layer *R, double *mean_hz, int *silent);
 
 #endif

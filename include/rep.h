@@ -52,7 +52,8 @@ int  rep_split_tabs(char *line, char **cells, int max);
 /* 1 if path is a folder. */
 int  rep_is_dir(const char *path);
 /* The step_*.ckpt files of a run folder (runs/NAME/ from --save-at), in step order;
- * *paths malloc'd (free each and the array).  -1 when the folder cannot be read. */
+ * *paths malloc'd (free each and the array; NULL when there are none).  -1 when the folder
+ * cannot be read or memory runs out. */
 int  rep_list_steps(const char *dir, char ***paths, int *n);
 
 /* Read a list of labels, one per line (blank lines and '#' comments skipped); *n set. */

@@ -9,6 +9,7 @@
 #ifndef TB_H
 #define TB_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,15 @@ int tb_fail(char *err, const char *fmt, ...)
  * value and the text `--help` prints ({"steps", 'i', &steps, TB_STR(RUN_GPT_STEPS), ...}). */
 #define TB_STR_(x) #x
 #define TB_STR(x) TB_STR_(x)
+
+/* printf into a new malloc'd string (free it); NULL when out of memory.  For paths and
+ * labels of any length, where a fixed buffer would cut them. */
+char *tb_strf(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+char *tb_vstrf(const char *fmt, va_list ap);
 
 /* Default folders (relative to the current directory). */
 #define TB_DATA_DIR "data/toyworld"

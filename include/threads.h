@@ -11,7 +11,11 @@
 #ifndef TB_THREADS_H
 #define TB_THREADS_H
 
-/* Size the pool (n <= 0: all online cores).  Safe to call again to resize. */
+/* The most threads a pool runs (--threads above it is refused; all cores are capped). */
+#define TB_MAX_THREADS 256
+
+/* Size the pool (n <= 0: all online cores; at most TB_MAX_THREADS).  Safe to call again
+ * to resize. */
 int  tb_threads_init(int n);
 /* Number of threads the pool runs (1 if never initialised). */
 int  tb_threads(void);

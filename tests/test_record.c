@@ -1,6 +1,7 @@
-/* test_record.c -- recording both models (src/cli/recording.c): shapes, left context,
+/* test_record.c -- recording both models (src/study/recording.c): shapes, left context,
  * determinism, trial-to-trial noise of the spiking network, E/I sub-populations, a
- * recording compared with itself (similarity 1), and bad inputs with clear errors. */
+ * recording compared with itself (similarity 1), stimuli of any length, the recording
+ * folder (arrays and manifest.json), and bad inputs with clear errors. */
 #include "align.h"
 #include "gpt.h"
 #include "io.h"
@@ -14,6 +15,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -61,8 +63,8 @@ static int setup(void **state) {
 static void gpt_recording_shapes_and_determinism(void **state) {
     (void)state;
     char err[TB_ERRLEN];
-    rec_model m;
-    assert_int_equal(rec_open(gpt_path, &m, err), 0);
+    lm_model m;
+    assert_int_equal(lm_open(gpt_path, &m, err), 0);
     assert_string_equal(m.kind, "gpt");
     assert_true(m.step == 7);
     rec_stimuli s;
@@ -105,14 +107,14 @@ static void gpt_recording_shapes_and_determinism(void **state) {
     assert_true(memcmp(c.layer[1].mean, a.layer[1].mean, 16 * sizeof(double)) != 0);
     rep_free(&a); rep_free(&b); rep_free(&c);
     rec_stimuli_free(&s);
-    rec_close(&m);
+    lm_close(&m);
 }
 
 static void snn_recording_trials_and_subpopulations(void **state) {
     (void)state;
     char err[TB_ERRLEN];
-    rec_model m;
-    assert_int_equal(rec_open(snn_path, &m, err), 0);
+    lm_model m;
+    assert_int_equal(lm_open(snn_path, &m, err), 0);
     assert_string_equal(m.kind, "srnn");
     rec_stimuli s;
     assert_int_equal(rec_stimuli_load(stim_path, &m.tok, &s, err), 0);
@@ -143,9 +145,9 @@ static void snn_recording_trials_and_subpopulations(void **state) {
     assert_true(memcmp(R->trial, b.layer[0].trial, 3 * np * sizeof(double)) != 0);
     rep_free(&a); rep_free(&b);
     rec_stimuli_free(&s);
-    rec_close(&m);
+    lm_close(&m);
     /* Dale's law: rates, rates_exc (80%), rates_inh (20%), columns taken in order */
-    assert_int_equal(rec_open(dale_path, &m, err), 0);
+    assert_int_equal(lm_open(dale_path, &m, err), 0);
     assert_int_equal(rec_stimuli_load(stim_path, &m.tok, &s, err), 0);
     assert_int_equal(rec_record(&m, &s, &o, &a, err), 0);
     assert_int_equal(a.n_layers, 3);
@@ -155,21 +157,21 @@ static void snn_recording_trials_and_subpopulations(void **state) {
     assert_true(a.layer[2].trial[5] == a.layer[0].trial[32 + 5]);
     rep_free(&a);
     rec_stimuli_free(&s);
-    rec_close(&m);
+    lm_close(&m);
 }
 
 static void bad_checkpoints(void **state) {
     (void)state;
     char err[TB_ERRLEN], path[320];
-    rec_model m;
-    assert_int_equal(rec_open("/nonexistent/x.ckpt", &m, err), -1);
+    lm_model m;
+    assert_int_equal(lm_open("/nonexistent/x.ckpt", &m, err), -1);
     assert_non_null(strstr(err, "/nonexistent/x.ckpt"));
     tb_ckpt ck;
     ckpt_init(&ck, "notes");
     snprintf(path, sizeof path, "%s/n.ckpt", dir);
     assert_int_equal(ckpt_save(&ck, path, err), 0);
     ckpt_free(&ck);
-    assert_int_equal(rec_open(path, &m, err), -1);
+    assert_int_equal(lm_open(path, &m, err), -1);
     assert_non_null(strstr(err, "'notes'"));
     /* a truncated model checkpoint */
     char *data;
@@ -180,7 +182,7 @@ static void bad_checkpoints(void **state) {
     fwrite(data, 1, len / 2, f);
     fclose(f);
     free(data);
-    assert_int_equal(rec_open(path, &m, err), -1);
+    assert_int_equal(lm_open(path, &m, err), -1);
     assert_non_null(strstr(err, "t.ckpt"));
 }
 
@@ -232,6 +234,106 @@ static void loader_constant_units_and_step_lists(void **state) {
     assert_true(rep_is_dir(dir) && !rep_is_dir("/nonexistent"));
 }
 
+/* A stimulus line is as long as it is: before, lines were cut at 2046 bytes and the cut
+ * word reported as unknown (issue 16 #7). */
+static void long_stimulus_lines(void **state) {
+    (void)state;
+    char err[TB_ERRLEN], path[320];
+    lm_model m;
+    assert_int_equal(lm_open(gpt_path, &m, err), 0);
+    size_t unit = strlen("the cats see the dogs "), reps = 400;
+    char *text = malloc(unit * reps + 64), *q = text;
+    assert_non_null(text);
+    for (size_t i = 0; i < reps; i++) q += sprintf(q, "the cats see the dogs ");
+    sprintf(q, ".\na cat sleeps .\nthe dog sees a cat .\n");
+    snprintf(path, sizeof path, "%s/long.txt", dir);
+    assert_int_equal(write_text_file(path, text, err), 0);
+    free(text);
+    rec_stimuli s;
+    assert_int_equal(rec_stimuli_load(path, &m.tok, &s, err), 0);
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.len[0], 1 + 5 * (int)reps + 1); /* ".", 400 x 5 words, "." */
+    assert_int_equal(s.ids[0][5 * reps + 1], tok_id(&m.tok, "."));
+    assert_true(strlen(s.text[0]) > 8000);
+    rec_stimuli_free(&s);
+    remove(path);
+    lm_close(&m);
+}
+
+/* The recording folder: arrays where the manifest says, the manifest exactly. */
+static void recording_folder_and_manifest(void **state) {
+    (void)state;
+    char err[TB_ERRLEN], path[400], out[320];
+    lm_model m;
+    rec_stimuli s;
+    rep_set r;
+    assert_int_equal(lm_open(dale_path, &m, err), 0);
+    assert_int_equal(write_text_file(stim_path, "the cat sees a dog .\nthe dogs see a cat .\na cat sleeps .\n", err), 0);
+    assert_int_equal(rec_stimuli_load(stim_path, &m.tok, &s, err), 0);
+    rec_opts o = {1, 2, 0, 5, -1};
+    assert_int_equal(rec_record(&m, &s, &o, &r, err), 0);
+    snprintf(out, sizeof out, "%s/rec \"x\"", dir); /* a folder name JSON must escape */
+    assert_int_equal(rec_save(out, &m, stim_path, &s, &o, &r, err), 0);
+    snprintf(path, sizeof path, "%s/manifest.json", out);
+    char *text, *want;
+    size_t len;
+    assert_int_equal(read_file(path, &text, &len, err), 0);
+    int ne = r.layer[1].p, ni = r.layer[2].p;
+    assert_int_equal(ne + ni, 40);
+    assert_true(asprintf(&want,
+                         "{\n  \"model\": \"%s\",\n  \"kind\": \"srnn\",\n  \"step\": -1,\n  \"stimuli\": \"%s\",\n"
+                         "  \"n_stimuli\": 3,\n  \"pool\": \"last\",\n  \"trials\": 2,\n  \"units\": \"firing rate, Hz\",\n"
+                         "  \"arrays\": [\n"
+                         "    {\"file\": \"rates.npy\", \"shape\": [2, 3, 40], \"dims\": \"trials x stimuli x units\"},\n"
+                         "    {\"file\": \"subpop/rates_exc.npy\", \"shape\": [2, 3, %d], \"dims\": \"trials x stimuli x units\"},\n"
+                         "    {\"file\": \"subpop/rates_inh.npy\", \"shape\": [2, 3, %d], \"dims\": \"trials x stimuli x units\"}\n"
+                         "  ]\n}\n", dale_path, stim_path, ne, ni) > 0);
+    assert_string_equal(text, want);
+    free(text);
+    free(want);
+    /* the arrays hold the recording, as float32 */
+    tb_array a;
+    snprintf(path, sizeof path, "%s/subpop/rates_inh.npy", out);
+    assert_int_equal(npy_read(path, &a, err), 0);
+    assert_int_equal(a.ndim, 3);
+    assert_int_equal(a.shape[2], ni);
+    assert_true(a.data[7] == (float)r.layer[2].trial[7]);
+    array_free(&a);
+    /* the rate summary by hand: mean over stimuli per neuron, then over neurons */
+    double mean, want_mean = 0;
+    int silent, want_silent = 0;
+    rec_rate_summary(&r.layer[0], &mean, &silent);
+    for (int j = 0; j < 40; j++) {
+        double c = 0;
+        for (int i = 0; i < 3; i++) c += r.layer[0].mean[i * 40 + j];
+        want_mean += c / 3 / 40;
+        want_silent += c == 0;
+    }
+    assert_true(fabs(mean - want_mean) < 1e-9 && silent == want_silent && mean > 0);
+    const char *files[] = {"subpop/rates_exc.npy", "subpop/rates_inh.npy", "rates.npy", "manifest.json", "subpop", ""};
+    for (int i = 0; i < 6; i++) {
+        snprintf(path, sizeof path, "%s/%s", out, files[i]);
+        remove(path);
+    }
+    rep_free(&r);
+    rec_stimuli_free(&s);
+    lm_close(&m);
+}
+
+/* An empty run folder is a list of no steps (and no qsort(NULL, 0) for UBSan). */
+static void empty_run_folder(void **state) {
+    (void)state;
+    char sub[320], **steps = (char **)&sub;
+    int n = -1;
+    snprintf(sub, sizeof sub, "%s/empty_run", dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    assert_int_equal(rep_list_steps(sub, &steps, &n), 0);
+    assert_int_equal(n, 0);
+    assert_null(steps);
+    rmdir(sub);
+    assert_int_equal(rep_list_steps("/nonexistent/run", &steps, &n), -1);
+}
+
 static int teardown(void **state) {
     (void)state;
     const char *names[] = {"g.ckpt", "s.ckpt", "d.ckpt", "stim.txt", "n.ckpt", "t.ckpt", "c.npy"};
@@ -250,6 +352,9 @@ int main(void) {
         cmocka_unit_test(snn_recording_trials_and_subpopulations),
         cmocka_unit_test(bad_checkpoints),
         cmocka_unit_test(loader_constant_units_and_step_lists),
+        cmocka_unit_test(long_stimulus_lines),
+        cmocka_unit_test(recording_folder_and_manifest),
+        cmocka_unit_test(empty_run_folder),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define MAX_THREADS 256
+#define MAX_THREADS TB_MAX_THREADS
 
 static struct {
     int n;                      /* threads including the caller */

@@ -44,10 +44,20 @@ void cli_note(const char *fmt, ...) {
     fputc('\n', stderr);
 }
 
+char *cli_strf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = tb_vstrf(fmt, ap);
+    va_end(ap);
+    if (!s) cli_die(1, "out of memory");
+    return s;
+}
+
 /* ---- options ------------------------------------------------------------- */
 
 static const cli_opt common_opts[] = {
-    {"threads", 'i', &cli_threads, "0", "", "worker threads (0 = all cores)", 0, 1024, NULL},
+    {"threads", 'i', &cli_threads, "0", "", "worker threads (0 = all cores, at most " TB_STR(TB_MAX_THREADS) ")", 0,
+     TB_MAX_THREADS, NULL},
     {"kernels", 'c', &cli_kernels, "auto", "",
      "kernel set (auto = best this CPU has; also TINYBRAIN_KERNELS)", 0, 0,
      "auto|scalar|avx2|neon"},
@@ -297,6 +307,11 @@ void cli_fmt_num(char *buf, size_t n, double v) {
     else snprintf(buf, n, "%.4f", v);
 }
 
+void cli_note_plot(const char *dir, const char *name, int rendered) {
+    if (rendered) cli_note("wrote %s/%s.png", dir, name);
+    else cli_note("gnuplot not found: render with gnuplot %s/%s.gp", dir, name);
+}
+
 void cli_table_rule(int ncols, const int *widths) {
     for (int i = 0; i < ncols; i++) {
         if (i) printf("  ");
@@ -305,63 +320,50 @@ void cli_table_rule(int ncols, const int *widths) {
     putchar('\n');
 }
 
-/* ---- JSON ---------------------------------------------------------------- */
+/* ---- JSON: one object on stdout, built with the library's writer (json.h) ------------ */
 
-static int json_first = 1;
+static json_writer out_json;
 
+json_writer *json_w(void) { return &out_json; }
+
+void json_begin(void) {
+    jw_free(&out_json);
+    jw_init(&out_json);
+    jw_object(&out_json, NULL, JW_COMPACT);
+}
+void json_num(const char *key, double v) { jw_num(&out_json, key, v); }
+void json_int(const char *key, long long v) { jw_int(&out_json, key, v); }
+void json_str(const char *key, const char *v) { jw_str(&out_json, key, v); }
+void json_bool(const char *key, int v) { jw_bool(&out_json, key, v); }
+void json_raw(const char *key, const char *raw) { jw_raw(&out_json, key, raw); }
+void json_num_array(const char *key, const double *v, int n) { jw_nums(&out_json, key, v, n); }
+void json_int_array(const char *key, const long long *v, int n) { jw_ints(&out_json, key, v, n); }
+
+void json_end(void) {
+    char err[TB_ERRLEN];
+    jw_end(&out_json);
+    if (jw_finish(&out_json, err)) cli_die(1, "%s", err);
+    printf("%s\n", out_json.buf);
+    fflush(stdout);
+    jw_free(&out_json);
+}
+
+/* The escaped literal cut, if it must be, after a whole character or escape. */
 void json_escape(char *buf, size_t n, const char *s) {
-    size_t o = 0;
     if (n < 3) { if (n) buf[0] = 0; return; }
-    buf[o++] = '"';
-    for (; s && *s && o + 8 < n; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') { buf[o++] = '\\'; buf[o++] = (char)c; }
-        else if (c == '\n') { buf[o++] = '\\'; buf[o++] = 'n'; }
-        else if (c == '\t') { buf[o++] = '\\'; buf[o++] = 't'; }
-        else if (c < 0x20) o += (size_t)snprintf(buf + o, n - o, "\\u%04x", c);
-        else buf[o++] = (char)c;
+    json_writer w;
+    jw_init(&w);
+    jw_escape(&w, s ? s : "");
+    if (w.failed) cli_die(1, "out of memory");
+    size_t o = 1, len = w.len - 1; /* between the quotes */
+    while (o < len) {
+        unsigned char c = (unsigned char)w.buf[o];
+        size_t u = c == '\\' ? (w.buf[o + 1] == 'u' ? 6 : 2) : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        if (o + u + 2 > n) break; /* room for the closing quote and the NUL */
+        o += u;
     }
-    buf[o++] = '"';
-    buf[o] = 0;
+    memcpy(buf, w.buf, o);
+    buf[o] = '"';
+    buf[o + 1] = 0;
+    jw_free(&w);
 }
-
-static void json_key(const char *key) {
-    char k[256];
-    json_escape(k, sizeof k, key);
-    printf("%s%s: ", json_first ? "" : ", ", k);
-    json_first = 0;
-}
-
-static void json_put_num(double v) {
-    if (!isfinite(v)) printf("null");
-    else printf("%.10g", v);
-}
-
-void json_begin(void) { json_first = 1; printf("{"); }
-void json_num(const char *key, double v) { json_key(key); json_put_num(v); }
-void json_int(const char *key, long long v) { json_key(key); printf("%lld", v); }
-void json_bool(const char *key, int v) { json_key(key); printf(v ? "true" : "false"); }
-void json_raw(const char *key, const char *raw) { json_key(key); printf("%s", raw); }
-void json_str(const char *key, const char *v) {
-    json_key(key);
-    if (!v) { printf("null"); return; }
-    size_t n = strlen(v) * 6 + 3;
-    char *b = malloc(n);
-    if (!b) cli_die(1, "out of memory");
-    json_escape(b, n, v);
-    printf("%s", b);
-    free(b);
-}
-void json_num_array(const char *key, const double *v, int n) {
-    json_key(key);
-    putchar('[');
-    for (int i = 0; i < n; i++) { if (i) printf(", "); json_put_num(v[i]); }
-    putchar(']');
-}
-void json_int_array(const char *key, const long long *v, int n) {
-    json_key(key);
-    putchar('[');
-    for (int i = 0; i < n; i++) printf(i ? ", %lld" : "%lld", v[i]);
-    putchar(']');
-}
-void json_end(void) { printf("}\n"); fflush(stdout); }

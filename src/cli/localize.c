@@ -7,7 +7,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "localize.h"
-#include "plot.h"
+#include "figures.h"
 #include "rep.h"
 
 #include <math.h>
@@ -15,30 +15,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void plot_t(const double *t, int p, const int *idx, int k, const char *dir, const char *name) {
-    double *x = malloc((size_t)p * 8), *y = malloc((size_t)p * 8), *xs = malloc((size_t)k * 8), *ys = malloc((size_t)k * 8);
-    double lo = INFINITY, hi = -INFINITY;
-    for (int u = 0; u < p; u++) {
-        x[u] = u;
-        /* infinite t (zero variance) drawn at the edge of the finite range */
-        y[u] = t[u];
-        if (isfinite(t[u])) { lo = t[u] < lo ? t[u] : lo; hi = t[u] > hi ? t[u] : hi; }
-    }
-    if (!isfinite(lo)) { lo = -1; hi = 1; }
-    for (int u = 0; u < p; u++) if (!isfinite(y[u])) y[u] = y[u] > 0 ? hi : lo;
-    for (int r = 0; r < k; r++) { xs[r] = idx[r]; ys[r] = y[idx[r]]; }
-    double thr = ys[k - 1], tx[2] = {0, p - 1}, ty[2] = {thr, thr};
-    tb_series s[3] = {{"all units", x, y, p, "points"},
-                      {"selected language units", xs, ys, k, "points"},
-                      {"selection threshold", tx, ty, 2, "dashed"}};
-    tb_lineplot lp = {"Language localizer: sentences vs control, Welch t per unit", "unit index",
-                      "Welch t (sentences - control)", 0, 0, NAN, NAN, 0, 0};
+/* The selected units, one per line, best first, under a comment saying where they came from. */
+static void write_units(const char *out, char *const *pos, double top, int is_signed, const int *idx, int k) {
     char err[TB_ERRLEN];
-    int rendered = 0;
-    if (plot_lines(dir, name, &lp, s, 3, &rendered, err)) cli_note("plot: %s", err);
-    else if (rendered) cli_note("wrote %s/%s.png", dir, name);
-    else cli_note("gnuplot not found: render with gnuplot %s/%s.gp", dir, name);
-    free(x); free(y); free(xs); free(ys);
+    char *head = cli_strf("# language units from tinybrain localize %s %s (top %g%%, %s), best first\n", pos[0], pos[1],
+                          top, is_signed ? "signed" : "|activation|");
+    size_t len = strlen(head);
+    char *text = malloc(len + (size_t)k * 12 + 1); /* an int and its newline: at most 12 characters */
+    if (!text) cli_die(1, "out of memory");
+    memcpy(text, head, len + 1);
+    for (int r = 0; r < k; r++) len += (size_t)sprintf(text + len, "%d\n", idx[r]);
+    if (write_text_file(out, text, err)) cli_die(1, "%s", err);
+    free(head);
+    free(text);
+}
+
+static void print_table(const rep_layer *S, const rep_layer *C, double top, int is_signed, const double *t,
+                        const int *idx, int k) {
+    printf("%d sentences vs %d control stimuli, %d units; Welch t on %s\n", S->n, C->n, S->p,
+           is_signed ? "the signed activation" : "|activation|");
+    printf("top %g%% = %d units (sentences > control):\n", top, k);
+    int w[3] = {6, 6, 10};
+    const char *head[3] = {"rank", "unit", "t"};
+    cli_table_row(3, w, head);
+    cli_table_rule(3, w);
+    for (int r = 0; r < k && r < 20; r++) {
+        char a[CLI_NUMLEN], b[CLI_NUMLEN], c[CLI_NUMLEN];
+        snprintf(a, sizeof a, "%d", r + 1);
+        snprintf(b, sizeof b, "%d", idx[r]);
+        snprintf(c, sizeof c, "%.3f", t[idx[r]]);
+        const char *cells[3] = {a, b, c};
+        cli_table_row(3, w, cells);
+    }
+    if (k > 20) printf("... (%d more; --out FILE or --json lists them all)\n", k - 20);
 }
 
 int cmd_localize(int argc, char **argv) {
@@ -46,7 +55,7 @@ int cmd_localize(int argc, char **argv) {
     int is_signed, json;
     const char *out, *plots, *name;
     cli_opt opts[] = {
-        {"top", 'f', &top, "1", "%", "share of units to select: k = floor(top/100 x units)", 0, 100, NULL},
+        {"top", 'f', &top, "1", "%", "share of units to select, in (0, 100]: k = floor(top/100 x units)", 0, 0, NULL},
         {"signed", 'b', &is_signed, NULL, "", "t on signed activations (default: on |activation|)", 0, 0, NULL},
         {"json", 'b', &json, NULL, "", "print one JSON object: k, top_indices, t", 0, 0, NULL},
         {"out", 's', &out, NULL, "", "write the selected unit indices here (one per line, best first)", 0, 0, NULL},
@@ -72,6 +81,7 @@ int cmd_localize(int argc, char **argv) {
         }
     }
     cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 2, 2);
+    if (!(top > 0 && top <= 100)) cli_die(2, "--top must be a percentage in (0, 100] (got %g)", top);
     char err[TB_ERRLEN];
     rep_layer S, C;
     /* constant units are kept (REP_KEEP_CONSTANT): both conditions need the same units,
@@ -87,17 +97,12 @@ int cmd_localize(int argc, char **argv) {
     if (localize_t(S.mean, S.n, C.mean, C.n, p, !is_signed, t, err)) cli_die(1, "%s", err);
     localize_top(t, p, k, idx);
     if (out) {
-        size_t cap = (size_t)k * 12 + 256;
-        char *text = malloc(cap), *q = text;
-        q += sprintf(q, "# language units from tinybrain localize %s %s (top %g%%, %s), best first\n", pos[0], pos[1], top,
-                     is_signed ? "signed" : "|activation|");
-        for (int r = 0; r < k; r++) q += sprintf(q, "%d\n", idx[r]);
-        if (write_text_file(out, text, err)) cli_die(1, "%s", err);
-        free(text);
+        write_units(out, pos, top, is_signed, idx, k);
         if (!json) cli_note("wrote %s (%d unit indices)", out, k);
     }
     if (json) {
         long long *li = malloc((size_t)k * sizeof(long long));
+        if (!li) cli_die(1, "out of memory");
         for (int r = 0; r < k; r++) li[r] = idx[r];
         json_begin();
         json_int("k", k);
@@ -107,24 +112,11 @@ int cmd_localize(int argc, char **argv) {
         json_end();
         free(li);
     } else {
-        printf("%d sentences vs %d control stimuli, %d units; Welch t on %s\n", S.n, C.n, p,
-               is_signed ? "the signed activation" : "|activation|");
-        printf("top %g%% = %d units (sentences > control):\n", top, k);
-        int w[3] = {6, 6, 10};
-        const char *head[3] = {"rank", "unit", "t"};
-        cli_table_row(3, w, head);
-        cli_table_rule(3, w);
-        for (int r = 0; r < k && r < 20; r++) {
-            char a[16], b[16], c[32];
-            snprintf(a, sizeof a, "%d", r + 1);
-            snprintf(b, sizeof b, "%d", idx[r]);
-            snprintf(c, sizeof c, "%.3f", t[idx[r]]);
-            const char *cells[3] = {a, b, c};
-            cli_table_row(3, w, cells);
-        }
-        if (k > 20) printf("... (%d more; --out FILE or --json lists them all)\n", k - 20);
+        print_table(&S, &C, top, is_signed, t, idx, k);
     }
-    plot_t(t, p, idx, k, plots, name);
+    int rendered;
+    if (fig_localizer_t(plots, name, t, p, idx, k, &rendered, err)) cli_note("plot: %s", err);
+    else cli_note_plot(plots, name, rendered);
     free(t); free(idx);
     rep_layer_free(&S);
     rep_layer_free(&C);

@@ -42,17 +42,21 @@ int main(int argc, char **argv) {
     if (argc < 2) { usage(stderr); return 2; }
     const char *cmd = argv[1];
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
-        if (argc > 2) {  /* tinybrain help CMD == tinybrain CMD --help */
-            for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-                if (!strcmp(argv[2], commands[i].name)) {
-                    char *a[] = {argv[2], "--help", NULL};
-                    return commands[i].fn(2, a);
-                }
-        }
-        usage(stdout);
-        return 0;
+        if (argc == 2) { usage(stdout); return 0; }
+        for (size_t i = 0; argc == 3 && i < sizeof commands / sizeof commands[0]; i++)
+            if (!strcmp(argv[2], commands[i].name)) { /* tinybrain help CMD == tinybrain CMD --help */
+                char *a[] = {argv[2], "--help", NULL};
+                return commands[i].fn(2, a);
+            }
+        if (argc == 3) fprintf(stderr, "tinybrain help: unknown command '%s' (try: tinybrain help)\n", argv[2]);
+        else fprintf(stderr, "tinybrain help: takes one command name (try: tinybrain help)\n");
+        return 2;
     }
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        if (argc > 2) {
+            fprintf(stderr, "tinybrain: version takes no arguments (got '%s')\n", argv[2]);
+            return 2;
+        }
         printf("tinybrain %s\n", TB_VERSION);
         return 0;
     }

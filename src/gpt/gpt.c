@@ -126,8 +126,9 @@ int gpt_init(gpt_model *m, const gpt_config *cfg, char *err) {
     m->grads_mem = calloc(m->n_params, sizeof(float));
     m->decay_mask = malloc(m->n_params);
     if (!m->params_mem || !m->grads_mem || !m->decay_mask) {
+        size_t n = m->n_params; /* gpt_free clears it */
         gpt_free(m);
-        return tb_fail(err, "out of memory for %zu parameters", m->n_params);
+        return tb_fail(err, "out of memory for %zu parameters", n);
     }
     point_params(&m->params, m->params_mem, m->param_sizes);
     point_params(&m->grads, m->grads_mem, m->param_sizes);

@@ -212,8 +212,9 @@ int snn_build(const snn_config *cfg, snn_net **out, char *err) {
     n->n_blocks = (n->N + BLOCK - 1) / BLOCK;
     n->bg = malloc((size_t)n->n_blocks * sizeof(tb_rng));
     if (!n->v || !n->ge || !n->gi || !n->ref || (any_uw && !n->u) || (any_hh && (!n->m || !n->h || !n->n)) || !n->bg) {
+        int neurons = n->N; /* snn_free clears it */
         snn_free(n);
-        return tb_fail(err, "out of memory for %d neurons", n->N);
+        return tb_fail(err, "out of memory for %d neurons", neurons);
     }
     for (int b = 0; b < n->n_blocks; b++) rng_stream(&n->bg[b], cfg->seed, 1000 + (uint64_t)b);
 

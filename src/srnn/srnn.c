@@ -126,8 +126,9 @@ static int alloc_model(srnn_model *m, const srnn_config *cfg, char *err) {
     m->fanout = calloc(N, sizeof(int));
     if (cfg->p_conn < 1) m->mask = calloc(N * N, sizeof(float));
     if (!m->params_mem || !m->grads_mem || !m->decay_mask || !m->w_eff || !m->fanout || (cfg->p_conn < 1 && !m->mask)) {
+        int neurons = m->N; /* srnn_free clears it */
         srnn_free(m);
-        return tb_fail(err, "out of memory for a spiking network of %d neurons", m->N);
+        return tb_fail(err, "out of memory for a spiking network of %d neurons", neurons);
     }
     set_pointers(m);
     memset(m->decay_mask, 1, m->n_params - V);

@@ -80,13 +80,18 @@ static int stream_by_sentences(const lm_scorer *s, const int *ids, long n, int e
     return rc;
 }
 
-int lm_val_loss(const lm_scorer *s, const tb_corpus *c, long max_tokens, float *nll, double *mean, char *err) {
+long lm_val_tokens(const tb_corpus *c, long max_tokens) {
     long n = c->n_val;
     if (max_tokens > 0 && max_tokens < n) {   /* whole sentences only */
         n = max_tokens;
         if (c->eos >= 0)
             while (n < c->n_val && c->val[n - 1] != c->eos) n++;
     }
+    return n;
+}
+
+int lm_val_loss(const lm_scorer *s, const tb_corpus *c, long max_tokens, float *nll, double *mean, char *err) {
+    long n = lm_val_tokens(c, max_tokens);
     if (n < 2) return tb_fail(err, "%s: validation split is empty", c->name);
     float *x = nll ? nll : malloc((size_t)n * sizeof(float));
     if (!x) return tb_fail(err, "out of memory");
@@ -156,6 +161,75 @@ int lm_minimal_pairs(const lm_scorer *s, const tb_tokenizer *tok, const char *pa
     for (int k = 0; k < 3; k++) acc[k] = n[k] ? (double)right[k] / n[k] : NAN;
     if (!rc && n[0] == 0) return tb_fail(err, "%s: no minimal pairs", path);
     return rc;
+}
+
+/* ---- opening a checkpoint of either kind ---------------------------------------- */
+
+static int open_gpt(lm_model *m, char *err) {
+    if (gpt_from_ckpt(&m->gpt, &m->ck, err)) return -1;
+    gpt_scorer(&m->scorer, &m->gpt);
+    return 0;
+}
+static void close_gpt(lm_model *m) { gpt_free(&m->gpt); }
+
+/* The spiking language model of `train-snn` (lesson 09). */
+static int open_srnn(lm_model *m, char *err) {
+    if (srnn_from_ckpt(&m->snn, &m->ck, err)) return -1;
+    srnn_scorer(&m->scorer, &m->snn);
+    return 0;
+}
+static void close_srnn(lm_model *m) { srnn_free(&m->snn); }
+
+static const struct {
+    const char *kind;
+    int (*open)(lm_model *m, char *err);   /* the model from m->ck, and m->scorer */
+    void (*close)(lm_model *m);
+} kinds[] = {
+    {"gpt", open_gpt, close_gpt},
+    {"srnn", open_srnn, close_srnn},
+};
+#define N_KINDS ((int)(sizeof kinds / sizeof kinds[0]))
+
+static int kind_index(const char *kind) {
+    for (int i = 0; i < N_KINDS; i++)
+        if (!strcmp(kind, kinds[i].kind)) return i;
+    return -1;
+}
+
+int lm_open(const char *path, lm_model *m, char *err) {
+    char e[TB_ERRLEN];
+    memset(m, 0, sizeof *m);
+    if (ckpt_load(&m->ck, path, NULL, err)) return -1;
+    int k = kind_index(m->ck.kind);
+    if (k < 0) {
+        char kind[sizeof m->ck.kind];
+        snprintf(kind, sizeof kind, "%s", m->ck.kind);
+        ckpt_free(&m->ck);
+        return tb_fail(err, "%s: is a '%s' checkpoint, not a language model ('gpt' from train, 'srnn' from train-snn)",
+                       path, kind);
+    }
+    snprintf(m->kind, sizeof m->kind, "%s", kinds[k].kind);
+    m->path = tb_strf("%s", path);
+    if (!m->path) { ckpt_free(&m->ck); return tb_fail(err, "out of memory"); }
+    if (kinds[k].open(m, e)) {
+        free(m->path);
+        ckpt_free(&m->ck);
+        memset(m, 0, sizeof *m);
+        return tb_fail(err, "%s: %s", path, e);
+    }
+    if (tok_load(&m->tok, &m->ck, e)) { lm_close(m); return tb_fail(err, "%s: %s", path, e); }
+    const char *st = ckpt_get(&m->ck, "step");
+    m->step = st ? atoll(st) : -1;
+    return 0;
+}
+
+void lm_close(lm_model *m) {
+    int k = kind_index(m->kind);
+    if (k >= 0) kinds[k].close(m);
+    tok_free(&m->tok);
+    ckpt_free(&m->ck);
+    free(m->path);
+    memset(m, 0, sizeof *m);
 }
 
 /* ---- the spiking language model as a scorer ------------------------------------- */

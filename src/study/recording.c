@@ -1,40 +1,12 @@
-/* recording.c -- opening checkpoints of either kind and recording stimuli (see recording.h). */
+/* recording.c -- recording stimuli from a model of either kind, and writing a recording
+ * folder (see recording.h).  Lesson 13. */
 #include "recording.h"
-#include "lm.h"
+#include "json.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int rec_open(const char *path, rec_model *m, char *err) {
-    memset(m, 0, sizeof *m);
-    snprintf(m->path, sizeof m->path, "%s", path);
-    char e[TB_ERRLEN];
-    if (ckpt_load(&m->ck, path, NULL, err)) return -1;
-    snprintf(m->kind, sizeof m->kind, "%s", m->ck.kind);
-    int rc;
-    if (!strcmp(m->kind, "gpt")) rc = gpt_from_ckpt(&m->gpt, &m->ck, e);
-    else if (!strcmp(m->kind, "srnn")) rc = srnn_from_ckpt(&m->snn, &m->ck, e);
-    else {
-        ckpt_free(&m->ck);
-        return tb_fail(err, "%s: is a '%s' checkpoint; recording needs a model ('gpt' from train, 'srnn' from train-snn)",
-                       path, m->kind);
-    }
-    if (rc) { ckpt_free(&m->ck); return tb_fail(err, "%s: %s", path, e); }
-    if (tok_load(&m->tok, &m->ck, e)) { rec_close(m); return tb_fail(err, "%s: %s", path, e); }
-    const char *st = ckpt_get(&m->ck, "step");
-    m->step = st ? atoll(st) : -1;
-    return 0;
-}
-
-void rec_close(rec_model *m) {
-    if (!strcmp(m->kind, "gpt")) gpt_free(&m->gpt);
-    else if (!strcmp(m->kind, "srnn")) srnn_free(&m->snn);
-    tok_free(&m->tok);
-    ckpt_free(&m->ck);
-    memset(m, 0, sizeof *m);
-}
 
 void rec_stimuli_free(rec_stimuli *s) {
     for (int i = 0; i < s->n; i++) { free(s->text[i]); free(s->ids[i]); }
@@ -56,13 +28,15 @@ static int add_stimulus(rec_stimuli *s, int *cap, const char *line, const tb_tok
         if (l) s->len = l;
         if (!t || !d || !l) return tb_fail(err, "out of memory");
     }
-    char buf[2048];
-    snprintf(buf, sizeof buf, ". %s", line); /* the left context */
+    char *text = tb_strf(". %s", line); /* the left context */
     int *ids, n;
     char e[TB_ERRLEN];
-    if (tok_encode(tok, buf, &ids, &n, e)) return tb_fail(err, "%s:%d: %s", path, lineno, e);
+    if (!text) return tb_fail(err, "out of memory");
+    int rc = tok_encode(tok, text, &ids, &n, e);
+    free(text);
+    if (rc) return tb_fail(err, "%s:%d: %s", path, lineno, e);
     if (n < 2) { free(ids); return tb_fail(err, "%s:%d: empty stimulus", path, lineno); }
-    s->text[s->n] = strdup(line);
+    if (!(s->text[s->n] = strdup(line))) { free(ids); return tb_fail(err, "out of memory"); }
     s->ids[s->n] = ids;
     s->len[s->n] = n;
     s->n++;
@@ -105,7 +79,7 @@ int rec_stimuli_load(const char *path, const tb_tokenizer *tok, rec_stimuli *s, 
     return rc;
 }
 
-int rec_n_resid(const rec_model *m) { return !strcmp(m->kind, "gpt") ? m->gpt.cfg.n_layer + 1 : 0; }
+int rec_n_resid(const lm_model *m) { return !strcmp(m->kind, "gpt") ? m->gpt.cfg.n_layer + 1 : 0; }
 
 static int alloc_layer(rep_layer *L, const char *name, int trials, int n, int p) {
     return rep_layer_alloc(L, name, name, trials, n, p) != 0;
@@ -121,7 +95,7 @@ static void pool_rows(const float *x, int n, int C, size_t ld, int last, double 
     }
 }
 
-static int record_gpt(rec_model *m, const rec_stimuli *s, const rec_opts *o, rep_set *out, char *err) {
+static int record_gpt(lm_model *m, const rec_stimuli *s, const rec_opts *o, rep_set *out, char *err) {
     gpt_model *g = &m->gpt;
     int L = g->cfg.n_layer, C = g->cfg.d_model, H = g->cfg.mlp_ratio * C, n = s->n;
     int nl = (L + 1) + (o->sites_all ? 2 * L : 0);
@@ -167,7 +141,7 @@ static uint64_t trial_seed(uint64_t seed, int t, int i) {
     return z ^ (z >> 31);
 }
 
-static int record_srnn(rec_model *m, const rec_stimuli *s, const rec_opts *o, rep_set *out, char *err) {
+static int record_srnn(lm_model *m, const rec_stimuli *s, const rec_opts *o, rep_set *out, char *err) {
     srnn_model *g = &m->snn;
     int N = g->N, n = s->n, T = o->trials < 1 ? 1 : o->trials, dale = g->cfg.dale;
     int nl = dale ? 3 : 1;
@@ -212,9 +186,93 @@ static int record_srnn(rec_model *m, const rec_stimuli *s, const rec_opts *o, re
     return 0;
 }
 
-int rec_record(rec_model *m, const rec_stimuli *s, const rec_opts *o, rep_set *out, char *err) {
+int rec_record(lm_model *m, const rec_stimuli *s, const rec_opts *o, rep_set *out, char *err) {
     memset(out, 0, sizeof *out);
     int rc = !strcmp(m->kind, "gpt") ? record_gpt(m, s, o, out, err) : record_srnn(m, s, o, out, err);
     if (rc) rep_free(out);
     return rc;
+}
+
+/* ---- the recording folder ------------------------------------------------------------ */
+
+/* Which subfolder layer l goes in (NULL: the folder itself). */
+static const char *subfolder(const lm_model *m, const rep_set *r, int l) {
+    if (!strcmp(m->kind, "gpt")) return l < rec_n_resid(m) ? NULL : strstr(r->layer[l].name, "_attn") ? "attn" : "mlp";
+    return l > 0 ? "subpop" : NULL;
+}
+
+/* One layer as float32 (trials x stimuli x units, or stimuli x units for one trial). */
+static int save_layer(const char *path, const rep_layer *L, char *err) {
+    size_t count = (size_t)L->trials * L->n * L->p;
+    float *f = malloc(count * sizeof(float));
+    if (!f) return tb_fail(err, "out of memory");
+    const double *src = L->trials > 1 ? L->trial : L->mean;
+    for (size_t i = 0; i < count; i++) f[i] = (float)src[i];
+    int64_t shape[3] = {L->trials, L->n, L->p};
+    int rc = L->trials > 1 ? npy_write_f32(path, f, 3, shape, err) : npy_write_f32(path, f, 2, shape + 1, err);
+    free(f);
+    return rc;
+}
+
+/* The manifest's entry for one array: {"file": ..., "shape": [...], "dims": ...}. */
+static void manifest_entry(json_writer *w, const char *file, const rep_layer *L) {
+    long long shape[3] = {L->trials, L->n, L->p};
+    int three = L->trials > 1;
+    jw_object(w, NULL, JW_COMPACT);
+    jw_str(w, "file", file);
+    jw_ints(w, "shape", three ? shape : shape + 1, three ? 3 : 2);
+    jw_str(w, "dims", three ? "trials x stimuli x units" : "stimuli x units");
+    jw_end(w);
+}
+
+static void manifest_head(json_writer *w, const lm_model *m, const char *stimuli, const rec_stimuli *s,
+                          const rec_opts *o) {
+    jw_object(w, NULL, JW_LINES);
+    jw_str(w, "model", m->path);
+    jw_str(w, "kind", m->kind);
+    jw_int(w, "step", m->step);
+    jw_str(w, "stimuli", stimuli);
+    jw_int(w, "n_stimuli", s->n);
+    jw_str(w, "pool", o->pool_last ? "last" : "mean");
+    jw_int(w, "trials", o->trials);
+    jw_str(w, "units", !strcmp(m->kind, "gpt") ? "activations (residual stream, pooled over tokens)" : "firing rate, Hz");
+    jw_array(w, "arrays", JW_LINES);
+}
+
+int rec_save(const char *dir, const lm_model *m, const char *stimuli, const rec_stimuli *s, const rec_opts *o,
+             const rep_set *r, char *err) {
+    json_writer w;
+    jw_init(&w);
+    manifest_head(&w, m, stimuli, s, o);
+    int rc = 0;
+    for (int l = 0; l < r->n_layers && !rc; l++) {
+        const char *sub = subfolder(m, r, l);
+        char *file = tb_strf("%s%s%s.npy", sub ? sub : "", sub ? "/" : "", r->layer[l].name);
+        char *path = file ? tb_strf("%s/%s", dir, file) : NULL;
+        rc = path ? save_layer(path, &r->layer[l], err) : tb_fail(err, "out of memory");
+        if (!rc) manifest_entry(&w, file, &r->layer[l]);
+        free(file);
+        free(path);
+    }
+    jw_end(&w); /* arrays */
+    jw_end(&w);
+    if (!rc) rc = jw_finish(&w, err);
+    char *path = rc ? NULL : tb_strf("%s/manifest.json", dir), *text = rc ? NULL : tb_strf("%s\n", w.buf);
+    if (!rc) rc = path && text ? write_text_file(path, text, err) : tb_fail(err, "out of memory");
+    free(path);
+    free(text);
+    jw_free(&w);
+    return rc;
+}
+
+void rec_rate_summary(const rep_layer *R, double *mean_hz, int *silent) {
+    double mean = 0;
+    *silent = 0;
+    for (int j = 0; j < R->p; j++) {
+        double c = 0;
+        for (int i = 0; i < R->n; i++) c += R->mean[(size_t)i * R->p + j];
+        mean += c / R->n;
+        *silent += c == 0;
+    }
+    *mean_hz = R->p ? mean / R->p : 0;
 }

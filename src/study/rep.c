@@ -146,74 +146,87 @@ int rep_list_steps(const char *dir, char ***paths, int *n) {
     DIR *d = opendir(dir);
     if (!d) return -1;
     struct dirent *de;
-    int cap = 0;
-    while ((de = readdir(d))) {
+    int cap = 0, rc = 0;
+    while (!rc && (de = readdir(d))) {
         if (strncmp(de->d_name, "step_", 5) || !ends_with(de->d_name, ".ckpt")) continue;
         if (*n == cap) {
             cap = cap ? 2 * cap : 16;
             char **t = realloc(*paths, (size_t)cap * sizeof(char *));
-            if (!t) break;
+            if (!t) { rc = -1; break; }
             *paths = t;
         }
-        size_t len = strlen(dir) + strlen(de->d_name) + 2;
-        (*paths)[*n] = malloc(len);
-        snprintf((*paths)[*n], len, "%s/%s", dir, de->d_name);
+        if (!((*paths)[*n] = tb_strf("%s/%s", dir, de->d_name))) { rc = -1; break; }
         (*n)++;
     }
     closedir(d);
-    qsort(*paths, (size_t)*n, sizeof(char *), cmp_str); /* step_NNNNNN: name order = step order */
+    if (rc) { /* out of memory: no partial list */
+        for (int i = 0; i < *n; i++) free((*paths)[i]);
+        free(*paths);
+        *paths = NULL;
+        *n = 0;
+        return -1;
+    }
+    if (*n > 1) qsort(*paths, (size_t)*n, sizeof(char *), cmp_str); /* step_NNNNNN: name order = step order */
     return 0;
 }
 
+/* The .npy files of a folder, in name order (*names malloc'd; 0 files is not an error here). */
+static int list_npy(const char *path, char ***names, int *nn, char *err) {
+    *names = NULL;
+    *nn = 0;
+    DIR *d = opendir(path);
+    if (!d) return tb_fail(err, "%s: cannot read the folder", path);
+    struct dirent *de;
+    int cap = 0, rc = 0;
+    while (!rc && (de = readdir(d))) {
+        if (!ends_with(de->d_name, ".npy")) continue;
+        if (*nn == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **t = realloc(*names, (size_t)cap * sizeof *t);
+            if (!t) { rc = tb_fail(err, "out of memory"); break; }
+            *names = t;
+        }
+        if (!((*names)[*nn] = strdup(de->d_name))) rc = tb_fail(err, "out of memory");
+        else (*nn)++;
+    }
+    closedir(d);
+    if (!rc && *nn > 1) qsort(*names, (size_t)*nn, sizeof **names, cmp_str);
+    return rc;
+}
+
+/* One file: a set of one layer named after the file (without its extension). */
+static int load_file(const char *path, int drop_constant, rep_set *s, char *err) {
+    s->layer = calloc(1, sizeof(rep_layer));
+    if (!s->layer) return tb_fail(err, "out of memory");
+    const char *base = strrchr(path, '/');
+    char name[sizeof s->layer[0].name];
+    snprintf(name, sizeof name, "%s", base ? base + 1 : path);
+    char *dot = strrchr(name, '.');
+    if (dot && dot != name) *dot = 0;
+    if (rep_load_layer(path, name, drop_constant, &s->layer[0], err)) { free(s->layer); s->layer = NULL; return -1; }
+    s->n_layers = 1;
+    return 0;
+}
 
 int rep_load(const char *path, int drop_constant, rep_set *s, char *err) {
     memset(s, 0, sizeof *s);
     struct stat st;
     if (stat(path, &st)) return tb_fail(err, "%s: cannot open (no such file or folder)", path);
-    if (!S_ISDIR(st.st_mode)) {
-        s->layer = calloc(1, sizeof(rep_layer));
-        if (!s->layer) return tb_fail(err, "out of memory");
-        const char *base = strrchr(path, '/');
-        base = base ? base + 1 : path;
-        char name[256];
-        snprintf(name, sizeof name, "%s", base);
-        char *dot = strrchr(name, '.');
-        if (dot && dot != name) *dot = 0;
-        if (rep_load_layer(path, name, drop_constant, &s->layer[0], err)) { free(s->layer); s->layer = NULL; return -1; }
-        s->n_layers = 1;
-        return 0;
-    }
-    DIR *d = opendir(path);
-    if (!d) return tb_fail(err, "%s: cannot read the folder", path);
-    char **names = NULL;
-    int nn = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!ends_with(de->d_name, ".npy")) continue;
-        if (nn == cap) {
-            cap = cap ? 2 * cap : 16;
-            char **t = realloc(names, (size_t)cap * sizeof *names);
-            if (!t) break;
-            names = t;
-        }
-        names[nn++] = strdup(de->d_name);
-    }
-    closedir(d);
-    if (nn == 0) { free(names); return tb_fail(err, "%s: folder has no .npy files", path); }
-    qsort(names, (size_t)nn, sizeof *names, cmp_str);
-    s->layer = calloc((size_t)nn, sizeof(rep_layer));
+    if (!S_ISDIR(st.st_mode)) return load_file(path, drop_constant, s, err);
+    char **names;
+    int nn, rc = list_npy(path, &names, &nn, err);
+    if (!rc && nn == 0) rc = tb_fail(err, "%s: folder has no .npy files", path);
+    if (!rc && !(s->layer = calloc((size_t)nn, sizeof(rep_layer)))) rc = tb_fail(err, "out of memory");
     s->is_folder = 1;
-    int rc = s->layer ? 0 : tb_fail(err, "out of memory");
     for (int i = 0; i < nn && !rc; i++) {
-        char full[1024], name[256];
-        snprintf(full, sizeof full, "%s/%s", path, names[i]);
-        snprintf(name, sizeof name, "%s", names[i]);
-        name[strlen(name) - 4] = 0;
-        rc = rep_load_layer(full, name, drop_constant, &s->layer[i], err);
+        char *full = tb_strf("%s/%s", path, names[i]);
+        names[i][strlen(names[i]) - 4] = 0; /* the layer's name: without .npy */
+        rc = full ? rep_load_layer(full, names[i], drop_constant, &s->layer[i], err) : tb_fail(err, "out of memory");
         if (!rc) s->n_layers++;
         if (!rc && s->layer[i].n != s->layer[0].n)
             rc = tb_fail(err, "%s: %d stimuli, but %s has %d (all layers must see the same stimuli)", full,
                          s->layer[i].n, s->layer[0].path, s->layer[0].n);
+        free(full);
     }
     for (int i = 0; i < nn; i++) free(names[i]);
     free(names);

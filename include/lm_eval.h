@@ -1,0 +1,46 @@
+/* lm_eval.h -- how good is a trained language model?  (`eval`, lesson 08; ablations,
+ * lesson 14.)
+ *
+ * The validation split is scored sentence by sentence, each sentence read after "." (the
+ * convention of the true floor), through an lm_scorer (lm.h), so either model kind is
+ * measured the same way:
+ *   - the validation loss against the true entropy floor over exactly the tokens scored;
+ *   - the loss by position in the sentence (0 = the first word after "."), model and floor;
+ *   - minimal-pair accuracy (a pair is right when the grammatical sentence is more probable),
+ *     with and without an attractor noun in between.
+ * Also here: the units an ablation zeroes, from `localize --out` or drawn at random.
+ */
+#ifndef TB_LM_EVAL_H
+#define TB_LM_EVAL_H
+
+#include "lm.h"
+
+/* Rows of the position table: positions 0..14 one by one, 15 and later together. */
+#define LM_EVAL_POSITIONS 16
+
+typedef struct {
+    long n_scored;                        /* validation tokens scored (whole sentences) */
+    double val_loss;                      /* nats per token */
+    double floor_nats;                    /* the true floor over the same tokens; NaN if unknown */
+    int n_pos;                            /* rows of the position table; 0 without sentence ends */
+    long pos_tokens[LM_EVAL_POSITIONS];   /* tokens scored at each position */
+    double pos_loss[LM_EVAL_POSITIONS];   /* mean NLL there (NaN where no tokens) */
+    double pos_floor[LM_EVAL_POSITIONS];  /* the floor there (NaN where unknown) */
+    int pairs[3];                         /* minimal pairs scored: all, with attractor, without */
+    double pair_acc[3];                   /* their accuracy (NaN when none) */
+} lm_eval_result;
+
+/* Score the first lm_val_tokens(c, max_tokens) validation tokens of c, and the minimal
+ * pairs of pairs_tsv (NULL: none; needs a word tokenizer).  A validation loss that is not
+ * finite is an error: a model whose weights diverged has nothing to report. */
+int lm_evaluate(const lm_scorer *s, const tb_tokenizer *tok, const tb_corpus *c, long max_tokens,
+                const char *pairs_tsv, lm_eval_result *r, char *err);
+
+/* Unit indices in 0..n_units-1, one per line ('#' comments and blank lines skipped), as
+ * `localize --out` writes them; at most n_units are kept.  *units malloc'd. */
+int lm_read_units(const char *path, int n_units, int **units, int *n, char *err);
+/* k distinct units of 0..n_units-1 drawn with seed (a partial Fisher-Yates shuffle): the
+ * control for a targeted ablation.  *units malloc'd [k]. */
+int lm_random_units(int n_units, int k, uint64_t seed, int **units, char *err);
+
+#endif

@@ -1,0 +1,223 @@
+/* figures.c -- the study's pictures (see include/figures.h). */
+#include "figures.h"
+#include "plot.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- line plots ---------------------------------------------------------------------- */
+
+int fig_position_loss(const char *dir, const char *name, const lm_eval_result *r, int *rendered, char *err) {
+    double x[LM_EVAL_POSITIONS], ym[LM_EVAL_POSITIONS], yf[LM_EVAL_POSITIONS];
+    int n = 0, floor = 0;
+    for (int k = 0; k < r->n_pos; k++)
+        if (r->pos_tokens[k]) {
+            x[n] = k;
+            ym[n] = r->pos_loss[k];
+            yf[n] = r->pos_floor[k];
+            floor |= !isnan(yf[n]);
+            n++;
+        }
+    tb_series s[2] = {{"model", x, ym, n, "linespoints"}, {"true floor", x, yf, n, "linespoints"}};
+    tb_lineplot lp = {"Loss by position in the sentence", "position (0 = first word after '.')", "nats per token",
+                      0, 0, 0, NAN, 0, 0};
+    return plot_lines(dir, name, &lp, s, floor ? 2 : 1, rendered, err);
+}
+
+int fig_localizer_t(const char *dir, const char *name, const double *t, int p, const int *idx, int k, int *rendered,
+                    char *err) {
+    double *x = malloc((size_t)p * sizeof(double)), *y = malloc((size_t)p * sizeof(double));
+    double *xs = malloc((size_t)k * sizeof(double)), *ys = malloc((size_t)k * sizeof(double));
+    double lo = INFINITY, hi = -INFINITY;
+    int rc = x && y && xs && ys && k >= 1 ? 0 : tb_fail(err, "out of memory");
+    for (int u = 0; !rc && u < p; u++) {
+        x[u] = u;
+        y[u] = t[u];
+        if (isfinite(t[u])) { lo = t[u] < lo ? t[u] : lo; hi = t[u] > hi ? t[u] : hi; }
+    }
+    if (!isfinite(lo)) { lo = -1; hi = 1; }
+    /* infinite t (zero variance) drawn at the edge of the finite range */
+    for (int u = 0; !rc && u < p; u++) if (!isfinite(y[u])) y[u] = y[u] > 0 ? hi : lo;
+    for (int i = 0; !rc && i < k; i++) { xs[i] = idx[i]; ys[i] = y[idx[i]]; }
+    if (!rc) {
+        double thr = ys[k - 1], tx[2] = {0, p - 1}, ty[2] = {thr, thr};
+        tb_series s[3] = {{"all units", x, y, p, "points"},
+                          {"selected language units", xs, ys, k, "points"},
+                          {"selection threshold", tx, ty, 2, "dashed"}};
+        tb_lineplot lp = {"Language localizer: sentences vs control, Welch t per unit", "unit index",
+                          "Welch t (sentences - control)", 0, 0, NAN, NAN, 0, 0};
+        rc = plot_lines(dir, name, &lp, s, 3, rendered, err);
+    }
+    free(x); free(y); free(xs); free(ys);
+    return rc;
+}
+
+/* One series per listed metric that has a value somewhere, x = 0..n-1. */
+static int metric_lines(const char *dir, const char *name, const align_result *res, int n, const int *metrics, int nm,
+                        const tb_lineplot *lp, int *rendered, char *err) {
+    double *x = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
+    double *y = malloc((size_t)(n > 0 ? n : 1) * (nm > 0 ? nm : 1) * sizeof(double));
+    tb_series *s = malloc((size_t)(nm > 0 ? nm : 1) * sizeof *s);
+    int ns = 0, rc = x && y && s ? 0 : tb_fail(err, "out of memory");
+    for (int i = 0; !rc && i < n; i++) x[i] = i;
+    for (int q = 0; !rc && q < nm; q++) {
+        double *yq = y + (size_t)ns * n;
+        int any = 0;
+        for (int i = 0; i < n; i++) { yq[i] = cmp_value(&res[i], metrics[q]); any |= !isnan(yq[i]); }
+        if (any) s[ns++] = (tb_series){cmp_metrics[metrics[q]].key, x, yq, n, "linespoints"};
+    }
+    if (!rc) rc = plot_lines(dir, name, lp, s, ns, rendered, err);
+    free(x); free(y); free(s);
+    return rc;
+}
+
+int fig_metrics_by_layer(const char *dir, const char *name, const align_result *res, int n, int families,
+                         const char *xlabel, int *rendered, char *err) {
+    int any_sim = 0, nm = 0, m[CMP_N_METRICS];
+    for (int i = 0; i < cmp_n_metrics; i++)
+        if (!strcmp(cmp_metrics[i].kind, "similarity") && (cmp_metrics[i].family & families)) any_sim = 1;
+    const char *kind = any_sim ? "similarity" : "distance";
+    for (int i = 0; i < cmp_n_metrics; i++)
+        if (!strcmp(cmp_metrics[i].kind, kind) && !(cmp_metrics[i].family & CMP_STAT)) m[nm++] = i;
+    tb_lineplot lp = {any_sim ? "Alignment by layer (similarities: higher = more alike)"
+                              : "Alignment by layer (distances: lower = more alike)",
+                      xlabel, any_sim ? "similarity" : "distance (0 = same shape)", 0, 0, NAN, NAN, 0, 0};
+    return metric_lines(dir, name, res, n, m, nm, &lp, rendered, err);
+}
+
+int fig_compare_by_layer(const char *dir, const char *name, const cmp_result *r, int *rendered, char *err) {
+    static const char *const keys[6] = {"rsa_spearman", "cka_linear", "cka_linear_debiased", "svcca",
+                                        "encoding_r_median", "encoding_r_ceiled"};
+    int m[6];
+    for (int q = 0; q < 6; q++) m[q] = cmp_metric_index(keys[q]);
+    char *title = tb_strf("GPT layer vs spiking network (%d probe sentences; 0 = embedding)", r->n_stimuli);
+    if (!title) return tb_fail(err, "out of memory");
+    tb_lineplot lp = {title, "GPT layer", "similarity (higher = more alike)", 0, 0, NAN, NAN, 0, 0};
+    int rc = metric_lines(dir, name, r->layer, r->n_layers, m, 6, &lp, rendered, err);
+    free(title);
+    return rc;
+}
+
+int fig_over_training(const char *dir, const char *name, const cmp_training *t, int *rendered, char *err) {
+    int n = t->n[0] + t->n[1];
+    double *v = malloc((size_t)(n > 0 ? n : 1) * 4 * sizeof(double));
+    if (!v) return tb_fail(err, "out of memory");
+    double *x[2], *rsa[2], *cka[2], *acc[2];
+    for (int s = 0, off = 0; s < 2; off += 4 * t->n[s], s++) {
+        x[s] = v + off;
+        rsa[s] = x[s] + t->n[s];
+        cka[s] = rsa[s] + t->n[s];
+        acc[s] = cka[s] + t->n[s];
+        for (int i = 0; i < t->n[s]; i++) {
+            const cmp_snapshot *q = &t->snap[s][i];
+            x[s][i] = (double)q->step; rsa[s][i] = q->rsa; cka[s][i] = q->cka; acc[s][i] = q->pair_acc;
+        }
+    }
+    tb_series s[6] = {
+        {"GPT: best-layer CKA with the final SNN", x[0], cka[0], t->n[0], "linespoints"},
+        {"GPT: best-layer RSA with the final SNN", x[0], rsa[0], t->n[0], "linespoints"},
+        {"GPT: minimal-pair accuracy", x[0], acc[0], t->n[0], "dashed"},
+        {"SNN: CKA with the final GPT's best layer", x[1], cka[1], t->n[1], "linespoints"},
+        {"SNN: RSA with the final GPT's best layer", x[1], rsa[1], t->n[1], "linespoints"},
+        {"SNN: minimal-pair accuracy", x[1], acc[1], t->n[1], "dashed"},
+    };
+    tb_lineplot lp = {"Alignment and minimal-pair accuracy over training", "training step", "similarity / accuracy",
+                      0, 0, 0.0, 1.0, 1100, 520};
+    int rc = plot_lines(dir, name, &lp, s, 6, rendered, err);
+    free(v);
+    return rc;
+}
+
+int fig_energy(const char *dir, const char *name, const work_row *rows, int n, int *rendered, char *err) {
+    double *v = malloc((size_t)(n > 0 ? n : 1) * 4 * sizeof(double));
+    if (!v) return tb_fail(err, "out of memory");
+    double *x[2] = {v, v + n}, *y[2] = {v + 2 * n, v + 3 * n};
+    int cnt[2] = {0, 0}, ns = 0;
+    for (int i = 0; i < n; i++) { /* one series per kind */
+        int k = strcmp(rows[i].kind, "gpt") != 0;
+        x[k][cnt[k]] = rows[i].e_memory / 1000;
+        y[k][cnt[k]++] = rows[i].val_loss;
+    }
+    tb_series s[2];
+    if (cnt[0]) s[ns++] = (tb_series){"GPT (multiply-accumulates)", x[0], y[0], cnt[0], "linespoints"};
+    if (cnt[1]) s[ns++] = (tb_series){"spiking network (events)", x[1], y[1], cnt[1], "linespoints"};
+    tb_lineplot lp = {"Energy per token vs validation loss (45 nm estimate, with weight reads)",
+                      "energy per token (nJ, log scale)", "validation loss (nats/token)", 1, 0, NAN, NAN, 0, 0};
+    int rc = plot_lines(dir, name, &lp, s, ns, rendered, err);
+    free(v);
+    return rc;
+}
+
+/* ---- RDM heatmaps --------------------------------------------------------------------- */
+
+/* RDM of L scaled by its maximum, rows and columns in the order ord (NULL: as they are). */
+static int scaled_rdm(const rep_layer *L, rdm_kind kind, const int *ord, float *out, char *err) {
+    int n = L->n;
+    double *D = malloc((size_t)n * n * sizeof(double));
+    if (!D) return tb_fail(err, "out of memory");
+    char e[TB_ERRLEN];
+    if (align_rdm(L->mean, n, L->p, kind, D, e)) { free(D); return tb_fail(err, "%s: %s", L->path, e); }
+    double mx = 0;
+    for (size_t i = 0; i < (size_t)n * n; i++) mx = D[i] > mx ? D[i] : mx;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            size_t src = ord ? (size_t)ord[i] * n + ord[j] : (size_t)i * n + j;
+            out[(size_t)i * n + j] = (float)(mx > 0 ? D[src] / mx : 0);
+        }
+    free(D);
+    return 0;
+}
+
+static const char *rdm_unit(rdm_kind k) {
+    return k == RDM_CORRELATION ? "1 - Pearson r" : k == RDM_COSINE ? "1 - cosine" : "euclidean distance";
+}
+
+int fig_rdm_pair(const char *path, const rep_layer *A, const rep_layer *B, rdm_kind kind, const char *const *labels,
+                 char *err) {
+    size_t nn = (size_t)A->n * A->n;
+    float *fa = malloc(nn * sizeof(float)), *fb = malloc(nn * sizeof(float));
+    char *ta = tb_strf("A: %s (%d units)", A->name, A->p), *tb = tb_strf("B: %s (%d units)", B->name, B->p);
+    char *title = tb_strf("RDMs, %s", rdm_unit(kind)), *unit = tb_strf("%s / its max", rdm_unit(kind));
+    int rc = fa && fb && ta && tb && title && unit ? 0 : tb_fail(err, "out of memory");
+    if (!rc) rc = scaled_rdm(A, kind, NULL, fa, err);
+    if (!rc) rc = scaled_rdm(B, kind, NULL, fb, err);
+    if (!rc) {
+        const float *mats[2] = {fa, fb};
+        const char *titles[2] = {ta, tb};
+        tb_heatmap h = {title, "stimulus", "stimulus", labels, labels, 0.0, 1.0, CMAP_VIRIDIS, unit, 0};
+        rc = plot_heatmap_grid_png(path, mats, 2, 2, A->n, A->n, titles, &h, err);
+    }
+    free(fa); free(fb); free(ta); free(tb); free(title); free(unit);
+    return rc;
+}
+
+int fig_compare_rdms(const char *path, const cmp_result *r, char *err) {
+    const rep_layer *G = &r->gpt.rep.layer[r->best], *S = &r->snn.rep.layer[0];
+    int n = G->n, np = r->have_meta && r->meta.label[STIM_SUBJ_CAT] ? 3 : 2;
+    size_t nn = (size_t)n * n;
+    int *ord = malloc((size_t)n * sizeof(int));
+    float *M = malloc(3 * nn * sizeof(float)), *model = np == 3 ? malloc(nn * sizeof(float)) : NULL;
+    char *t0 = tb_strf("GPT %s (%d units)", G->name, G->p), *t1 = tb_strf("spiking network (%d neurons)", S->p);
+    int rc = ord && M && t0 && t1 && (np == 2 || model) ? 0 : tb_fail(err, "out of memory");
+    if (!rc) {
+        for (int i = 0; i < n; i++) ord[i] = i;
+        if (r->have_meta) stim_order(&r->meta, ord);
+        rc = scaled_rdm(G, RDM_CORRELATION, ord, M, err);
+    }
+    if (!rc) rc = scaled_rdm(S, RDM_CORRELATION, ord, M + nn, err);
+    if (!rc && np == 3) { /* the model RDM: 0 = same subject category */
+        stim_model_rdm(&r->meta, STIM_SUBJ_CAT, model);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) M[2 * nn + (size_t)i * n + j] = model[(size_t)ord[i] * n + ord[j]];
+    }
+    if (!rc) {
+        const float *mats[3] = {M, M + nn, M + 2 * nn};
+        const char *titles[3] = {t0, t1, "model: subject category"};
+        tb_heatmap h = {"RDMs of the probe sentences (sorted by subject category)", "sentence", "sentence", NULL, NULL,
+                        0.0, 1.0, CMAP_VIRIDIS, "dissimilarity / its max (model: 1 = different)", 0};
+        rc = plot_heatmap_grid_png(path, mats, np, np, n, n, titles, &h, err);
+    }
+    free(ord); free(M); free(model); free(t0); free(t1);
+    return rc;
+}

@@ -1,0 +1,103 @@
+/* lm_eval.c -- validation loss against the floor, loss by position, minimal pairs, and
+ * the units of an ablation (see include/lm_eval.h).  Lessons 08 and 14. */
+#include "lm_eval.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The true floor over the first n validation tokens (the corpus's own over all of them). */
+static double floor_over(const tb_corpus *c, long n) {
+    if (!c->val_nll_true || n >= c->n_val) return c->floor_nats;
+    double s = 0;
+    for (long i = 0; i < n; i++) s += c->val_nll_true[i];
+    return s / n;
+}
+
+/* Mean model and floor NLL by position in the sentence (position 0 follows an eos). */
+static void by_position(const tb_corpus *c, const float *nll, long n, lm_eval_result *r) {
+    double sum[LM_EVAL_POSITIONS] = {0}, fsum[LM_EVAL_POSITIONS] = {0};
+    memset(r->pos_tokens, 0, sizeof r->pos_tokens);
+    r->n_pos = 0;
+    int p = 0;
+    for (long i = 0; c->eos >= 0 && i < n; i++) {
+        int k = p < LM_EVAL_POSITIONS - 1 ? p : LM_EVAL_POSITIONS - 1;
+        sum[k] += nll[i];
+        if (c->val_nll_true) fsum[k] += c->val_nll_true[i];
+        r->pos_tokens[k]++;
+        p = c->val[i] == c->eos ? 0 : p + 1;
+    }
+    for (int k = 0; k < LM_EVAL_POSITIONS; k++) {
+        long t = r->pos_tokens[k];
+        if (t) r->n_pos = k + 1;
+        r->pos_loss[k] = t ? sum[k] / t : NAN;
+        r->pos_floor[k] = t && c->val_nll_true ? fsum[k] / t : NAN;
+    }
+}
+
+int lm_evaluate(const lm_scorer *s, const tb_tokenizer *tok, const tb_corpus *c, long max_tokens,
+                const char *pairs_tsv, lm_eval_result *r, char *err) {
+    memset(r, 0, sizeof *r);
+    for (int k = 0; k < 3; k++) r->pair_acc[k] = NAN;
+    float *nll = malloc((size_t)(c->n_val > 0 ? c->n_val : 1) * sizeof(float));
+    if (!nll) return tb_fail(err, "out of memory for %ld validation tokens", c->n_val);
+    if (lm_val_loss(s, c, max_tokens, nll, &r->val_loss, err)) { free(nll); return -1; }
+    if (!isfinite(r->val_loss)) {
+        free(nll);
+        return tb_fail(err, "validation loss is %s: the model's weights are not usable (saved after training "
+                            "diverged?)", isnan(r->val_loss) ? "NaN" : "infinite");
+    }
+    r->n_scored = lm_val_tokens(c, max_tokens);
+    r->floor_nats = floor_over(c, r->n_scored);
+    by_position(c, nll, r->n_scored, r);
+    free(nll);
+    if (pairs_tsv && lm_minimal_pairs(s, tok, pairs_tsv, r->pair_acc, r->pairs, err)) return -1;
+    return 0;
+}
+
+/* ---- ablations --------------------------------------------------------------------- */
+
+int lm_read_units(const char *path, int n_units, int **units, int *n, char *err) {
+    char *text;
+    size_t len;
+    *units = NULL;
+    *n = 0;
+    if (read_file(path, &text, &len, err)) return -1;
+    int *u = malloc((size_t)(n_units > 0 ? n_units : 1) * sizeof(int)), rc = 0;
+    if (!u) { free(text); return tb_fail(err, "out of memory"); }
+    char *save = NULL;
+    for (char *ln = strtok_r(text, "\n", &save); ln && !rc; ln = strtok_r(NULL, "\n", &save)) {
+        if (ln[0] == '#' || !ln[strspn(ln, " \t\r")]) continue;
+        char *end;
+        long x = strtol(ln, &end, 10);
+        if (end == ln || x < 0 || x >= n_units)
+            rc = tb_fail(err, "%s: '%s' is not a unit index in 0..%d", path, ln, n_units - 1);
+        else if (*n < n_units) u[(*n)++] = (int)x;
+    }
+    free(text);
+    if (!rc && *n == 0) rc = tb_fail(err, "%s: no unit indices", path);
+    if (rc) { free(u); *n = 0; return -1; }
+    *units = u;
+    return 0;
+}
+
+int lm_random_units(int n_units, int k, uint64_t seed, int **units, char *err) {
+    *units = NULL;
+    if (k < 1 || k > n_units) return tb_fail(err, "%d random units asked, the layer has %d", k, n_units);
+    int *all = malloc((size_t)n_units * sizeof(int)), *u = malloc((size_t)k * sizeof(int));
+    if (!all || !u) { free(all); free(u); return tb_fail(err, "out of memory"); }
+    for (int i = 0; i < n_units; i++) all[i] = i;
+    tb_rng g;
+    rng_seed(&g, seed);
+    for (int i = 0; i < k; i++) {
+        int j = i + (int)rng_below(&g, (uint32_t)(n_units - i));
+        int t = all[i];
+        all[i] = all[j];
+        all[j] = t;
+        u[i] = all[i];
+    }
+    free(all);
+    *units = u;
+    return 0;
+}

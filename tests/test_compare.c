@@ -1,0 +1,268 @@
+/* test_compare.c -- layer-by-layer comparisons and brain meets model (src/study/compare.c):
+ * the metric catalogue, the best layer, cmp_layers on hand-made representations (a layer
+ * that is an affine copy of the brain scores 1), cmp_models on recording folders (best
+ * layer, left-out silent neurons, model-RDM tau, the TSV tables), and alignment over
+ * training on two tiny runs of real checkpoints. */
+#include "compare.h"
+#include "gpt.h"
+#include "io.h"
+#include "rng.h"
+#include "srnn.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static char dir[256];
+
+/* DIR/NAME in one of four buffers that later calls reuse: copy what must last. */
+static char *file(const char *name) {
+    static char path[4][400];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(path[k], sizeof path[k], "%s/%s", dir, name);
+    return path[k];
+}
+
+static int setup(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    snprintf(dir, sizeof dir, "/tmp/tb_test_compare_%d", (int)getpid());
+    return make_dirs(dir, err) ? -1 : 0;
+}
+
+static void catalogue_and_best(void **state) {
+    (void)state;
+    align_result r;
+    memset(&r, 0, sizeof r);
+    r.rsa_spearman = 0.25;
+    r.procrustes_angular = 0.75;
+    r.cka_perm_p = 0.02;
+    assert_int_equal(cmp_n_metrics, CMP_N_METRICS);
+    assert_true(cmp_value(&r, cmp_metric_index("rsa_spearman")) == 0.25);
+    assert_true(cmp_value(&r, cmp_metric_index("procrustes_angular")) == 0.75);
+    assert_true(cmp_value(&r, cmp_metric_index("cka_perm_p")) == 0.02);
+    assert_int_equal(cmp_metric_index("nosuch"), -1);
+    for (int k = 0; k < cmp_n_shown; k++) assert_true(cmp_metric_index(cmp_shown[k]) >= 0);
+    for (int m = 0; m < cmp_n_metrics; m++) /* every field once */
+        for (int q = m + 1; q < cmp_n_metrics; q++) assert_true(cmp_metrics[m].off != cmp_metrics[q].off);
+    assert_string_equal(cmp_metrics[cmp_metric_index("cka_linear")].head, "cka");
+    align_opts o;
+    align_opts_default(&o);
+    assert_int_equal(cmp_families(&o), CMP_RSA | CMP_CKA | CMP_CCA | CMP_PROC);
+    /* best: the largest similarity, the smallest distance (first of equals) */
+    align_result res[3];
+    memset(res, 0, sizeof res);
+    res[0].cka_linear = 0.2; res[1].cka_linear = 0.9; res[2].cka_linear = 0.9;
+    res[0].procrustes_euclidean = 0.5; res[1].procrustes_euclidean = 0.7; res[2].procrustes_euclidean = 0.1;
+    assert_int_equal(cmp_best(res, 3, cmp_metric_index("cka_linear")), 1);
+    assert_int_equal(cmp_best(res, 3, cmp_metric_index("procrustes_euclidean")), 2);
+}
+
+/* n stimuli x p units of normal noise, or an affine copy a x + b of src. */
+static void fill(rep_layer *L, const char *name, int n, int p, tb_rng *g, const rep_layer *src) {
+    assert_int_equal(rep_layer_alloc(L, name, name, 1, n, p), 0);
+    for (int i = 0; i < n * p; i++) L->mean[i] = src ? 3 * src->mean[i] + 1 : rng_normal(g);
+}
+
+static void layers_against_a_file(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 3);
+    rep_set A = {2, calloc(2, sizeof(rep_layer)), 1}, B = {1, calloc(1, sizeof(rep_layer)), 0};
+    assert_non_null(A.layer);
+    assert_non_null(B.layer);
+    fill(&B.layer[0], "brain", 12, 4, &g, NULL);
+    fill(&A.layer[0], "noise", 12, 5, &g, NULL);
+    fill(&A.layer[1], "copy", 12, 4, &g, &B.layer[0]);
+    align_opts o;
+    align_opts_default(&o);
+    cmp_pairs p;
+    assert_int_equal(cmp_layers(&A, &B, &o, &p, err), 0);
+    assert_int_equal(p.n, 2);
+    assert_true(p.a[1] == &A.layer[1] && p.b[0] == &B.layer[0] && p.b[1] == &B.layer[0]);
+    assert_true(fabs(p.res[1].cka_linear - 1) < 1e-9 && fabs(p.res[1].rsa_spearman - 1) < 1e-9);
+    assert_true(p.res[0].cka_linear < 0.9);
+    assert_int_equal(cmp_best(p.res, p.n, cmp_metric_index("rsa_spearman")), 1);
+    cmp_pairs_free(&p);
+    /* two folders need as many layers; both sides the same stimuli */
+    assert_int_equal(cmp_layers(&A, &A, &o, &p, err), 0);
+    assert_int_equal(p.n, 2);
+    assert_true(p.a[1] == &A.layer[1] && p.b[1] == &A.layer[1]);
+    cmp_pairs_free(&p);
+    rep_set C = {3, calloc(3, sizeof(rep_layer)), 1};
+    assert_non_null(C.layer);
+    for (int l = 0; l < 3; l++) fill(&C.layer[l], "c", 10, 2, &g, NULL);
+    assert_int_equal(cmp_layers(&A, &C, &o, &p, err), -1);
+    assert_non_null(strstr(err, "2 layers"));
+    assert_int_equal(cmp_layers(&C, &B, &o, &p, err), -1);
+    assert_non_null(strstr(err, "10 stimuli"));
+    rep_free(&A);
+    rep_free(&B);
+    rep_free(&C);
+}
+
+static void write_npy(const char *path, const double *x, int ndim, int64_t *shape) {
+    char err[TB_ERRLEN];
+    long n = 1;
+    for (int d = 0; d < ndim; d++) n *= (long)shape[d];
+    float *f = malloc((size_t)n * sizeof(float));
+    assert_non_null(f);
+    for (long i = 0; i < n; i++) f[i] = (float)x[i];
+    assert_int_equal(npy_write_f32(path, f, ndim, shape, err), 0);
+    free(f);
+}
+
+/* Folders as `record` writes them: the GPT's 2 layers, the network's rates over 3 trials
+ * with one neuron that never fires.  Layer 01 is the network's trial mean (x 2). */
+static void models_from_recording_folders(void **state) {
+    (void)state;
+    enum { N = 12, P = 5, T = 3 };
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 9);
+    double rates[T * N * P], mean[N * P] = {0}, emb[N * 6], copy[N * P];
+    for (int i = 0; i < T * N * P; i++) rates[i] = i % P == 4 ? 0 : 20 + 5 * rng_normal(&g);
+    for (int i = 0; i < T * N * P; i++) mean[i % (N * P)] += rates[i] / T;
+    for (int i = 0; i < N * 6; i++) emb[i] = rng_normal(&g);
+    for (int i = 0; i < N * P; i++) copy[i] = 2 * mean[i];
+    int64_t s3[3] = {T, N, P}, s2[2] = {N, 6}, s2c[2] = {N, P};
+    write_npy(file("snn/rates.npy"), rates, 3, s3);
+    write_npy(file("gpt/00_embed.npy"), emb, 2, s2);
+    write_npy(file("gpt/01_block1.npy"), copy, 2, s2c);
+    char meta[512] = "subj_cat\tverb\n";
+    for (int i = 0; i < N; i++) snprintf(meta + strlen(meta), sizeof meta - strlen(meta), "%s\tv%d\n", i < N / 2 ? "a" : "b", i % 3);
+    assert_int_equal(write_text_file(file("meta.tsv"), meta, err), 0);
+    char stimuli[400], metadata[400], vocab[400];
+    snprintf(stimuli, sizeof stimuli, "%s", file("none.txt")); /* no part-of-speech patterns */
+    snprintf(metadata, sizeof metadata, "%s", file("meta.tsv"));
+    snprintf(vocab, sizeof vocab, "%s", file("none.tsv"));
+    cmp_opts o = {stimuli, metadata, vocab, NULL, T, 20, 0, 1};
+    cmp_result r;
+    assert_int_equal(cmp_models(file("gpt"), file("snn"), &o, &r, err), 0);
+    assert_int_equal(r.n_layers, 2);
+    assert_int_equal(r.n_stimuli, N);
+    assert_int_equal(r.snn.rep.layer[0].p, P - 1); /* the silent neuron is left out */
+    assert_int_equal(r.snn.rep.layer[0].trials, T);
+    assert_true(r.gpt.step == -1 && !strcmp(r.snn.kind, "srnn"));
+    assert_int_equal(r.best, 1);
+    assert_true(r.layer[1].rsa_spearman > 0.99 && r.layer[1].rsa_perm_p < 0.1);
+    assert_true(r.have_meta && !isnan(r.layer[0].noise_ceiling));
+    double t;
+    const rep_layer *L = &r.gpt.rep.layer[0];
+    assert_int_equal(stim_tau_a(L->mean, N, L->p, &r.meta, STIM_SUBJ_CAT, &t, err), 0);
+    assert_true(cmp_tau(&r, STIM_SUBJ_CAT, 0) == t);
+    assert_true(isnan(cmp_tau(&r, STIM_SUBJ_NUM, 2)) && !isnan(cmp_tau(&r, STIM_VERB, 2)));
+    /* the tables */
+    char *text;
+    size_t len;
+    assert_int_equal(cmp_write_layers_tsv(&r, file("t.tsv"), err), 0);
+    assert_int_equal(read_file(file("t.tsv"), &text, &len, err), 0);
+    assert_int_equal(strncmp(text, "layer\trsa_spearman\trsa_kendall_a\tcka_linear\t", 44), 0);
+    assert_non_null(strstr(text, "\n01_block1\t"));
+    free(text);
+    assert_int_equal(cmp_write_tau_tsv(&r, file("t.tsv"), err), 0);
+    assert_int_equal(read_file(file("t.tsv"), &text, &len, err), 0);
+    assert_int_equal(strncmp(text, "model_rdm\t00_embed\t01_block1\tsnn\nsubj_cat\t", 42), 0);
+    assert_non_null(strstr(text, "\nsubj_num\tnan\tnan\tnan\n"));
+    free(text);
+    cmp_result_free(&r);
+    /* the metadata must describe as many stimuli */
+    assert_int_equal(write_text_file(file("meta.tsv"), "subj_cat\na\nb\n", err), 0);
+    assert_int_equal(cmp_models(file("gpt"), file("snn"), &o, &r, err), -1);
+    assert_non_null(strstr(err, "2 rows of metadata for 12 stimuli"));
+}
+
+/* ---- two tiny training runs ---------------------------------------------------------- */
+
+static const char *words[] = {".", "the", "a", "cat", "dog", "cats", "dogs", "sees", "see", "sleeps"};
+
+static void save_runs(void) {
+    char err[TB_ERRLEN];
+    tb_tokenizer tok;
+    assert_int_equal(tok_from_list(&tok, TOK_WORD, words, 10, err), 0);
+    for (int step = 0; step <= 10; step += 10) {
+        gpt_config c;
+        gpt_model m;
+        tb_ckpt ck;
+        gpt_default_config(&c);
+        c.vocab_size = 10; c.ctx = 16; c.n_layer = 2; c.n_head = 2; c.d_model = 8; c.seed = (uint64_t)step + 1;
+        assert_int_equal(gpt_init(&m, &c, err), 0);
+        ckpt_init(&ck, "gpt");
+        char *p = file(step ? "g/step_000010.ckpt" : "g/step_000000.ckpt");
+        assert_int_equal(gpt_to_ckpt(&m, &ck, err) || tok_save(&tok, &ck, err) || ckpt_set_int(&ck, "step", step) ||
+                             ckpt_save(&ck, p, err), 0);
+        ckpt_free(&ck);
+        gpt_free(&m);
+        srnn_config s;
+        srnn_model n;
+        srnn_default_config(&s);
+        s.vocab_size = 10; s.n_neurons = 24; s.noise_hz = 200; s.w_in_std = 2.0; s.seed = (uint64_t)step + 5;
+        assert_int_equal(srnn_init(&n, &s, err), 0);
+        assert_int_equal(srnn_save_file(&n, &tok, file(step ? "s/step_000010.ckpt" : "s/step_000000.ckpt"), err), 0);
+        srnn_free(&n);
+    }
+    tok_free(&tok);
+    assert_int_equal(write_text_file(file("stim.txt"), "the cat sees a dog .\nthe dogs see a cat .\na cat sleeps .\n"
+                                                       "the cats see the dog .\na dog sleeps .\n", err), 0);
+    assert_int_equal(write_text_file(file("pairs.tsv"), "good\tbad\tattractor\nthe cat sleeps .\tthe cat see .\t0\n"
+                                                        "the cats see a dog .\tthe cats sees a dog .\t1\n", err), 0);
+}
+
+static void alignment_over_training(void **state) {
+    (void)state;
+    char err[TB_ERRLEN], *text;
+    size_t len;
+    save_runs();
+    char stimuli[400], pairs[400];
+    snprintf(stimuli, sizeof stimuli, "%s", file("stim.txt"));
+    snprintf(pairs, sizeof pairs, "%s", file("pairs.tsv"));
+    cmp_opts o = {stimuli, NULL, NULL, pairs, 2, 0, 0, 1};
+    cmp_training t;
+    assert_int_equal(cmp_training_open(file("g"), file("s"), &o, &t, err), 0);
+    assert_true(t.n[0] == 2 && t.n[1] == 2);
+    assert_non_null(strstr(t.path[1][1], "step_000010"));
+    assert_int_equal(t.final[0].n_layers, 3);     /* embedding + 2 blocks */
+    assert_int_equal(t.final[1].n_layers, 1);     /* rates only */
+    for (int side = 0; side < 2; side++)
+        for (int i = 0; i < 2; i++) {
+            assert_int_equal(cmp_training_score(&t, side, i, &o, err), 0);
+            const cmp_snapshot *s = &t.snap[side][i];
+            assert_true(s->step == (side ? -1 : 10 * i)); /* srnn_save_file stores no step */
+            assert_true(s->pair_acc == 0 || s->pair_acc == 0.5 || s->pair_acc == 1);
+            assert_true(s->rsa >= -1 && s->rsa <= 1 && s->cka >= 0 && s->cka <= 1 + 1e-9);
+        }
+    assert_int_equal(cmp_training_write_tsv(&t, file("ot.tsv"), err), 0);
+    assert_int_equal(read_file(file("ot.tsv"), &text, &len, err), 0);
+    assert_int_equal(strncmp(text, "model\tstep\trsa_spearman_best\tcka_linear_best\tminimal_pair_acc\ngpt\t0\t", 67), 0);
+    assert_non_null(strstr(text, "\ngpt\t10\t"));
+    assert_non_null(strstr(text, "\nsnn\t-1\t"));
+    free(text);
+    cmp_training_free(&t);
+    assert_int_equal(cmp_training_open(file("g"), file("nonexistent"), &o, &t, err), -1);
+    if (!strstr(err, "train-snn with --save-at")) fail_msg("%s", err);
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) ? -1 : 0;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(catalogue_and_best),
+        cmocka_unit_test(layers_against_a_file),
+        cmocka_unit_test(models_from_recording_folders),
+        cmocka_unit_test(alignment_over_training),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
