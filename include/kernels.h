@@ -75,7 +75,7 @@ typedef struct tb_kernels {
 } tb_kernels;
 
 /* The active table.  Valid after kernels_init(); before it, the scalar table. */
-extern const tb_kernels *K;
+extern const tb_kernels *tb_kern;
 
 /* mode: "auto" (best the CPU supports), "scalar", "avx2", "neon".  NULL or "auto"
  * also honours the environment variable TINYBRAIN_KERNELS.  Returns 0, or -1 with

@@ -380,19 +380,19 @@ static void dispatch(void **state) {
     assert_int_equal(kernels_init("bogus", err), -1);
     assert_non_null(strstr(err, "unknown kernel set 'bogus'"));
     assert_int_equal(kernels_init("scalar", err), 0);
-    assert_string_equal(K->name, "scalar");
+    assert_string_equal(tb_kern->name, "scalar");
     setenv("TINYBRAIN_KERNELS", "scalar", 1);
     assert_int_equal(kernels_init("auto", err), 0);
-    assert_string_equal(K->name, "scalar");
+    assert_string_equal(tb_kern->name, "scalar");
     unsetenv("TINYBRAIN_KERNELS");
     assert_int_equal(kernels_init(NULL, err), 0);
 #if defined(__x86_64__)
-    if (kernels_table("avx2")) assert_string_equal(K->name, "avx2");
+    if (kernels_table("avx2")) assert_string_equal(tb_kern->name, "avx2");
     assert_null(kernels_table("neon"));
     assert_int_equal(kernels_init("neon", err), -1);
     assert_non_null(strstr(err, "not available"));
 #elif defined(__aarch64__)
-    assert_string_equal(K->name, "neon");
+    assert_string_equal(tb_kern->name, "neon");
 #endif
 }
 

@@ -198,7 +198,7 @@ static int fit_fold(const double *X, int px, const double *Y, int py, const int 
             for (int c = 0; c < py; c++) dqf[(size_t)k * py + c] = (float)(Q[(size_t)k * py + c] * s2[k] / (s2[k] + alpha));
         for (size_t i = 0; i < (size_t)ntr * py; i++) Rf[i] = (float)Ytr[i];
         /* residuals on the training fold: R = Ytr - U dq */
-        K->sgemm(0, 0, ntr, py, r, -1.0f, Uf, r, dqf, py, 1.0f, Rf, py);
+        tb_kern->sgemm(0, 0, ntr, py, r, -1.0f, Uf, r, dqf, py, 1.0f, Rf, py);
         for (int c = 0; c < py; c++) Yh[c] = 0; /* Yh[0..py) accumulates LOO errors */
         for (int i = 0; i < ntr; i++) {
             const float *ri = Rf + (size_t)i * py;

@@ -158,7 +158,7 @@ int bench_gpt_main(int argc, char **argv) {
         json_begin();
         json_str("preset", p->name);
         json_int("threads", tb_threads());
-        json_str("kernels", K->name);
+        json_str("kernels", tb_kern->name);
         json_int("params", (long long)m.n_params);
         json_num("ms_per_step", med);
         json_num("tokens_per_s", tokens / (med * 1e-3));
@@ -180,7 +180,7 @@ int bench_gpt_main(int argc, char **argv) {
         printf("bench gpt --preset %s: vocab %d, ctx %d, %d layers x %d heads, d_model %d, batch %d, %zu parameters\n",
                p->name, p->vocab, p->ctx, p->layers, p->heads, p->dim, p->batch, m.n_params);
         printf("%d thread%s, kernels %s; median of %d steps after %d warm-up (timings are noisy on a shared machine)\n\n",
-               tb_threads(), tb_threads() > 1 ? "s" : "", K->name, steps, warmup);
+               tb_threads(), tb_threads() > 1 ? "s" : "", tb_kern->name, steps, warmup);
         printf("  ms/step        %.2f\n", med);
         printf("  tokens/s       %.0f\n", tokens / (med * 1e-3));
         printf("  GFLOP/s        %.1f   (%.2f GFLOP/step = 6 params B T + 6 L B T^2 C)\n", gflops, flops / 1e9);

@@ -183,7 +183,7 @@ int bench_snn_train_main(int argc, char **argv) {
     if (json) {
         json_begin();
         json_str("system", "tinybrain");
-        json_str("kernels", K->name);
+        json_str("kernels", tb_kern->name);
         json_int("vocab", V);
         json_int("neurons", N);
         json_int("steps_per_token", Kt);
@@ -207,7 +207,7 @@ int bench_snn_train_main(int argc, char **argv) {
     printf("spiking LM training step: vocab %d, %d LIF neurons, %d steps/token, ctx %d, batch %d, BPTT + Adam\n", V, N,
            Kt, T, B);
     printf("(median of %d steps after %d warm-up; kernels %s; timings on a shared machine are noisy)\n\n", steps, warmup,
-           K->name);
+           tb_kern->name);
     int w[4] = {22, 8, 12, 12};
     const char *hdr[4] = {"system", "threads", "ms/step", "spike prob"};
     cli_table_row(4, w, hdr);

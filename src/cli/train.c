@@ -377,7 +377,7 @@ int cmd_train(int argc, char **argv) {
                 r.name, corp.name, (int)corp.n_train, corp.tok.vocab_size, r.m.cfg.n_layer, r.m.cfg.n_head,
                 r.m.cfg.d_model, T, gpt_pos_name(r.m.cfg.pos), gpt_norm_name(r.m.cfg.norm), gpt_act_name(r.m.cfg.act),
                 r.m.cfg.tied ? "tied" : "untied", r.m.n_params, B, steps, resuming ? " (resumed)" : "", tb_threads(),
-                tb_threads() > 1 ? "s" : "", K->name);
+                tb_threads() > 1 ? "s" : "", tb_kern->name);
 
     cli_progress_start();
     double last_val = NAN, last_train = NAN, ema = NAN;

@@ -449,7 +449,7 @@ int cmd_train_snn(int argc, char **argv) {
                 r.name, corp.name, corp.n_train, corp.tok.vocab_size, r.m.N, srnn_neuron_name(r.m.cfg.neuron),
                 r.m.cfg.dale ? " (Dale: E/I)" : "", r.m.cfg.p_conn < 1 ? " (sparse)" : "", r.m.K, r.m.cfg.dt_ms,
                 srnn_readout_name(r.m.cfg.readout), srnn_mode_name(r.m.cfg.mode), resuming ? " (resumed)" : "",
-                tb_threads(), tb_threads() > 1 ? "s" : "", K->name);
+                tb_threads(), tb_threads() > 1 ? "s" : "", tb_kern->name);
 
     cli_progress_start();
     /* STDP pre-training of the input weights (before step 0) */

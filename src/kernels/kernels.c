@@ -318,7 +318,7 @@ static const tb_kernels scalar_table = {
 const tb_kernels *kernels_avx2_table(void);
 const tb_kernels *kernels_neon_table(void);
 
-const tb_kernels *K = &scalar_table;
+const tb_kernels *tb_kern = &scalar_table;
 
 const tb_kernels *kernels_table(const char *name) {
     if (!strcmp(name, "scalar")) return &scalar_table;
@@ -347,14 +347,14 @@ int kernels_init(const char *mode, char *err) {
 #elif defined(__aarch64__)
         t = kernels_table("neon");
 #endif
-        K = t ? t : &scalar_table;
+        tb_kern = t ? t : &scalar_table;
         return 0;
     }
     if (strcmp(mode, "scalar") && strcmp(mode, "avx2") && strcmp(mode, "neon"))
         return tb_fail(err, "unknown kernel set '%s' (choose auto, scalar, avx2 or neon)", mode);
     const tb_kernels *t = kernels_table(mode);
     if (!t) return tb_fail(err, "kernel set '%s' is not available on this CPU", mode);
-    K = t;
+    tb_kern = t;
     return 0;
 }
 

@@ -281,7 +281,7 @@ int snn_build(const snn_config *cfg, snn_net **out, char *err) {
     for (int b = 0; b < n->n_blocks; b++) rng_stream(&n->bg[b], cfg->seed, 1000 + (uint64_t)b);
 
     /* kernels: follow the global kernel choice (--kernels) */
-    n->kname = K && K->name ? K->name : "scalar";
+    n->kname = tb_kern->name;
     if (snn_lif_kernels(n->kname, &n->cuba, &n->coba)) {
         n->kname = "scalar";
         snn_lif_kernels("scalar", &n->cuba, &n->coba);

@@ -344,7 +344,7 @@ void srnn_prob_link(float *y, size_t n, double floor) {
 
 void srnn_readout_nll(const srnn_model *m, const float *feat, const int *y, int n, float *logits, float *nll) {
     int V = m->V;
-    K->matmul_forward(logits, feat, m->p.w_out, m->p.b_out, n, m->N, V);
+    tb_kern->matmul_forward(logits, feat, m->p.w_out, m->p.b_out, n, m->N, V);
     if (m->cfg.prob_floor > 0) srnn_prob_link(logits, (size_t)n * V, m->cfg.prob_floor);
     for (int r = 0; r < n; r++) {
         const float *l = logits + (size_t)r * V;

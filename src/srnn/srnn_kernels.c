@@ -42,30 +42,30 @@ void srnn_rows_acc_scalar(float *W, int ld, const int *idx, int nidx, const floa
 
 srnn_rows_acc_fn srnn_rows_acc_impl(void) {
 #if defined(__x86_64__)
-    if (K && !strcmp(K->name, "avx2")) return srnn_rows_acc_avx2;
+    if (!strcmp(tb_kern->name, "avx2")) return srnn_rows_acc_avx2;
 #endif
 #if defined(__aarch64__)
-    if (K && !strcmp(K->name, "neon")) return srnn_rows_acc_neon;
+    if (!strcmp(tb_kern->name, "neon")) return srnn_rows_acc_neon;
 #endif
     return srnn_rows_acc_scalar;
 }
 
 srnn_rows_add_fn srnn_rows_add_impl(void) {
 #if defined(__x86_64__)
-    if (K && !strcmp(K->name, "avx2")) return srnn_rows_add_avx2;
+    if (!strcmp(tb_kern->name, "avx2")) return srnn_rows_add_avx2;
 #endif
 #if defined(__aarch64__)
-    if (K && !strcmp(K->name, "neon")) return srnn_rows_add_neon;
+    if (!strcmp(tb_kern->name, "neon")) return srnn_rows_add_neon;
 #endif
     return srnn_rows_add_scalar;
 }
 
 srnn_matvecs_fn srnn_matvecs_impl(void) {
 #if defined(__x86_64__)
-    if (K && !strcmp(K->name, "avx2")) return srnn_matvecs_avx2;
+    if (!strcmp(tb_kern->name, "avx2")) return srnn_matvecs_avx2;
 #endif
 #if defined(__aarch64__)
-    if (K && !strcmp(K->name, "neon")) return srnn_matvecs_neon;
+    if (!strcmp(tb_kern->name, "neon")) return srnn_matvecs_neon;
 #endif
     return srnn_matvecs_scalar;
 }

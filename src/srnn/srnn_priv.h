@@ -8,7 +8,7 @@
 #include "rng.h"
 #include "srnn.h"
 
-/* The kernels that match the active table K (--kernels / TINYBRAIN_KERNELS). */
+/* The kernels that match the active table tb_kern (--kernels / TINYBRAIN_KERNELS). */
 typedef void (*srnn_rows_add_fn)(float *acc, const float *W, int ld, const int *idx, int nidx, int n);
 typedef void (*srnn_matvecs_fn)(float *out, const float *W, const float *x, int nb, int n);
 typedef void (*srnn_rows_acc_fn)(float *W, int ld, const int *idx, int nidx, const float *x, int n);

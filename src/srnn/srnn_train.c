@@ -319,7 +319,7 @@ int srnn_forward_backward(srnn_model *m, const int *x, const int *y, int B, int 
     /* readout and cross-entropy */
     double ce = 0;
     if (y) {
-        K->matmul_forward(w->logits, w->feat, m->p.w_out, m->p.b_out, BT, N, V);
+        tb_kern->matmul_forward(w->logits, w->feat, m->p.w_out, m->p.b_out, BT, N, V);
         if (m->cfg.prob_floor > 0) srnn_prob_link(w->logits, (size_t)BT * V, m->cfg.prob_floor);
         for (int r = 0; r < BT; r++) {
             float *l = w->logits + (size_t)r * V;
@@ -348,7 +348,7 @@ int srnn_forward_backward(srnn_model *m, const int *x, const int *y, int B, int 
     }
     memset(m->grads_mem, 0, m->n_params * sizeof(float));
     memset(w->dfeat, 0, (size_t)BT * N * sizeof(float));
-    K->matmul_backward(w->dfeat, m->g.w_out, m->g.b_out, w->logits, w->feat, m->p.w_out, BT, N, V);
+    tb_kern->matmul_backward(w->dfeat, m->g.w_out, m->g.b_out, w->logits, w->feat, m->p.w_out, BT, N, V);
     tb_parallel(nt, backward_task, &c);
     tb_parallel(nt, reduce_task, &c);
     for (int r = 0; r < BT; r++) {   /* the gather's backward: a scatter-add, in batch order */
