@@ -113,24 +113,4 @@ void snn_result_free(snn_result *res);
  * a 4k network is ~1 us of work, less than a cross-core barrier on a busy machine). */
 int  snn_auto_threads(const snn_net *net, int max_threads);
 
-/* ---- LIF state-update kernels (scalar twins of snn_avx2.c / snn_neon.c) ---------
- * For i in [0, n): if ref[i] > 0.5 the neuron is refractory (v held, ref -= 1);
- * otherwise
- *   CUBA (exact):  v <- E_L + (v - E_L) a_m + g_e c_e + g_i c_i
- *   COBA (Euler):  v <- v + k ((E_L - v) + g_e (E_e - v) + g_i (E_i - v)),  k = dt/tau_m
- * then g_e *= d_e, g_i *= d_i, and if v > v_th: v <- v_reset, ref <- n_ref, and
- * base + i is appended to spk.  Returns the number of spikes. */
-typedef struct {
-    float e_l, a_m, c_e, c_i, d_e, d_i, v_th, v_reset, n_ref;
-    float k, e_e, e_i;
-} snn_lif_coef;
-typedef int (*snn_lif_fn)(float *v, float *ge, float *gi, float *ref, int n,
-                          const snn_lif_coef *c, int32_t *spk, int32_t base);
-int snn_lif_cuba_scalar(float *v, float *ge, float *gi, float *ref, int n,
-                        const snn_lif_coef *c, int32_t *spk, int32_t base);
-int snn_lif_coba_scalar(float *v, float *ge, float *gi, float *ref, int n,
-                        const snn_lif_coef *c, int32_t *spk, int32_t base);
-/* The kernels for "scalar", "avx2" or "neon": 0, or -1 when not available here. */
-int snn_lif_kernels(const char *isa, snn_lif_fn *cuba, snn_lif_fn *coba);
-
 #endif

@@ -285,7 +285,7 @@ int srnn_sim_step(srnn_sim *S, int tok) {
     float *acc = S->acc;
     /* drive = x (the token's row of W_in) + W_eff^T s_{t-1} (event-driven) + noise */
     memcpy(acc, m->p.w_in + (size_t)tok * N, (size_t)N * sizeof(float));
-    if (S->nidx) srnn_rows_add_impl()(acc, m->w_eff, N, S->idx, S->nidx, N);
+    if (S->nidx) tb_kern->rows_add(acc, m->w_eff, N, S->idx, S->nidx, N);
     srnn_noise_step(&S->noise, acc, N, S->noise_w);
     int ns = 0;
     if (!S->ns) {

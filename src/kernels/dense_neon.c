@@ -1,14 +1,14 @@
-/* kernels_neon.c -- the NEON (aarch64) twins of the scalar kernels in kernels.c.
+/* dense_neon.c -- the NEON (aarch64) twins of the dense kernels in dense_scalar.c.
  *
  * Every aarch64 CPU has NEON (Advanced SIMD), so no run-time check is needed.  The
- * structure follows kernels_avx2.c with 4-wide float32x4_t vectors: sgemm packs
+ * structure follows dense_avx2.c with 4-wide float32x4_t vectors: sgemm packs
  * op(B) into 8-column panels and keeps a 4x8 block of C in 8 registers while k runs
  * (vfmaq_laneq_f32: one FMA multiplies a B vector by one lane of an A vector).  The
- * element-wise kernels (softmax, norms, GELU, exp) are left to the scalar
- * definitions here: they are a few percent of a training step, and keeping one
- * definition avoids a twin we cannot test on the x86 build machine.
+ * element-wise kernels (softmax, norms, GELU, exp) are left to the scalar definitions
+ * (the neon table in kernels.c names them): they are a few percent of a training step,
+ * and keeping one definition avoids a twin we cannot test on the x86 build machine.
  */
-#include "kernels.h"
+#include "kernels_priv.h"
 
 #if defined(__aarch64__)
 #include "threads.h"
@@ -19,16 +19,6 @@
 
 #define MR 4
 #define NR 8
-
-void kernels_matmul_forward_via(const tb_kernels *k, float *out, const float *inp,
-                                const float *weight, const float *bias, int N, int C, int OC);
-void kernels_matmul_backward_via(const tb_kernels *k, float *dinp, float *dweight, float *dbias,
-                                 const float *dout, const float *inp, const float *weight, int N,
-                                 int C, int OC);
-const tb_kernels *kernels_neon_table(void);
-
-/* Per-thread packing buffers (0: A panels, 1: B panels); see kernels_avx2.c. */
-float *kernels_scratch(int which, size_t n);
 
 static void pack_B(int transB, int N, int K, const float *B, int ldb, float *Bp) {
     int nb = (N + NR - 1) / NR;
@@ -109,14 +99,13 @@ static void gemm_task(void *ctx, int t, int nt) {
     gemm_panels(g, (int)((long long)np * t / nt), (int)((long long)np * (t + 1) / nt));
 }
 
-static void sgemm_neon(int transA, int transB, int M, int N, int K, float alpha, const float *A,
-                       int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-    const tb_kernels *S = kernels_table("scalar");
+void sgemm_neon(int transA, int transB, int M, int N, int K, float alpha, const float *A,
+                int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
-    if (K <= 0) { S->sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return; }
+    if (K <= 0) { sgemm_scalar(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return; }
     int nb = (N + NR - 1) / NR;
     float *Bp = kernels_scratch(1, (size_t)nb * K * NR);
-    if (!Bp) { S->sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return; }
+    if (!Bp) { sgemm_scalar(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return; }
     pack_B(transB, N, K, B, ldb, Bp);
     gemm_job g = {transA, M, N, K, alpha, beta, A, lda, Bp, C, ldc};
     int np = (M + MR - 1) / MR, nt = tb_threads();
@@ -126,27 +115,16 @@ static void sgemm_neon(int transA, int transB, int M, int N, int K, float alpha,
     else tb_parallel(nt, gemm_task, &g);
 }
 
-static tb_kernels neon_table;
-static void matmul_forward_neon(float *out, const float *inp, const float *weight,
-                                const float *bias, int N, int C, int OC) {
-    kernels_matmul_forward_via(&neon_table, out, inp, weight, bias, N, C, OC);
-}
-static void matmul_backward_neon(float *dinp, float *dweight, float *dbias, const float *dout,
-                                 const float *inp, const float *weight, int N, int C, int OC) {
-    kernels_matmul_backward_via(&neon_table, dinp, dweight, dbias, dout, inp, weight, N, C, OC);
+void matmul_forward_neon(float *out, const float *inp, const float *weight, const float *bias,
+                         int N, int C, int OC) {
+    kernels_matmul_forward_via(sgemm_neon, out, inp, weight, bias, N, C, OC);
 }
 
-const tb_kernels *kernels_neon_table(void) {
-    if (!neon_table.name) {
-        neon_table = *kernels_table("scalar"); /* element-wise kernels: the scalar definitions */
-        neon_table.name = "neon";
-        neon_table.sgemm = sgemm_neon;
-        neon_table.matmul_forward = matmul_forward_neon;
-        neon_table.matmul_backward = matmul_backward_neon;
-    }
-    return &neon_table;
+void matmul_backward_neon(float *dinp, float *dweight, float *dbias, const float *dout,
+                          const float *inp, const float *weight, int N, int C, int OC) {
+    kernels_matmul_backward_via(sgemm_neon, dinp, dweight, dbias, dout, inp, weight, N, C, OC);
 }
 
 #else
-typedef int tb_kernels_neon_unused; /* ISO C forbids an empty translation unit */
+typedef int tb_dense_neon_unused; /* ISO C forbids an empty translation unit */
 #endif
