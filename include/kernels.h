@@ -1,12 +1,14 @@
 /* kernels.h -- the hot loops, each with a plain-C reference and SIMD twins, in one table.
  *
- * What they model, in three families (one file per family and instruction set in
+ * What they model, in four families (one file per family and instruction set in
  * src/kernels/, FAMILY_scalar.c beside FAMILY_avx2.c and FAMILY_neon.c):
  *   dense   the float32 algebra of the transformer (lessons 06-08) and of the spiking
  *           models' readouts: sgemm, matmul, softmax, layer/RMS norm, GELU, exp;
  *   snn     the LIF update of a spiking network's neurons (lesson 04);
  *   srnn    the event-driven sums and the dense mat-vecs of the spiking language model
- *           (lesson 09).
+ *           (lesson 09);
+ *   linalg  the float64 loops under the eigensolver, the SVD and the products of the
+ *           alignment metrics (lessons 10-12).
  * Every kernel exists as a scalar reference ("scalar") and as AVX2+FMA ("avx2", x86-64)
  * and NEON ("neon", aarch64) versions; the neon table names the scalar definition
  * where a NEON twin would not pay (the element-wise dense kernels).  kernels_init()
@@ -105,6 +107,20 @@ typedef void tb_rows_acc_fn(float *W, int ld, const int *idx, int nidx, const fl
  * whatever nb is. */
 typedef void tb_matvecs_fn(float *out, const float *W, const float *x, int nb, int n);
 
+/* ---- float64 loops of linalg.c (lessons 10-12) ---------------------------------------- */
+
+/* y[i] += a x[i], i < n. */
+typedef void tb_daxpy_fn(int n, double a, const double *x, double *y);
+/* y[i] += a u[i] + b v[i], i < n (summed as y + (a u + b v)). */
+typedef void tb_daxpy2_fn(int n, double a, const double *u, double b, const double *v,
+                          double *y);
+/* A plane rotation of two rows: (x[i], y[i]) <- (c x[i] - s y[i], s x[i] + c y[i]). */
+typedef void tb_drot_fn(int n, double *x, double *y, double c, double s);
+/* r <= 4 rows of a product, summed over p in order from zero:
+ *   C[q*ldc + j] = sum_{p<k} a[p*as + q*ai] B[p*ldb + j],   q < r, j < n. */
+typedef void tb_dgemm4_fn(int r, int k, int n, const double *a, size_t as, size_t ai,
+                          const double *B, size_t ldb, double *C, size_t ldc);
+
 typedef struct tb_kernels {
     const char *name; /* "scalar", "avx2", "neon" */
 
@@ -130,6 +146,12 @@ typedef struct tb_kernels {
     tb_rows_add_fn *rows_add;
     tb_rows_acc_fn *rows_acc;
     tb_matvecs_fn *matvecs;
+
+    /* linalg */
+    tb_daxpy_fn *daxpy;
+    tb_daxpy2_fn *daxpy2;
+    tb_drot_fn *drot;
+    tb_dgemm4_fn *dgemm4;
 } tb_kernels;
 
 /* The active table.  Valid after kernels_init(); before it, the scalar table. */

@@ -1,7 +1,7 @@
 /* test_kernels.c -- every kernel of every table (kernels.h): the scalar definitions
  * against a double-precision reference or a hand-worked case, and every SIMD twin
  * against its scalar definition, on awkward sizes (1, 7, 17, 63, 129, 1000).  The twins
- * that promise the scalar bits (LIF, rows_add, rows_acc) are compared
+ * that promise the scalar bits (LIF, rows_add, rows_acc, the float64 loops) are compared
  * bit for bit; the others within the tolerance below.
  *
  * Tolerances: a float32 sum of K terms carries a relative rounding error of at most
@@ -11,6 +11,7 @@
  * enough that a wrong index or a missing term (an error of order one term) fails.
  */
 #include "kernels.h"
+#include "linalg.h"
 #include "rng.h"
 #include "threads.h"
 
@@ -471,6 +472,131 @@ static void srnn_twins(void **state) {
     }
 }
 
+/* ---- linalg: float64 loops ------------------------------------------------------------ */
+
+static double *randd(tb_rng *r, size_t n) {
+    double *x = malloc((n ? n : 1) * sizeof(double));
+    for (size_t i = 0; i < n; i++) x[i] = rng_normal(r);
+    return x;
+}
+
+/* daxpy, daxpy2, drot: the scalar definitions against their formulas (same expression,
+ * so exactly), every twin against the scalar bits. */
+static void linalg_vector_twins(void **state) {
+    (void)state;
+    const tb_kernels *t[3];
+    int nt = tables(t);   /* t[0] is the scalar table */
+    tb_rng r;
+    rng_seed(&r, 9);
+    for (int si = 0; si < NSIZES; si++) {
+        int n = SIZES[si];
+        double a = rng_normal(&r), b = rng_normal(&r), c = cos(0.3), s = sin(0.3);
+        double *x = randd(&r, n), *u = randd(&r, n), *y0 = randd(&r, n), *z0 = randd(&r, n);
+        double *y[2], *z[2];  /* [0]: the scalar result, [1]: a twin's */
+        for (int k = 0; k < 2; k++) { y[k] = malloc((size_t)n * 8); z[k] = malloc((size_t)n * 8); }
+        for (int ti = 0; ti < nt; ti++) {
+            int k = ti > 0;
+            memcpy(y[k], y0, (size_t)n * 8);
+            t[ti]->daxpy(n, a, x, y[k]);
+            if (k) assert_memory_equal(y[0], y[1], (size_t)n * 8);
+            else for (int i = 0; i < n; i++) assert_true(y[0][i] == y0[i] + a * x[i]);
+        }
+        for (int ti = 0; ti < nt; ti++) {
+            int k = ti > 0;
+            memcpy(y[k], y0, (size_t)n * 8);
+            t[ti]->daxpy2(n, a, x, b, u, y[k]);
+            if (k) assert_memory_equal(y[0], y[1], (size_t)n * 8);
+            else for (int i = 0; i < n; i++) assert_true(y[0][i] == y0[i] + (a * x[i] + b * u[i]));
+        }
+        for (int ti = 0; ti < nt; ti++) {
+            int k = ti > 0;
+            memcpy(y[k], y0, (size_t)n * 8);
+            memcpy(z[k], z0, (size_t)n * 8);
+            t[ti]->drot(n, y[k], z[k], c, s);
+            if (k) {
+                assert_memory_equal(y[0], y[1], (size_t)n * 8);
+                assert_memory_equal(z[0], z[1], (size_t)n * 8);
+            } else {
+                for (int i = 0; i < n; i++)
+                    assert_true(y[0][i] == c * y0[i] - s * z0[i] && z[0][i] == s * y0[i] + c * z0[i]);
+            }
+        }
+        free(x); free(u); free(y0); free(z0);
+        for (int k = 0; k < 2; k++) { free(y[k]); free(z[k]); }
+    }
+}
+
+/* dgemm4 for 1..4 rows, both layouts of A (a_p(q) = A[p*m + q] as in A^T B, and
+ * A[q*k + p] as in A B), awkward k and n, ldc > n: the scalar one equals the sum in p
+ * order from zero, every twin the scalar bits, and columns beyond n are untouched. */
+static void linalg_dgemm4_twins(void **state) {
+    (void)state;
+    const tb_kernels *t[3];
+    int nt = tables(t);
+    tb_rng r;
+    rng_seed(&r, 10);
+    const int ks[] = {1, 7, 63, 129, 300}, ns[] = {1, 3, 7, 17, 63, 129};
+    for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
+        for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++)
+            for (int rows = 1; rows <= 4; rows++)
+                for (int tr = 0; tr < 2; tr++) {
+                    int k = ks[ki], n = ns[ni], m = 6;   /* A holds 6 rows; we take `rows` */
+                    size_t as = tr ? 1 : (size_t)m, ai = tr ? (size_t)k : 1, ldb = (size_t)n + 2, ldc = (size_t)n + 3;
+                    double *A = randd(&r, (size_t)m * k), *B = randd(&r, (size_t)k * ldb);
+                    double *C[2] = {randd(&r, 4 * ldc), malloc(4 * ldc * 8)}, *C0 = malloc(4 * ldc * 8);
+                    memcpy(C0, C[0], 4 * ldc * 8);
+                    memcpy(C[1], C0, 4 * ldc * 8);
+                    t[0]->dgemm4(rows, k, n, A, as, ai, B, ldb, C[0], ldc);
+                    for (int q = 0; q < 4; q++)
+                        for (size_t j = 0; j < ldc; j++) {
+                            double want = C0[q * ldc + j];
+                            if (q < rows && j < (size_t)n) {
+                                want = 0;
+                                for (int p = 0; p < k; p++) want += A[p * as + q * ai] * B[p * ldb + j];
+                            }
+                            if (C[0][q * ldc + j] != want) fail_msg("scalar dgemm4 r=%d k=%d n=%d C[%d,%zu]", rows, k, n, q, j);
+                        }
+                    for (int ti = 1; ti < nt; ti++) {
+                        memcpy(C[1], C0, 4 * ldc * 8);
+                        t[ti]->dgemm4(rows, k, n, A, as, ai, B, ldb, C[1], ldc);
+                        if (memcmp(C[0], C[1], 4 * ldc * 8))
+                            fail_msg("%s dgemm4 r=%d k=%d n=%d tr=%d differs from scalar", t[ti]->name, rows, k, n, tr);
+                    }
+                    free(A); free(B); free(C[0]); free(C[1]); free(C0);
+                }
+}
+
+/* The whole of linalg.c through every table: eigh, svd and the products give the same
+ * bits whichever table is active (rule 3 of the determinism contract, threads.h). */
+static void linalg_same_bits_in_every_table(void **state) {
+    (void)state;
+    const tb_kernels *t[3];
+    int nt = tables(t);
+    char err[TB_ERRLEN];
+    tb_rng r;
+    rng_seed(&r, 11);
+    int n = 67, m = 130;
+    double *X = randd(&r, (size_t)m * n), *A = malloc((size_t)n * n * 8);
+    la_gemm_tn(m, n, n, X, X, A);  /* symmetric positive semi-definite */
+    double *out[3];
+    size_t len = (size_t)n * n * 3 + (size_t)n * 2 + (size_t)m * n + (size_t)m * m;
+    for (int ti = 0; ti < nt; ti++) {
+        assert_int_equal(kernels_init(t[ti]->name, err), 0);
+        double *o = out[ti] = calloc(len, 8);
+        assert_int_equal(la_eigh(n, A, o, o + n, err), 0);
+        o += n + (size_t)n * n;
+        assert_int_equal(la_svd(m, n, X, o, o + (size_t)m * n, o + (size_t)m * n + n, err), 0);
+        o += (size_t)m * n + n + (size_t)n * n;
+        la_gemm_nn(n, m, n, X, X, o);         /* X[0..n*m) read as [n,m] @ [m,n] */
+        o += (size_t)n * n;
+        la_gram_rows(m, n, X, o);
+        if (ti) assert_memory_equal(out[0], out[ti], len * 8);
+    }
+    assert_int_equal(kernels_init("auto", err), 0);
+    for (int ti = 0; ti < nt; ti++) free(out[ti]);
+    free(X); free(A);
+}
+
 /* Every table names every kernel. */
 static void tables_complete(void **state) {
     (void)state;
@@ -486,6 +612,7 @@ static void tables_complete(void **state) {
         assert_true(k->gelu_forward && k->gelu_backward && k->vexp);
         assert_true(k->lif_cuba && k->lif_coba);
         assert_true(k->rows_add && k->rows_acc && k->matvecs);
+        assert_true(k->daxpy && k->daxpy2 && k->drot && k->dgemm4);
     }
 }
 
@@ -524,6 +651,9 @@ int main(void) {
         cmocka_unit_test(lif_hand_worked),
         cmocka_unit_test(lif_twins),
         cmocka_unit_test(srnn_twins),
+        cmocka_unit_test(linalg_vector_twins),
+        cmocka_unit_test(linalg_dgemm4_twins),
+        cmocka_unit_test(linalg_same_bits_in_every_table),
         cmocka_unit_test(tables_complete),
         cmocka_unit_test(dispatch),
     };

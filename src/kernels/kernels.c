@@ -1,7 +1,7 @@
 /* kernels.c -- the kernel tables and the one choice between them (see kernels.h).
  *
  * Each table names one function per entry; the kernels themselves live in the family
- * files beside this one (dense_, snn_, srnn_ x scalar, avx2, neon).  The
+ * files beside this one (dense_, snn_, srnn_, linalg_ x scalar, avx2, neon).  The
  * choice is made once, by kernels_init() at start-up; every model then calls through
  * tb_kern, so no model compares kernel-set names or keeps a dispatch of its own.
  */
@@ -32,6 +32,10 @@ static const tb_kernels scalar_table = {
     .rows_add = rows_add_scalar,
     .rows_acc = rows_acc_scalar,
     .matvecs = matvecs_scalar,
+    .daxpy = daxpy_scalar,
+    .daxpy2 = daxpy2_scalar,
+    .drot = drot_scalar,
+    .dgemm4 = dgemm4_scalar,
 };
 
 #if defined(__x86_64__)
@@ -54,6 +58,10 @@ static const tb_kernels avx2_table = {
     .rows_add = rows_add_avx2,
     .rows_acc = rows_acc_avx2,
     .matvecs = matvecs_avx2,
+    .daxpy = daxpy_avx2,
+    .daxpy2 = daxpy2_avx2,
+    .drot = drot_avx2,
+    .dgemm4 = dgemm4_avx2,
 };
 #endif
 
@@ -78,6 +86,10 @@ static const tb_kernels neon_table = {
     .rows_add = rows_add_neon,
     .rows_acc = rows_acc_neon,
     .matvecs = matvecs_neon,
+    .daxpy = daxpy_neon,
+    .daxpy2 = daxpy2_neon,
+    .drot = drot_neon,
+    .dgemm4 = dgemm4_neon,
 };
 #endif
 

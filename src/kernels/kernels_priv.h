@@ -33,6 +33,12 @@ tb_rows_add_fn rows_add_scalar, rows_add_avx2, rows_add_neon;
 tb_rows_acc_fn rows_acc_scalar, rows_acc_avx2, rows_acc_neon;
 tb_matvecs_fn matvecs_scalar, matvecs_avx2, matvecs_neon;
 
+/* linalg_scalar.c, linalg_avx2.c, linalg_neon.c */
+tb_daxpy_fn daxpy_scalar, daxpy_avx2, daxpy_neon;
+tb_daxpy2_fn daxpy2_scalar, daxpy2_avx2, daxpy2_neon;
+tb_drot_fn drot_scalar, drot_avx2, drot_neon;
+tb_dgemm4_fn dgemm4_scalar, dgemm4_avx2, dgemm4_neon;
+
 /* matmul in terms of a table's own sgemm (dense_scalar.c; every dense_*.c uses it). */
 void kernels_matmul_forward_via(tb_sgemm_fn *sgemm, float *out, const float *inp,
                                 const float *weight, const float *bias, int N, int C, int OC);
