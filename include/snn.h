@@ -18,15 +18,15 @@
  * One time step (dt), in Brian2's order so the presets reproduce Brian2's numbers:
  *   1. delayed spikes due now are added to g_e, g_i; Poisson background arrives;
  *   2. every neuron's state advances by dt (LIF: exact for CUBA, forward Euler for
- *      COBA, both vectorised with a scalar twin); g_e, g_i decay;
+ *      COBA, the kernel table's lif_cuba / lif_coba); g_e, g_i decay;
  *   3. neurons above threshold spike, reset and go refractory;
  *   4. each spike walks its CSR rows and adds w to its targets (event-driven: the
  *      cost is proportional to spikes x fan-out, not to the number of synapses).
  *
  * Threads: neurons are split into contiguous ranges; each thread updates its range
  * and delivers all spikes to the targets *in its range*, in spike order, so every
- * target sums its inputs in the same order whatever the thread count: results are
- * bit-identical for any --threads (and between the scalar and SIMD kernels).
+ * target sums its inputs in the same order whatever the thread count (threads.h,
+ * rule 2; the LIF kernels give the same bits in every kernel table, rule 3).
  */
 #ifndef TB_SNN_H
 #define TB_SNN_H

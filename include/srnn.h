@@ -49,9 +49,9 @@
  * pass is event-driven (W_rec^T s = the sum of the rows of the neurons that spiked) and
  * the weight gradient dW_rec += s_{t-1} (x) dv_t touches only those rows; the dense part
  * of the backward, ds_{t-1} = W_rec dv_t, runs as a small matrix product over the batch
- * elements a thread owns, with an AVX2/NEON kernel and a scalar twin.  The batch is
- * split over the thread pool; gradients are reduced in batch order, so results are
- * bit-identical for any thread count (given the kernel table).
+ * elements a thread owns (the kernel table's rows_add, rows_acc, matvecs).  The batch
+ * is split over the thread pool; gradients are reduced in batch order (threads.h,
+ * rule 2).
  */
 #ifndef TB_SRNN_H
 #define TB_SRNN_H
