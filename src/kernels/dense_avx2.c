@@ -5,58 +5,19 @@
  * any x86-64.  Each function computes what its scalar twin computes (tests compare
  * them on awkward sizes); only the order of float additions differs.
  *
- * sgemm, the kernel that matters (lesson 06 counts its FLOPs), is the classic
- * packed micro-kernel design: op(B) is copied once into 16-column panels laid out
- * k-major, op(A) into 6-row panels, and a 6x16 block of C lives in 12 ymm registers
- * while k runs: per k, 2 loads of B, 6 broadcasts of A, 12 FMAs.  Row panels are
- * spread over the thread pool.
+ * sgemm, the kernel that matters, is the packed-panel design of dense_pack.h with a
+ * 6x16 micro-kernel: the block of C lives in 12 ymm registers while k runs; per k,
+ * 2 loads of B, 6 broadcasts of A, 12 FMAs.
  */
 #include "kernels_priv.h"
 
 #if defined(__x86_64__)
-#include "threads.h"
-
 #include <immintrin.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define MR 6
 #define NR 16
-
-/* Bp[jb][k][NR] = op(B)[k, jb*NR + j], zero beyond N. */
-static void pack_B(int transB, int N, int K, const float *B, int ldb, float *Bp) {
-    int nb = (N + NR - 1) / NR;
-    for (int jb = 0; jb < nb; jb++) {
-        float *dst = Bp + (size_t)jb * K * NR;
-        int j0 = jb * NR, w = N - j0 < NR ? N - j0 : NR;
-        for (int k = 0; k < K; k++) {
-            float *d = dst + (size_t)k * NR;
-            if (!transB) {
-                const float *s = B + (size_t)k * ldb + j0;
-                int j = 0;
-                for (; j < w; j++) d[j] = s[j];
-                for (; j < NR; j++) d[j] = 0.0f;
-            } else {
-                int j = 0;
-                for (; j < w; j++) d[j] = B[(size_t)(j0 + j) * ldb + k];
-                for (; j < NR; j++) d[j] = 0.0f;
-            }
-        }
-    }
-}
-
-/* Ap[k][MR] = alpha * op(A)[i0 + r, k], zero beyond the last row. */
-static void pack_A(int transA, int rows, int K, float alpha, const float *A, int lda, int i0,
-                   float *Ap) {
-    for (int k = 0; k < K; k++) {
-        float *d = Ap + (size_t)k * MR;
-        int r = 0;
-        for (; r < rows; r++)
-            d[r] = alpha * (transA ? A[(size_t)k * lda + i0 + r] : A[(size_t)(i0 + r) * lda + k]);
-        for (; r < MR; r++) d[r] = 0.0f;
-    }
-}
 
 /* acc[MR][NR] = Ap^T Bp over K, then C = beta C + acc on the valid rows/columns. */
 static void micro_6x16(int K, const float *Ap, const float *Bp, float *C, int ldc, int rows,
@@ -102,57 +63,12 @@ static void micro_6x16(int K, const float *Ap, const float *Bp, float *C, int ld
     }
 }
 
-typedef struct {
-    int transA, M, N, K;
-    float alpha, beta;
-    const float *A;
-    int lda;
-    const float *Bp;
-    float *C;
-    int ldc;
-} gemm_job;
-
-/* Row panels [p0, p1) of MR rows each. */
-static void gemm_panels(const gemm_job *g, int p0, int p1) {
-    float *Ap = kernels_scratch(0, (size_t)g->K * MR);
-    if (!Ap) return; /* cannot happen for the sizes we use; leaves C untouched */
-    int nb = (g->N + NR - 1) / NR;
-    for (int p = p0; p < p1; p++) {
-        int i0 = p * MR, rows = g->M - i0 < MR ? g->M - i0 : MR;
-        pack_A(g->transA, rows, g->K, g->alpha, g->A, g->lda, i0, Ap);
-        for (int jb = 0; jb < nb; jb++) {
-            int j0 = jb * NR, cols = g->N - j0 < NR ? g->N - j0 : NR;
-            micro_6x16(g->K, Ap, g->Bp + (size_t)jb * g->K * NR, g->C + (size_t)i0 * g->ldc + j0,
-                       g->ldc, rows, cols, g->beta);
-        }
-    }
-}
-
-static void gemm_task(void *ctx, int t, int nt) {
-    const gemm_job *g = ctx;
-    int np = (g->M + MR - 1) / MR;
-    gemm_panels(g, (int)((long long)np * t / nt), (int)((long long)np * (t + 1) / nt));
-}
+#define MICRO micro_6x16
+#include "dense_pack.h"
 
 void sgemm_avx2(int transA, int transB, int M, int N, int K, float alpha, const float *A,
                 int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0) { /* C = beta C */
-        for (int i = 0; i < M; i++)
-            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta != 0.0f ? beta * C[(size_t)i * ldc + j] : 0.0f;
-        return;
-    }
-    int nb = (N + NR - 1) / NR;
-    float *Bp = kernels_scratch(1, (size_t)nb * K * NR);
-    if (!Bp) { sgemm_scalar(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return; }
-    pack_B(transB, N, K, B, ldb, Bp);
-    gemm_job g = {transA, M, N, K, alpha, beta, A, lda, Bp, C, ldc};
-    int np = (M + MR - 1) / MR;
-    int nt = tb_threads();
-    if (2.0 * M * N * K < 2e5 || np < 2) nt = 1;
-    if (nt > np) nt = np;
-    if (nt == 1) gemm_panels(&g, 0, np);
-    else tb_parallel(nt, gemm_task, &g);
+    sgemm_packed(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void matmul_forward_avx2(float *out, const float *inp, const float *weight, const float *bias,

@@ -46,7 +46,7 @@ void kernels_matmul_backward_via(tb_sgemm_fn *sgemm, float *dinp, float *dweight
                                  const float *dout, const float *inp, const float *weight,
                                  int N, int C, int OC);
 
-/* Per-thread packing buffers of the SIMD sgemm (which = 0: A panels, 1: B panels),
+/* Per-thread packing buffers of the packed sgemm (which = 0: A panels, 1: B panels),
  * n floats, 32-byte aligned, grown on demand and kept for the thread's life (sgemm
  * runs concurrently in pool tasks); NULL when out of memory.  kernels.c frees them
  * when a thread exits. */

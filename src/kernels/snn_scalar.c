@@ -9,15 +9,17 @@
  */
 #include "kernels_priv.h"
 
-int lif_cuba_scalar(float *v, float *ge, float *gi, float *ref, int n, const tb_lif_coef *c,
-                    int32_t *spk, int32_t base) {
+/* Both updates: only the integration line differs (coba is a constant after inlining). */
+static inline int lif_step(int coba, float *v, float *ge, float *gi, float *ref, int n,
+                           const tb_lif_coef *c, int32_t *spk, int32_t base) {
     int ns = 0;
     for (int i = 0; i < n; i++) {
         float g_e = ge[i], g_i = gi[i], vi = v[i], r = ref[i];
         if (r > 0.5f) {
             ref[i] = r - 1.0f;
         } else {
-            vi = c->e_l + (vi - c->e_l) * c->a_m + g_e * c->c_e + g_i * c->c_i;
+            if (coba) vi = vi + c->k * ((c->e_l - vi) + g_e * (c->e_e - vi) + g_i * (c->e_i - vi));
+            else vi = c->e_l + (vi - c->e_l) * c->a_m + g_e * c->c_e + g_i * c->c_i;
             if (vi > c->v_th) { vi = c->v_reset; ref[i] = c->n_ref; spk[ns++] = base + i; }
             v[i] = vi;
         }
@@ -27,21 +29,12 @@ int lif_cuba_scalar(float *v, float *ge, float *gi, float *ref, int n, const tb_
     return ns;
 }
 
+int lif_cuba_scalar(float *v, float *ge, float *gi, float *ref, int n, const tb_lif_coef *c,
+                    int32_t *spk, int32_t base) {
+    return lif_step(0, v, ge, gi, ref, n, c, spk, base);
+}
+
 int lif_coba_scalar(float *v, float *ge, float *gi, float *ref, int n, const tb_lif_coef *c,
                     int32_t *spk, int32_t base) {
-    int ns = 0;
-    for (int i = 0; i < n; i++) {
-        float g_e = ge[i], g_i = gi[i], vi = v[i], r = ref[i];
-        if (r > 0.5f) {
-            ref[i] = r - 1.0f;
-        } else {
-            float dv = (c->e_l - vi) + g_e * (c->e_e - vi) + g_i * (c->e_i - vi);
-            vi = vi + c->k * dv;
-            if (vi > c->v_th) { vi = c->v_reset; ref[i] = c->n_ref; spk[ns++] = base + i; }
-            v[i] = vi;
-        }
-        ge[i] = g_e * c->d_e;
-        gi[i] = g_i * c->d_i;
-    }
-    return ns;
+    return lif_step(1, v, ge, gi, ref, n, c, spk, base);
 }
