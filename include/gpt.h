@@ -20,8 +20,8 @@
  * flat row-major float arrays with its shapes in a comment; all parameters live in one
  * contiguous buffer addressed by a struct of pointers (gpt_params), the gradients in a
  * twin buffer, the activations in one more.  The heavy products go through the kernel
- * table K (kernels.h); rows, heads and batch items are spread over the thread pool with a
- * fixed task partition, so a run is bit-identical for a given seed and kernel table.
+ * table tb_kern (kernels.h); rows, heads and batch items are spread over the thread
+ * pool, keeping the determinism contract (threads.h, rules 2-3).
  *
  * ---- Reading the insides (activation taps; `record`, lesson 13) -----------------------
  * After gpt_forward(m, ids, targets, B, T, ...) the caller may read:

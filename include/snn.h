@@ -18,15 +18,15 @@
  * One time step (dt), in Brian2's order so the presets reproduce Brian2's numbers:
  *   1. delayed spikes due now are added to g_e, g_i; Poisson background arrives;
  *   2. every neuron's state advances by dt (LIF: exact for CUBA, forward Euler for
- *      COBA, both vectorised with a scalar twin); g_e, g_i decay;
+ *      COBA, the kernel table's lif_cuba / lif_coba); g_e, g_i decay;
  *   3. neurons above threshold spike, reset and go refractory;
  *   4. each spike walks its CSR rows and adds w to its targets (event-driven: the
  *      cost is proportional to spikes x fan-out, not to the number of synapses).
  *
  * Threads: neurons are split into contiguous ranges; each thread updates its range
  * and delivers all spikes to the targets *in its range*, in spike order, so every
- * target sums its inputs in the same order whatever the thread count: results are
- * bit-identical for any --threads (and between the scalar and SIMD kernels).
+ * target sums its inputs in the same order whatever the thread count (threads.h,
+ * rule 2; the LIF kernels give the same bits in every kernel table, rule 3).
  */
 #ifndef TB_SNN_H
 #define TB_SNN_H
@@ -161,25 +161,5 @@ int  snn_write_spikes(const char *path, const snn_result *r, double dt, char *er
 /* Threads worth using for this network: at most one per 16k neurons (a 0.1 ms step of
  * a 4k network is ~1 us of work, less than a cross-core barrier on a busy machine). */
 int  snn_auto_threads(const snn_net *net, int max_threads);
-
-/* ---- LIF state-update kernels (scalar twins of snn_avx2.c / snn_neon.c) ---------
- * For i in [0, n): if ref[i] > 0.5 the neuron is refractory (v held, ref -= 1);
- * otherwise
- *   CUBA (exact):  v <- E_L + (v - E_L) a_m + g_e c_e + g_i c_i
- *   COBA (Euler):  v <- v + k ((E_L - v) + g_e (E_e - v) + g_i (E_i - v)),  k = dt/tau_m
- * then g_e *= d_e, g_i *= d_i, and if v > v_th: v <- v_reset, ref <- n_ref, and
- * base + i is appended to spk.  Returns the number of spikes. */
-typedef struct {
-    float e_l, a_m, c_e, c_i, d_e, d_i, v_th, v_reset, n_ref;
-    float k, e_e, e_i;
-} snn_lif_coef;
-typedef int (*snn_lif_fn)(float *v, float *ge, float *gi, float *ref, int n,
-                          const snn_lif_coef *c, int32_t *spk, int32_t base);
-int snn_lif_cuba_scalar(float *v, float *ge, float *gi, float *ref, int n,
-                        const snn_lif_coef *c, int32_t *spk, int32_t base);
-int snn_lif_coba_scalar(float *v, float *ge, float *gi, float *ref, int n,
-                        const snn_lif_coef *c, int32_t *spk, int32_t base);
-/* The kernels for "scalar", "avx2" or "neon": 0, or -1 when not available here. */
-int snn_lif_kernels(const char *isa, snn_lif_fn *cuba, snn_lif_fn *coba);
 
 #endif

@@ -49,9 +49,9 @@
  * pass is event-driven (W_rec^T s = the sum of the rows of the neurons that spiked) and
  * the weight gradient dW_rec += s_{t-1} (x) dv_t touches only those rows; the dense part
  * of the backward, ds_{t-1} = W_rec dv_t, runs as a small matrix product over the batch
- * elements a thread owns, with an AVX2/NEON kernel and a scalar twin.  The batch is
- * split over the thread pool; gradients are reduced in batch order, so results are
- * bit-identical for any thread count (given the kernel table).
+ * elements a thread owns (the kernel table's rows_add, rows_acc, matvecs).  The batch
+ * is split over the thread pool; gradients are reduced in batch order (threads.h,
+ * rule 2).
  */
 #ifndef TB_SRNN_H
 #define TB_SRNN_H
@@ -272,25 +272,5 @@ int  srnn_save_file(const srnn_model *m, const tb_tokenizer *tok, const char *pa
 /* Load an "srnn" checkpoint; tok and ck may be NULL (ck: keep the container for extra
  * keys; the caller frees it).  Errors name the file. */
 int  srnn_load_file(const char *path, srnn_model *m, tb_tokenizer *tok, tb_ckpt *ck, char *err);
-
-/* ---- kernels (scalar twins and SIMD versions; public for the tests) ----------------- */
-/* acc[j] += sum over r in idx[0..nidx) of W[r*ld + j], j < n (event-driven input;
- * the same summation order in every version, so all are bit-identical). */
-void srnn_rows_add_scalar(float *acc, const float *W, int ld, const int *idx, int nidx, int n);
-/* out[b*n + i] = sum_j W[i*n + j] * x[b*n + j] for b < nb, i < n (ds = W dv). */
-void srnn_matvecs_scalar(float *out, const float *W, const float *x, int nb, int n);
-/* W[r*ld + j] += x[j] for every r in idx, j < n (the sparse weight gradient
- * dW += s (x) dv: only the rows of neurons that spiked; bit-identical in every version). */
-void srnn_rows_acc_scalar(float *W, int ld, const int *idx, int nidx, const float *x, int n);
-#if defined(__x86_64__)
-void srnn_rows_add_avx2(float *acc, const float *W, int ld, const int *idx, int nidx, int n);
-void srnn_matvecs_avx2(float *out, const float *W, const float *x, int nb, int n);
-void srnn_rows_acc_avx2(float *W, int ld, const int *idx, int nidx, const float *x, int n);
-#endif
-#if defined(__aarch64__)
-void srnn_rows_add_neon(float *acc, const float *W, int ld, const int *idx, int nidx, int n);
-void srnn_matvecs_neon(float *out, const float *W, const float *x, int nb, int n);
-void srnn_rows_acc_neon(float *W, int ld, const int *idx, int nidx, const float *x, int n);
-#endif
 
 #endif

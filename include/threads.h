@@ -1,12 +1,45 @@
-/* threads.h -- a tiny fixed-size thread pool for data-parallel loops.
+/* threads.h -- a tiny fixed-size thread pool for data-parallel loops, and the
+ * determinism contract every module keeps.
  *
  * One pool per process (like the kernel table, it is machine state, not model state):
  * the CLI sizes it once from --threads (default: all cores).  Work is split into
- * `ntasks` tasks with a *static* assignment, so with a fixed seed and thread count
- * every result is bit-identical from run to run.
+ * `ntasks` tasks with a *static* assignment.  y = 2 x over n elements:
  *
- *     static void body(void *ctx, int task, int ntasks) { ... rows task*n/ntasks ... }
- *     tb_parallel(tb_threads(), body, &ctx);
+ *     typedef struct { const float *x; float *y; int n; } twice_job;
+ *     static void twice_task(void *ctx, int task, int ntasks) {
+ *         twice_job *j = ctx;
+ *         int i0 = (int)((long long)j->n * task / ntasks);
+ *         int i1 = (int)((long long)j->n * (task + 1) / ntasks);
+ *         for (int i = i0; i < i1; i++) j->y[i] = 2 * j->x[i];
+ *     }
+ *     ...
+ *     twice_job j = {x, y, n};
+ *     tb_parallel(tb_threads(), twice_task, &j);
+ *
+ * ---- The determinism contract (cited elsewhere as "threads.h, rule N") ---------------
+ * Same seed and same kernel table => bit-identical results for any thread count.  It
+ * holds because every module keeps these rules:
+ *   1. Every random draw comes from an explicit, seeded generator (rng.h), derived
+ *      from the run's seed and never from the time, the thread or the task.
+ *   2. Every number is computed by one task, with the same operations in the same
+ *      order whatever the tasks are: a task owns whole outputs (rows of a product,
+ *      neurons of a network, heads of an attention layer).  Where partial results are
+ *      combined (weight gradients, norm-layer sums), they are partials of pieces the
+ *      problem size fixes (batch elements; a number of tasks computed from the size),
+ *      never of threads, and they are added in a fixed order.
+ *   3. Results may differ between kernel tables (--kernels, kernels.h), by float
+ *      round-off only, in the kernels that sum in another order or fuse multiply and
+ *      add: the dense ones (sgemm, matmul, softmax, norms, GELU, exp) and matvecs.
+ *      The LIF updates, rows_add, rows_acc and the float64 loops under linalg.h give
+ *      the scalar bits in every table, so a spiking-network run (snn.h) and the
+ *      eigen/SVD/products of linalg.h are identical under every table; a GPT or a
+ *      spiking LM trained with another table differs in the last bits, and so does
+ *      everything computed from it.
+ *   4. The build keeps multiply and add separate (-ffp-contract=off), so gcc and clang
+ *      builds agree; another architecture (its libm, its kernels) may differ in the
+ *      last bits.  tests/golden.sh keeps one record per architecture and kernel set.
+ * Timings (wall_s, tokens_per_s) and the thread count a run reports are the only
+ * outputs outside the contract.
  */
 #ifndef TB_THREADS_H
 #define TB_THREADS_H

@@ -1,5 +1,6 @@
-/* test_snn.c -- spiking networks and STDP: kernels vs scalar twins, benchmark rates,
- * determinism across kernels and thread counts, delays, connectivity, bad configs. */
+/* test_snn.c -- spiking networks and STDP: benchmark rates, determinism across kernels
+ * and thread counts, delays, connectivity, bad configs (the LIF kernels against their
+ * scalar twins: test_kernels.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,54 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Every SIMD kernel available here must match its scalar twin bit for bit (same
- * operations in the same order), including spikes and refractory counters. */
-static void lif_kernels_match_scalar(void **state) {
-    (void)state;
-    const char *isas[] = {"avx2", "neon"};
-    const int sizes[] = {1, 7, 17, 63, 129, 1000};
-    snn_lif_coef c = {-49, 0.995012f, 0.0049377f, 0.0049688f, 0.980199f, 0.99005f, -50, -60, 50,
-                      0.005f, 0, -80};
-    int tested = 0;
-    for (int a = 0; a < 2; a++) {
-        snn_lif_fn cu, co, su, so;
-        if (snn_lif_kernels(isas[a], &cu, &co)) continue;
-        snn_lif_kernels("scalar", &su, &so);
-        tested++;
-        for (int kind = 0; kind < 2; kind++)
-            for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
-                int n = sizes[s];
-                tb_rng r;
-                rng_seed(&r, 42 + n);
-                float *b[2][4];
-                int32_t *spk[2];
-                for (int t = 0; t < 2; t++) {
-                    for (int q = 0; q < 4; q++) b[t][q] = malloc(n * sizeof(float));
-                    spk[t] = malloc((n + 1) * sizeof(int32_t));
-                }
-                for (int i = 0; i < n; i++) {
-                    b[0][0][i] = -60 + 10.5f * rng_uniformf(&r);               /* v, some above v_th */
-                    b[0][1][i] = 3 * rng_uniformf(&r);                         /* g_e */
-                    b[0][2][i] = kind ? 5 * rng_uniformf(&r) : -5 * rng_uniformf(&r);
-                    b[0][3][i] = rng_uniformf(&r) < 0.3f ? (float)rng_below(&r, 50) : 0; /* refractory */
-                }
-                for (int q = 0; q < 4; q++) memcpy(b[1][q], b[0][q], n * sizeof(float));
-                for (int step = 0; step < 20; step++) {
-                    int n0 = (kind ? so : su)(b[0][0], b[0][1], b[0][2], b[0][3], n, &c, spk[0], 5);
-                    int n1 = (kind ? co : cu)(b[1][0], b[1][1], b[1][2], b[1][3], n, &c, spk[1], 5);
-                    assert_int_equal(n0, n1);
-                    assert_memory_equal(spk[0], spk[1], n0 * sizeof(int32_t));
-                    for (int q = 0; q < 4; q++) assert_memory_equal(b[0][q], b[1][q], n * sizeof(float));
-                }
-                for (int t = 0; t < 2; t++) { for (int q = 0; q < 4; q++) free(b[t][q]); free(spk[t]); }
-            }
-    }
-#if defined(__aarch64__)
-    assert_true(tested >= 1);   /* NEON is baseline on aarch64 */
-#endif
-    (void)tested;               /* x86 without AVX2: only the scalar path exists */
-}
 
 static snn_net *build(const char *preset, int n, int k_in, uint64_t seed) {
     snn_config c;
@@ -485,7 +438,6 @@ static void neuron_and_stdp_pictures(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(lif_kernels_match_scalar),
         cmocka_unit_test(benchmark_rates),
         cmocka_unit_test(deterministic_across_threads_and_kernels),
         cmocka_unit_test(fixed_in_degree),

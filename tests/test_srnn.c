@@ -1,8 +1,8 @@
 /* test_srnn.c -- the spiking language model (lesson 09): the surrogate gradient against
  * finite differences of the smoothed network (in double), the event-driven forward pass
- * against its dense twin, SIMD kernels against their scalar twins, the ridge readout
- * against a direct least-squares solve, determinism across runs and thread counts,
- * scoring vs recording consistency, STDP, checkpoints and bad inputs. */
+ * against its dense twin, the ridge readout against a direct least-squares solve,
+ * determinism across runs and thread counts, scoring vs recording consistency, STDP,
+ * checkpoints and bad inputs (its kernels against their scalar twins: test_kernels.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -215,70 +215,6 @@ static void event_vs_dense_and_threads(void **state) {
     assert_memory_equal(g1, g_one_thread, np * 4);
     assert_memory_equal(g1, g4, np * 4);
     free(g1); free(g2); free(g4);
-}
-
-/* ---- kernels: SIMD vs scalar ------------------------------------------------------------ */
-
-static void kernel_twins(void **state) {
-    (void)state;
-    const int sizes[] = {1, 7, 17, 63, 129, 1000};
-    tb_rng r;
-    rng_seed(&r, 3);
-    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
-        int n = sizes[si], nb = 5;
-        float *W = malloc((size_t)n * n * 4), *x = malloc((size_t)nb * n * 4);
-        float *o1 = malloc((size_t)nb * n * 4), *o2 = malloc((size_t)nb * n * 4), *o3 = malloc((size_t)nb * n * 4);
-        float *a1 = malloc((size_t)n * 4), *a2 = malloc((size_t)n * 4);
-        int *idx = malloc((size_t)n * 4), nidx = 0;
-        for (size_t i = 0; i < (size_t)n * n; i++) W[i] = (float)rng_normal(&r);
-        for (size_t i = 0; i < (size_t)nb * n; i++) x[i] = (float)rng_normal(&r);
-        for (int i = 0; i < n; i++) {
-            a1[i] = a2[i] = (float)rng_normal(&r);
-            if (rng_uniform(&r) < 0.3 || i == n - 1) idx[nidx++] = i;
-        }
-        srnn_matvecs_scalar(o1, W, x, nb, n);
-        srnn_rows_add_scalar(a1, W, n, idx, nidx, n);
-        float *G1 = malloc((size_t)n * n * 4), *G2 = malloc((size_t)n * n * 4);
-        memcpy(G1, W, (size_t)n * n * 4);
-        memcpy(G2, W, (size_t)n * n * 4);
-        srnn_rows_acc_scalar(G1, n, idx, nidx, x, n);
-        for (int k = 0; k < nidx; k++)   /* exactly the listed rows moved, by x */
-            for (int j = 0; j < n; j++) assert_true(G1[(size_t)idx[k] * n + j] == W[(size_t)idx[k] * n + j] + x[j]);
-        /* against a double dot product */
-        for (int b = 0; b < nb; b++)
-            for (int i = 0; i < n; i++) {
-                double s = 0, sa = 0;
-                for (int j = 0; j < n; j++) { s += (double)W[(size_t)i * n + j] * x[(size_t)b * n + j]; sa += fabs(W[(size_t)i * n + j] * x[(size_t)b * n + j]); }
-                assert_true(fabs(o1[(size_t)b * n + i] - s) <= 1e-5 * (sa + 1));
-            }
-#if defined(__x86_64__)
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-            srnn_rows_add_avx2(a2, W, n, idx, nidx, n);
-            assert_memory_equal(a1, a2, (size_t)n * 4);   /* same order of additions */
-            srnn_rows_acc_avx2(G2, n, idx, nidx, x, n);
-            assert_memory_equal(G1, G2, (size_t)n * n * 4);
-            srnn_matvecs_avx2(o2, W, x, nb, n);
-            for (int b = 0; b < nb; b++)   /* every element alone gives the same bits as in a block */
-                srnn_matvecs_avx2(o3 + (size_t)b * n, W, x + (size_t)b * n, 1, n);
-            assert_memory_equal(o2, o3, (size_t)nb * n * 4);
-            for (size_t i = 0; i < (size_t)nb * n; i++) {
-                double sa = 0;
-                size_t b = i / n, row = i % n;
-                for (int j = 0; j < n; j++) sa += fabs(W[row * n + j] * x[b * n + j]);
-                assert_true(fabs(o1[i] - o2[i]) <= 1e-5 * (sa + 1));
-            }
-        }
-#endif
-#if defined(__aarch64__)
-        srnn_rows_add_neon(a2, W, n, idx, nidx, n);
-        assert_memory_equal(a1, a2, (size_t)n * 4);
-        srnn_rows_acc_neon(G2, n, idx, nidx, x, n);
-        assert_memory_equal(G1, G2, (size_t)n * n * 4);
-        srnn_matvecs_neon(o2, W, x, nb, n);
-        for (size_t i = 0; i < (size_t)nb * n; i++) assert_true(fabs(o1[i] - o2[i]) <= 1e-4 * (fabs(o1[i]) + sqrt(n)));
-#endif
-        free(W); free(x); free(o1); free(o2); free(o3); free(a1); free(a2); free(idx); free(G1); free(G2);
-    }
 }
 
 /* ---- ridge ------------------------------------------------------------------------------ */
@@ -698,7 +634,6 @@ int main(void) {
         cmocka_unit_test(grad_count_dense),
         cmocka_unit_test(grad_trace_dale_sparse),
         cmocka_unit_test(event_vs_dense_and_threads),
-        cmocka_unit_test(kernel_twins),
         cmocka_unit_test(ridge_vs_lstsq),
         cmocka_unit_test(reservoir_learns),
         cmocka_unit_test(reservoir_readout_vs_lstsq),

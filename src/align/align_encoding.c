@@ -255,7 +255,7 @@ static int choose_alpha(ridge_fold *f, const enc_opts *o, char *err) {
             for (int c = 0; c < py; c++) dqf[(size_t)k * py + c] = (float)(f->Q[(size_t)k * py + c] * f->s2[k] / (f->s2[k] + alpha));
         for (size_t i = 0; i < (size_t)ntr * py; i++) Rf[i] = (float)f->Ytr[i];
         /* residuals on the training fold: R = Ytr - U dq */
-        K->sgemm(0, 0, ntr, py, r, -1.0f, Uf, r, dqf, py, 1.0f, Rf, py);
+        tb_kern->sgemm(0, 0, ntr, py, r, -1.0f, Uf, r, dqf, py, 1.0f, Rf, py);
         for (int c = 0; c < py; c++) loo[c] = 0;
         for (int i = 0; i < ntr; i++) {
             const float *ri = Rf + (size_t)i * py;

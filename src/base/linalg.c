@@ -3,6 +3,7 @@
  * the classic, well-understood ones (Householder + QL for eigh, Hestenes one-sided
  * Jacobi for the SVD), written for clarity first and then for cache-friendly loops. */
 #include "linalg.h"
+#include "kernels.h"
 #include "threads.h"
 
 #include <float.h>
@@ -10,15 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The hot loops below are plain C that the compiler vectorises.  On x86-64 each is also
- * compiled for AVX2 and the loader picks that clone on CPUs that have it
- * (GCC/clang target_clones): twice the vector width, same results (no reassociation, and
- * -std=c11 keeps multiply and add separate), and the default build still runs anywhere. */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(TB_NO_CLONES)
-#define TB_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define TB_CLONES
-#endif
+/* The loops that carry the O(n^3) work and can run several elements at once (column
+ * updates, plane rotations, four-row products) go through the kernel table (kernels.h:
+ * daxpy, daxpy2, drot, dgemm4), whose SIMD versions give the same bits as the scalar
+ * ones; the dot products stay here, summed in order. */
 
 /* ======================================================================== */
 /* symmetric eigendecomposition                                             */
@@ -31,7 +27,7 @@
  * the inner loops run down columns, which are then contiguous in memory (5x faster at
  * n = 512 than the row-major transcription), and column j of the result is row j of
  * the buffer, which is the layout the QL step wants. */
-TB_CLONES static void tridiagonalise(int n, double *V, double *d, double *e) {
+static void tridiagonalise(int n, double *V, double *d, double *e) {
 #define AT(i, j) V[(size_t)(j) * n + (i)]
     for (int j = 0; j < n; j++) d[j] = AT(n - 1, j);
     for (int i = n - 1; i > 0; i--) {
@@ -71,11 +67,11 @@ TB_CLONES static void tridiagonalise(int n, double *V, double *d, double *e) {
                 f += e[j] * d[j];
             }
             double hh = f / (h + h);
-            for (int j = 0; j < i; j++) e[j] -= hh * d[j];
+            tb_kern->daxpy(i, -hh, d, e);                            /* e -= hh d */
             for (int j = 0; j < i; j++) {
                 f = d[j];
                 g = e[j];
-                for (int k = j; k <= i - 1; k++) AT(k, j) -= (f * e[k] + g * d[k]);
+                tb_kern->daxpy2(i - j, -f, e + j, -g, d + j, &AT(j, j)); /* A[j.., j] -= f e + g d */
                 d[j] = AT(i - 1, j);
                 AT(i, j) = 0.0;
             }
@@ -92,7 +88,7 @@ TB_CLONES static void tridiagonalise(int n, double *V, double *d, double *e) {
             for (int j = 0; j <= i; j++) {
                 double g = 0.0;
                 for (int k = 0; k <= i; k++) g += AT(k, i + 1) * AT(k, j);
-                for (int k = 0; k <= i; k++) AT(k, j) -= g * d[k];
+                tb_kern->daxpy(i + 1, -g, d, &AT(0, j));                /* A[.., j] -= g d */
             }
         }
         for (int k = 0; k <= i; k++) AT(k, i + 1) = 0.0;
@@ -109,7 +105,7 @@ TB_CLONES static void tridiagonalise(int n, double *V, double *d, double *e) {
 /* Implicit QL with Wilkinson-type shifts on the tridiagonal (d, e).  W[n,n] holds the
  * eigenvector matrix TRANSPOSED (row j = vector j), so each plane rotation touches two
  * contiguous rows (W may be NULL: eigenvalues only).  Returns -1 if an eigenvalue fails to converge in 60 iterations. */
-TB_CLONES static int tridiagonal_ql(int n, double *d, double *e, double *W) {
+static int tridiagonal_ql(int n, double *d, double *e, double *W) {
     for (int i = 1; i < n; i++) e[i - 1] = e[i];
     e[n - 1] = 0.0;
     double f = 0.0, tst1 = 0.0, eps = DBL_EPSILON;
@@ -146,13 +142,7 @@ TB_CLONES static int tridiagonal_ql(int n, double *d, double *e, double *W) {
                     c = p / r;
                     p = c * d[i] - s * g;
                     d[i + 1] = h + s * (c * g + s * d[i]);
-                    if (!W) continue;
-                    double *wi = W + (size_t)i * n, *wi1 = W + (size_t)(i + 1) * n;
-                    for (int k = 0; k < n; k++) {
-                        double a = wi1[k];
-                        wi1[k] = s * wi[k] + c * a;
-                        wi[k] = c * wi[k] - s * a;
-                    }
+                    if (W) tb_kern->drot(n, W + (size_t)i * n, W + (size_t)(i + 1) * n, c, s);
                 }
                 p = -s * s2 * c3 * el1 * e[l] / dl1;
                 e[l] = s * p;
@@ -228,17 +218,8 @@ static int jacobi_columns(int m, int n, double *G, double *Vr) {
                 double zeta = (b - a) / (2.0 * g);
                 double t = (zeta >= 0 ? 1.0 : -1.0) / (fabs(zeta) + sqrt(1.0 + zeta * zeta));
                 double c = 1.0 / sqrt(1.0 + t * t), s = c * t;
-                for (int i = 0; i < m; i++) {
-                    double x = gp[i], y = gq[i];
-                    gp[i] = c * x - s * y;
-                    gq[i] = s * x + c * y;
-                }
-                double *vp = Vr + (size_t)p * n, *vq = Vr + (size_t)q * n;
-                for (int i = 0; i < n; i++) {
-                    double x = vp[i], y = vq[i];
-                    vp[i] = c * x - s * y;
-                    vq[i] = s * x + c * y;
-                }
+                tb_kern->drot(m, gp, gq, c, s);
+                tb_kern->drot(n, Vr + (size_t)p * n, Vr + (size_t)q * n, c, s);
             }
         if (!rotated) return 0;
     }
@@ -427,28 +408,12 @@ int la_lstsq(int m, int n, const double *A, const double *B, int nrhs, double *X
 
 typedef struct { int k, m, n; const double *A, *B; double *C; int mode; } gemm_ctx;
 
-/* Rows i0..i0+r-1 (r <= 4) of C += sum_p a_p(i) B[p, j0..j1): four rows of C share each
- * streamed row of B, which quarters the memory traffic; the j loop is plain
- * multiply-adds that the compiler vectorises.  a_p(i) = A[p*as + i*ai]. */
-TB_CLONES static void rows4(const gemm_ctx *g, int i0, int r, int j1, size_t as, size_t ai) {
-    double *c0 = g->C + (size_t)i0 * g->n, *c1 = c0 + (r > 1) * g->n, *c2 = c0 + (r > 2) * 2 * g->n,
-           *c3 = c0 + (r > 3) * 3 * g->n;
-    for (int q = 0; q < r; q++) memset(c0 + (size_t)q * g->n, 0, (size_t)j1 * sizeof(double));
-    for (int p = 0; p < g->k; p++) {
-        const double *b = g->B + (size_t)p * g->n, *a = g->A + (size_t)p * as + (size_t)i0 * ai;
-        double a0 = a[0], a1 = r > 1 ? a[ai] : 0, a2 = r > 2 ? a[2 * ai] : 0, a3 = r > 3 ? a[3 * ai] : 0;
-        if (r == 4)
-            for (int j = 0; j < j1; j++) {
-                double bj = b[j];
-                c0[j] += a0 * bj; c1[j] += a1 * bj; c2[j] += a2 * bj; c3[j] += a3 * bj;
-            }
-        else /* the ragged last block: rows beyond r alias row 0 with a = 0, so skip them */
-            for (int q = 0; q < r; q++) {
-                double aq = q == 0 ? a0 : q == 1 ? a1 : a2;
-                double *c = c0 + (size_t)q * g->n;
-                for (int j = 0; j < j1; j++) c[j] += aq * b[j];
-            }
-    }
+/* Rows i0..i0+r-1 (r <= 4) of C, columns [0, j1): C[i,j] = sum_p a_p(i) B[p,j] with
+ * a_p(i) = A[p*as + i*ai] (the kernel table's dgemm4: four rows of C share each row of
+ * B, which quarters the memory traffic). */
+static void rows4(const gemm_ctx *g, int i0, int r, int j1, size_t as, size_t ai) {
+    tb_kern->dgemm4(r, g->k, j1, g->A + (size_t)i0 * ai, as, ai, g->B, (size_t)g->n,
+                    g->C + (size_t)i0 * g->n, (size_t)g->n);
 }
 
 static void gemm_task(void *ctx, int t, int nt) {

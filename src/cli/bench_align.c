@@ -45,7 +45,7 @@ int bench_align_main(int argc, char **argv) {
     int w[10] = {6, 6, 7, 7, 7, 7, 7, 7, 8, 8};
     const char *head[10] = {"n", "p", "rsa", "cka", "cca", "procr", "enc", "all", "perm", "threads"};
     if (!json) {
-        printf("seconds per metric family (align --metric all = the sum), %d threads, kernels %s\n", cli_threads, K->name);
+        printf("seconds per metric family (align --metric all = the sum), %d threads, kernels %s\n", cli_threads, tb_kern->name);
         cli_table_row(10, w, head);
         cli_table_rule(10, w);
     }

@@ -43,7 +43,7 @@ static void print_json(const gpt_bench *b) {
     json_begin();
     json_str("preset", b->p->name);
     json_int("threads", tb_threads());
-    json_str("kernels", K->name);
+    json_str("kernels", tb_kern->name);
     json_int("params", (long long)r->params);
     json_num("ms_per_step", r->ms);
     json_num("tokens_per_s", b->tokens / (r->ms * 1e-3));
@@ -70,7 +70,7 @@ static void print_text(const gpt_args *a, const gpt_bench *b) {
     printf("bench gpt --preset %s: vocab %d, ctx %d, %d layers x %d heads, d_model %d, batch %d, %zu parameters\n",
            p->name, p->vocab, p->ctx, p->layers, p->heads, p->dim, p->batch, r->params);
     printf("%d thread%s, kernels %s; median of %d steps after %d warm-up (timings are noisy on a shared machine)\n\n",
-           nt, nt > 1 ? "s" : "", K->name, a->steps, a->warmup);
+           nt, nt > 1 ? "s" : "", tb_kern->name, a->steps, a->warmup);
     printf("  ms/step        %.2f\n", r->ms);
     printf("  tokens/s       %.0f\n", b->tokens / (r->ms * 1e-3));
     printf("  GFLOP/s        %.1f   (%.2f GFLOP/step = 6 params B T + 6 L B T^2 C)\n", b->gflops, r->flops / 1e9);

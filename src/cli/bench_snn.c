@@ -99,7 +99,7 @@ int bench_snn_main(int argc, char **argv) {
     static const char *const hdr[NCOL] = {"neurons", "conn", "synapses", "sim ms", "wall s", "wall/bio s", "updates/s", "events/s", "rate Hz"};
     if (!json) {
         printf("CUBA benchmark network, up to %d thread%s (one per 16k neurons), kernels %s (timings are noisy on a shared machine)\n",
-               cli_threads, cli_threads > 1 ? "s" : "", K ? K->name : "scalar");
+               cli_threads, cli_threads > 1 ? "s" : "", tb_kern->name);
         cli_table_row(NCOL, widths, hdr);
         cli_table_rule(NCOL, widths);
     }

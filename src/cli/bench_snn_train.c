@@ -47,7 +47,7 @@ static void print_json(const srnn_args *a, const srnn_bench *b, double best_torc
     const bench_srnn_result *r = &b->ours[b->n_runs - 1];
     json_begin();
     json_str("system", "tinybrain");
-    json_str("kernels", K->name);
+    json_str("kernels", tb_kern->name);
     json_int("vocab", a->s.vocab);
     json_int("neurons", a->s.neurons);
     json_int("steps_per_token", a->s.steps_per_token);
@@ -84,7 +84,7 @@ static void print_text(const srnn_args *a, const srnn_bench *b, double best_torc
     printf("spiking LM training step: vocab %d, %d LIF neurons, %d steps/token, ctx %d, batch %d, BPTT + Adam\n",
            s->vocab, s->neurons, s->steps_per_token, s->ctx, s->batch);
     printf("(median of %d steps after %d warm-up; kernels %s; timings on a shared machine are noisy)\n\n", a->steps,
-           a->warmup, K->name);
+           a->warmup, tb_kern->name);
     static const char *const hdr[4] = {"system", "threads", "ms/step", "spike prob"};
     cli_table_row(4, COLS, hdr);
     cli_table_rule(4, COLS);

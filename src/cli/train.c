@@ -113,7 +113,7 @@ static void print_header(const tb_run *r) {
             r->name, r->corp.name, r->corp.n_train, r->corp.tok.vocab_size, c->n_layer, c->n_head, c->d_model, c->ctx,
             gpt_pos_name(c->pos), gpt_norm_name(c->norm), gpt_act_name(c->act), c->tied ? "tied" : "untied",
             r->gpt.n_params, r->batch, r->steps, r->resumed ? " (resumed)" : "", tb_threads(), tb_threads() > 1 ? "s" : "",
-            K->name);
+            tb_kern->name);
 }
 
 static void print_result(tb_run *r, const char *data_dir, int json) {

@@ -27,7 +27,7 @@ static void print_header(const tb_run *r) {
             r->name, r->corp.name, r->corp.n_train, r->corp.tok.vocab_size, m->N, srnn_neuron_name(m->cfg.neuron),
             m->cfg.dale ? " (Dale: E/I)" : "", m->cfg.p_conn < 1 ? " (sparse)" : "", m->K, m->cfg.dt_ms,
             srnn_readout_name(m->cfg.readout), srnn_mode_name(m->cfg.mode), r->resumed ? " (resumed)" : "", tb_threads(),
-            tb_threads() > 1 ? "s" : "", K->name);
+            tb_threads() > 1 ? "s" : "", tb_kern->name);
 }
 
 /* What happens before step 0 of a new run: STDP on the input weights, the reservoir note. */

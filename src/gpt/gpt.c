@@ -307,21 +307,21 @@ int gpt_forward(gpt_model *m, const int *inputs, const int *targets, int B, int 
         const float *ln1b = p->ln1b ? p->ln1b + l * C : NULL, *ln2b = p->ln2b ? p->ln2b + l * C : NULL;
 
         norm_forward(c->norm, ln1, a->ln1_mean + l * BT, a->ln1_rstd + l * BT, x, p->ln1w + l * C, ln1b, (int)BT, C);
-        K->matmul_forward(qkv, ln1, p->qkvw + (size_t)l * 3 * C * C, p->qkvb + l * 3 * C, (int)BT, C, 3 * C);
+        tb_kern->matmul_forward(qkv, ln1, p->qkvw + (size_t)l * 3 * C * C, p->qkvb + l * 3 * C, (int)BT, C, 3 * C);
         attention_forward(atty, att, qkv, m->abl_head ? m->abl_head + l * NH : NULL, B, T, C, NH);
-        K->matmul_forward(attproj, atty, p->attprojw + (size_t)l * C * C, p->attprojb + l * C, (int)BT, C, C);
+        tb_kern->matmul_forward(attproj, atty, p->attprojw + (size_t)l * C * C, p->attprojb + l * C, (int)BT, C, C);
         for (size_t i = 0; i < BT * C; i++) res2[i] = x[i] + attproj[i];
         norm_forward(c->norm, ln2, a->ln2_mean + l * BT, a->ln2_rstd + l * BT, res2, p->ln2w + l * C, ln2b, (int)BT, C);
-        K->matmul_forward(fch, ln2, p->fcw + (size_t)l * H * C, p->fcb + l * H, (int)BT, C, H);
+        tb_kern->matmul_forward(fch, ln2, p->fcw + (size_t)l * H * C, p->fcb + l * H, (int)BT, C, H);
         act_forward(c->act, fch_act, fch, BT * H);
         if (m->abl_mlp) mul_mask_rows(fch_act, m->abl_mlp + (size_t)l * H, BT, H);
-        K->matmul_forward(fcproj, fch_act, p->fcprojw + (size_t)l * C * H, p->fcprojb + l * C, (int)BT, H, C);
+        tb_kern->matmul_forward(fcproj, fch_act, p->fcprojw + (size_t)l * C * H, p->fcprojb + l * C, (int)BT, H, C);
         for (size_t i = 0; i < BT * C; i++) res3[i] = res2[i] + fcproj[i];
         if (m->abl_resid) mul_mask_rows(res3, m->abl_resid + (size_t)(l + 1) * C, BT, C);
     }
     const float *xL = a->residual3 + (L - 1) * BT * C;
     norm_forward(c->norm, a->lnf, a->lnf_mean, a->lnf_rstd, xL, p->lnfw, p->lnfb, (int)BT, C);
-    K->matmul_forward(a->logits, a->lnf, c->tied ? p->wte : p->lm_head, NULL, (int)BT, C, V);
+    tb_kern->matmul_forward(a->logits, a->lnf, c->tied ? p->wte : p->lm_head, NULL, (int)BT, C, V);
     crossentropy_forward(a->probs, a->losses, a->logits, m->targets, (int)BT, V);
     double sum = 0.0;
     int n = 0;
@@ -349,7 +349,7 @@ int gpt_backward(gpt_model *m, char *err) {
     /* loss -> logits -> final norm */
     crossentropy_backward(d->dlogits, a->probs, m->targets, 1.0f / m->n_targets, (int)BT, V);
     memset(d->dln, 0, BT * C * sizeof(float));
-    K->matmul_backward(d->dln, c->tied ? g->wte : g->lm_head, NULL, d->dlogits, a->lnf,
+    tb_kern->matmul_backward(d->dln, c->tied ? g->wte : g->lm_head, NULL, d->dlogits, a->lnf,
                        c->tied ? p->wte : p->lm_head, (int)BT, C, V);
     memset(d->dresidual, 0, BT * C * sizeof(float));
     norm_backward(c->norm, d->dresidual, g->lnfw, g->lnfb, d->dln, a->residual3 + (L - 1) * BT * C, p->lnfw,
@@ -365,19 +365,19 @@ int gpt_backward(gpt_model *m, char *err) {
         /* x_{l+1} = r + m: the residual passes dres3 straight through to r */
         if (m->abl_resid) mul_mask_rows(d->dresidual, m->abl_resid + (size_t)(l + 1) * C, BT, C);
         memset(d->dfch_act, 0, BT * H * sizeof(float));
-        K->matmul_backward(d->dfch_act, g->fcprojw + (size_t)l * C * H, g->fcprojb + l * C, d->dresidual, fch_act,
+        tb_kern->matmul_backward(d->dfch_act, g->fcprojw + (size_t)l * C * H, g->fcprojb + l * C, d->dresidual, fch_act,
                            p->fcprojw + (size_t)l * C * H, (int)BT, H, C);
         if (m->abl_mlp) mul_mask_rows(d->dfch_act, m->abl_mlp + (size_t)l * H, BT, H);
         memset(d->dfch, 0, BT * H * sizeof(float));
         act_backward(c->act, d->dfch, fch, d->dfch_act, BT * H);
         memset(d->dln, 0, BT * C * sizeof(float));
-        K->matmul_backward(d->dln, g->fcw + (size_t)l * H * C, g->fcb + l * H, d->dfch, ln2, p->fcw + (size_t)l * H * C,
+        tb_kern->matmul_backward(d->dln, g->fcw + (size_t)l * H * C, g->fcb + l * H, d->dfch, ln2, p->fcw + (size_t)l * H * C,
                            (int)BT, C, H);
         norm_backward(c->norm, d->dresidual, g->ln2w + l * C, dln2b, d->dln, res2, p->ln2w + l * C,
                       a->ln2_mean + l * BT, a->ln2_rstd + l * BT, (int)BT, C, m->scratch);
         /* r = x + a: dresidual now holds d(loss)/d(r) */
         memset(d->datty, 0, BT * C * sizeof(float));
-        K->matmul_backward(d->datty, g->attprojw + (size_t)l * C * C, g->attprojb + l * C, d->dresidual, atty,
+        tb_kern->matmul_backward(d->datty, g->attprojw + (size_t)l * C * C, g->attprojb + l * C, d->dresidual, atty,
                            p->attprojw + (size_t)l * C * C, (int)BT, C, C);
         if (m->abl_head) {
             const float *hm = m->abl_head + l * NH;
@@ -387,7 +387,7 @@ int gpt_backward(gpt_model *m, char *err) {
         }
         attention_backward(d->dqkv, d->datt, d->datty, qkv, att, B, T, C, NH);
         memset(d->dln, 0, BT * C * sizeof(float));
-        K->matmul_backward(d->dln, g->qkvw + (size_t)l * 3 * C * C, g->qkvb + l * 3 * C, d->dqkv, ln1,
+        tb_kern->matmul_backward(d->dln, g->qkvw + (size_t)l * 3 * C * C, g->qkvb + l * 3 * C, d->dqkv, ln1,
                            p->qkvw + (size_t)l * 3 * C * C, (int)BT, C, 3 * C);
         norm_backward(c->norm, d->dresidual, g->ln1w + l * C, dln1b, d->dln, x, p->ln1w + l * C,
                       a->ln1_mean + l * BT, a->ln1_rstd + l * BT, (int)BT, C, m->scratch);

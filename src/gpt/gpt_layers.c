@@ -78,10 +78,10 @@ static void norm_fwd_task(void *ctx, int task, int ntasks) {
     if (r1 <= r0) return;
     size_t o = (size_t)r0 * j->C;
     if (j->kind == GPT_NORM_LAYER)
-        K->layernorm_forward(j->out + o, j->mean ? j->mean + r0 : NULL, j->rstd ? j->rstd + r0 : NULL,
+        tb_kern->layernorm_forward(j->out + o, j->mean ? j->mean + r0 : NULL, j->rstd ? j->rstd + r0 : NULL,
                              j->inp + o, j->w, j->b, r1 - r0, j->C);
     else
-        K->rmsnorm_forward(j->out + o, j->rstd ? j->rstd + r0 : NULL, j->inp + o, j->w, r1 - r0, j->C);
+        tb_kern->rmsnorm_forward(j->out + o, j->rstd ? j->rstd + r0 : NULL, j->inp + o, j->w, r1 - r0, j->C);
 }
 
 /* out[N,C] = layernorm (x - mean) rstd w + b   |   rmsnorm x rstd w */
@@ -101,10 +101,10 @@ static void norm_bwd_task(void *ctx, int task, int ntasks) {
     if (r1 <= r0) return;
     size_t o = (size_t)r0 * j->C;
     if (j->kind == GPT_NORM_LAYER)
-        K->layernorm_backward(j->dinp + o, pw, pb, j->dout + o, j->inp + o, j->w, j->cmean + r0,
+        tb_kern->layernorm_backward(j->dinp + o, pw, pb, j->dout + o, j->inp + o, j->w, j->cmean + r0,
                               j->crstd + r0, r1 - r0, j->C);
     else
-        K->rmsnorm_backward(j->dinp + o, pw, j->dout + o, j->inp + o, j->w, j->crstd + r0, r1 - r0, j->C);
+        tb_kern->rmsnorm_backward(j->dinp + o, pw, j->dout + o, j->inp + o, j->w, j->crstd + r0, r1 - r0, j->C);
 }
 
 /* dinp[N,C] += ...; dw[C] += ...; db[C] += ... (db unused for rmsnorm).
@@ -136,8 +136,8 @@ static void act_task(void *ctx, int task, int ntasks) {
     if (b <= a) return;
     int n = (int)(b - a);
     if (j->kind == GPT_ACT_GELU) {
-        if (j->bwd) K->gelu_backward(j->out + a, j->inp + a, j->dout + a, n);
-        else K->gelu_forward(j->out + a, j->inp + a, n);
+        if (j->bwd) tb_kern->gelu_backward(j->out + a, j->inp + a, j->dout + a, n);
+        else tb_kern->gelu_forward(j->out + a, j->inp + a, n);
     } else if (j->bwd) {   /* relu'(x) = 1 for x > 0 */
         for (size_t i = a; i < b; i++) j->out[i] += j->inp[i] > 0.0f ? j->dout[i] : 0.0f;
     } else {
@@ -175,14 +175,14 @@ static void attn_fwd_task(void *ctx, int task, int ntasks) {
         float *A = j->att + (size_t)bh * T * T;
         float *y = j->out + (size_t)b * T * C + h * hs;
         /* S[T,T] = q k^T / sqrt(hs); only s <= t is used */
-        K->sgemm(0, 1, T, T, hs, 1.0f / sqrtf((float)hs), q, C3, k, C3, 0.0f, A, T);
+        tb_kern->sgemm(0, 1, T, T, hs, 1.0f / sqrtf((float)hs), q, C3, k, C3, 0.0f, A, T);
         for (int t = 0; t < T; t++) {
             float *row = A + (size_t)t * T;
-            K->softmax_forward(row, row, 1, t + 1);
+            tb_kern->softmax_forward(row, row, 1, t + 1);
             for (int s = t + 1; s < T; s++) row[s] = 0.0f;   /* causal: no peeking ahead */
         }
         /* y[T,hs] = A[T,T] v[T,hs] */
-        K->sgemm(0, 0, T, hs, T, 1.0f, A, T, v, C3, 0.0f, y, C);
+        tb_kern->sgemm(0, 0, T, hs, T, 1.0f, A, T, v, C3, 0.0f, y, C);
         if (j->head_mask && j->head_mask[h] != 1.0f) {
             float g = j->head_mask[h];
             for (int t = 0; t < T; t++)
@@ -217,17 +217,17 @@ static void attn_bwd_task(void *ctx, int task, int ntasks) {
         float *dA = j->datt + (size_t)bh * T * T;
         const float *dy = j->dout + (size_t)b * T * C + h * hs;
         /* dA[T,T] = dy[T,hs] v^T ;  dv[T,hs] = A^T dy */
-        K->sgemm(0, 1, T, T, hs, 1.0f, dy, C, v, C3, 0.0f, dA, T);
-        K->sgemm(1, 0, T, hs, T, 1.0f, A, T, dy, C, 0.0f, dv, C3);
+        tb_kern->sgemm(0, 1, T, T, hs, 1.0f, dy, C, v, C3, 0.0f, dA, T);
+        tb_kern->sgemm(1, 0, T, hs, T, 1.0f, A, T, dy, C, 0.0f, dv, C3);
         /* dS = A * (dA - sum_s dA A), row by row over the causal part */
         for (int t = 0; t < T; t++) {
             float *row = dA + (size_t)t * T;
-            K->softmax_backward(row, row, A + (size_t)t * T, 1, t + 1);
+            tb_kern->softmax_backward(row, row, A + (size_t)t * T, 1, t + 1);
             for (int s = t + 1; s < T; s++) row[s] = 0.0f;
         }
         /* dq = dS k / sqrt(hs) ;  dk = dS^T q / sqrt(hs) */
-        K->sgemm(0, 0, T, hs, T, scale, dA, T, k, C3, 0.0f, dq, C3);
-        K->sgemm(1, 0, T, hs, T, scale, dA, T, q, C3, 0.0f, dk, C3);
+        tb_kern->sgemm(0, 0, T, hs, T, scale, dA, T, k, C3, 0.0f, dq, C3);
+        tb_kern->sgemm(1, 0, T, hs, T, scale, dA, T, q, C3, 0.0f, dk, C3);
     }
 }
 
@@ -253,7 +253,7 @@ static void ce_fwd_task(void *ctx, int task, int ntasks) {
         float mx = l[0];
         for (int i = 1; i < V; i++) mx = l[i] > mx ? l[i] : mx;
         for (int i = 0; i < V; i++) p[i] = l[i] - mx;
-        K->vexp(p, p, V);
+        tb_kern->vexp(p, p, V);
         double sum = 0.0;
         for (int i = 0; i < V; i++) sum += p[i];
         float inv = (float)(1.0 / sum);

@@ -1,24 +1,141 @@
-/* kernels.c -- the scalar reference kernels and the dispatcher (see kernels.h).
+/* kernels.c -- the kernel tables and the one choice between them (see kernels.h).
  *
- * What they model: the dense algebra of the transformer (lessons 06-08: matmul,
- * softmax, layer/RMS norm, GELU) and the leaky integrate-and-fire update of the
- * spiking network (lesson 02).  These plain-C versions are the *definition*: every
- * SIMD twin (kernels_avx2.c, kernels_neon.c) is tested against them.
- *
- * The one kernel that matters for speed is sgemm.  Even the scalar one is written with
- * care (row panels of C spread over the thread pool, a k-i-j loop order so the inner
- * loop streams through contiguous rows of B and C), because it is both the "before"
- * number in `tinybrain bench kernels` and the fallback on CPUs without AVX2/NEON.
+ * Each table names one function per entry; the kernels themselves live in the family
+ * files beside this one (dense_, snn_, srnn_, linalg_ x scalar, avx2, neon).  The
+ * choice is made once, by kernels_init() at start-up; every model then calls through
+ * tb_kern, so no model compares kernel-set names or keeps a dispatch of its own.
  */
-#include "kernels.h"
-#include "threads.h"
+#include "kernels_priv.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- per-thread scratch for the SIMD sgemm's packed panels ------------------------
+/* ---- the tables ---------------------------------------------------------------------- */
+
+static const tb_kernels scalar_table = {
+    .name = "scalar",
+    .sgemm = sgemm_scalar,
+    .matmul_forward = matmul_forward_scalar,
+    .matmul_backward = matmul_backward_scalar,
+    .softmax_forward = softmax_forward_scalar,
+    .softmax_backward = softmax_backward_scalar,
+    .layernorm_forward = layernorm_forward_scalar,
+    .layernorm_backward = layernorm_backward_scalar,
+    .rmsnorm_forward = rmsnorm_forward_scalar,
+    .rmsnorm_backward = rmsnorm_backward_scalar,
+    .gelu_forward = gelu_forward_scalar,
+    .gelu_backward = gelu_backward_scalar,
+    .vexp = vexp_scalar,
+    .lif_cuba = lif_cuba_scalar,
+    .lif_coba = lif_coba_scalar,
+    .rows_add = rows_add_scalar,
+    .rows_acc = rows_acc_scalar,
+    .matvecs = matvecs_scalar,
+    .daxpy = daxpy_scalar,
+    .daxpy2 = daxpy2_scalar,
+    .drot = drot_scalar,
+    .dgemm4 = dgemm4_scalar,
+};
+
+#if defined(__x86_64__)
+static const tb_kernels avx2_table = {
+    .name = "avx2",
+    .sgemm = sgemm_avx2,
+    .matmul_forward = matmul_forward_avx2,
+    .matmul_backward = matmul_backward_avx2,
+    .softmax_forward = softmax_forward_avx2,
+    .softmax_backward = softmax_backward_avx2,
+    .layernorm_forward = layernorm_forward_avx2,
+    .layernorm_backward = layernorm_backward_avx2,
+    .rmsnorm_forward = rmsnorm_forward_avx2,
+    .rmsnorm_backward = rmsnorm_backward_avx2,
+    .gelu_forward = gelu_forward_avx2,
+    .gelu_backward = gelu_backward_avx2,
+    .vexp = vexp_avx2,
+    .lif_cuba = lif_cuba_avx2,
+    .lif_coba = lif_coba_avx2,
+    .rows_add = rows_add_avx2,
+    .rows_acc = rows_acc_avx2,
+    .matvecs = matvecs_avx2,
+    .daxpy = daxpy_avx2,
+    .daxpy2 = daxpy2_avx2,
+    .drot = drot_avx2,
+    .dgemm4 = dgemm4_avx2,
+};
+#endif
+
+#if defined(__aarch64__)
+/* The element-wise dense kernels are the scalar definitions (see dense_neon.c). */
+static const tb_kernels neon_table = {
+    .name = "neon",
+    .sgemm = sgemm_neon,
+    .matmul_forward = matmul_forward_neon,
+    .matmul_backward = matmul_backward_neon,
+    .softmax_forward = softmax_forward_scalar,
+    .softmax_backward = softmax_backward_scalar,
+    .layernorm_forward = layernorm_forward_scalar,
+    .layernorm_backward = layernorm_backward_scalar,
+    .rmsnorm_forward = rmsnorm_forward_scalar,
+    .rmsnorm_backward = rmsnorm_backward_scalar,
+    .gelu_forward = gelu_forward_scalar,
+    .gelu_backward = gelu_backward_scalar,
+    .vexp = vexp_scalar,
+    .lif_cuba = lif_cuba_neon,
+    .lif_coba = lif_coba_neon,
+    .rows_add = rows_add_neon,
+    .rows_acc = rows_acc_neon,
+    .matvecs = matvecs_neon,
+    .daxpy = daxpy_neon,
+    .daxpy2 = daxpy2_neon,
+    .drot = drot_neon,
+    .dgemm4 = dgemm4_neon,
+};
+#endif
+
+/* ---- the choice ------------------------------------------------------------------------ */
+
+const tb_kernels *tb_kern = &scalar_table;
+
+const tb_kernels *kernels_table(const char *name) {
+    if (!strcmp(name, "scalar")) return &scalar_table;
+#if defined(__x86_64__)
+    if (!strcmp(name, "avx2")) {
+        __builtin_cpu_init();
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return &avx2_table;
+        return NULL;
+    }
+#endif
+#if defined(__aarch64__)
+    if (!strcmp(name, "neon")) return &neon_table; /* every aarch64 CPU has NEON */
+#endif
+    return NULL;
+}
+
+int kernels_init(const char *mode, char *err) {
+    if (!mode || !strcmp(mode, "auto")) {
+        const char *env = getenv("TINYBRAIN_KERNELS");
+        mode = (env && *env) ? env : "auto";
+    }
+    if (!strcmp(mode, "auto")) {
+        const tb_kernels *t = NULL;
+#if defined(__x86_64__)
+        t = kernels_table("avx2");
+#elif defined(__aarch64__)
+        t = kernels_table("neon");
+#endif
+        tb_kern = t ? t : &scalar_table;
+        return 0;
+    }
+    if (strcmp(mode, "scalar") && strcmp(mode, "avx2") && strcmp(mode, "neon"))
+        return tb_fail(err, "unknown kernel set '%s' (choose auto, scalar, avx2 or neon)", mode);
+    const tb_kernels *t = kernels_table(mode);
+    if (!t) return tb_fail(err, "kernel set '%s' is not available on this CPU", mode);
+    tb_kern = t;
+    return 0;
+}
+
+/* ---- per-thread scratch for the SIMD sgemm's packed panels -----------------------------
  * Grown on demand and kept for the thread's life (sgemm runs concurrently in pool
  * tasks).  A pthread key's destructor frees them when a worker thread exits, so thread
  * pools that shrink or shut down do not leak them. */
@@ -46,325 +163,4 @@ float *kernels_scratch(int which, size_t n) {
         s->cap[which] = s->buf[which] ? n : 0;
     }
     return s->buf[which];
-}
-
-/* ---- sgemm ----------------------------------------------------------------- */
-/* C[M,N] = alpha op(A)[M,K] op(B)[K,N] + beta C.  op(A)[i,k] = transA ? A[k*lda+i] : A[i*lda+k]. */
-
-typedef struct {
-    int transA, transB, M, N, K;
-    float alpha, beta;
-    const float *A, *B;
-    int lda, ldb, ldc;
-    float *C;
-} gemm_args;
-
-/* Rows [i0, i1) of C.  For each row: scale by beta, then add alpha a_ik * B[k,:] for
- * every k (k-i-j order: the inner loop is contiguous in B and C when B is not
- * transposed; with transB we take dot products of contiguous rows instead). */
-static void gemm_rows(const gemm_args *g, int i0, int i1) {
-    for (int i = i0; i < i1; i++) {
-        float *c = g->C + (size_t)i * g->ldc;
-        if (g->beta == 0.0f) memset(c, 0, (size_t)g->N * sizeof(float));
-        else if (g->beta != 1.0f)
-            for (int j = 0; j < g->N; j++) c[j] *= g->beta;
-        if (!g->transB) {
-            for (int k = 0; k < g->K; k++) {
-                float a = g->transA ? g->A[(size_t)k * g->lda + i] : g->A[(size_t)i * g->lda + k];
-                a *= g->alpha;
-                const float *b = g->B + (size_t)k * g->ldb;
-                for (int j = 0; j < g->N; j++) c[j] += a * b[j];
-            }
-        } else {
-            for (int j = 0; j < g->N; j++) {
-                const float *b = g->B + (size_t)j * g->ldb; /* op(B)[k,j] = B[j*ldb+k] */
-                float s = 0.0f;
-                if (!g->transA) {
-                    const float *a = g->A + (size_t)i * g->lda;
-                    for (int k = 0; k < g->K; k++) s += a[k] * b[k];
-                } else {
-                    for (int k = 0; k < g->K; k++) s += g->A[(size_t)k * g->lda + i] * b[k];
-                }
-                c[j] += g->alpha * s;
-            }
-        }
-    }
-}
-
-static void gemm_task(void *ctx, int t, int nt) {
-    const gemm_args *g = ctx;
-    gemm_rows(g, (int)((long long)g->M * t / nt), (int)((long long)g->M * (t + 1) / nt));
-}
-
-/* Small products run on the calling thread: waking the pool costs ~10 us. */
-static int gemm_tasks(int M, int N, int K) {
-    double flops = 2.0 * M * N * K;
-    int nt = tb_threads();
-    if (flops < 2e5 || M < 2) return 1;
-    return nt < M ? nt : M;
-}
-
-static void sgemm_scalar(int transA, int transB, int M, int N, int K, float alpha, const float *A,
-                         int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-    if (M <= 0 || N <= 0) return;
-    gemm_args g = {transA, transB, M, N, K, alpha, beta, A, B, lda, ldb, ldc, C};
-    int nt = gemm_tasks(M, N, K);
-    if (nt == 1) gemm_rows(&g, 0, M);
-    else tb_parallel(nt, gemm_task, &g);
-}
-
-/* out[N,OC] = inp[N,C] @ weight[OC,C]^T + bias[OC]  (through the table's own sgemm) */
-static void matmul_forward_with(const tb_kernels *k, float *out, const float *inp,
-                                const float *weight, const float *bias, int N, int C, int OC) {
-    if (bias)
-        for (int n = 0; n < N; n++) memcpy(out + (size_t)n * OC, bias, (size_t)OC * sizeof(float));
-    k->sgemm(0, 1, N, OC, C, 1.0f, inp, C, weight, C, bias ? 1.0f : 0.0f, out, OC);
-}
-
-/* dinp[N,C] += dout[N,OC] @ weight[OC,C];  dweight[OC,C] += dout^T @ inp;  dbias += colsum */
-static void matmul_backward_with(const tb_kernels *k, float *dinp, float *dweight, float *dbias,
-                                 const float *dout, const float *inp, const float *weight, int N,
-                                 int C, int OC) {
-    if (dinp) k->sgemm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C);
-    if (dweight) k->sgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
-    if (dbias)
-        for (int n = 0; n < N; n++) {
-            const float *d = dout + (size_t)n * OC;
-            for (int o = 0; o < OC; o++) dbias[o] += d[o];
-        }
-}
-
-static const tb_kernels scalar_table;
-static void matmul_forward_scalar(float *out, const float *inp, const float *weight,
-                                  const float *bias, int N, int C, int OC) {
-    matmul_forward_with(&scalar_table, out, inp, weight, bias, N, C, OC);
-}
-static void matmul_backward_scalar(float *dinp, float *dweight, float *dbias, const float *dout,
-                                   const float *inp, const float *weight, int N, int C, int OC) {
-    matmul_backward_with(&scalar_table, dinp, dweight, dbias, dout, inp, weight, N, C, OC);
-}
-
-/* ---- softmax ----------------------------------------------------------------- */
-/* p_j = exp(x_j - max) / sum_k exp(x_k - max).  A row of all -inf gives all zeros. */
-static void softmax_forward_scalar(float *out, const float *inp, int rows, int cols) {
-    for (int r = 0; r < rows; r++) {
-        const float *x = inp + (size_t)r * cols;
-        float *p = out + (size_t)r * cols;
-        float m = -INFINITY;
-        for (int j = 0; j < cols; j++) m = x[j] > m ? x[j] : m;
-        if (m == -INFINITY) { memset(p, 0, (size_t)cols * sizeof(float)); continue; }
-        float s = 0.0f;
-        for (int j = 0; j < cols; j++) { p[j] = expf(x[j] - m); s += p[j]; }
-        float inv = 1.0f / s;
-        for (int j = 0; j < cols; j++) p[j] *= inv;
-    }
-}
-
-/* dx_j = p_j (dy_j - sum_k dy_k p_k) */
-static void softmax_backward_scalar(float *dinp, const float *dout, const float *p, int rows,
-                                    int cols) {
-    for (int r = 0; r < rows; r++) {
-        const float *dy = dout + (size_t)r * cols, *pr = p + (size_t)r * cols;
-        float *dx = dinp + (size_t)r * cols;
-        float dot = 0.0f;
-        for (int j = 0; j < cols; j++) dot += dy[j] * pr[j];
-        for (int j = 0; j < cols; j++) dx[j] = pr[j] * (dy[j] - dot);
-    }
-}
-
-/* ---- layernorm / rmsnorm ------------------------------------------------------ */
-#define NORM_EPS 1e-5f
-
-/* y = (x - mu) * rstd * w + b,  mu = mean(x),  rstd = 1/sqrt(var(x) + eps) */
-static void layernorm_forward_scalar(float *out, float *mean, float *rstd, const float *inp,
-                                     const float *weight, const float *bias, int N, int C) {
-    for (int n = 0; n < N; n++) {
-        const float *x = inp + (size_t)n * C;
-        float *y = out + (size_t)n * C;
-        float mu = 0.0f;
-        for (int i = 0; i < C; i++) mu += x[i];
-        mu /= (float)C;
-        float var = 0.0f;
-        for (int i = 0; i < C; i++) { float d = x[i] - mu; var += d * d; }
-        var /= (float)C;
-        float rs = 1.0f / sqrtf(var + NORM_EPS);
-        for (int i = 0; i < C; i++) y[i] = (x[i] - mu) * rs * weight[i] + bias[i];
-        if (mean) mean[n] = mu;
-        if (rstd) rstd[n] = rs;
-    }
-}
-
-/* With xhat = (x - mu) rstd and g = w * dy:
- *   dx = rstd (g - mean(g) - xhat mean(g xhat)),  dw += dy xhat,  db += dy */
-static void layernorm_backward_scalar(float *dinp, float *dweight, float *dbias, const float *dout,
-                                      const float *inp, const float *weight, const float *mean,
-                                      const float *rstd, int N, int C) {
-    for (int n = 0; n < N; n++) {
-        const float *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
-        float *dx = dinp + (size_t)n * C;
-        float mu = mean[n], rs = rstd[n];
-        float gmean = 0.0f, gxmean = 0.0f;
-        for (int i = 0; i < C; i++) {
-            float xh = (x[i] - mu) * rs, g = weight[i] * dy[i];
-            gmean += g;
-            gxmean += g * xh;
-        }
-        gmean /= (float)C;
-        gxmean /= (float)C;
-        for (int i = 0; i < C; i++) {
-            float xh = (x[i] - mu) * rs, g = weight[i] * dy[i];
-            if (dbias) dbias[i] += dy[i];
-            if (dweight) dweight[i] += dy[i] * xh;
-            dx[i] += rs * (g - gmean - xh * gxmean);
-        }
-    }
-}
-
-/* y = x * rstd * w,  rstd = 1/sqrt(mean(x^2) + eps) */
-static void rmsnorm_forward_scalar(float *out, float *rstd, const float *inp, const float *weight,
-                                   int N, int C) {
-    for (int n = 0; n < N; n++) {
-        const float *x = inp + (size_t)n * C;
-        float *y = out + (size_t)n * C;
-        float ss = 0.0f;
-        for (int i = 0; i < C; i++) ss += x[i] * x[i];
-        float rs = 1.0f / sqrtf(ss / (float)C + NORM_EPS);
-        for (int i = 0; i < C; i++) y[i] = x[i] * rs * weight[i];
-        if (rstd) rstd[n] = rs;
-    }
-}
-
-/* xhat = x rstd, g = w dy:  dx = rstd (g - xhat mean(g xhat)),  dw += dy xhat */
-static void rmsnorm_backward_scalar(float *dinp, float *dweight, const float *dout,
-                                    const float *inp, const float *weight, const float *rstd,
-                                    int N, int C) {
-    for (int n = 0; n < N; n++) {
-        const float *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
-        float *dx = dinp + (size_t)n * C;
-        float rs = rstd[n], gx = 0.0f;
-        for (int i = 0; i < C; i++) gx += weight[i] * dy[i] * x[i] * rs;
-        gx /= (float)C;
-        for (int i = 0; i < C; i++) {
-            float xh = x[i] * rs;
-            if (dweight) dweight[i] += dy[i] * xh;
-            dx[i] += rs * (weight[i] * dy[i] - xh * gx);
-        }
-    }
-}
-
-/* ---- GELU (tanh approximation) ------------------------------------------------ */
-#define GELU_S 0.7978845608028654f /* sqrt(2/pi) */
-#define GELU_C 0.044715f
-
-/* gelu(x) = 0.5 x (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3) */
-static void gelu_forward_scalar(float *out, const float *inp, int n) {
-    for (int i = 0; i < n; i++) {
-        float x = inp[i], u = GELU_S * (x + GELU_C * x * x * x);
-        out[i] = 0.5f * x * (1.0f + tanhf(u));
-    }
-}
-
-/* d gelu/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2),  t = tanh(u) */
-static void gelu_backward_scalar(float *dinp, const float *inp, const float *dout, int n) {
-    for (int i = 0; i < n; i++) {
-        float x = inp[i], u = GELU_S * (x + GELU_C * x * x * x), t = tanhf(u);
-        float du = GELU_S * (1.0f + 3.0f * GELU_C * x * x);
-        dinp[i] += dout[i] * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du);
-    }
-}
-
-static void vexp_scalar(float *out, const float *inp, int n) {
-    for (int i = 0; i < n; i++) out[i] = expf(inp[i]);
-}
-
-/* ---- LIF ------------------------------------------------------------------------ */
-static int lif_step_scalar(float *v, float *refrac, unsigned char *spike, const float *i_syn, int n,
-                           float v_rest, float v_reset, float v_th, float decay, float gain,
-                           float t_ref_steps) {
-    int count = 0;
-    for (int i = 0; i < n; i++) {
-        float vi = v[i], r = refrac[i];
-        if (r <= 0.0f) vi = v_rest + (vi - v_rest) * decay + i_syn[i] * gain;
-        else r -= 1.0f;
-        unsigned char s = vi >= v_th;
-        if (s) { vi = v_reset; r = t_ref_steps; }
-        v[i] = vi;
-        refrac[i] = r;
-        spike[i] = s;
-        count += s;
-    }
-    return count;
-}
-
-static const tb_kernels scalar_table = {
-    "scalar",
-    sgemm_scalar,
-    matmul_forward_scalar,
-    matmul_backward_scalar,
-    softmax_forward_scalar,
-    softmax_backward_scalar,
-    layernorm_forward_scalar,
-    layernorm_backward_scalar,
-    rmsnorm_forward_scalar,
-    rmsnorm_backward_scalar,
-    gelu_forward_scalar,
-    gelu_backward_scalar,
-    vexp_scalar,
-    lif_step_scalar,
-};
-
-/* ---- dispatch ------------------------------------------------------------------- */
-/* Tables of the other instruction sets (NULL when not compiled for this machine). */
-const tb_kernels *kernels_avx2_table(void);
-const tb_kernels *kernels_neon_table(void);
-
-const tb_kernels *K = &scalar_table;
-
-const tb_kernels *kernels_table(const char *name) {
-    if (!strcmp(name, "scalar")) return &scalar_table;
-#if defined(__x86_64__)
-    if (!strcmp(name, "avx2")) {
-        __builtin_cpu_init();
-        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return kernels_avx2_table();
-        return NULL;
-    }
-#endif
-#if defined(__aarch64__)
-    if (!strcmp(name, "neon")) return kernels_neon_table();
-#endif
-    return NULL;
-}
-
-int kernels_init(const char *mode, char *err) {
-    if (!mode || !strcmp(mode, "auto")) {
-        const char *env = getenv("TINYBRAIN_KERNELS");
-        mode = (env && *env) ? env : "auto";
-    }
-    if (!strcmp(mode, "auto")) {
-        const tb_kernels *t = NULL;
-#if defined(__x86_64__)
-        t = kernels_table("avx2");
-#elif defined(__aarch64__)
-        t = kernels_table("neon");
-#endif
-        K = t ? t : &scalar_table;
-        return 0;
-    }
-    if (strcmp(mode, "scalar") && strcmp(mode, "avx2") && strcmp(mode, "neon"))
-        return tb_fail(err, "unknown kernel set '%s' (choose auto, scalar, avx2 or neon)", mode);
-    const tb_kernels *t = kernels_table(mode);
-    if (!t) return tb_fail(err, "kernel set '%s' is not available on this CPU", mode);
-    K = t;
-    return 0;
-}
-
-/* Shared by the SIMD tables: matmul in terms of their own sgemm. */
-void kernels_matmul_forward_via(const tb_kernels *k, float *out, const float *inp,
-                                const float *weight, const float *bias, int N, int C, int OC) {
-    matmul_forward_with(k, out, inp, weight, bias, N, C, OC);
-}
-void kernels_matmul_backward_via(const tb_kernels *k, float *dinp, float *dweight, float *dbias,
-                                 const float *dout, const float *inp, const float *weight, int N,
-                                 int C, int OC) {
-    matmul_backward_with(k, dinp, dweight, dbias, dout, inp, weight, N, C, OC);
 }

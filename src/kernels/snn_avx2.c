@@ -1,15 +1,15 @@
-/* snn_avx2.c -- AVX2 twins of the LIF network updates in snn.c (lesson 04).
+/* snn_avx2.c -- AVX2 twins of the LIF network update in snn_scalar.c (lesson 04).
  * Eight neurons per instruction; same operations in the same order as the scalar
  * reference (no FMA contraction), so results are bit-identical to it.  Refractory
  * neurons and spikes are handled with masks; spiking lanes are read from movemask. */
-#include "snn.h"
+#include "kernels_priv.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
 typedef struct { __m256 e_l, a_m, c_e, c_i, d_e, d_i, v_th, v_reset, n_ref, k, e_e, e_i, half, one; } lanes;
 
-static lanes bcast(const snn_lif_coef *c) {
+static lanes bcast(const tb_lif_coef *c) {
     lanes L = {_mm256_set1_ps(c->e_l), _mm256_set1_ps(c->a_m), _mm256_set1_ps(c->c_e),
                _mm256_set1_ps(c->c_i), _mm256_set1_ps(c->d_e), _mm256_set1_ps(c->d_i),
                _mm256_set1_ps(c->v_th), _mm256_set1_ps(c->v_reset), _mm256_set1_ps(c->n_ref),
@@ -40,8 +40,8 @@ static inline int finish(const lanes *L, float *v, float *ge, float *gi, float *
     return ns;
 }
 
-int snn_lif_cuba_avx2(float *v, float *ge, float *gi, float *ref, int n,
-                      const snn_lif_coef *c, int32_t *spk, int32_t base) {
+int lif_cuba_avx2(float *v, float *ge, float *gi, float *ref, int n,
+                  const tb_lif_coef *c, int32_t *spk, int32_t base) {
     lanes L = bcast(c);
     int i = 0, ns = 0;
     for (; i + 8 <= n; i += 8) {
@@ -54,11 +54,11 @@ int snn_lif_cuba_avx2(float *v, float *ge, float *gi, float *ref, int n,
         vu = _mm256_add_ps(vu, _mm256_mul_ps(g_i, L.c_i));
         ns += finish(&L, v, ge, gi, ref, i, vv, vu, g_e, g_i, r, frozen, spk + ns, base);
     }
-    return ns + snn_lif_cuba_scalar(v + i, ge + i, gi + i, ref + i, n - i, c, spk + ns, base + i);
+    return ns + lif_cuba_scalar(v + i, ge + i, gi + i, ref + i, n - i, c, spk + ns, base + i);
 }
 
-int snn_lif_coba_avx2(float *v, float *ge, float *gi, float *ref, int n,
-                      const snn_lif_coef *c, int32_t *spk, int32_t base) {
+int lif_coba_avx2(float *v, float *ge, float *gi, float *ref, int n,
+                  const tb_lif_coef *c, int32_t *spk, int32_t base) {
     lanes L = bcast(c);
     int i = 0, ns = 0;
     for (; i + 8 <= n; i += 8) {
@@ -72,7 +72,7 @@ int snn_lif_coba_avx2(float *v, float *ge, float *gi, float *ref, int n,
         __m256 vu = _mm256_add_ps(vv, _mm256_mul_ps(L.k, dv));
         ns += finish(&L, v, ge, gi, ref, i, vv, vu, g_e, g_i, r, frozen, spk + ns, base);
     }
-    return ns + snn_lif_coba_scalar(v + i, ge + i, gi + i, ref + i, n - i, c, spk + ns, base + i);
+    return ns + lif_coba_scalar(v + i, ge + i, gi + i, ref + i, n - i, c, spk + ns, base + i);
 }
 #else
 typedef int snn_avx2_unused; /* ISO C: a translation unit must not be empty */

@@ -1,13 +1,13 @@
-/* snn_neon.c -- NEON twins of the LIF network updates in snn.c (lesson 04).
+/* snn_neon.c -- NEON twins of the LIF network update in snn_scalar.c (lesson 04).
  * Four neurons per instruction; same operations in the same order as the scalar
  * reference (separate multiply and add, no fused multiply-add), so results are
  * bit-identical to it. */
-#include "snn.h"
+#include "kernels_priv.h"
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
-static inline int finish(const snn_lif_coef *c, float *v, float *ge, float *gi, float *ref, int i,
+static inline int finish(const tb_lif_coef *c, float *v, float *ge, float *gi, float *ref, int i,
                          float32x4_t vv, float32x4_t vu, float32x4_t g_e, float32x4_t g_i,
                          float32x4_t r, uint32x4_t frozen, int32_t *spk, int32_t base) {
     float32x4_t vn = vbslq_f32(frozen, vv, vu);
@@ -27,8 +27,8 @@ static inline int finish(const snn_lif_coef *c, float *v, float *ge, float *gi, 
     return ns;
 }
 
-int snn_lif_cuba_neon(float *v, float *ge, float *gi, float *ref, int n,
-                      const snn_lif_coef *c, int32_t *spk, int32_t base) {
+int lif_cuba_neon(float *v, float *ge, float *gi, float *ref, int n,
+                  const tb_lif_coef *c, int32_t *spk, int32_t base) {
     int i = 0, ns = 0;
     float32x4_t e_l = vdupq_n_f32(c->e_l);
     for (; i + 4 <= n; i += 4) {
@@ -40,11 +40,11 @@ int snn_lif_cuba_neon(float *v, float *ge, float *gi, float *ref, int n,
         vu = vaddq_f32(vu, vmulq_f32(g_i, vdupq_n_f32(c->c_i)));
         ns += finish(c, v, ge, gi, ref, i, vv, vu, g_e, g_i, r, frozen, spk + ns, base);
     }
-    return ns + snn_lif_cuba_scalar(v + i, ge + i, gi + i, ref + i, n - i, c, spk + ns, base + i);
+    return ns + lif_cuba_scalar(v + i, ge + i, gi + i, ref + i, n - i, c, spk + ns, base + i);
 }
 
-int snn_lif_coba_neon(float *v, float *ge, float *gi, float *ref, int n,
-                      const snn_lif_coef *c, int32_t *spk, int32_t base) {
+int lif_coba_neon(float *v, float *ge, float *gi, float *ref, int n,
+                  const tb_lif_coef *c, int32_t *spk, int32_t base) {
     int i = 0, ns = 0;
     for (; i + 4 <= n; i += 4) {
         float32x4_t vv = vld1q_f32(v + i), g_e = vld1q_f32(ge + i), g_i = vld1q_f32(gi + i);
@@ -56,7 +56,7 @@ int snn_lif_coba_neon(float *v, float *ge, float *gi, float *ref, int n,
         float32x4_t vu = vaddq_f32(vv, vmulq_f32(vdupq_n_f32(c->k), dv));
         ns += finish(c, v, ge, gi, ref, i, vv, vu, g_e, g_i, r, frozen, spk + ns, base);
     }
-    return ns + snn_lif_coba_scalar(v + i, ge + i, gi + i, ref + i, n - i, c, spk + ns, base + i);
+    return ns + lif_coba_scalar(v + i, ge + i, gi + i, ref + i, n - i, c, spk + ns, base + i);
 }
 #else
 typedef int snn_neon_unused; /* ISO C: a translation unit must not be empty */

@@ -1,12 +1,12 @@
 /* srnn_avx2.c -- AVX2+FMA twins of the spiking language model's kernels (lesson 09).
  * Compiled with -mavx2 -mfma on x86-64 only; chosen at run time when the kernel table
- * is "avx2".  Scalar references: srnn_kernels.c. */
-#include "srnn.h"
+ * is "avx2".  Scalar references: srnn_scalar.c. */
+#include "kernels_priv.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-void srnn_rows_add_avx2(float *acc, const float *W, int ld, const int *idx, int nidx, int n) {
+void rows_add_avx2(float *acc, const float *W, int ld, const int *idx, int nidx, int n) {
     int j = 0;
     for (; j + 32 <= n; j += 32) {   /* four registers of the accumulator stay put */
         __m256 a0 = _mm256_loadu_ps(acc + j), a1 = _mm256_loadu_ps(acc + j + 8);
@@ -35,7 +35,7 @@ void srnn_rows_add_avx2(float *acc, const float *W, int ld, const int *idx, int 
     }
 }
 
-void srnn_rows_acc_avx2(float *W, int ld, const int *idx, int nidx, const float *x, int n) {
+void rows_acc_avx2(float *W, int ld, const int *idx, int nidx, const float *x, int n) {
     int n32 = n & ~31;
     for (int k = 0; k < nidx; k++) {
         float *w = W + (size_t)idx[k] * ld;
@@ -63,7 +63,7 @@ static inline float hsum8(__m256 v) {
 /* One dot product per (row i, element b): 8-lane FMA over j, then the tail.  Rows are
  * taken two at a time and elements four at a time so that each loaded W chunk serves
  * four FMAs; every (i, b) pair follows the same arithmetic whatever the blocking. */
-void srnn_matvecs_avx2(float *out, const float *W, const float *x, int nb, int n) {
+void matvecs_avx2(float *out, const float *W, const float *x, int nb, int n) {
     int n8 = n & ~7;
     for (int i = 0; i < n; i += 2) {
         int two = i + 1 < n;

@@ -1,13 +1,13 @@
 /* srnn_neon.c -- NEON twins of the spiking language model's kernels (lesson 09), for
  * aarch64; chosen at run time when the kernel table is "neon".  Scalar references:
- * srnn_kernels.c.  Same blocking idea as srnn_avx2.c with 4-lane vectors (two per
+ * srnn_scalar.c.  Same blocking idea as srnn_avx2.c with 4-lane vectors (two per
  * 8-float chunk, so each dot product is summed in 8 lanes like the AVX2 version). */
-#include "srnn.h"
+#include "kernels_priv.h"
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
 
-void srnn_rows_add_neon(float *acc, const float *W, int ld, const int *idx, int nidx, int n) {
+void rows_add_neon(float *acc, const float *W, int ld, const int *idx, int nidx, int n) {
     int j = 0;
     for (; j + 16 <= n; j += 16) {
         float32x4_t a0 = vld1q_f32(acc + j), a1 = vld1q_f32(acc + j + 4);
@@ -31,7 +31,7 @@ void srnn_rows_add_neon(float *acc, const float *W, int ld, const int *idx, int 
     }
 }
 
-void srnn_rows_acc_neon(float *W, int ld, const int *idx, int nidx, const float *x, int n) {
+void rows_acc_neon(float *W, int ld, const int *idx, int nidx, const float *x, int n) {
     for (int k = 0; k < nidx; k++) {
         float *w = W + (size_t)idx[k] * ld;
         int j = 0;
@@ -40,7 +40,7 @@ void srnn_rows_acc_neon(float *W, int ld, const int *idx, int nidx, const float 
     }
 }
 
-void srnn_matvecs_neon(float *out, const float *W, const float *x, int nb, int n) {
+void matvecs_neon(float *out, const float *W, const float *x, int nb, int n) {
     int n8 = n & ~7;
     for (int i = 0; i < n; i++) {
         const float *w = W + (size_t)i * n;

@@ -81,18 +81,17 @@ struct snn_net {
     int ring_len;            /* 0: no delays */
     float *ring_e, *ring_i;  /* [ring_len][N] */
     long t;                  /* steps done so far */
-    snn_lif_coef coef[SNN_MAX_POPS];
+    tb_lif_coef coef[SNN_MAX_POPS];
     float de, di;            /* synaptic decay per step */
     float unit[SNN_MAX_POPS];/* COBA current unit factor for non-LIF models */
-    snn_lif_fn cuba, coba;
-    const char *kname;
+    const tb_kernels *kern;  /* the kernel table when the network was built */
     tb_rng *bg;              /* one stream per BLOCK neurons */
     int n_blocks;
 };
 
 int snn_n_neurons(const snn_net *n) { return n->N; }
 int snn_pop_start(const snn_net *n, int p) { return n->start[p]; }
-const char *snn_kernel_name(const snn_net *n) { return n->kname; }
+const char *snn_kernel_name(const snn_net *n) { return n->kern->name; }
 long long snn_n_synapses(const snn_net *n) {
     long long s = 0;
     for (int q = 0; q < n->cfg.n_proj; q++) s += n->proj[q].row[n->proj[q].nsrc];
@@ -218,12 +217,7 @@ int snn_build(const snn_config *cfg, snn_net **out, char *err) {
     }
     for (int b = 0; b < n->n_blocks; b++) rng_stream(&n->bg[b], cfg->seed, 1000 + (uint64_t)b);
 
-    /* kernels: follow the global kernel choice (--kernels) */
-    n->kname = K && K->name ? K->name : "scalar";
-    if (snn_lif_kernels(n->kname, &n->cuba, &n->coba)) {
-        n->kname = "scalar";
-        snn_lif_kernels("scalar", &n->cuba, &n->coba);
-    }
+    n->kern = tb_kern; /* the LIF update follows the global kernel choice (--kernels) */
     double dt = c->dt;
     n->de = (float)(c->syn_euler ? 1 - dt / c->tau_e : exp(-dt / c->tau_e));
     n->di = (float)(c->syn_euler ? 1 - dt / c->tau_i : exp(-dt / c->tau_i));
@@ -251,7 +245,7 @@ int snn_build(const snn_config *cfg, snn_net **out, char *err) {
         }
         if (np->model == NRN_LIF) {
             const nrn_lif *l = &np->lif;
-            snn_lif_coef *k = &n->coef[p];
+            tb_lif_coef *k = &n->coef[p];
             k->e_l = (float)l->v_rest;
             k->a_m = (float)exp(-dt / l->tau_m);
             k->c_e = (float)cuba_coef(c->tau_e, l->tau_m, dt);
@@ -297,71 +291,6 @@ int snn_build(const snn_config *cfg, snn_net **out, char *err) {
     }
     *out = n;
     return 0;
-}
-
-/* ---- LIF kernels, scalar reference ----------------------------------------------- */
-
-int snn_lif_cuba_scalar(float *v, float *ge, float *gi, float *ref, int n,
-                        const snn_lif_coef *c, int32_t *spk, int32_t base) {
-    int ns = 0;
-    for (int i = 0; i < n; i++) {
-        float g_e = ge[i], g_i = gi[i], vi = v[i], r = ref[i];
-        if (r > 0.5f) {
-            ref[i] = r - 1.0f;
-        } else {
-            vi = c->e_l + (vi - c->e_l) * c->a_m + g_e * c->c_e + g_i * c->c_i;
-            if (vi > c->v_th) { vi = c->v_reset; ref[i] = c->n_ref; spk[ns++] = base + i; }
-            v[i] = vi;
-        }
-        ge[i] = g_e * c->d_e;
-        gi[i] = g_i * c->d_i;
-    }
-    return ns;
-}
-
-int snn_lif_coba_scalar(float *v, float *ge, float *gi, float *ref, int n,
-                        const snn_lif_coef *c, int32_t *spk, int32_t base) {
-    int ns = 0;
-    for (int i = 0; i < n; i++) {
-        float g_e = ge[i], g_i = gi[i], vi = v[i], r = ref[i];
-        if (r > 0.5f) {
-            ref[i] = r - 1.0f;
-        } else {
-            float dv = (c->e_l - vi) + g_e * (c->e_e - vi) + g_i * (c->e_i - vi);
-            vi = vi + c->k * dv;
-            if (vi > c->v_th) { vi = c->v_reset; ref[i] = c->n_ref; spk[ns++] = base + i; }
-            v[i] = vi;
-        }
-        ge[i] = g_e * c->d_e;
-        gi[i] = g_i * c->d_i;
-    }
-    return ns;
-}
-
-#if defined(__x86_64__)
-int snn_lif_cuba_avx2(float *, float *, float *, float *, int, const snn_lif_coef *, int32_t *, int32_t);
-int snn_lif_coba_avx2(float *, float *, float *, float *, int, const snn_lif_coef *, int32_t *, int32_t);
-#endif
-#if defined(__aarch64__)
-int snn_lif_cuba_neon(float *, float *, float *, float *, int, const snn_lif_coef *, int32_t *, int32_t);
-int snn_lif_coba_neon(float *, float *, float *, float *, int, const snn_lif_coef *, int32_t *, int32_t);
-#endif
-
-int snn_lif_kernels(const char *isa, snn_lif_fn *cuba, snn_lif_fn *coba) {
-    if (!isa || !strcmp(isa, "scalar")) { *cuba = snn_lif_cuba_scalar; *coba = snn_lif_coba_scalar; return 0; }
-#if defined(__x86_64__)
-    if (!strcmp(isa, "avx2")) {
-        __builtin_cpu_init();
-        if (!__builtin_cpu_supports("avx2")) return -1;
-        *cuba = snn_lif_cuba_avx2;
-        *coba = snn_lif_coba_avx2;
-        return 0;
-    }
-#endif
-#if defined(__aarch64__)
-    if (!strcmp(isa, "neon")) { *cuba = snn_lif_cuba_neon; *coba = snn_lif_coba_neon; return 0; }
-#endif
-    return -1;
 }
 
 /* ---- running ------------------------------------------------------------------------ */
@@ -487,7 +416,7 @@ static void run_task(void *vctx, int t, int T) {
             int a = lo > net->start[p] ? lo : net->start[p], b = hi < net->start[p + 1] ? hi : net->start[p + 1];
             if (a >= b) continue;
             if (c->pops[p].nrn.model == NRN_LIF) {
-                snn_lif_fn f = c->syn == SYN_CUBA ? net->cuba : net->coba;
+                tb_lif_fn *f = c->syn == SYN_CUBA ? net->kern->lif_cuba : net->kern->lif_coba;
                 ns += f(net->v + a, ge + a, gi + a, net->ref + a, b - a, &net->coef[p], spk + ns, a);
             } else {
                 ns += update_generic(net, p, a, b, spk + ns);

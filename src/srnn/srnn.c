@@ -288,7 +288,7 @@ int srnn_sim_step(srnn_sim *S, int tok) {
     float *acc = S->acc;
     /* drive = x (the token's row of W_in) + W_eff^T s_{t-1} (event-driven) + noise */
     memcpy(acc, m->p.w_in + (size_t)tok * N, (size_t)N * sizeof(float));
-    if (S->nidx) srnn_rows_add_impl()(acc, m->w_eff, N, S->idx, S->nidx, N);
+    if (S->nidx) tb_kern->rows_add(acc, m->w_eff, N, S->idx, S->nidx, N);
     srnn_noise_step(&S->noise, acc, N, S->noise_w);
     int ns = 0;
     if (!S->ns) {
@@ -347,7 +347,7 @@ void srnn_prob_link(float *y, size_t n, double floor) {
 
 void srnn_readout_nll(const srnn_model *m, const float *feat, const int *y, int n, float *logits, float *nll) {
     int V = m->V;
-    K->matmul_forward(logits, feat, m->p.w_out, m->p.b_out, n, m->N, V);
+    tb_kern->matmul_forward(logits, feat, m->p.w_out, m->p.b_out, n, m->N, V);
     if (m->cfg.prob_floor > 0) srnn_prob_link(logits, (size_t)n * V, m->cfg.prob_floor);
     for (int r = 0; r < n; r++) {
         const float *l = logits + (size_t)r * V;

@@ -96,7 +96,7 @@ typedef struct {
  * each row's target to R. */
 static void res_flush(const srnn_model *m, float *F, const int *y, int rows, float *P, double *G, double *R) {
     int n = m->N + 1, V = m->V;
-    K->sgemm(1, 0, n, n, rows, 1.0f, F, n, F, n, 0.0f, P, n);
+    tb_kern->sgemm(1, 0, n, n, rows, 1.0f, F, n, F, n, 0.0f, P, n);
     for (size_t i = 0; i < (size_t)n * n; i++) G[i] += P[i];
     for (int r = 0; r < rows; r++) {
         const float *f = F + (size_t)r * n;
@@ -204,7 +204,7 @@ static int fit_floor(srnn_model *m, const int *ids, const long *start, long ns, 
     srnn_counters_add(&m->ctr, &S.ctr);
     srnn_sim_free(&S);
     if (r < 1) { free(feat); free(Y); free(tg); *floor_out = 1e-3; *nll_out = NAN; return 0; }
-    K->matmul_forward(Y, feat, m->p.w_out, m->p.b_out, (int)r, N, V);
+    tb_kern->matmul_forward(Y, feat, m->p.w_out, m->p.b_out, (int)r, N, V);
     const double g = 0.5 * (sqrt(5.0) - 1.0);
     double lo = log(1e-7), hi = 0.0;
     double x1 = hi - g * (hi - lo), x2 = lo + g * (hi - lo);

@@ -1,5 +1,5 @@
 /* srnn_priv.h -- what the files of the spiking language model (srnn.c, srnn_train.c,
- * srnn_learn.c) share privately: the kernel dispatch and the one-step simulator.
+ * srnn_learn.c) share privately: the one-step simulator and its helpers.
  * The public face is include/srnn.h; lesson 09 explains the model. */
 #ifndef TB_SRNN_PRIV_H
 #define TB_SRNN_PRIV_H
@@ -7,14 +7,6 @@
 #include "neuron.h"
 #include "rng.h"
 #include "srnn.h"
-
-/* The kernels that match the active table K (--kernels / TINYBRAIN_KERNELS). */
-typedef void (*srnn_rows_add_fn)(float *acc, const float *W, int ld, const int *idx, int nidx, int n);
-typedef void (*srnn_matvecs_fn)(float *out, const float *W, const float *x, int nb, int n);
-typedef void (*srnn_rows_acc_fn)(float *W, int ld, const int *idx, int nidx, const float *x, int n);
-srnn_rows_add_fn srnn_rows_add_impl(void);
-srnn_rows_acc_fn srnn_rows_acc_impl(void);
-srnn_matvecs_fn srnn_matvecs_impl(void);
 
 /* Background noise as a Bernoulli process over (step, neuron) cells, p per cell; the
  * gaps between events are geometric, so the cost is one draw per background spike. */

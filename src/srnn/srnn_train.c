@@ -13,7 +13,7 @@
  *   dW_eff += s_{t-1} (x) dv_t       dW_in[x(t)] += dv_t
  * The products with W_eff are the costly part: forward, only the rows of the neurons
  * that spiked are added (event-driven); backward, dW_eff touches only those rows and
- * W_eff dv runs for all of a thread's windows at once (srnn_matvecs).  Each window's
+ * W_eff dv runs for all of a thread's windows at once (tb_kern->matvecs).  Each window's
  * gradient goes to its own buffer; they are summed in window order, so the result is
  * the same bit for bit whatever the number of threads. */
 #include "kernels.h"
@@ -112,7 +112,7 @@ static void forward_window(fb_ctx *c, int b) {
     int *idx = w->fidx + (size_t)b * N, nidx = 0;
     float *acc = w->fscr + (size_t)b * 3 * N, *z = acc + N, *cnt = z + N;
     memset(z, 0, (size_t)N * sizeof(float));
-    srnn_rows_add_fn rows_add = srnn_rows_add_impl();
+    tb_rows_add_fn *rows_add = tb_kern->rows_add;
     srnn_noise nz;
     srnn_noise_init(&nz, m->noise_p, c->noise_seed, (uint64_t)b);
     memset(spk, 0, (size_t)N * sizeof(float));
@@ -188,8 +188,8 @@ static void backward_task(void *vctx, int task, int ntasks) {
     const float beta = m->beta, th = m->theta, slope = m->slope, a = m->trace_a;
     const int trace = m->cfg.readout == SRNN_TRACE, dense = m->dense || m->smooth;
     float *dvn = w->dvn + (size_t)b0 * N, *dsr = w->dsr + (size_t)b0 * N, *dz = w->dz + (size_t)b0 * N;
-    srnn_matvecs_fn matvecs = srnn_matvecs_impl();
-    srnn_rows_acc_fn rows_acc = srnn_rows_acc_impl();
+    tb_matvecs_fn *matvecs = tb_kern->matvecs;
+    tb_rows_acc_fn *rows_acc = tb_kern->rows_acc;
     int *idx = w->fidx + (size_t)b0 * N;   /* the forward's spike-list scratch is free now */
     memset(dvn, 0, (size_t)nb * N * sizeof(float));
     memset(dz, 0, (size_t)nb * N * sizeof(float));
@@ -319,7 +319,7 @@ int srnn_forward_backward(srnn_model *m, const int *x, const int *y, int B, int 
     /* readout and cross-entropy */
     double ce = 0;
     if (y) {
-        K->matmul_forward(w->logits, w->feat, m->p.w_out, m->p.b_out, BT, N, V);
+        tb_kern->matmul_forward(w->logits, w->feat, m->p.w_out, m->p.b_out, BT, N, V);
         if (m->cfg.prob_floor > 0) srnn_prob_link(w->logits, (size_t)BT * V, m->cfg.prob_floor);
         for (int r = 0; r < BT; r++) {
             float *l = w->logits + (size_t)r * V;
@@ -348,7 +348,7 @@ int srnn_forward_backward(srnn_model *m, const int *x, const int *y, int B, int 
     }
     memset(m->grads_mem, 0, m->n_params * sizeof(float));
     memset(w->dfeat, 0, (size_t)BT * N * sizeof(float));
-    K->matmul_backward(w->dfeat, m->g.w_out, m->g.b_out, w->logits, w->feat, m->p.w_out, BT, N, V);
+    tb_kern->matmul_backward(w->dfeat, m->g.w_out, m->g.b_out, w->logits, w->feat, m->p.w_out, BT, N, V);
     tb_parallel(nt, backward_task, &c);
     tb_parallel(nt, reduce_task, &c);
     for (int r = 0; r < BT; r++) {   /* the gather's backward: a scatter-add, in batch order */

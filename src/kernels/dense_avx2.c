@@ -1,74 +1,23 @@
-/* kernels_avx2.c -- the AVX2 + FMA twins of the scalar kernels in kernels.c.
+/* dense_avx2.c -- the AVX2 + FMA twins of the dense kernels in dense_scalar.c.
  *
- * Compiled with -mavx2 -mfma on x86-64 only; kernels.c hands this table out only
+ * Compiled with -mavx2 -mfma on x86-64 only; kernels.c hands the avx2 table out only
  * after __builtin_cpu_supports says the CPU has both, so the binary still runs on
  * any x86-64.  Each function computes what its scalar twin computes (tests compare
  * them on awkward sizes); only the order of float additions differs.
  *
- * sgemm, the kernel that matters (lesson 06 counts its FLOPs), is the classic
- * packed micro-kernel design: op(B) is copied once into 16-column panels laid out
- * k-major, op(A) into 6-row panels, and a 6x16 block of C lives in 12 ymm registers
- * while k runs: per k, 2 loads of B, 6 broadcasts of A, 12 FMAs.  Row panels are
- * spread over the thread pool.
+ * sgemm, the kernel that matters, is the packed-panel design of dense_pack.h with a
+ * 6x16 micro-kernel: the block of C lives in 12 ymm registers while k runs; per k,
+ * 2 loads of B, 6 broadcasts of A, 12 FMAs.
  */
-#include "kernels.h"
+#include "kernels_priv.h"
 
 #if defined(__x86_64__)
-#include "threads.h"
-
 #include <immintrin.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define MR 6
 #define NR 16
-
-void kernels_matmul_forward_via(const tb_kernels *k, float *out, const float *inp,
-                                const float *weight, const float *bias, int N, int C, int OC);
-void kernels_matmul_backward_via(const tb_kernels *k, float *dinp, float *dweight, float *dbias,
-                                 const float *dout, const float *inp, const float *weight, int N,
-                                 int C, int OC);
-const tb_kernels *kernels_avx2_table(void);
-
-/* Per-thread packing buffers (0: A panels, 1: B panels), grown on demand and kept;
- * sgemm is called concurrently from pool tasks, e.g. one attention head per task.
- * kernels.c frees them when a thread exits. */
-float *kernels_scratch(int which, size_t n);
-
-/* Bp[jb][k][NR] = op(B)[k, jb*NR + j], zero beyond N. */
-static void pack_B(int transB, int N, int K, const float *B, int ldb, float *Bp) {
-    int nb = (N + NR - 1) / NR;
-    for (int jb = 0; jb < nb; jb++) {
-        float *dst = Bp + (size_t)jb * K * NR;
-        int j0 = jb * NR, w = N - j0 < NR ? N - j0 : NR;
-        for (int k = 0; k < K; k++) {
-            float *d = dst + (size_t)k * NR;
-            if (!transB) {
-                const float *s = B + (size_t)k * ldb + j0;
-                int j = 0;
-                for (; j < w; j++) d[j] = s[j];
-                for (; j < NR; j++) d[j] = 0.0f;
-            } else {
-                int j = 0;
-                for (; j < w; j++) d[j] = B[(size_t)(j0 + j) * ldb + k];
-                for (; j < NR; j++) d[j] = 0.0f;
-            }
-        }
-    }
-}
-
-/* Ap[k][MR] = alpha * op(A)[i0 + r, k], zero beyond the last row. */
-static void pack_A(int transA, int rows, int K, float alpha, const float *A, int lda, int i0,
-                   float *Ap) {
-    for (int k = 0; k < K; k++) {
-        float *d = Ap + (size_t)k * MR;
-        int r = 0;
-        for (; r < rows; r++)
-            d[r] = alpha * (transA ? A[(size_t)k * lda + i0 + r] : A[(size_t)(i0 + r) * lda + k]);
-        for (; r < MR; r++) d[r] = 0.0f;
-    }
-}
 
 /* acc[MR][NR] = Ap^T Bp over K, then C = beta C + acc on the valid rows/columns. */
 static void micro_6x16(int K, const float *Ap, const float *Bp, float *C, int ldc, int rows,
@@ -114,67 +63,22 @@ static void micro_6x16(int K, const float *Ap, const float *Bp, float *C, int ld
     }
 }
 
-typedef struct {
-    int transA, M, N, K;
-    float alpha, beta;
-    const float *A;
-    int lda;
-    const float *Bp;
-    float *C;
-    int ldc;
-} gemm_job;
+#define MICRO micro_6x16
+#include "dense_pack.h"
 
-/* Row panels [p0, p1) of MR rows each. */
-static void gemm_panels(const gemm_job *g, int p0, int p1) {
-    float *Ap = kernels_scratch(0, (size_t)g->K * MR);
-    if (!Ap) return; /* cannot happen for the sizes we use; leaves C untouched */
-    int nb = (g->N + NR - 1) / NR;
-    for (int p = p0; p < p1; p++) {
-        int i0 = p * MR, rows = g->M - i0 < MR ? g->M - i0 : MR;
-        pack_A(g->transA, rows, g->K, g->alpha, g->A, g->lda, i0, Ap);
-        for (int jb = 0; jb < nb; jb++) {
-            int j0 = jb * NR, cols = g->N - j0 < NR ? g->N - j0 : NR;
-            micro_6x16(g->K, Ap, g->Bp + (size_t)jb * g->K * NR, g->C + (size_t)i0 * g->ldc + j0,
-                       g->ldc, rows, cols, g->beta);
-        }
-    }
+void sgemm_avx2(int transA, int transB, int M, int N, int K, float alpha, const float *A,
+                int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    sgemm_packed(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-static void gemm_task(void *ctx, int t, int nt) {
-    const gemm_job *g = ctx;
-    int np = (g->M + MR - 1) / MR;
-    gemm_panels(g, (int)((long long)np * t / nt), (int)((long long)np * (t + 1) / nt));
+void matmul_forward_avx2(float *out, const float *inp, const float *weight, const float *bias,
+                         int N, int C, int OC) {
+    kernels_matmul_forward_via(sgemm_avx2, out, inp, weight, bias, N, C, OC);
 }
 
-static void sgemm_avx2(int transA, int transB, int M, int N, int K, float alpha, const float *A,
-                       int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0) { /* C = beta C */
-        for (int i = 0; i < M; i++)
-            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta != 0.0f ? beta * C[(size_t)i * ldc + j] : 0.0f;
-        return;
-    }
-    int nb = (N + NR - 1) / NR;
-    float *Bp = kernels_scratch(1, (size_t)nb * K * NR);
-    if (!Bp) { kernels_table("scalar")->sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); return; }
-    pack_B(transB, N, K, B, ldb, Bp);
-    gemm_job g = {transA, M, N, K, alpha, beta, A, lda, Bp, C, ldc};
-    int np = (M + MR - 1) / MR;
-    int nt = tb_threads();
-    if (2.0 * M * N * K < 2e5 || np < 2) nt = 1;
-    if (nt > np) nt = np;
-    if (nt == 1) gemm_panels(&g, 0, np);
-    else tb_parallel(nt, gemm_task, &g);
-}
-
-static const tb_kernels avx2_table;
-static void matmul_forward_avx2(float *out, const float *inp, const float *weight,
-                                const float *bias, int N, int C, int OC) {
-    kernels_matmul_forward_via(&avx2_table, out, inp, weight, bias, N, C, OC);
-}
-static void matmul_backward_avx2(float *dinp, float *dweight, float *dbias, const float *dout,
-                                 const float *inp, const float *weight, int N, int C, int OC) {
-    kernels_matmul_backward_via(&avx2_table, dinp, dweight, dbias, dout, inp, weight, N, C, OC);
+void matmul_backward_avx2(float *dinp, float *dweight, float *dbias, const float *dout,
+                          const float *inp, const float *weight, int N, int C, int OC) {
+    kernels_matmul_backward_via(sgemm_avx2, dinp, dweight, dbias, dout, inp, weight, N, C, OC);
 }
 
 /* ---- helpers ---------------------------------------------------------------------- */
@@ -226,7 +130,7 @@ static inline __m256 exp_avx2(__m256 x) {
     return p;
 }
 
-static void vexp_avx2(float *out, const float *inp, int n) {
+void vexp_avx2(float *out, const float *inp, int n) {
     int i = 0;
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, exp_avx2(_mm256_loadu_ps(inp + i)));
     if (i < n) {
@@ -238,7 +142,7 @@ static void vexp_avx2(float *out, const float *inp, int n) {
 }
 
 /* ---- softmax ------------------------------------------------------------------------ */
-static void softmax_forward_avx2(float *out, const float *inp, int rows, int cols) {
+void softmax_forward_avx2(float *out, const float *inp, int rows, int cols) {
     for (int r = 0; r < rows; r++) {
         const float *x = inp + (size_t)r * cols;
         float *p = out + (size_t)r * cols;
@@ -264,8 +168,8 @@ static void softmax_forward_avx2(float *out, const float *inp, int rows, int col
     }
 }
 
-static void softmax_backward_avx2(float *dinp, const float *dout, const float *p, int rows,
-                                  int cols) {
+void softmax_backward_avx2(float *dinp, const float *dout, const float *p, int rows,
+                           int cols) {
     for (int r = 0; r < rows; r++) {
         const float *dy = dout + (size_t)r * cols, *pr = p + (size_t)r * cols;
         float *dx = dinp + (size_t)r * cols;
@@ -302,8 +206,8 @@ static float vsqdev(const float *x, int n, float mu) {
     return t;
 }
 
-static void layernorm_forward_avx2(float *out, float *mean, float *rstd, const float *inp,
-                                   const float *weight, const float *bias, int N, int C) {
+void layernorm_forward_avx2(float *out, float *mean, float *rstd, const float *inp,
+                            const float *weight, const float *bias, int N, int C) {
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C;
         float *y = out + (size_t)n * C;
@@ -321,9 +225,9 @@ static void layernorm_forward_avx2(float *out, float *mean, float *rstd, const f
     }
 }
 
-static void layernorm_backward_avx2(float *dinp, float *dweight, float *dbias, const float *dout,
-                                    const float *inp, const float *weight, const float *mean,
-                                    const float *rstd, int N, int C) {
+void layernorm_backward_avx2(float *dinp, float *dweight, float *dbias, const float *dout,
+                             const float *inp, const float *weight, const float *mean,
+                             const float *rstd, int N, int C) {
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
         float *dx = dinp + (size_t)n * C;
@@ -365,8 +269,8 @@ static void layernorm_backward_avx2(float *dinp, float *dweight, float *dbias, c
     }
 }
 
-static void rmsnorm_forward_avx2(float *out, float *rstd, const float *inp, const float *weight,
-                                 int N, int C) {
+void rmsnorm_forward_avx2(float *out, float *rstd, const float *inp, const float *weight,
+                          int N, int C) {
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C;
         float *y = out + (size_t)n * C;
@@ -380,9 +284,9 @@ static void rmsnorm_forward_avx2(float *out, float *rstd, const float *inp, cons
     }
 }
 
-static void rmsnorm_backward_avx2(float *dinp, float *dweight, const float *dout,
-                                  const float *inp, const float *weight, const float *rstd,
-                                  int N, int C) {
+void rmsnorm_backward_avx2(float *dinp, float *dweight, const float *dout,
+                           const float *inp, const float *weight, const float *rstd,
+                           int N, int C) {
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
         float *dx = dinp + (size_t)n * C;
@@ -425,7 +329,7 @@ static inline __m256 tanh_avx2(__m256 u) {
 #define GELU_S 0.7978845608028654f
 #define GELU_C 0.044715f
 
-static void gelu_forward_avx2(float *out, const float *inp, int n) {
+void gelu_forward_avx2(float *out, const float *inp, int n) {
     const __m256 s = _mm256_set1_ps(GELU_S), c = _mm256_set1_ps(GELU_C), half = _mm256_set1_ps(0.5f),
                  one = _mm256_set1_ps(1.0f);
     int i = 0;
@@ -440,7 +344,7 @@ static void gelu_forward_avx2(float *out, const float *inp, int n) {
     }
 }
 
-static void gelu_backward_avx2(float *dinp, const float *inp, const float *dout, int n) {
+void gelu_backward_avx2(float *dinp, const float *inp, const float *dout, int n) {
     const __m256 s = _mm256_set1_ps(GELU_S), c = _mm256_set1_ps(GELU_C), c3 = _mm256_set1_ps(3.0f * GELU_C),
                  half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
     int i = 0;
@@ -461,64 +365,6 @@ static void gelu_backward_avx2(float *dinp, const float *inp, const float *dout,
     }
 }
 
-/* ---- LIF -------------------------------------------------------------------------------------- */
-static int lif_step_avx2(float *v, float *refrac, unsigned char *spike, const float *i_syn, int n,
-                         float v_rest, float v_reset, float v_th, float decay, float gain,
-                         float t_ref_steps) {
-    const __m256 vr = _mm256_set1_ps(v_rest), vreset = _mm256_set1_ps(v_reset),
-                 vth = _mm256_set1_ps(v_th), dec = _mm256_set1_ps(decay), gn = _mm256_set1_ps(gain),
-                 tref = _mm256_set1_ps(t_ref_steps), zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
-    int count = 0, i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 vi = _mm256_loadu_ps(v + i), r = _mm256_loadu_ps(refrac + i);
-        /* the same operation order as the scalar twin: v_rest + (v - v_rest) decay + I gain */
-        __m256 integ = _mm256_add_ps(_mm256_add_ps(vr, _mm256_mul_ps(_mm256_sub_ps(vi, vr), dec)),
-                                     _mm256_mul_ps(_mm256_loadu_ps(i_syn + i), gn));
-        __m256 active = _mm256_cmp_ps(r, zero, _CMP_LE_OQ);
-        vi = _mm256_blendv_ps(vi, integ, active);
-        r = _mm256_blendv_ps(_mm256_sub_ps(r, one), r, active);
-        __m256 fire = _mm256_cmp_ps(vi, vth, _CMP_GE_OQ);
-        vi = _mm256_blendv_ps(vi, vreset, fire);
-        r = _mm256_blendv_ps(r, tref, fire);
-        _mm256_storeu_ps(v + i, vi);
-        _mm256_storeu_ps(refrac + i, r);
-        int mask = _mm256_movemask_ps(fire);
-        for (int k = 0; k < 8; k++) spike[i + k] = (unsigned char)((mask >> k) & 1);
-        count += __builtin_popcount((unsigned)mask);
-    }
-    for (; i < n; i++) {
-        float vi = v[i], r = refrac[i];
-        if (r <= 0.0f) vi = v_rest + (vi - v_rest) * decay + i_syn[i] * gain;
-        else r -= 1.0f;
-        unsigned char sp = vi >= v_th;
-        if (sp) { vi = v_reset; r = t_ref_steps; }
-        v[i] = vi;
-        refrac[i] = r;
-        spike[i] = sp;
-        count += sp;
-    }
-    return count;
-}
-
-static const tb_kernels avx2_table = {
-    "avx2",
-    sgemm_avx2,
-    matmul_forward_avx2,
-    matmul_backward_avx2,
-    softmax_forward_avx2,
-    softmax_backward_avx2,
-    layernorm_forward_avx2,
-    layernorm_backward_avx2,
-    rmsnorm_forward_avx2,
-    rmsnorm_backward_avx2,
-    gelu_forward_avx2,
-    gelu_backward_avx2,
-    vexp_avx2,
-    lif_step_avx2,
-};
-
-const tb_kernels *kernels_avx2_table(void) { return &avx2_table; }
-
 #else
-typedef int tb_kernels_avx2_unused; /* ISO C forbids an empty translation unit */
+typedef int tb_dense_avx2_unused; /* ISO C forbids an empty translation unit */
 #endif

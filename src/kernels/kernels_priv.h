@@ -1,0 +1,55 @@
+/* kernels_priv.h -- what the files of src/kernels/ share privately: every kernel of every
+ * instruction set (kernels.c puts them in the tables; include/kernels.h documents what
+ * each type computes) and the helpers the SIMD twins build on.
+ *
+ * A declaration such as `tb_sgemm_fn sgemm_scalar, sgemm_avx2;` declares two functions
+ * of that type.  The avx2 functions exist on x86-64 only, the neon ones on aarch64 only
+ * (their files are empty elsewhere); kernels.c names each only where it exists. */
+#ifndef TB_KERNELS_PRIV_H
+#define TB_KERNELS_PRIV_H
+
+#include "kernels.h"
+
+/* dense_scalar.c, dense_avx2.c, dense_neon.c */
+tb_sgemm_fn sgemm_scalar, sgemm_avx2, sgemm_neon;
+tb_matmul_forward_fn matmul_forward_scalar, matmul_forward_avx2, matmul_forward_neon;
+tb_matmul_backward_fn matmul_backward_scalar, matmul_backward_avx2, matmul_backward_neon;
+tb_softmax_forward_fn softmax_forward_scalar, softmax_forward_avx2;
+tb_softmax_backward_fn softmax_backward_scalar, softmax_backward_avx2;
+tb_layernorm_forward_fn layernorm_forward_scalar, layernorm_forward_avx2;
+tb_layernorm_backward_fn layernorm_backward_scalar, layernorm_backward_avx2;
+tb_rmsnorm_forward_fn rmsnorm_forward_scalar, rmsnorm_forward_avx2;
+tb_rmsnorm_backward_fn rmsnorm_backward_scalar, rmsnorm_backward_avx2;
+tb_map_fn gelu_forward_scalar, gelu_forward_avx2;
+tb_gelu_backward_fn gelu_backward_scalar, gelu_backward_avx2;
+tb_map_fn vexp_scalar, vexp_avx2;
+
+/* snn_scalar.c, snn_avx2.c, snn_neon.c */
+tb_lif_fn lif_cuba_scalar, lif_cuba_avx2, lif_cuba_neon;
+tb_lif_fn lif_coba_scalar, lif_coba_avx2, lif_coba_neon;
+
+/* srnn_scalar.c, srnn_avx2.c, srnn_neon.c */
+tb_rows_add_fn rows_add_scalar, rows_add_avx2, rows_add_neon;
+tb_rows_acc_fn rows_acc_scalar, rows_acc_avx2, rows_acc_neon;
+tb_matvecs_fn matvecs_scalar, matvecs_avx2, matvecs_neon;
+
+/* linalg_scalar.c, linalg_avx2.c, linalg_neon.c */
+tb_daxpy_fn daxpy_scalar, daxpy_avx2, daxpy_neon;
+tb_daxpy2_fn daxpy2_scalar, daxpy2_avx2, daxpy2_neon;
+tb_drot_fn drot_scalar, drot_avx2, drot_neon;
+tb_dgemm4_fn dgemm4_scalar, dgemm4_avx2, dgemm4_neon;
+
+/* matmul in terms of a table's own sgemm (dense_scalar.c; every dense_*.c uses it). */
+void kernels_matmul_forward_via(tb_sgemm_fn *sgemm, float *out, const float *inp,
+                                const float *weight, const float *bias, int N, int C, int OC);
+void kernels_matmul_backward_via(tb_sgemm_fn *sgemm, float *dinp, float *dweight, float *dbias,
+                                 const float *dout, const float *inp, const float *weight,
+                                 int N, int C, int OC);
+
+/* Per-thread packing buffers of the packed sgemm (which = 0: A panels, 1: B panels),
+ * n floats, 32-byte aligned, grown on demand and kept for the thread's life (sgemm
+ * runs concurrently in pool tasks); NULL when out of memory.  kernels.c frees them
+ * when a thread exits. */
+float *kernels_scratch(int which, size_t n);
+
+#endif

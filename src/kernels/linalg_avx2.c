@@ -1,0 +1,99 @@
+/* linalg_avx2.c -- AVX2 twins of the float64 loops in linalg_scalar.c (lessons 10-12).
+ * Compiled with -mavx2 -mfma on x86-64 only, chosen with the rest of the avx2 table.
+ * Four doubles per instruction, with the scalar twin's multiplies and adds in the same
+ * order and never fused (no _mm256_fmadd_pd here), so the results are bit-identical
+ * to it; the tails run the scalar twin. */
+#include "kernels_priv.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+void daxpy_avx2(int n, double a, const double *x, double *y) {
+    __m256d va = _mm256_set1_pd(a);
+    int i = 0;
+    for (; i + 4 <= n; i += 4)
+        _mm256_storeu_pd(y + i, _mm256_add_pd(_mm256_loadu_pd(y + i), _mm256_mul_pd(va, _mm256_loadu_pd(x + i))));
+    daxpy_scalar(n - i, a, x + i, y + i);
+}
+
+void daxpy2_avx2(int n, double a, const double *u, double b, const double *v, double *y) {
+    __m256d va = _mm256_set1_pd(a), vb = _mm256_set1_pd(b);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d t = _mm256_add_pd(_mm256_mul_pd(va, _mm256_loadu_pd(u + i)), _mm256_mul_pd(vb, _mm256_loadu_pd(v + i)));
+        _mm256_storeu_pd(y + i, _mm256_add_pd(_mm256_loadu_pd(y + i), t));
+    }
+    daxpy2_scalar(n - i, a, u + i, b, v + i, y + i);
+}
+
+void drot_avx2(int n, double *x, double *y, double c, double s) {
+    __m256d vc = _mm256_set1_pd(c), vs = _mm256_set1_pd(s);
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        __m256d xi = _mm256_loadu_pd(x + i), yi = _mm256_loadu_pd(y + i);
+        _mm256_storeu_pd(x + i, _mm256_sub_pd(_mm256_mul_pd(vc, xi), _mm256_mul_pd(vs, yi)));
+        _mm256_storeu_pd(y + i, _mm256_add_pd(_mm256_mul_pd(vs, xi), _mm256_mul_pd(vc, yi)));
+    }
+    drot_scalar(n - i, x + i, y + i, c, s);
+}
+
+/* Rows of B a block of C runs through at a time: the four a_p of KC rows and the KC
+ * rows of its B panel stay in L1 while the next block of C reuses them. */
+#define KC 128
+
+/* C[0..4, 0..8) = C0 + sum_{p<k} a_p B[p, 0..8), C0 = 0 (first) or C's own values: the
+ * 4x8 block stays in 8 registers while p runs. */
+static void block_4x8(int first, int k, const double *a, size_t as, size_t ai, const double *B,
+                      size_t ldb, double *C, size_t ldc) {
+    __m256d c00, c01, c10, c11, c20, c21, c30, c31;
+    if (first) {
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = _mm256_setzero_pd();
+    } else {
+        c00 = _mm256_loadu_pd(C); c01 = _mm256_loadu_pd(C + 4);
+        c10 = _mm256_loadu_pd(C + ldc); c11 = _mm256_loadu_pd(C + ldc + 4);
+        c20 = _mm256_loadu_pd(C + 2 * ldc); c21 = _mm256_loadu_pd(C + 2 * ldc + 4);
+        c30 = _mm256_loadu_pd(C + 3 * ldc); c31 = _mm256_loadu_pd(C + 3 * ldc + 4);
+    }
+    for (int p = 0; p < k; p++) {
+        const double *b = B + (size_t)p * ldb, *ap = a + (size_t)p * as;
+        __m256d b0 = _mm256_loadu_pd(b), b1 = _mm256_loadu_pd(b + 4);
+        __m256d a0 = _mm256_broadcast_sd(ap), a1 = _mm256_broadcast_sd(ap + ai);
+        c00 = _mm256_add_pd(c00, _mm256_mul_pd(a0, b0)); c01 = _mm256_add_pd(c01, _mm256_mul_pd(a0, b1));
+        c10 = _mm256_add_pd(c10, _mm256_mul_pd(a1, b0)); c11 = _mm256_add_pd(c11, _mm256_mul_pd(a1, b1));
+        __m256d a2 = _mm256_broadcast_sd(ap + 2 * ai), a3 = _mm256_broadcast_sd(ap + 3 * ai);
+        c20 = _mm256_add_pd(c20, _mm256_mul_pd(a2, b0)); c21 = _mm256_add_pd(c21, _mm256_mul_pd(a2, b1));
+        c30 = _mm256_add_pd(c30, _mm256_mul_pd(a3, b0)); c31 = _mm256_add_pd(c31, _mm256_mul_pd(a3, b1));
+    }
+    _mm256_storeu_pd(C, c00); _mm256_storeu_pd(C + 4, c01);
+    _mm256_storeu_pd(C + ldc, c10); _mm256_storeu_pd(C + ldc + 4, c11);
+    _mm256_storeu_pd(C + 2 * ldc, c20); _mm256_storeu_pd(C + 2 * ldc + 4, c21);
+    _mm256_storeu_pd(C + 3 * ldc, c30); _mm256_storeu_pd(C + 3 * ldc + 4, c31);
+}
+
+/* The same for the last n % 8 columns, one at a time. */
+static void block_4x1(int first, int k, const double *a, size_t as, size_t ai, const double *B,
+                      size_t ldb, double *C, size_t ldc) {
+    for (int q = 0; q < 4; q++) {
+        double c = first ? 0.0 : C[q * ldc];
+        for (int p = 0; p < k; p++) c += a[p * as + q * ai] * B[p * ldb];
+        C[q * ldc] = c;
+    }
+}
+
+/* Every element of C starts at zero and adds a_p b_p for p = 0, 1, ... as in the scalar
+ * twin (which also does the ragged last block, r < 4); p runs in chunks of KC rows,
+ * each chunk continuing the sums the previous one stored. */
+void dgemm4_avx2(int r, int k, int n, const double *a, size_t as, size_t ai, const double *B,
+                 size_t ldb, double *C, size_t ldc) {
+    if (r < 4) { dgemm4_scalar(r, k, n, a, as, ai, B, ldb, C, ldc); return; }
+    if (k <= 0) { dgemm4_scalar(4, k, n, a, as, ai, B, ldb, C, ldc); return; }
+    for (int p0 = 0; p0 < k; p0 += KC) {
+        int kc = k - p0 < KC ? k - p0 : KC, j = 0;
+        const double *ap = a + (size_t)p0 * as, *bp = B + (size_t)p0 * ldb;
+        for (; j + 8 <= n; j += 8) block_4x8(p0 == 0, kc, ap, as, ai, bp + j, ldb, C + j, ldc);
+        for (; j < n; j++) block_4x1(p0 == 0, kc, ap, as, ai, bp + j, ldb, C + j, ldc);
+    }
+}
+#else
+typedef int tb_linalg_avx2_unused; /* ISO C forbids an empty translation unit */
+#endif

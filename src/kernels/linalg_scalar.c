@@ -1,0 +1,53 @@
+/* linalg_scalar.c -- the float64 loops under linalg.c (lessons 10-12) in plain C: the
+ * definitions of linalg_avx2.c and linalg_neon.c.
+ *
+ *   daxpy, daxpy2   column updates of the Householder tridiagonalisation (la_eigh)
+ *   drot            the plane rotations of the QL iteration (la_eigh) and of the
+ *                   one-sided Jacobi SVD (la_svd)
+ *   dgemm4          four rows of C = A^T B, A B or a Gram matrix (la_gemm_*, la_gram_rows)
+ *
+ * None of them reassociates a sum: every element is computed with the same multiplies
+ * and adds in the same order in every version (and the build keeps multiply and add
+ * separate, -ffp-contract=off), so the SIMD twins give exactly these bits.  What they
+ * gain is width: 2 (SSE2/NEON) or 4 (AVX2) elements per instruction, and dgemm4_avx2
+ * keeps its block of C in registers while p runs.
+ */
+#include "kernels_priv.h"
+
+#include <string.h>
+
+void daxpy_scalar(int n, double a, const double *x, double *y) {
+    for (int i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+void daxpy2_scalar(int n, double a, const double *u, double b, const double *v, double *y) {
+    for (int i = 0; i < n; i++) y[i] += a * u[i] + b * v[i];
+}
+
+void drot_scalar(int n, double *x, double *y, double c, double s) {
+    for (int i = 0; i < n; i++) {
+        double xi = x[i], yi = y[i];
+        x[i] = c * xi - s * yi;
+        y[i] = s * xi + c * yi;
+    }
+}
+
+/* Four rows of C share each streamed row of B, which quarters the memory traffic; the
+ * j loops are plain multiply-adds that the compiler vectorises. */
+void dgemm4_scalar(int r, int k, int n, const double *a, size_t as, size_t ai, const double *B,
+                   size_t ldb, double *C, size_t ldc) {
+    for (int q = 0; q < r; q++) memset(C + (size_t)q * ldc, 0, (size_t)n * sizeof(double));
+    for (int p = 0; p < k; p++) {
+        const double *b = B + (size_t)p * ldb, *ap = a + (size_t)p * as;
+        if (r == 4) {
+            double a0 = ap[0], a1 = ap[ai], a2 = ap[2 * ai], a3 = ap[3 * ai];
+            double *c0 = C, *c1 = C + ldc, *c2 = C + 2 * ldc, *c3 = C + 3 * ldc;
+            for (int j = 0; j < n; j++) {
+                double bj = b[j];
+                c0[j] += a0 * bj; c1[j] += a1 * bj; c2[j] += a2 * bj; c3[j] += a3 * bj;
+            }
+        } else { /* the ragged last block */
+            for (int q = 0; q < r; q++) daxpy_scalar(n, ap[q * ai], b, C + (size_t)q * ldc);
+        }
+    }
+}
