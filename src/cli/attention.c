@@ -76,11 +76,10 @@ int cmd_attention(int argc, char **argv) {
                    "tinybrain attention runs/gpt.ckpt --text \"the dogs near the cat chase a ball .\""};
     char *pos[1];
     int npos = cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 0, 1);
-    const char *path = npos ? pos[0] : TB_RUNS_DIR "/gpt.ckpt";
     char err[TB_ERRLEN];
     gpt_model m;
     tb_tokenizer tok;
-    if (gpt_load_file(path, &m, &tok, NULL, err)) cli_die(1, "%s", err);
+    const char *path = open_gpt_arg(npos, pos, &m, &tok);
     /* the sentence through the model */
     int *seq, T, lead;
     if (tok_encode_sentence(&tok, text, &seq, &T, &lead, err)) cli_die(2, "--text: %s", err);

@@ -98,9 +98,7 @@ int bench_gpt_main(int argc, char **argv) {
         {"warmup", 'i', &a.warmup, "5", "", "untimed steps first", 0, 100000, NULL},
         {"peak", 'f', &a.peak_core, "115", "GFLOP/s", "peak per core used for the % of peak", 1, 1e5, NULL},
         {"breakdown", 'b', &a.breakdown, NULL, "", "also time forward, backward and optimizer separately", 0, 0, NULL},
-        {"compare-torch", 'b', &a.compare, NULL, "", "also run the PyTorch script at 1 and 2 threads and print the ratio", 0, 0, NULL},
-        {"torch-script", 's', &a.script, "../shared/bench/torch_gpt.py", "", "the PyTorch reference script", 0, 0, NULL},
-        {"json", 'b', &a.json, NULL, "", "print one JSON object", 0, 0, NULL},
+        BENCH_TORCH_OPTS(a, "../shared/bench/torch_gpt.py"),
     };
     cli_cmd cmd = {"bench gpt", "", "ms per GPT training step (forward + backward + AdamW), GFLOP/s",
                    "classroom: vocab 64, ctx 64, 4 layers, 4 heads, d_model 128, batch 16.\n"

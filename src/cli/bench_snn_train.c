@@ -106,9 +106,7 @@ int bench_snn_train_main(int argc, char **argv) {
         {"steps", 'i', &a.steps, "10", "", "timed steps (the median is reported)", 1, 100000, NULL},
         {"warmup", 'i', &a.warmup, "2", "", "untimed steps first", 0, 100000, NULL},
         {"breakdown", 'b', &a.breakdown, NULL, "", "also time the forward pass alone", 0, 0, NULL},
-        {"compare-torch", 'b', &a.compare, NULL, "", "also run the PyTorch script at 1 and 2 threads and print the ratio", 0, 0, NULL},
-        {"torch-script", 's', &a.script, "../shared/bench/torch_srnn.py", "", "the PyTorch reference script", 0, 0, NULL},
-        {"json", 'b', &a.json, NULL, "", "print one JSON object", 0, 0, NULL},
+        BENCH_TORCH_OPTS(a, "../shared/bench/torch_srnn.py"),
     };
     cli_cmd cmd = {"bench snn-train", "", "ms per surrogate-gradient training step of the spiking language model",
                    "Reference config (= ../shared/bench/torch_srnn.py): vocab 64, 256 LIF neurons, 8 steps per\n"

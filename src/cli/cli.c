@@ -22,26 +22,28 @@ volatile int cli_interrupted = 0;
 
 /* ---- messages ------------------------------------------------------------ */
 
-void cli_die(int status, const char *fmt, ...) {
-    va_list ap;
+/* "tinybrain CMD: message" on stderr, after whatever stdout holds so far. */
+static void say(const char *fmt, va_list ap) {
     fflush(stdout);
     fprintf(stderr, "tinybrain %s: ", cli_cmd_name);
-    va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
-    va_end(ap);
     fputc('\n', stderr);
+}
+
+void cli_die(int status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    say(fmt, ap);
+    va_end(ap);
     exit(status);
 }
 
 void cli_note(const char *fmt, ...) {
     if (cli_quiet) return;
     va_list ap;
-    fflush(stdout);
-    fprintf(stderr, "tinybrain %s: ", cli_cmd_name);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    say(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 char *cli_strf(const char *fmt, ...) {

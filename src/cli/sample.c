@@ -11,6 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *open_gpt_arg(int npos, char **pos, gpt_model *m, tb_tokenizer *tok) {
+    const char *path = npos ? pos[0] : TB_RUNS_DIR "/gpt.ckpt";
+    char err[TB_ERRLEN];
+    if (gpt_load_file(path, m, tok, NULL, err)) cli_die(1, "%s", err);
+    return path;
+}
+
 int cmd_sample(int argc, char **argv) {
     const char *prompt;
     int len, top_k, json;
@@ -30,11 +37,10 @@ int cmd_sample(int argc, char **argv) {
                    "tinybrain sample runs/gpt.ckpt --prompt \"the dog\" --len 20 --temperature 0.8"};
     char *pos[1];
     int npos = cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 0, 1);
-    const char *path = npos ? pos[0] : TB_RUNS_DIR "/gpt.ckpt";
     char err[TB_ERRLEN];
     gpt_model m;
     tb_tokenizer tok;
-    if (gpt_load_file(path, &m, &tok, NULL, err)) cli_die(1, "%s", err);
+    open_gpt_arg(npos, pos, &m, &tok);
     int *ids, n;
     if (!*prompt) cli_die(2, "--prompt is empty (use \".\" to start a sentence)");
     if (tok_encode(&tok, prompt, &ids, &n, err)) cli_die(2, "--prompt: %s", err);

@@ -143,10 +143,7 @@ int cmd_train(int argc, char **argv) {
     int json, val_tokens;
     long long seed;
     cli_opt opts[] = {
-        {"corpus", 's', &o.corpus, RUN_CORPUS, "", "toyworld, or a text file (then pick --tokens)", 0, 0, NULL},
-        {"tokens", 'c', &o.tokens, RUN_TOKENS, "", "tokenizer for a text file", 0, 0, "word|char"},
-        {"data-dir", 's', &o.data_dir, TB_DATA_DIR, "", "toyworld data folder", 0, 0, NULL},
-        {"name", 's', &o.name, RUN_GPT_NAME, "", "run name: runs/NAME.ckpt, runs/NAME.tsv, plots/NAME_loss.png", 0, 0, NULL},
+        TRAIN_IO_OPTS(o, RUN_GPT_NAME),
         {"steps", 'i', &o.steps, TB_STR(RUN_GPT_STEPS), "", "optimizer steps", 0, 1e8, NULL},
         {"batch", 'i', &o.batch, TB_STR(RUN_GPT_BATCH), "sequences", "sequences per step", 1, RUN_MAX_BATCH, NULL},
         {"ctx", 'i', &g->ctx, TB_STR(GPT_DEF_CTX), "tokens", "context length T", 2, GPT_MAX_CTX, NULL},
@@ -164,11 +161,7 @@ int cmd_train(int argc, char **argv) {
         {"wd", 'f', &o.adamw.weight_decay, TB_STR(RUN_GPT_WD), "", "AdamW weight decay (matrices only)", 0, 10, NULL},
         {"clip", 'f', &o.adamw.clip_norm, TB_STR(ADAMW_DEF_CLIP), "", "clip the global gradient norm to this (0: off)", 0, 1e6, NULL},
         {"seed", 'l', &seed, TB_STR(GPT_DEF_SEED), "", "initialisation and data order", 0, 9e18, NULL},
-        {"eval-every", 'i', &o.eval_every, TB_STR(RUN_EVAL_EVERY), "steps", "validate and save runs/NAME.ckpt this often", 1, 1e8, NULL},
-        {"val-tokens", 'i', &val_tokens, TB_STR(RUN_VAL_TOKENS), "tokens", "validate on the first N tokens only (0: all)", 0, 1e9, NULL},
-        {"save-at", 's', &o.save_at, "", "", "also keep runs/NAME/step_NNNNNN.ckpt at these steps, e.g. 0,50,200,final", 0, 0, NULL},
-        {"resume", 's', &o.resume, "", "", "continue the run saved in this checkpoint (bit-identical)", 0, 0, NULL},
-        {"json", 'b', &json, NULL, "", "print a one-object JSON summary at the end", 0, 0, NULL},
+        TRAIN_SCHEDULE_OPTS(o, val_tokens, json),
     };
     cli_cmd cmd = {"train", "", "train the tiny GPT (toyworld by default)",
                    "The defaults below are the tables of include/gpt.h, optim.h and run.h: AdamW with a linear\n"

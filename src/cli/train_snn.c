@@ -79,10 +79,7 @@ int cmd_train_snn(int argc, char **argv) {
     int json, val_tokens, stdp_tokens, res_tokens;
     long long seed;
     cli_opt opts[] = {
-        {"corpus", 's', &o.corpus, RUN_CORPUS, "", "toyworld, or a text file (then pick --tokens)", 0, 0, NULL},
-        {"tokens", 'c', &o.tokens, RUN_TOKENS, "", "tokenizer for a text file", 0, 0, "word|char"},
-        {"data-dir", 's', &o.data_dir, TB_DATA_DIR, "", "toyworld data folder", 0, 0, NULL},
-        {"name", 's', &o.name, RUN_SRNN_NAME, "", "run name: runs/NAME.ckpt, runs/NAME.tsv, plots/NAME_loss.png", 0, 0, NULL},
+        TRAIN_IO_OPTS(o, RUN_SRNN_NAME),
         {"mode", 'c', &mode_s, srnn_mode_name(SRNN_DEF_MODE), "", "learning rule: surrogate-gradient BPTT, or a reservoir with a ridge readout", 0, 0, "bptt|reservoir"},
         {"neuron", 'c', &neuron_s, srnn_neuron_name(SRNN_DEF_NEURON), "", "neuron model (izh and adex: reservoir mode only)", 0, 0, "lif|izh|adex"},
         {"neurons", 'i', &c->n_neurons, TB_STR(SRNN_DEF_NEURONS), "", "recurrent neurons N", 2, SRNN_MAX_NEURONS, NULL},
@@ -115,11 +112,7 @@ int cmd_train_snn(int argc, char **argv) {
         {"ridge", 'f', &o.reservoir.ridge, TB_STR(SRNN_DEF_RIDGE), "", "reservoir: ridge penalty relative to the mean feature power", 1e-12, 1e6, NULL},
         {"reservoir-tokens", 'i', &res_tokens, TB_STR(RUN_RESERVOIR_TOKENS), "tokens", "reservoir: fit on the first N training tokens (0: all)", 0, 1e9, NULL},
         {"seed", 'l', &seed, TB_STR(SRNN_DEF_SEED), "", "initialisation, data order and noise", 0, 9e18, NULL},
-        {"eval-every", 'i', &o.eval_every, TB_STR(RUN_EVAL_EVERY), "steps", "validate and save runs/NAME.ckpt this often", 1, 1e8, NULL},
-        {"val-tokens", 'i', &val_tokens, TB_STR(RUN_VAL_TOKENS), "tokens", "validate on the first N tokens only (0: all)", 0, 1e9, NULL},
-        {"save-at", 's', &o.save_at, "", "", "also keep runs/NAME/step_NNNNNN.ckpt at these steps, e.g. 0,50,200,final", 0, 0, NULL},
-        {"resume", 's', &o.resume, "", "", "continue the BPTT run saved in this checkpoint (bit-identical)", 0, 0, NULL},
-        {"json", 'b', &json, NULL, "", "print a one-object JSON summary at the end", 0, 0, NULL},
+        TRAIN_SCHEDULE_OPTS(o, val_tokens, json),
     };
     cli_cmd cmd = {"train-snn", "", "train a recurrent spiking network on toyworld (surrogate gradients, reservoir, STDP)",
                    "The defaults below are the tables of include/srnn.h, optim.h and run.h: LIF neurons with\n"

@@ -12,85 +12,32 @@
 #include <string.h>
 
 /* ---- the tables ---------------------------------------------------------------------- */
+/* One table per kernel set, assembled from the families; ISA is the suffix of the
+ * functions (sgemm_avx2, lif_cuba_avx2, ...). */
+#define DENSE_PRODUCTS(ISA) \
+    .sgemm = sgemm_##ISA, .matmul_forward = matmul_forward_##ISA, .matmul_backward = matmul_backward_##ISA
+#define DENSE_ROWWISE(ISA)                                                                              \
+    .softmax_forward = softmax_forward_##ISA, .softmax_backward = softmax_backward_##ISA,               \
+    .layernorm_forward = layernorm_forward_##ISA, .layernorm_backward = layernorm_backward_##ISA,       \
+    .rmsnorm_forward = rmsnorm_forward_##ISA, .rmsnorm_backward = rmsnorm_backward_##ISA,               \
+    .gelu_forward = gelu_forward_##ISA, .gelu_backward = gelu_backward_##ISA, .vexp = vexp_##ISA
+#define SPIKING(ISA)                                                                                    \
+    .lif_cuba = lif_cuba_##ISA, .lif_coba = lif_coba_##ISA, .rows_add = rows_add_##ISA,                 \
+    .rows_acc = rows_acc_##ISA, .matvecs = matvecs_##ISA
+#define LINALG(ISA) .daxpy = daxpy_##ISA, .daxpy2 = daxpy2_##ISA, .drot = drot_##ISA, .dgemm4 = dgemm4_##ISA
 
 static const tb_kernels scalar_table = {
-    .name = "scalar",
-    .sgemm = sgemm_scalar,
-    .matmul_forward = matmul_forward_scalar,
-    .matmul_backward = matmul_backward_scalar,
-    .softmax_forward = softmax_forward_scalar,
-    .softmax_backward = softmax_backward_scalar,
-    .layernorm_forward = layernorm_forward_scalar,
-    .layernorm_backward = layernorm_backward_scalar,
-    .rmsnorm_forward = rmsnorm_forward_scalar,
-    .rmsnorm_backward = rmsnorm_backward_scalar,
-    .gelu_forward = gelu_forward_scalar,
-    .gelu_backward = gelu_backward_scalar,
-    .vexp = vexp_scalar,
-    .lif_cuba = lif_cuba_scalar,
-    .lif_coba = lif_coba_scalar,
-    .rows_add = rows_add_scalar,
-    .rows_acc = rows_acc_scalar,
-    .matvecs = matvecs_scalar,
-    .daxpy = daxpy_scalar,
-    .daxpy2 = daxpy2_scalar,
-    .drot = drot_scalar,
-    .dgemm4 = dgemm4_scalar,
-};
+    .name = "scalar", DENSE_PRODUCTS(scalar), DENSE_ROWWISE(scalar), SPIKING(scalar), LINALG(scalar)};
 
 #if defined(__x86_64__)
 static const tb_kernels avx2_table = {
-    .name = "avx2",
-    .sgemm = sgemm_avx2,
-    .matmul_forward = matmul_forward_avx2,
-    .matmul_backward = matmul_backward_avx2,
-    .softmax_forward = softmax_forward_avx2,
-    .softmax_backward = softmax_backward_avx2,
-    .layernorm_forward = layernorm_forward_avx2,
-    .layernorm_backward = layernorm_backward_avx2,
-    .rmsnorm_forward = rmsnorm_forward_avx2,
-    .rmsnorm_backward = rmsnorm_backward_avx2,
-    .gelu_forward = gelu_forward_avx2,
-    .gelu_backward = gelu_backward_avx2,
-    .vexp = vexp_avx2,
-    .lif_cuba = lif_cuba_avx2,
-    .lif_coba = lif_coba_avx2,
-    .rows_add = rows_add_avx2,
-    .rows_acc = rows_acc_avx2,
-    .matvecs = matvecs_avx2,
-    .daxpy = daxpy_avx2,
-    .daxpy2 = daxpy2_avx2,
-    .drot = drot_avx2,
-    .dgemm4 = dgemm4_avx2,
-};
+    .name = "avx2", DENSE_PRODUCTS(avx2), DENSE_ROWWISE(avx2), SPIKING(avx2), LINALG(avx2)};
 #endif
 
 #if defined(__aarch64__)
-/* The element-wise dense kernels are the scalar definitions (see dense_neon.c). */
+/* The row-wise dense kernels are the scalar definitions (see dense_neon.c). */
 static const tb_kernels neon_table = {
-    .name = "neon",
-    .sgemm = sgemm_neon,
-    .matmul_forward = matmul_forward_neon,
-    .matmul_backward = matmul_backward_neon,
-    .softmax_forward = softmax_forward_scalar,
-    .softmax_backward = softmax_backward_scalar,
-    .layernorm_forward = layernorm_forward_scalar,
-    .layernorm_backward = layernorm_backward_scalar,
-    .rmsnorm_forward = rmsnorm_forward_scalar,
-    .rmsnorm_backward = rmsnorm_backward_scalar,
-    .gelu_forward = gelu_forward_scalar,
-    .gelu_backward = gelu_backward_scalar,
-    .vexp = vexp_scalar,
-    .lif_cuba = lif_cuba_neon,
-    .lif_coba = lif_coba_neon,
-    .rows_add = rows_add_neon,
-    .rows_acc = rows_acc_neon,
-    .matvecs = matvecs_neon,
-    .daxpy = daxpy_neon,
-    .daxpy2 = daxpy2_neon,
-    .drot = drot_neon,
-    .dgemm4 = dgemm4_neon,
-};
+    .name = "neon", DENSE_PRODUCTS(neon), DENSE_ROWWISE(scalar), SPIKING(neon), LINALG(neon)};
 #endif
 
 /* ---- the choice ------------------------------------------------------------------------ */

@@ -40,38 +40,47 @@ static inline int finish(const lanes *L, float *v, float *ge, float *gi, float *
     return ns;
 }
 
-int lif_cuba_avx2(float *v, float *ge, float *gi, float *ref, int n,
-                  const tb_lif_coef *c, int32_t *spk, int32_t base) {
+/* The membrane update of 8 neurons, current-based (CUBA) or conductance-based (COBA):
+ *   CUBA  v <- E_L + (v - E_L) a_m + g_e c_e + g_i c_i
+ *   COBA  v <- v + k ((E_L - v) + g_e (E_e - v) + g_i (E_i - v)) */
+static inline __m256 membrane(const lanes *L, __m256 vv, __m256 g_e, __m256 g_i, int coba) {
+    if (!coba) {
+        __m256 vu = _mm256_add_ps(L->e_l, _mm256_mul_ps(_mm256_sub_ps(vv, L->e_l), L->a_m));
+        vu = _mm256_add_ps(vu, _mm256_mul_ps(g_e, L->c_e));
+        return _mm256_add_ps(vu, _mm256_mul_ps(g_i, L->c_i));
+    }
+    __m256 dv = _mm256_sub_ps(L->e_l, vv);
+    dv = _mm256_add_ps(dv, _mm256_mul_ps(g_e, _mm256_sub_ps(L->e_e, vv)));
+    dv = _mm256_add_ps(dv, _mm256_mul_ps(g_i, _mm256_sub_ps(L->e_i, vv)));
+    return _mm256_add_ps(vv, _mm256_mul_ps(L->k, dv));
+}
+
+/* Whole blocks of 8 neurons; returns how many spiked and *done, the neurons handled
+ * (the scalar twin takes the rest).  coba is a constant at each call: inlined twice. */
+static inline int blocks(float *v, float *ge, float *gi, float *ref, int n, const tb_lif_coef *c, int32_t *spk,
+                         int32_t base, int coba, int *done) {
     lanes L = bcast(c);
     int i = 0, ns = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 vv = _mm256_loadu_ps(v + i), g_e = _mm256_loadu_ps(ge + i);
         __m256 g_i = _mm256_loadu_ps(gi + i), r = _mm256_loadu_ps(ref + i);
         __m256 frozen = _mm256_cmp_ps(r, L.half, _CMP_GT_OQ);
-        /* v <- E_L + (v - E_L) a_m + g_e c_e + g_i c_i */
-        __m256 vu = _mm256_add_ps(L.e_l, _mm256_mul_ps(_mm256_sub_ps(vv, L.e_l), L.a_m));
-        vu = _mm256_add_ps(vu, _mm256_mul_ps(g_e, L.c_e));
-        vu = _mm256_add_ps(vu, _mm256_mul_ps(g_i, L.c_i));
+        __m256 vu = membrane(&L, vv, g_e, g_i, coba);
         ns += finish(&L, v, ge, gi, ref, i, vv, vu, g_e, g_i, r, frozen, spk + ns, base);
     }
+    *done = i;
+    return ns;
+}
+
+int lif_cuba_avx2(float *v, float *ge, float *gi, float *ref, int n,
+                  const tb_lif_coef *c, int32_t *spk, int32_t base) {
+    int i, ns = blocks(v, ge, gi, ref, n, c, spk, base, 0, &i);
     return ns + lif_cuba_scalar(v + i, ge + i, gi + i, ref + i, n - i, c, spk + ns, base + i);
 }
 
 int lif_coba_avx2(float *v, float *ge, float *gi, float *ref, int n,
                   const tb_lif_coef *c, int32_t *spk, int32_t base) {
-    lanes L = bcast(c);
-    int i = 0, ns = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 vv = _mm256_loadu_ps(v + i), g_e = _mm256_loadu_ps(ge + i);
-        __m256 g_i = _mm256_loadu_ps(gi + i), r = _mm256_loadu_ps(ref + i);
-        __m256 frozen = _mm256_cmp_ps(r, L.half, _CMP_GT_OQ);
-        /* v <- v + k ((E_L - v) + g_e (E_e - v) + g_i (E_i - v)) */
-        __m256 dv = _mm256_sub_ps(L.e_l, vv);
-        dv = _mm256_add_ps(dv, _mm256_mul_ps(g_e, _mm256_sub_ps(L.e_e, vv)));
-        dv = _mm256_add_ps(dv, _mm256_mul_ps(g_i, _mm256_sub_ps(L.e_i, vv)));
-        __m256 vu = _mm256_add_ps(vv, _mm256_mul_ps(L.k, dv));
-        ns += finish(&L, v, ge, gi, ref, i, vv, vu, g_e, g_i, r, frozen, spk + ns, base);
-    }
+    int i, ns = blocks(v, ge, gi, ref, n, c, spk, base, 1, &i);
     return ns + lif_coba_scalar(v + i, ge + i, gi + i, ref + i, n - i, c, spk + ns, base + i);
 }
 #else
