@@ -13,7 +13,8 @@
 typedef struct { uint64_t s[4]; } tb_rng;
 
 void     rng_seed(tb_rng *r, uint64_t seed);
-/* A generator for sub-stream `stream` of `seed` (e.g. one per thread, trial, layer). */
+/* A generator for numbered sub-stream `stream` of `seed` (one per thread, file, block):
+ * rng_seed(r, rng_child_seed(seed, "", stream)). */
 void     rng_stream(tb_rng *r, uint64_t seed, uint64_t stream);
 uint64_t rng_u64(tb_rng *r);
 uint32_t rng_u32(tb_rng *r);
@@ -24,10 +25,11 @@ double   rng_normal(tb_rng *r);              /* standard normal (polar Box-Mulle
 int      rng_poisson(tb_rng *r, double lambda); /* Poisson count with mean lambda >= 0 */
 void     rng_shuffle_int(tb_rng *r, int *a, int n); /* Fisher-Yates */
 
-/* The seed of a named child of `seed`: the `index`-th seed for purpose `name` ("trial",
- * "noise", "scramble", ...).  Every seed tinybrain derives from a user's --seed comes
- * from here, so two purposes never share a stream by accident and a reader finds every
- * derivation by searching for rng_child_seed. */
+/* The seed of a child of `seed`: the `index`-th seed for purpose `name` ("trial",
+ * "train noise", "scramble", ...; "" for a plain numbered stream, as rng_stream).  Every
+ * seed tinybrain derives from a user's --seed comes from here (directly or through
+ * rng_stream), so two purposes never share a stream by accident and a reader finds
+ * every derivation by searching for these two names. */
 uint64_t rng_child_seed(uint64_t seed, const char *name, uint64_t index);
 
 #endif

@@ -17,25 +17,22 @@ void rng_seed(tb_rng *r, uint64_t seed) {
     for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
 }
 
-void rng_stream(tb_rng *r, uint64_t seed, uint64_t stream) {
-    /* Mix the stream id into the seed through splitmix64 so nearby ids give
-     * unrelated states. */
-    uint64_t x = seed ^ 0x5851F42D4C957F2Dull;
+uint64_t rng_child_seed(uint64_t seed, const char *name, uint64_t index) {
+    /* The name is folded into the parent (FNV-1a; "" folds nothing), then parent and
+     * index go through splitmix64 apart so that nearby indices give unrelated seeds. */
+    uint64_t h = 0;
+    if (name && *name) {
+        h = 0xCBF29CE484222325ull;
+        for (const unsigned char *p = (const unsigned char *)name; *p; p++) h = (h ^ *p) * 0x100000001B3ull;
+    }
+    uint64_t x = (seed ^ h) ^ 0x5851F42D4C957F2Dull;
     uint64_t a = splitmix64(&x);
-    x = stream + 0x14057B7EF767814Full;
+    x = index + 0x14057B7EF767814Full;
     uint64_t b = splitmix64(&x);
-    rng_seed(r, a ^ rotl(b, 17));
+    return a ^ rotl(b, 17);
 }
 
-uint64_t rng_child_seed(uint64_t seed, const char *name, uint64_t index) {
-    uint64_t h = 0xCBF29CE484222325ull;   /* FNV-1a over the name */
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) h = (h ^ *p) * 0x100000001B3ull;
-    uint64_t x = seed ^ h;
-    uint64_t a = splitmix64(&x);
-    x = index ^ rotl(h, 31);
-    uint64_t b = splitmix64(&x);
-    return a ^ rotl(b, 23);
-}
+void rng_stream(tb_rng *r, uint64_t seed, uint64_t stream) { rng_seed(r, rng_child_seed(seed, "", stream)); }
 
 uint64_t rng_u64(tb_rng *r) {
     uint64_t *s = r->s;

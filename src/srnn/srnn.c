@@ -140,7 +140,7 @@ static int alloc_model(srnn_model *m, const srnn_config *cfg, char *err) {
     m->slope = (float)cfg->slope;
     m->trace_a = (float)exp(-cfg->dt_ms / cfg->tau_trace_ms);
     m->noise_p = cfg->noise_hz > 0 ? 1.0 - exp(-cfg->noise_hz * cfg->dt_ms / 1000.0) : 0.0;
-    m->eval_seed = cfg->seed ^ 0x5eed5eedULL;
+    m->eval_seed = rng_child_seed(cfg->seed, "scoring noise", 0);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* recording.c -- recording stimuli from a model of either kind, and writing a recording
  * folder (see recording.h).  Lesson 13. */
 #include "recording.h"
+#include "rng.h"
 #include "json.h"
 
 #include <math.h>
@@ -133,12 +134,9 @@ static int record_gpt(lm_model *m, const rec_stimuli *s, const rec_opts *o, rep_
     return 0;
 }
 
-/* Noise seed of trial t, stimulus i: splitmix64 of the three, so every trial differs. */
+/* Noise seed of trial t, stimulus i: every (trial, stimulus) its own child seed. */
 static uint64_t trial_seed(uint64_t seed, int t, int i) {
-    uint64_t z = seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(t + 1)) ^ (0xBF58476D1CE4E5B9ull * (uint64_t)(i + 1));
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return rng_child_seed(rng_child_seed(seed, "trial", (uint64_t)t), "stimulus", (uint64_t)i);
 }
 
 static int record_srnn(lm_model *m, const rec_stimuli *s, const rec_opts *o, rep_set *out, char *err) {

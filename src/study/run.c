@@ -381,7 +381,7 @@ int run_stdp(tb_run *r, long n, long *used, double *mean_abs_dw, char *err) {
     srnn_stdp_opts so;
     srnn_default_stdp_opts(&so);
     *used = n < r->corp.n_train ? n : r->corp.n_train;
-    return srnn_stdp_pretrain(&r->srnn, r->corp.train, *used, &so, r->seed ^ 0x57D9ULL, mean_abs_dw, err);
+    return srnn_stdp_pretrain(&r->srnn, r->corp.train, *used, &so, rng_child_seed(r->seed, "stdp", 0), mean_abs_dw, err);
 }
 
 /* ---- the loop ------------------------------------------------------------------------ */
@@ -526,7 +526,7 @@ static int srnn_step(tb_run *r, char *err) {
     if (m->cfg.mode != SRNN_BPTT) return reservoir_step(r, err);
     run_draw_batch(r->corp.train, r->corp.n_train, r->corp.eos, &r->data, r->x, r->y, r->batch, r->ctx);
     srnn_batch_stats bs;
-    uint64_t noise_seed = r->seed * 0x9E3779B97F4A7C15ULL + (uint64_t)r->step;
+    uint64_t noise_seed = rng_child_seed(r->seed, "train noise", (uint64_t)r->step);
     if (srnn_forward_backward(m, r->x, r->y, r->batch, r->ctx, &r->rate, noise_seed, 1, &bs, err)) return -1;
     if (!isfinite(bs.ce)) return diverged(r, "the train loss", bs.ce, r->step + 1, err);
     int rc = optimizer_step(r, m->params_mem, m->grads_mem, m->decay_mask, bs.ce, bs.mean_rate_hz, err);
