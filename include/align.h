@@ -262,5 +262,14 @@ int boot_metric_from_name(const char *name);
  * ~0.5 ms (CKA), ~10 ms (Kendall's tau-a, which needs the expanded, sorted pairs). */
 int best_layer_p(const double *const *layers, const int *p, int n_layers, int n, const double *Y, int py,
                  boot_metric m, rdm_kind rdm, int n_boot, uint64_t seed, double *p_best, char *err);
+/* The scores behind it, for any representations (layers, baselines): scores[b * n_layers
+ * + l] is representation l's score against Y on resample b.  Resample b is the same set
+ * of stimuli for every call with the same seed and n, whatever the layers and Y: scores
+ * from two calls (e.g. against two different brains) are paired resample by resample,
+ * so a difference's interval is the percentile interval of the per-resample differences. */
+int boot_scores(const double *const *layers, const int *p, int n_layers, int n, const double *Y, int py,
+                boot_metric m, rdm_kind rdm, int n_boot, uint64_t seed, double *scores, char *err);
+/* p_best from such a matrix: the fraction of resamples where each is highest (ties share). */
+void boot_p_best(const double *scores, int n_boot, int n_layers, double *p_best);
 
 #endif

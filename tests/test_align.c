@@ -893,6 +893,20 @@ static void best_layer_probability(void **state) {
     const double *twins[2] = {L[1], L[1]};
     assert_int_equal(best_layer_p(twins, widths, 2, n, Y, p, BOOT_CKA_LINEAR, RDM_CORRELATION, 50, 1, pb, err), 0);
     assert_true(pb[0] == 0.5 && pb[1] == 0.5);
+    /* the score matrix behind it: resample b is the same stimuli in every call with the
+     * same seed, so a layer scored against Y and Y scored against the layer agree
+     * resample by resample (RSA and CKA are symmetric), and p_best from the matrix is
+     * best_layer_p's */
+    double *S1 = malloc(sizeof(double) * 60 * 2), *S2 = malloc(sizeof(double) * 60);
+    assert_int_equal(boot_scores(layers, widths, 2, n, Y, p, BOOT_RSA_SPEARMAN, RDM_CORRELATION, 60, 9, S1, err), 0);
+    assert_int_equal(boot_scores((const double *const *)&Y, widths, 1, n, L[0], p, BOOT_RSA_SPEARMAN, RDM_CORRELATION, 60, 9,
+                                 S2, err), 0);
+    for (int b = 0; b < 60; b++) assert_true(fabs(S1[b * 2] - S2[b]) < 1e-12);
+    boot_p_best(S1, 60, 2, pb3);
+    assert_int_equal(best_layer_p(layers, widths, 2, n, Y, p, BOOT_RSA_SPEARMAN, RDM_CORRELATION, 60, 9, pb, err), 0);
+    assert_memory_equal(pb, pb3, sizeof(double) * 2);
+    free(S1);
+    free(S2);
     for (int l = 0; l < 4; l++) free(L[l]);
     free(Y);
 }

@@ -179,8 +179,8 @@ int boot_metric_from_name(const char *name) {
 /* What every resample needs.  RSA metrics: each side's RDM upper triangle v[m0] (and,
  * for Spearman, its sort order), so that a resample is just a count per original pair
  * (pairs of a stimulus with its own copy get none) and a layer's score an O(m0) pass.
- * CKA: each side's Gram matrix of the centred data.  win: where each resample's verdict
- * goes. */
+ * CKA: each side's Gram matrix of the centred data.  score: where each resample's scores
+ * go. */
 typedef struct {
     int L, n, n_boot;
     long m0;           /* n(n-1)/2 */
@@ -189,14 +189,14 @@ typedef struct {
     double **v, *vy;   /* [L][m0], [m0] RDM upper triangles (RSA) */
     long **ord, *ordy; /* their orders (Spearman) */
     double **K, *KY;   /* [L][n*n], [n*n] Gram matrices (CKA) */
-    double *win;       /* [n_boot, L]: 1/t for each of the t layers tied best, else 0 */
+    double *score;     /* [n_boot, L]: layer l's score on resample b */
     int *rc;           /* [tasks] */
 } best_ctx;
 
 /* Per-task scratch. */
 typedef struct {
     int *idx, *cnt;          /* [n] the resample; [m0] copies of each original pair */
-    double *score, *ra, *rb; /* [L]; [m0] ranks of a layer and of Y (Spearman) */
+    double *ra, *rb;         /* [m0] ranks of a layer and of Y (Spearman) */
     double *va, *vb;         /* [m0] gathered pairs (Kendall) */
     double *Ks, *Ls, *row;   /* [n*n], [n*n], [n] (CKA) */
 } best_scratch;
@@ -243,7 +243,7 @@ static double best_score(const best_ctx *c, int l, best_scratch *x) {
 /* Resample b: its own generator stream, so the verdicts do not depend on which task
  * (thread) draws it. */
 static void best_resample(const best_ctx *c, int b, best_scratch *x) {
-    int n = c->n, L = c->L, ties = 0;
+    int n = c->n;
     tb_rng g;
     rng_stream(&g, c->seed, 0xBE57000000ull + (uint64_t)b);
     for (int i = 0; i < n; i++) x->idx[i] = (int)rng_below(&g, (uint32_t)n);
@@ -256,28 +256,22 @@ static void best_resample(const best_ctx *c, int b, best_scratch *x) {
             }
     }
     if (c->m == BOOT_RSA_SPEARMAN) al_ranks_from_order(c->vy, c->ordy, c->m0, x->cnt, x->rb);
-    double best = -INFINITY;
-    for (int l = 0; l < L; l++) {
-        x->score[l] = best_score(c, l, x);
-        if (x->score[l] > best) best = x->score[l];
-    }
-    for (int l = 0; l < L; l++) ties += x->score[l] == best;
-    for (int l = 0; l < L; l++) c->win[(size_t)b * L + l] = ties && x->score[l] == best ? 1.0 / ties : 0;
+    for (int l = 0; l < c->L; l++) c->score[(size_t)b * c->L + l] = best_score(c, l, x);
 }
 
 static void best_task(void *ctx, int t, int nt) {
     best_ctx *c = ctx;
     int n = c->n, cka = c->m == BOOT_CKA_LINEAR, ken = c->m == BOOT_RSA_KENDALL_A;
     size_t m0 = cka ? 1 : (size_t)c->m0, nn = cka ? (size_t)n * n : 1, mk = ken ? m0 : 1;
-    best_scratch x = {al_ints((size_t)n), al_ints(m0), al_doubles((size_t)c->L), al_doubles(m0), al_doubles(m0),
+    best_scratch x = {al_ints((size_t)n), al_ints(m0), al_doubles(m0), al_doubles(m0),
                       al_doubles(mk), al_doubles(mk), al_doubles(nn), al_doubles(nn), al_doubles((size_t)n)};
     c->rc[t] = -1;
-    if (!x.idx || !x.cnt || !x.score || !x.ra || !x.rb || !x.va || !x.vb || !x.Ks || !x.Ls || !x.row) goto done;
+    if (!x.idx || !x.cnt || !x.ra || !x.rb || !x.va || !x.vb || !x.Ks || !x.Ls || !x.row) goto done;
     for (int b = (int)((long long)t * c->n_boot / nt); b < (int)((long long)(t + 1) * c->n_boot / nt); b++)
         best_resample(c, b, &x);
     c->rc[t] = 0;
 done:
-    free(x.idx); free(x.cnt); free(x.score); free(x.ra); free(x.rb);
+    free(x.idx); free(x.cnt); free(x.ra); free(x.rb);
     free(x.va); free(x.vb); free(x.Ks); free(x.Ls); free(x.row);
 }
 
@@ -316,35 +310,56 @@ static void best_ctx_free(best_ctx *c) {
         if (c->K) free(c->K[l]);
     }
     free(c->v); free(c->ord); free(c->K);
-    free(c->vy); free(c->ordy); free(c->KY); free(c->win); free(c->rc);
+    free(c->vy); free(c->ordy); free(c->KY); free(c->rc);
 }
 
-int best_layer_p(const double *const *layers, const int *p, int n_layers, int n, const double *Y, int py,
-                 boot_metric m, rdm_kind rdm, int n_boot, uint64_t seed, double *p_best, char *err) {
-    if (m < 0 || m > BOOT_CKA_LINEAR) return tb_fail(err, "best layer: unknown metric %d", (int)m);
+int boot_scores(const double *const *layers, const int *p, int n_layers, int n, const double *Y, int py,
+                boot_metric m, rdm_kind rdm, int n_boot, uint64_t seed, double *scores, char *err) {
+    if (m < 0 || m > BOOT_CKA_LINEAR) return tb_fail(err, "bootstrap: unknown metric %d", (int)m);
     if (n_layers < 1 || n_boot < 1 || n < 4)
-        return tb_fail(err, "best layer: need at least 1 layer, 1 resample and 4 stimuli (got %d, %d, %d)", n_layers, n_boot, n);
+        return tb_fail(err, "bootstrap: need at least 1 layer, 1 resample and 4 stimuli (got %d, %d, %d)", n_layers, n_boot, n);
     int tasks = tb_threads(), rc = -1;
-    best_ctx c = {.L = n_layers, .n = n, .n_boot = n_boot, .m0 = (long)n * (n - 1) / 2, .m = m, .seed = seed};
+    best_ctx c = {.L = n_layers, .n = n, .n_boot = n_boot, .m0 = (long)n * (n - 1) / 2, .m = m, .seed = seed,
+                  .score = scores};
     c.v = calloc((size_t)n_layers, sizeof *c.v);
     c.ord = calloc((size_t)n_layers, sizeof *c.ord);
     c.K = calloc((size_t)n_layers, sizeof *c.K);
-    c.win = al_doubles((size_t)n_boot * n_layers);
     c.rc = al_ints((size_t)tasks);
-    if (!c.v || !c.ord || !c.K || !c.win || !c.rc) { tb_fail(err, "out of memory"); goto done; }
+    if (!c.v || !c.ord || !c.K || !c.rc) { tb_fail(err, "out of memory"); goto done; }
     if (best_side(Y, n, py, &c, rdm, &c.vy, &c.ordy, &c.KY, err)) goto done;
     for (int l = 0; l < n_layers; l++)
         if (best_side(layers[l], n, p[l], &c, rdm, &c.v[l], &c.ord[l], &c.K[l], err)) goto done;
     tb_parallel(tasks, best_task, &c);
     for (int t = 0; t < tasks; t++)
         if (c.rc[t]) { tb_fail(err, "out of memory"); goto done; }
-    for (int l = 0; l < n_layers; l++) { /* summed in resample order: the same for any thread count */
-        double w = 0;
-        for (int b = 0; b < n_boot; b++) w += c.win[(size_t)b * n_layers + l];
-        p_best[l] = w / n_boot;
-    }
     rc = 0;
 done:
     best_ctx_free(&c);
+    return rc;
+}
+
+void boot_p_best(const double *scores, int n_boot, int n_layers, double *p_best) {
+    for (int l = 0; l < n_layers; l++) p_best[l] = 0;
+    for (int b = 0; b < n_boot; b++) {   /* summed in resample order: the same for any thread count */
+        const double *s = scores + (size_t)b * n_layers;
+        double best = -INFINITY;
+        int ties = 0;
+        for (int l = 0; l < n_layers; l++)
+            if (s[l] > best) best = s[l];
+        for (int l = 0; l < n_layers; l++) ties += s[l] == best;
+        for (int l = 0; l < n_layers && ties; l++)
+            if (s[l] == best) p_best[l] += 1.0 / ties;
+    }
+    for (int l = 0; l < n_layers; l++) p_best[l] /= n_boot;
+}
+
+int best_layer_p(const double *const *layers, const int *p, int n_layers, int n, const double *Y, int py,
+                 boot_metric m, rdm_kind rdm, int n_boot, uint64_t seed, double *p_best, char *err) {
+    if (n_layers < 1 || n_boot < 1) return tb_fail(err, "best layer: need at least 1 layer and 1 resample");
+    double *scores = al_doubles((size_t)n_boot * n_layers);
+    if (!scores) return tb_fail(err, "out of memory");
+    int rc = boot_scores(layers, p, n_layers, n, Y, py, m, rdm, n_boot, seed, scores, err);
+    if (!rc) boot_p_best(scores, n_boot, n_layers, p_best);
+    free(scores);
     return rc;
 }
