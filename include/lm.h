@@ -53,6 +53,9 @@ typedef struct {
  * found when it is not a language model).  To teach tinybrain a new model kind: give it
  * an lm_scorer and add a line to the table `kinds` in lm.c. */
 int  lm_open(const char *path, lm_model *m, char *err);
+/* The checkpoint's model at initialisation: the same configuration and seed, fresh
+ * weights (what its training started from; step 0).  The untrained baseline of lesson 13. */
+int  lm_open_untrained(const char *path, lm_model *m, char *err);
 void lm_close(lm_model *m);
 
 /* Load a "gpt" checkpoint: model, tokenizer and (optionally, ck != NULL) the container
@@ -71,7 +74,8 @@ long lm_val_tokens(const tb_corpus *c, long max_tokens);
 int lm_val_loss(const lm_scorer *s, const tb_corpus *c, long max_tokens, float *nll, double *mean, char *err);
 
 /* Minimal pairs: a pair is right when -ln P(good) < -ln P(bad), each sentence read after
- * "." (its left context).  acc[0] all pairs, acc[1] with an attractor, acc[2] without;
+ * "." (its left context); a tie (the same probability) counts 1/2, so a model that cannot
+ * tell the two apart scores chance, 0.5, not 0.  acc[0] all pairs, acc[1] with an attractor, acc[2] without;
  * n[3] the counts.  Needs a word tokenizer with the pairs' words. */
 int lm_minimal_pairs(const lm_scorer *s, const tb_tokenizer *tok, const char *path, double acc[3], int n[3],
                      char *err);

@@ -82,6 +82,13 @@ static void evaluation_worked_by_hand(void **state) {
     assert_int_equal(r.pairs[0], 2);
     assert_int_equal(r.pairs[1], 1);
     assert_true(r.pair_acc[0] == 0.5 && r.pair_acc[1] == 1.0 && r.pair_acc[2] == 0.0);
+    /* ties count one half: "b ." vs "b ." and "a a ." (2) vs "b ." (2) cost the same, and
+     * "a ." beats "c ."; a model that cannot tell pairs apart scores chance, 0.5, not 0 */
+    assert_int_equal(write_text_file(file("pairs.tsv"), "good\tbad\tattractor\nb .\tb .\t1\na a .\tb .\t0\na .\tc .\t0\n",
+                                     err), 0);
+    assert_int_equal(lm_evaluate(&s, &c.tok, &c, 0, file("pairs.tsv"), &r, err), 0);
+    assert_true(r.pair_acc[1] == 0.5 && r.pair_acc[2] == 0.75 && fabs(r.pair_acc[0] - 2.0 / 3) < 1e-12);
+    assert_int_equal(write_text_file(file("pairs.tsv"), "good\tbad\tattractor\na .\tc .\t1\nc c .\tb .\t0\n", err), 0);
     /* at most 4 tokens: whole sentences, so 5 ("a b ." "c ."), and the floor over those */
     assert_int_equal(lm_val_tokens(&c, 4), 5);
     assert_int_equal(lm_val_tokens(&c, 0), 9);
@@ -154,6 +161,7 @@ static void open_either_kind(void **state) {
     gpt_model g;
     tb_ckpt ck;
     assert_int_equal(gpt_init(&g, &gc, err), 0);
+    for (size_t i = 0; i < g.n_params; i++) g.params_mem[i] += 0.25f;   /* "trained" */
     ckpt_init(&ck, "gpt");
     assert_int_equal(gpt_to_ckpt(&g, &ck, err), 0);
     assert_int_equal(tok_save(&tok, &ck, err), 0);
@@ -177,6 +185,15 @@ static void open_either_kind(void **state) {
     assert_int_equal(lm_open(file("s.ckpt"), &m, err), 0);
     assert_string_equal(m.kind, "srnn");
     assert_true(m.scorer.model == &m.snn && m.snn.N == 16);
+    lm_close(&m);
+    /* the untrained copy: the same config and seed, fresh weights, step 0 */
+    assert_int_equal(lm_open_untrained(file("g.ckpt"), &m, err), 0);
+    gpt_model g0;
+    assert_int_equal(gpt_init(&g0, &gc, err), 0);
+    assert_true(m.step == 0 && m.gpt.n_params == g0.n_params);
+    assert_memory_equal(m.gpt.params_mem, g0.params_mem, g0.n_params * sizeof(float));
+    assert_true(m.scorer.model == &m.gpt);
+    gpt_free(&g0);
     lm_close(&m);
     ckpt_init(&ck, "notes");
     assert_int_equal(ckpt_save(&ck, file("n.ckpt"), err), 0);

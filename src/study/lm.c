@@ -142,7 +142,7 @@ int lm_minimal_pairs(const lm_scorer *s, const tb_tokenizer *tok, const char *pa
     tb_minpair *p;
     int np;
     if (corpus_read_minimal_pairs(path, &p, &np, err)) return -1;
-    int right[3] = {0, 0, 0};
+    double right[3] = {0, 0, 0};
     n[0] = n[1] = n[2] = 0;
     int rc = 0;
     for (int i = 0; i < np && !rc; i++) {
@@ -151,14 +151,15 @@ int lm_minimal_pairs(const lm_scorer *s, const tb_tokenizer *tok, const char *pa
             rc = -1;
             break;
         }
-        int ok = g < b, k = p[i].attractor ? 1 : 2;
+        double ok = g < b ? 1.0 : g == b ? 0.5 : 0.0;   /* a tie is a coin flip: chance is 0.5 */
+        int k = p[i].attractor ? 1 : 2;
         right[0] += ok;
         right[k] += ok;
         n[0]++;
         n[k]++;
     }
     corpus_free_minimal_pairs(p, np);
-    for (int k = 0; k < 3; k++) acc[k] = n[k] ? (double)right[k] / n[k] : NAN;
+    for (int k = 0; k < 3; k++) acc[k] = n[k] ? right[k] / n[k] : NAN;
     if (!rc && n[0] == 0) return tb_fail(err, "%s: no minimal pairs", path);
     return rc;
 }
@@ -171,6 +172,14 @@ static int open_gpt(lm_model *m, char *err) {
     return 0;
 }
 static void close_gpt(lm_model *m) { gpt_free(&m->gpt); }
+/* The same configuration at initialisation: what training started from (step 0). */
+static int reinit_gpt(lm_model *m, char *err) {
+    gpt_config c = m->gpt.cfg;
+    gpt_free(&m->gpt);
+    if (gpt_init(&m->gpt, &c, err)) return -1;
+    gpt_scorer(&m->scorer, &m->gpt);
+    return 0;
+}
 
 /* The spiking language model of `train-snn` (lesson 09). */
 static int open_srnn(lm_model *m, char *err) {
@@ -179,14 +188,22 @@ static int open_srnn(lm_model *m, char *err) {
     return 0;
 }
 static void close_srnn(lm_model *m) { srnn_free(&m->snn); }
+static int reinit_srnn(lm_model *m, char *err) {
+    srnn_config c = m->snn.cfg;
+    srnn_free(&m->snn);
+    if (srnn_init(&m->snn, &c, err)) return -1;
+    srnn_scorer(&m->scorer, &m->snn);
+    return 0;
+}
 
 static const struct {
     const char *kind;
     int (*open)(lm_model *m, char *err);   /* the model from m->ck, and m->scorer */
     void (*close)(lm_model *m);
+    int (*reinit)(lm_model *m, char *err);
 } kinds[] = {
-    {"gpt", open_gpt, close_gpt},
-    {"srnn", open_srnn, close_srnn},
+    {"gpt", open_gpt, close_gpt, reinit_gpt},
+    {"srnn", open_srnn, close_srnn, reinit_srnn},
 };
 #define N_KINDS ((int)(sizeof kinds / sizeof kinds[0]))
 
@@ -220,6 +237,17 @@ int lm_open(const char *path, lm_model *m, char *err) {
     if (tok_load(&m->tok, &m->ck, e)) { lm_close(m); return tb_fail(err, "%s: %s", path, e); }
     const char *st = ckpt_get(&m->ck, "step");
     m->step = st ? atoll(st) : -1;
+    return 0;
+}
+
+int lm_open_untrained(const char *path, lm_model *m, char *err) {
+    if (lm_open(path, m, err)) return -1;
+    char e[TB_ERRLEN];
+    if (kinds[kind_index(m->kind)].reinit(m, e)) {
+        lm_close(m);
+        return tb_fail(err, "%s: untrained copy: %s", path, e);
+    }
+    m->step = 0;
     return 0;
 }
 
