@@ -99,6 +99,8 @@ typedef struct run_opts {
     int eval_every;            /* validate and save every this many steps */
     long val_tokens;           /* validate on the first N tokens (0: all) */
     uint64_t seed;             /* initialisation, data order (spiking: and noise) */
+    int scramble;              /* 1: train on the training sentences with their words shuffled
+                                * (the "random sequences" control; corpus_scramble_train) */
     tb_adamw_cfg adamw;        /* total_steps is set from steps */
     gpt_config gpt;            /* RUN_GPT: the model (vocab_size and seed are set) */
     srnn_config srnn;          /* RUN_SRNN: the model (likewise) */
@@ -143,6 +145,8 @@ typedef struct tb_run {
     tb_corpus corp;
     tb_rng data;               /* draws the batch windows */
     uint64_t seed;
+    int scramble;              /* the training words are shuffled within sentences */
+    uint64_t scramble_seed;
     long long step, steps;     /* optimizer steps taken / to take */
     int batch, ctx;            /* B windows of T tokens */
     int eval_every;

@@ -104,12 +104,13 @@ static void same_file(const char *a, const char *b) {
 
 /* ---- resume: N steps straight = N/2, stop, save, load, N/2 more ---------------------- */
 
-static void continuation(run_kind kind) {
+static void continuation(run_kind kind, int scramble) {
     char err[TB_ERRLEN], ca[400], cb[400];
-    const char *tag = kind == RUN_GPT ? "g" : "s";
+    const char *tag = kind == RUN_GPT ? "g" : scramble ? "scr" : "s";
     run_opts o;
     small_opts(&o, kind, "x");
     o.save_at = "0,final";
+    o.scramble = scramble;
     tb_run a, b;
     snprintf(ca, sizeof ca, "straight_%s", tag);
     enter(ca);
@@ -131,6 +132,9 @@ static void continuation(run_kind kind) {
     assert_string_equal(b.corpus_name, kind == RUN_GPT ? text : "toyworld");
     assert_string_equal(b.tokens, kind == RUN_GPT ? "char" : "word");
     assert_true(b.resumed && b.step == 6 && b.steps == 12 && b.good_step == 6);
+    /* a scrambled run resumes on the same shuffled text (the seed is in the checkpoint) */
+    assert_int_equal(b.scramble, scramble);
+    if (scramble) assert_memory_equal(a.corp.train, b.corp.train, (size_t)a.corp.n_train * sizeof(int));
     assert_int_equal(drive(&b, -1, err), RUN_DONE);
 
     size_t n;
@@ -161,8 +165,9 @@ static void continuation(run_kind kind) {
     run_free(&b);
 }
 
-static void resume_gpt_bit_identical(void **state) { (void)state; continuation(RUN_GPT); }
-static void resume_srnn_bit_identical(void **state) { (void)state; continuation(RUN_SRNN); }
+static void resume_gpt_bit_identical(void **state) { (void)state; continuation(RUN_GPT, 0); }
+static void resume_srnn_bit_identical(void **state) { (void)state; continuation(RUN_SRNN, 0); }
+static void resume_scrambled_bit_identical(void **state) { (void)state; continuation(RUN_SRNN, 1); }
 
 /* A resume with --name and --corpus given uses those; the earlier wall times come back
  * from the TSV of the run the checkpoint came from, and the clock continues from them. */
@@ -453,6 +458,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(resume_gpt_bit_identical),
         cmocka_unit_test(resume_srnn_bit_identical),
+        cmocka_unit_test(resume_scrambled_bit_identical),
         cmocka_unit_test(resume_renamed_reads_wall_times),
         cmocka_unit_test(old_logs_and_tsv_round_trip),
         cmocka_unit_test(lock_refuses_second_writer),

@@ -259,6 +259,11 @@ static int open_new(tb_run *r, const run_opts *o, char *err) {
     if (set_identity(r, name, o->corpus ? o->corpus : RUN_CORPUS, err) || take_ownership(r, err) ||
         load_corpus(r, o->data_dir, o->tokens, err))
         return -1;
+    if (o->scramble) {
+        r->scramble = 1;
+        r->scramble_seed = o->seed;
+        if (corpus_scramble_train(&r->corp, r->scramble_seed, err)) return -1;
+    }
     r->seed = o->seed;
     r->batch = o->batch;
     r->steps = o->steps;
@@ -304,6 +309,13 @@ static int resume_from(tb_run *r, const run_opts *o, const tb_ckpt *c, char *err
         load_corpus(r, o->data_dir, tk, err))
         return -1;
     char e[TB_ERRLEN];
+    if (ckpt_get(c, "scramble_seed")) {   /* the same shuffled text as before the stop */
+        long long s;
+        if (ckpt_get_int(c, "scramble_seed", &s, e) || s < 0) return tb_fail(err, "%s: bad scramble_seed", path);
+        r->scramble = 1;
+        r->scramble_seed = (uint64_t)s;
+        if (corpus_scramble_train(&r->corp, r->scramble_seed, err)) return -1;
+    }
     if (load_model(r, c, e) || run_load_state(r, c, e)) return tb_fail(err, "%s: %s", path, e);
     if (r->kind == RUN_GPT) r->ctx = r->gpt.cfg.ctx;
     r->steps = r->opt.cfg.total_steps > r->step ? r->opt.cfg.total_steps : r->step;

@@ -106,6 +106,7 @@ static int put_state(const tb_run *r, tb_ckpt *c, char *err) {
     rc = rc || ckpt_set_int(c, "step", r->step) || ckpt_set_int(c, "batch", r->batch);
     if (spiking) rc = rc || ckpt_set_int(c, "ctx", r->ctx) || put_u64(c, "train_seed", r->seed);
     rc = rc || ckpt_set(c, "corpus", r->corpus_name) || ckpt_set(c, "tokens", r->tokens) || ckpt_set(c, "name", r->name);
+    if (r->scramble) rc = rc || ckpt_set_int(c, "scramble_seed", (long long)r->scramble_seed);
     if (rc) return tb_fail(err, "out of memory building the checkpoint");
     if (adamw_cfg_to_ckpt(&r->opt.cfg, c, err)) return -1;
     if (spiking && (ckpt_set_double(c, "rate_lambda", r->rate.rate_lambda) ||
