@@ -32,6 +32,12 @@
 int base_lexical(const int *const *ids, const int *len, int n, int eos, double **X, int *p, int **word_id,
                  char *err);
 
+/* The same from text: lines[n] split at spaces, every word but "." a column, columns in
+ * alphabetical order (words[p], malloc'd strings, may be NULL).  What `compare` uses, so
+ * a recording folder needs no tokenizer. */
+int base_lexical_text(char *const *lines, int n, double **X, int *p, char ***words, char *err);
+void base_free_words(char **words, int p);
+
 /* X[n, p] filled with independent N(0, 1) draws from the seed. */
 void base_noise(double *X, int n, int p, uint64_t seed);
 

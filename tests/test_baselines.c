@@ -37,6 +37,28 @@ static void lexical_hand_built(void **state) {
     assert_non_null(strstr(err, "no words"));
 }
 
+/* From text: "the dog ." "the the cat" "cats ." -> columns cat cats dog the. */
+static void lexical_from_text(void **state) {
+    (void)state;
+    char l0[] = "the dog .", l1[] = "the  the\tcat", l2[] = "cats .";
+    char *lines[3] = {l0, l1, l2}, **w;
+    double *X;
+    int p;
+    char err[TB_ERRLEN];
+    assert_int_equal(base_lexical_text(lines, 3, &X, &p, &w, err), 0);
+    assert_int_equal(p, 4);
+    const char *want_w[4] = {"cat", "cats", "dog", "the"};
+    double want[3][4] = {{0, 0, 1, 1}, {1, 0, 0, 2}, {0, 1, 0, 0}};
+    for (int j = 0; j < 4; j++) assert_string_equal(w[j], want_w[j]);
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 4; j++) assert_true(X[i * 4 + j] == want[i][j]);
+    free(X);
+    base_free_words(w, p);
+    char dot[] = ". .";
+    char *only[1] = {dot};
+    assert_int_equal(base_lexical_text(only, 1, &X, &p, NULL, err), -1);
+}
+
 static void noise_is_seeded_standard_normal(void **state) {
     (void)state;
     int n = 200, p = 50;
@@ -72,6 +94,7 @@ static void twin_differences(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lexical_hand_built),
+        cmocka_unit_test(lexical_from_text),
         cmocka_unit_test(noise_is_seeded_standard_normal),
         cmocka_unit_test(twin_differences),
     };

@@ -42,6 +42,73 @@ int base_lexical(const int *const *ids, const int *len, int n, int eos, double *
     return 0;
 }
 
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The words of lines[n] ("." excluded), each once, sorted: *w[*k] (malloc'd). */
+static int distinct_words(char *const *lines, int n, char ***w, int *k, char *err) {
+    int cap = 64, m = 0;
+    char **all = malloc((size_t)cap * sizeof *all);
+    if (!all) return tb_fail(err, "out of memory");
+    for (int i = 0; i < n; i++)
+        for (const char *s = lines[i]; *s;) {
+            while (*s == ' ' || *s == '\t') s++;
+            size_t len = strcspn(s, " \t");
+            if (len && !(len == 1 && *s == '.')) {
+                if (m == cap) {
+                    char **g = realloc(all, (size_t)(cap *= 2) * sizeof *all);
+                    if (!g) { base_free_words(all, m); return tb_fail(err, "out of memory"); }
+                    all = g;
+                }
+                if (!(all[m] = strndup(s, len))) { base_free_words(all, m); return tb_fail(err, "out of memory"); }
+                m++;
+            }
+            s += len;
+        }
+    qsort(all, (size_t)m, sizeof *all, cmp_str);
+    int u = 0;
+    for (int i = 0; i < m; i++) {
+        if (u && !strcmp(all[u - 1], all[i])) { free(all[i]); continue; }
+        all[u++] = all[i];
+    }
+    *w = all;
+    *k = u;
+    return 0;
+}
+
+int base_lexical_text(char *const *lines, int n, double **X, int *p, char ***words, char *err) {
+    char **w = NULL;
+    int k = 0;
+    *X = NULL;
+    if (distinct_words(lines, n, &w, &k, err)) return -1;
+    if (k == 0) { free(w); return tb_fail(err, "lexical baseline: the stimuli have no words"); }
+    double *A = calloc((size_t)n * k, sizeof *A);
+    if (!A) { base_free_words(w, k); return tb_fail(err, "out of memory"); }
+    for (int i = 0; i < n; i++)   /* counts, by binary search in the sorted word list */
+        for (const char *s = lines[i]; *s;) {
+            while (*s == ' ' || *s == '\t') s++;
+            size_t len = strcspn(s, " \t");
+            char word[256];
+            if (len && len < sizeof word && !(len == 1 && *s == '.')) {
+                memcpy(word, s, len);
+                word[len] = 0;
+                const char *key = word;
+                char **hit = bsearch(&key, w, (size_t)k, sizeof *w, cmp_str);
+                if (hit) A[(size_t)i * k + (hit - w)] += 1.0;
+            }
+            s += len;
+        }
+    *X = A;
+    *p = k;
+    if (words) *words = w;
+    else base_free_words(w, k);
+    return 0;
+}
+
+void base_free_words(char **words, int p) {
+    for (int i = 0; words && i < p; i++) free(words[i]);
+    free(words);
+}
+
 void base_noise(double *X, int n, int p, uint64_t seed) {
     tb_rng r;
     rng_seed(&r, rng_child_seed(seed, "noise baseline", 0));
