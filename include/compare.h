@@ -68,7 +68,8 @@ void cmp_pairs_free(cmp_pairs *p);
 /* ---- brain meets model ------------------------------------------------------------- */
 
 typedef struct {
-    const char *stimuli;  /* probe sentences, one per line (recorded on when a side is a checkpoint) */
+    const char *stimuli;  /* probe sentences, one per line (recorded on when a side is a checkpoint;
+                           * their words make the lexical baseline) */
     const char *meta;     /* their metadata TSV for the model RDMs (NULL: none) */
     const char *vocab;    /* word metadata (word, pos) for the part-of-speech model RDM */
     const char *pairs;    /* minimal pairs TSV (over training) */
@@ -76,7 +77,18 @@ typedef struct {
     int perm;             /* permutations for rsa_perm_p and cka_perm_p */
     int pool_last;        /* over a sentence's tokens: 0 = mean, 1 = the last token */
     uint64_t seed;        /* trial noise, permutations and folds */
+    /* the references (lesson 13): */
+    int baselines;        /* 1: compute the baselines, intervals and findings (cmp_opts_default) */
+    const char *untrained_gpt;  /* NULL: the GPT checkpoint's initial weights; or a checkpoint/recording */
+    const char *untrained_snn;  /* NULL: the spiking checkpoint's initial weights; or a checkpoint/recording */
+    const char *scrambled;      /* a GPT trained with --scramble (checkpoint or recording); NULL: none */
+    int boot;             /* bootstrap resamples of the stimuli for intervals and p_best (200) */
+    boot_metric rank;     /* the metric that ranks layers and decides findings (rsa_spearman) */
+    int pca;              /* > 0: every model-side representation reduced to K principal components */
+    int twins;            /* the stimuli are same-words twins (2k, 2k+1): compare pair differences */
+    int units, units_repeats;   /* > 0: also each model side at `units` random units, repeated */
 } cmp_opts;
+void cmp_opts_default(cmp_opts *o);
 
 typedef struct {
     char kind[16];        /* "gpt" or "srnn" */
@@ -88,6 +100,49 @@ typedef struct {
 /* Record (checkpoint) or load (folder) one side; snn = 1 for the spiking network, whose
  * silent neurons are left out (a neuron that never fires has no geometry to compare). */
 int  cmp_side_load(const char *path, int snn, const cmp_opts *o, cmp_side *s, char *err);
+/* The same for the checkpoint's model at initialisation (lm_open_untrained). */
+int  cmp_side_load_untrained(const char *path, int snn, const cmp_opts *o, cmp_side *s, char *err);
+
+/* ---- references: what every score is read against -----------------------------------
+ *   lexical        the bag of words of each stimulus (baselines.h) against the network
+ *   noise          Gaussian noise of the first GPT layer's shape against the network
+ *   untrained_gpt  the GPT at initialisation (its best layer) against the network
+ *   untrained_snn  the trained GPT (its best layer) against the network at initialisation
+ *   scrambled_gpt  a GPT trained on word-shuffled sentences (its best layer) against the network
+ * "Best layer" is by the rank metric on all stimuli, for the baselines' layers as for the
+ * GPT's.  Intervals: percentiles of `boot` bootstrap resamples of the stimuli, the same
+ * resamples for every representation, so differences are paired resample by resample. */
+enum { CMP_LEXICAL, CMP_NOISE, CMP_UNTRAINED_GPT, CMP_UNTRAINED_SNN, CMP_SCRAMBLED_GPT, CMP_N_BASE };
+extern const char *const cmp_base_key[CMP_N_BASE];    /* "lexical", "noise", "untrained_gpt", ... */
+extern const char *const cmp_base_name[CMP_N_BASE];   /* "bag of words", ... (tables) */
+
+typedef struct {
+    int available;         /* 0: not computed; why says so */
+    char why[TB_ERRLEN];
+    char layer[256];       /* model baselines: the layer reported */
+    align_result res;      /* every metric (the _ci_ fields: bootstrap intervals) */
+    double *score[2];      /* [boot] resample scores of rsa_spearman, cka_linear (owned) */
+    double *rank_score;    /* [boot] of the rank metric (points to score[] or owned) */
+} cmp_baseline;
+
+/* A finding: a claim tested by a paired bootstrap difference, with a computed verdict. */
+typedef struct {
+    const char *id;        /* "beyond_words", "training_gpt", "training_snn", "grammar", "above_noise",
+                            * "unique_variance", "best_layer" */
+    const char *claim;     /* what would be true if the models resembled each other beyond chance */
+    const char *metric;    /* the number compared */
+    double a, b;           /* the GPT's best layer, and the reference */
+    double diff, lo, hi;   /* a - b with its 95% interval (best_layer: p_best, lo = hi = NaN) */
+    const char *verdict;   /* "supported", "contrary", "not distinguishable", "not available" */
+    char text[1024];       /* one sentence built from the numbers */
+} cmp_finding;
+#define CMP_MAX_FINDINGS 8
+
+/* Feature-count control (--units K): a representation at K random units, R times. */
+typedef struct {
+    int k, repeats;
+    align_result mean, low, high;
+} cmp_units;
 
 typedef struct {
     cmp_side gpt, snn;
@@ -98,10 +153,39 @@ typedef struct {
     stim_meta meta;           /* the stimuli's labels */
     double *tau;              /* [STIM_N_FEAT][n_layers + 1] Kendall tau-a with each model RDM;
                                * column n_layers is the network; NaN for an unknown feature */
+    int twins;                /* the rows are twin differences (o->twins) */
+    /* the references (when o->baselines): */
+    int have_refs;
+    boot_metric rank;         /* the metric that ranks (best is by it) */
+    int boot;                 /* resamples */
+    double *p_best;           /* [n_layers] bootstrap probability of being the best layer */
+    double *score[2];         /* [boot * n_layers] rsa_spearman, cka_linear per resample and layer */
+    double *rank_score;       /* [boot * n_layers] the rank metric's (points to score[] or owned) */
+    cmp_baseline base[CMP_N_BASE];
+    double *unique_r2_over_lexical;  /* [n_layers] median unique R^2 of the layer over the words */
+    double *unique_r2_lexical;       /* [n_layers] median unique R^2 of the words over the layer */
+    double *rsa_partial_lexical;     /* [n_layers] Spearman RSA with the lexical RDM partialled out */
+    double unique_ci[2];             /* the best layer's unique R^2: interval over the network's units */
+    char cca_note[TB_ERRLEN];       /* why the CCA family is NaN, or how it was computed */
+    int n_findings;
+    cmp_finding finding[CMP_MAX_FINDINGS];
+    cmp_units *units;         /* [n_layers + CMP_N_BASE] with o->units (NULL otherwise) */
 } cmp_result;
 
+/* Both sides, every GPT layer against the network, the model RDMs and (o->baselines) the
+ * references and findings. */
 int  cmp_models(const char *gpt, const char *snn, const cmp_opts *o, cmp_result *r, char *err);
 void cmp_result_free(cmp_result *r);
+/* The references alone, on a result whose sides and layers are in place (cmp_models
+ * calls it); gpt/snn: the paths the sides came from (their untrained copies). */
+int  cmp_references(cmp_result *r, const char *gpt, const char *snn, const cmp_opts *o, char *err);
+void cmp_references_free(cmp_result *r);
+/* One representation against the brain B: every align metric, with the CCA family
+ * cross-validated (NaN, and a note when note != NULL, where it is not identifiable). */
+int  cmp_align_one(const rep_layer *A, const rep_layer *B, const cmp_opts *o, align_result *res, char *note, char *err);
+/* The transforms every representation gets before comparison: twin differences
+ * (o->twins) and, on the model side, PCA to o->pca components. */
+int  cmp_prepare_layer(rep_layer *L, int model_side, const cmp_opts *o, char *err);
 /* Tau-a of feature f for GPT layer l (l = n_layers: the network). */
 double cmp_tau(const cmp_result *r, int f, int l);
 /* Tables: layer x metric (cmp_shown, %.6g), and model RDM x layer. */

@@ -91,6 +91,15 @@ typedef struct {
  * Horizontal reference lines (e.g. the entropy floor) are series with n = 2. */
 int plot_lines(const char *dir, const char *name, const tb_lineplot *opt,
                const tb_series *series, int n_series, int *rendered, char *err);
+/* Shaded bands (an interval, a baseline's range) under the lines: band j fills between
+ * lo and hi over x[n]. */
+typedef struct {
+    const char *label;
+    const double *x, *lo, *hi;
+    int n;
+} tb_band;
+int plot_lines_bands(const char *dir, const char *name, const tb_lineplot *opt, const tb_series *series,
+                     int n_series, const tb_band *bands, int n_bands, int *rendered, char *err);
 /* 1 if a gnuplot executable is on PATH. */
 int plot_have_gnuplot(void);
 

@@ -144,7 +144,15 @@ static void models_from_recording_folders(void **state) {
     snprintf(stimuli, sizeof stimuli, "%s", file("none.txt")); /* no part-of-speech patterns */
     snprintf(metadata, sizeof metadata, "%s", file("meta.tsv"));
     snprintf(vocab, sizeof vocab, "%s", file("none.tsv"));
-    cmp_opts o = {stimuli, metadata, vocab, NULL, T, 20, 0, 1};
+    cmp_opts o;
+    cmp_opts_default(&o);
+    o.stimuli = stimuli;
+    o.meta = metadata;
+    o.vocab = vocab;
+    o.pairs = NULL;
+    o.trials = T;
+    o.perm = 20;
+    o.baselines = 0;
     cmp_result r;
     assert_int_equal(cmp_models(file("gpt"), file("snn"), &o, &r, err), 0);
     assert_int_equal(r.n_layers, 2);
@@ -178,6 +186,104 @@ static void models_from_recording_folders(void **state) {
     assert_int_equal(write_text_file(file("meta.tsv"), "subj_cat\na\nb\n", err), 0);
     assert_int_equal(cmp_models(file("gpt"), file("snn"), &o, &r, err), -1);
     assert_non_null(strstr(err, "2 rows of metadata for 12 stimuli"));
+}
+
+/* ---- the references: verdicts computed from synthetic data with a known answer ---- */
+
+/* N random sentences of 5 words out of 12 (and "."), their bag of words in X[N, 12]. */
+enum { RN = 80, RV = 12, RP = 10, RT = 4 };
+static void random_sentences(tb_rng *g, double *X) {
+    char text[RN * 40] = "";
+    memset(X, 0, sizeof(double) * RN * RV);
+    for (int i = 0; i < RN; i++) {
+        for (int k = 0; k < 5; k++) {
+            int w = (int)rng_below(g, RV);
+            X[i * RV + w] += 1;
+            snprintf(text + strlen(text), sizeof text - strlen(text), "w%02d ", w);
+        }
+        snprintf(text + strlen(text), sizeof text - strlen(text), ".\n");
+    }
+    char err[TB_ERRLEN];
+    assert_int_equal(write_text_file(file("ref_stimuli.txt"), text, err), 0);
+}
+
+/* brain[t, i, j] = 20 + 5 S[i] W[:, j] + noise; model[i, j] = gain S[i] W[:, j] + noise. */
+static void synthetic_pair(tb_rng *g, const double *S, int q, double gain, double model_noise, const char *gdir,
+                           const char *sdir) {
+    double W[RV * RP], rates[RT * RN * RP], model[RN * RP];
+    for (int i = 0; i < q * RP; i++) W[i] = rng_normal(g);
+    for (int t = 0; t < RT; t++)
+        for (int i = 0; i < RN; i++)
+            for (int j = 0; j < RP; j++) {
+                double s = 0;
+                for (int k = 0; k < q; k++) s += S[i * q + k] * W[k * RP + j];
+                rates[(t * RN + i) * RP + j] = 20 + 5 * s + 2 * rng_normal(g);
+            }
+    for (int i = 0; i < RN; i++)
+        for (int j = 0; j < RP; j++) {
+            double s = 0;
+            for (int k = 0; k < q; k++) s += S[i * q + k] * W[k * RP + j];   /* the brain's own code */
+            model[i * RP + j] = gain * s + model_noise * rng_normal(g);
+        }
+    int64_t s3[3] = {RT, RN, RP}, s2[2] = {RN, RP};
+    char path[500];
+    snprintf(path, sizeof path, "%s/rates.npy", sdir);
+    write_npy(path, rates, 3, s3);
+    snprintf(path, sizeof path, "%s/00_layer.npy", gdir);
+    write_npy(path, model, 2, s2);
+}
+
+static const cmp_finding *finding(const cmp_result *r, const char *id) {
+    for (int i = 0; i < r->n_findings; i++)
+        if (!strcmp(r->finding[i].id, id)) return &r->finding[i];
+    fail_msg("no finding %s", id);
+    return NULL;
+}
+
+static void references_and_verdicts(void **state) {
+    (void)state;
+    char err[TB_ERRLEN], g1[400], s1[400], g2[400], s2[400], stim[400];
+    tb_rng g;
+    rng_seed(&g, 31);
+    double X[RN * RV], Z[RN * 4];
+    random_sentences(&g, X);
+    for (int i = 0; i < RN * 4; i++) Z[i] = rng_normal(&g);   /* a code unrelated to the words */
+    snprintf(g1, sizeof g1, "%s", file("struct/gpt"));
+    snprintf(s1, sizeof s1, "%s", file("struct/snn"));
+    snprintf(g2, sizeof g2, "%s", file("words/gpt"));
+    snprintf(s2, sizeof s2, "%s", file("words/snn"));
+    snprintf(stim, sizeof stim, "%s", file("ref_stimuli.txt"));
+    synthetic_pair(&g, Z, 4, 1.0, 0.3, g1, s1);   /* the model shares the brain's non-lexical code */
+    synthetic_pair(&g, X, RV, 0.2, 3.0, g2, s2);  /* the brain codes words; the model, faintly */
+    cmp_opts o;
+    cmp_opts_default(&o);
+    o.stimuli = stim;
+    o.meta = NULL;
+    o.trials = RT;
+    o.perm = 0;
+    o.boot = 100;
+    o.untrained_gpt = o.untrained_snn = "";
+    cmp_result r;
+    assert_int_equal(cmp_models(g1, s1, &o, &r, err), 0);
+    assert_true(r.have_refs && r.base[CMP_LEXICAL].available && r.base[CMP_NOISE].available);
+    assert_false(r.base[CMP_UNTRAINED_GPT].available || r.base[CMP_SCRAMBLED_GPT].available);
+    assert_string_equal(finding(&r, "beyond_words")->verdict, "supported");
+    assert_string_equal(finding(&r, "above_noise")->verdict, "supported");
+    assert_string_equal(finding(&r, "unique_variance")->verdict, "supported");
+    assert_string_equal(finding(&r, "grammar")->verdict, "not available");
+    /* the intervals hold their estimates, and the bootstrap p_best of the only layer is 1 */
+    const align_result *a = &r.layer[0];
+    assert_true(a->rsa_spearman_ci_low <= a->rsa_spearman && a->rsa_spearman <= a->rsa_spearman_ci_high);
+    assert_true(r.p_best[0] == 1.0);
+    cmp_result_free(&r);
+    assert_int_equal(cmp_models(g2, s2, &o, &r, err), 0);
+    assert_string_equal(finding(&r, "beyond_words")->verdict, "contrary");
+    assert_non_null(strstr(finding(&r, "beyond_words")->text, "explained by shared words"));
+    const cmp_baseline *lex = &r.base[CMP_LEXICAL];
+    assert_true(lex->res.rsa_spearman > 0.3 && lex->res.rsa_spearman > r.layer[0].rsa_spearman);
+    /* noise of the model's shape scores about 0 on RSA */
+    assert_true(fabs(r.base[CMP_NOISE].res.rsa_spearman) < 0.1);
+    cmp_result_free(&r);
 }
 
 /* ---- two tiny training runs ---------------------------------------------------------- */
@@ -224,7 +330,14 @@ static void alignment_over_training(void **state) {
     char stimuli[400], pairs[400];
     snprintf(stimuli, sizeof stimuli, "%s", file("stim.txt"));
     snprintf(pairs, sizeof pairs, "%s", file("pairs.tsv"));
-    cmp_opts o = {stimuli, NULL, NULL, pairs, 2, 0, 0, 1};
+    cmp_opts o;
+    cmp_opts_default(&o);
+    o.stimuli = stimuli;
+    o.meta = o.vocab = NULL;
+    o.pairs = pairs;
+    o.trials = 2;
+    o.perm = 0;
+    o.baselines = 0;
     cmp_training t;
     assert_int_equal(cmp_training_open(file("g"), file("s"), &o, &t, err), 0);
     assert_true(t.n[0] == 2 && t.n[1] == 2);
@@ -262,6 +375,7 @@ int main(void) {
         cmocka_unit_test(catalogue_and_best),
         cmocka_unit_test(layers_against_a_file),
         cmocka_unit_test(models_from_recording_folders),
+        cmocka_unit_test(references_and_verdicts),
         cmocka_unit_test(alignment_over_training),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -494,9 +494,16 @@ static void gp_string(FILE *f, const char *s) {
 static const char *SERIES_COLOURS[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
                                        "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"};
 
-static int write_dat(const char *path, const tb_series *s, int ns, char *err) {
+static int write_dat(const char *path, const tb_series *s, int ns, const tb_band *b, int nb, char *err) {
     tb_atomic a;
     if (atomic_begin(&a, path, err)) return -1;
+    for (int k = 0; k < nb; k++) {   /* bands first: x lo hi */
+        fprintf(a.f, "# %s\n", b[k].label ? b[k].label : "");
+        for (int i = 0; i < b[k].n; i++)
+            if (isfinite(b[k].lo[i]) && isfinite(b[k].hi[i]))
+                fprintf(a.f, "%.9g\t%.9g\t%.9g\n", b[k].x ? b[k].x[i] : i, b[k].lo[i], b[k].hi[i]);
+        fprintf(a.f, "\n\n");
+    }
     for (int k = 0; k < ns; k++) {
         fprintf(a.f, "# %s\n", s[k].label ? s[k].label : "");
         for (int i = 0; i < s[k].n; i++) {
@@ -510,7 +517,7 @@ static int write_dat(const char *path, const tb_series *s, int ns, char *err) {
 }
 
 static int write_gp(const char *gp, const char *dat, const char *png, const tb_lineplot *o,
-                    const tb_series *s, int ns, char *err) {
+                    const tb_series *s, int ns, const tb_band *b, int nb, char *err) {
     tb_atomic a;
     if (atomic_begin(&a, gp, err)) return -1;
     FILE *f = a.f;
@@ -539,6 +546,15 @@ static int write_gp(const char *gp, const char *dat, const char *png, const tb_l
     }
     fprintf(f, "plot ");
     int first = 1;
+    for (int k = 0; k < nb; k++) {   /* under the lines, in their own colours from the end */
+        if (b[k].n <= 0) continue;
+        fprintf(f, "%s", first ? "" : ", \\\n     ");
+        first = 0;
+        gp_string(f, dat);
+        fprintf(f, " index %d using 1:2:3 with filledcurves fs transparent solid 0.18 noborder lc rgb \"%s\" title ", k,
+                SERIES_COLOURS[(9 - k % 10)]);
+        gp_string(f, b[k].label ? b[k].label : "");
+    }
     for (int k = 0; k < ns; k++) {
         if (s[k].n <= 0) continue;
         const char *st = s[k].style ? s[k].style : "lines";
@@ -546,7 +562,7 @@ static int write_gp(const char *gp, const char *dat, const char *png, const tb_l
         fprintf(f, "%s", first ? "" : ", \\\n     ");
         first = 0;
         gp_string(f, dat);
-        fprintf(f, " index %d using 1:2 ", k);
+        fprintf(f, " index %d using 1:2 ", nb + k);
         if (!strcmp(st, "points")) fprintf(f, "with points pt 7 ps 0.6 lc rgb \"%s\"", col);
         else if (!strcmp(st, "linespoints")) fprintf(f, "with linespoints lw 2 pt 7 ps 0.6 lc rgb \"%s\"", col);
         else if (!strcmp(st, "dashed")) fprintf(f, "with lines lw 2 dt 2 lc rgb \"%s\"", col);
@@ -595,14 +611,19 @@ static int run_gnuplot(const char *gp, const char *tmp, const char *errpath, cha
 
 int plot_lines(const char *dir, const char *name, const tb_lineplot *opt,
                const tb_series *series, int n_series, int *rendered, char *err) {
+    return plot_lines_bands(dir, name, opt, series, n_series, NULL, 0, rendered, err);
+}
+
+int plot_lines_bands(const char *dir, const char *name, const tb_lineplot *opt, const tb_series *series,
+                     int n_series, const tb_band *bands, int n_bands, int *rendered, char *err) {
     if (rendered) *rendered = 0;
     if (make_dirs(dir, err)) return -1;
     char dat[1100], gp[1100], png[1100], tmp[1200], errp[1200];
     snprintf(dat, sizeof dat, "%s/%s.dat", dir, name);
     snprintf(gp, sizeof gp, "%s/%s.gp", dir, name);
     snprintf(png, sizeof png, "%s/%s.png", dir, name);
-    if (write_dat(dat, series, n_series, err)) return -1;
-    if (write_gp(gp, dat, png, opt, series, n_series, err)) return -1;
+    if (write_dat(dat, series, n_series, bands, n_bands, err)) return -1;
+    if (write_gp(gp, dat, png, opt, series, n_series, bands, n_bands, err)) return -1;
     if (!plot_have_gnuplot()) return 0;
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld.png", png, (long)getpid());
     snprintf(errp, sizeof errp, "%s.gnuplot-err.%ld", png, (long)getpid());

@@ -10,6 +10,7 @@
 #include "compare.h"
 #include "figures.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,91 @@ static void note_plot(int rc, const char *err, const cmp_cfg *c, const char *nam
 
 /* ---- one comparison of two final models -------------------------------------------------- */
 
+/* Every number of one align_result, under its align keys. */
+static void json_metrics(json_writer *w, const align_result *a) {
+    for (int i = 0; i < align_result_nfields(); i++) jw_num(w, align_result_key(i), align_result_get(a, i));
+}
+
+static void json_layers(json_writer *w, const cmp_result *r) {
+    jw_array(w, "layers", JW_LINES);
+    for (int l = 0; l < r->n_layers; l++) {
+        jw_object(w, NULL, JW_COMPACT);
+        jw_str(w, "name", r->gpt.rep.layer[l].name);
+        jw_str(w, "layer", r->gpt.rep.layer[l].name);
+        json_metrics(w, &r->layer[l]);
+        if (r->have_refs) {
+            jw_num(w, "unique_r2_over_lexical", r->unique_r2_over_lexical[l]);
+            jw_num(w, "unique_r2_lexical_over_layer", r->unique_r2_lexical[l]);
+            jw_num(w, "rsa_spearman_partial_lexical", r->rsa_partial_lexical[l]);
+            jw_num(w, "p_best", r->p_best[l]);
+        }
+        jw_end(w);
+    }
+    jw_end(w);
+}
+
+static void json_references(json_writer *w, const cmp_result *r) {
+    jw_object(w, "baselines", JW_LINES);
+    for (int b = 0; b < CMP_N_BASE; b++) {
+        if (!r->base[b].available) continue;
+        jw_object(w, cmp_base_key[b], JW_COMPACT);
+        jw_str(w, "layer", r->base[b].layer);
+        json_metrics(w, &r->base[b].res);
+        jw_end(w);
+    }
+    jw_end(w);
+    jw_object(w, "baselines_missing", JW_COMPACT);
+    for (int b = 0; b < CMP_N_BASE; b++)
+        if (!r->base[b].available) jw_str(w, cmp_base_key[b], r->base[b].why);
+    jw_end(w);
+    jw_object(w, "best_layer", JW_COMPACT);
+    jw_str(w, "name", r->gpt.rep.layer[r->best].name);
+    jw_str(w, "metric", boot_metric_name(r->rank));
+    jw_num(w, "p_best", r->p_best[r->best]);
+    jw_int(w, "bootstrap_resamples", r->boot);
+    jw_end(w);
+    jw_array(w, "findings", JW_LINES);
+    for (int i = 0; i < r->n_findings; i++) {
+        const cmp_finding *F = &r->finding[i];
+        jw_object(w, NULL, JW_COMPACT);
+        jw_str(w, "id", F->id);
+        jw_str(w, "claim", F->claim);
+        jw_str(w, "metric", F->metric);
+        jw_num(w, "value", F->a);
+        jw_num(w, "reference", F->b);
+        jw_num(w, "difference", F->diff);
+        jw_num(w, "ci_low", F->lo);
+        jw_num(w, "ci_high", F->hi);
+        jw_str(w, "verdict", F->verdict);
+        jw_str(w, "text", F->text);
+        jw_end(w);
+    }
+    jw_end(w);
+}
+
+static void json_units(json_writer *w, const cmp_result *r) {
+    static const char *const keys[3] = {"rsa_spearman", "cka_linear", "encoding_r_median"};
+    jw_object(w, "units_control", JW_LINES);
+    for (int i = 0; i < r->n_layers + CMP_N_BASE; i++) {
+        const cmp_units *u = &r->units[i];
+        if (!u->repeats) continue;
+        jw_object(w, i < r->n_layers ? r->gpt.rep.layer[i].name : cmp_base_key[i - r->n_layers], JW_COMPACT);
+        jw_int(w, "units", u->k);
+        jw_int(w, "repeats", u->repeats);
+        for (int q = 0; q < 3; q++) {
+            int m = cmp_metric_index(keys[q]);
+            char *lo = cli_strf("%s_low", keys[q]), *hi = cli_strf("%s_high", keys[q]);
+            jw_num(w, keys[q], cmp_value(&u->mean, m));
+            jw_num(w, lo, cmp_value(&u->low, m));
+            jw_num(w, hi, cmp_value(&u->high, m));
+            free(lo);
+            free(hi);
+        }
+        jw_end(w);
+    }
+    jw_end(w);
+}
+
 static void print_json(const cmp_result *r) {
     json_writer *w = json_w();
     const rep_layer *B = &r->snn.rep.layer[0];
@@ -46,18 +132,11 @@ static void print_json(const cmp_result *r) {
     json_int("snn_step", r->snn.step);
     json_int("snn_neurons", B->p);
     json_int("snn_trials", B->trials);
-    json_str("best_layer", r->gpt.rep.layer[r->best].name);
-    json_num("best_rsa_spearman", r->layer[r->best].rsa_spearman);
-    json_num("best_cka_linear", r->layer[r->best].cka_linear);
-    jw_array(w, "layers", JW_COMPACT);
-    for (int l = 0; l < r->n_layers; l++) {
-        jw_object(w, NULL, JW_COMPACT);
-        jw_str(w, "layer", r->gpt.rep.layer[l].name);
-        for (int k = 0; k < cmp_n_shown; k++)
-            jw_num(w, cmp_shown[k], cmp_value(&r->layer[l], cmp_metric_index(cmp_shown[k])));
-        jw_end(w);
-    }
-    jw_end(w);
+    json_str("cca", *r->cca_note ? r->cca_note : "cross-validated (fit on half the stimuli, scored on the other half)");
+    json_layers(w, r);
+    if (r->have_refs) json_references(w, r);
+    else json_str("best_layer", r->gpt.rep.layer[r->best].name);
+    if (r->units) json_units(w, r);
     if (r->have_meta) {
         jw_object(w, "model_rdm_tau_a", JW_COMPACT);
         for (int f = 0; f < STIM_N_FEAT; f++) {
@@ -90,10 +169,83 @@ static void print_tau_table(const cmp_result *r) {
     free(w); free(head); free(cells); free(b);
 }
 
+/* "0.4123 [0.3811, 0.4402]" */
+static void fmt_ci(char *b, size_t n, double v, double lo, double hi) {
+    if (isnan(v)) snprintf(b, n, "-");
+    else if (isnan(lo)) snprintf(b, n, "%.4f", v);
+    else snprintf(b, n, "%.4f [%.4f, %.4f]", v, lo, hi);
+}
+
+static void reference_row(const char *name, const char *layer, const align_result *a) {
+    int w[5] = {-26, -10, 26, 26, 8};
+    char b[3][64];
+    fmt_ci(b[0], 64, a->rsa_spearman, a->rsa_spearman_ci_low, a->rsa_spearman_ci_high);
+    fmt_ci(b[1], 64, a->cka_linear, a->cka_linear_ci_low, a->cka_linear_ci_high);
+    cli_fmt_num(b[2], 64, a->encoding_r_median);
+    const char *cells[5] = {name, layer, b[0], b[1], b[2]};
+    cli_table_row(5, w, cells);
+}
+
+static void print_references(const cmp_result *r) {
+    int w[5] = {-26, -10, 26, 26, 8};
+    const char *head[5] = {"", "layer", "rsa_spearman [95% CI]", "cka_linear [95% CI]", "enc_r"};
+    printf("\nwhat the scores are read against (95%% intervals: %d bootstrap resamples of the stimuli):\n", r->boot);
+    cli_table_row(5, w, head);
+    cli_table_rule(5, w);
+    char *best = cli_strf("GPT (best by %s)", boot_metric_name(r->rank));
+    reference_row(best, r->gpt.rep.layer[r->best].name, &r->layer[r->best]);
+    free(best);
+    for (int b = 0; b < CMP_N_BASE; b++)
+        if (r->base[b].available) reference_row(cmp_base_name[b], r->base[b].layer, &r->base[b].res);
+    for (int b = 0; b < CMP_N_BASE; b++)
+        if (!r->base[b].available) printf("  (no %s: %s)\n", cmp_base_name[b], r->base[b].why);
+}
+
+static void print_beyond_words(const cmp_result *r) {
+    int w[5] = {10, 12, 12, 12, 8};
+    const char *head[5] = {"GPT layer", "unique_R2", "words_R2", "partial_rsa", "p_best"};
+    printf("\nbeyond the words: unique R^2 of the layer over the bag of words (and of the words over the layer),\n"
+           "median over neurons; Spearman RSA with the words' RDM partialled out; bootstrap P(best by %s):\n",
+           boot_metric_name(r->rank));
+    cli_table_row(5, w, head);
+    cli_table_rule(5, w);
+    for (int l = 0; l < r->n_layers; l++) {
+        char b[4][CLI_NUMLEN];
+        cli_fmt_num(b[0], CLI_NUMLEN, r->unique_r2_over_lexical[l]);
+        cli_fmt_num(b[1], CLI_NUMLEN, r->unique_r2_lexical[l]);
+        cli_fmt_num(b[2], CLI_NUMLEN, r->rsa_partial_lexical[l]);
+        snprintf(b[3], CLI_NUMLEN, "%.2f", r->p_best[l]);
+        const char *cells[5] = {r->gpt.rep.layer[l].name, b[0], b[1], b[2], b[3]};
+        cli_table_row(5, w, cells);
+    }
+}
+
+static void print_units(const cmp_result *r) {
+    const cmp_units *u0 = NULL;
+    for (int i = 0; i < r->n_layers + CMP_N_BASE && !u0; i++) if (r->units[i].repeats) u0 = &r->units[i];
+    if (!u0) return;
+    printf("\nfeature-count control: each model side at %d random units, %d repeats (mean [2.5%%, 97.5%%]):\n", u0->k,
+           u0->repeats);
+    for (int i = 0; i < r->n_layers + CMP_N_BASE; i++) {
+        const cmp_units *u = &r->units[i];
+        if (!u->repeats) continue;
+        char b[2][64];
+        fmt_ci(b[0], 64, u->mean.rsa_spearman, u->low.rsa_spearman, u->high.rsa_spearman);
+        fmt_ci(b[1], 64, u->mean.cka_linear, u->low.cka_linear, u->high.cka_linear);
+        printf("  %-22s rsa_spearman %-26s cka_linear %s\n",
+               i < r->n_layers ? r->gpt.rep.layer[i].name : cmp_base_name[i - r->n_layers], b[0], b[1]);
+    }
+}
+
+static void print_findings(const cmp_result *r) {
+    printf("\nfindings (computed from the numbers above; a difference counts when its 95%% interval excludes 0):\n");
+    for (int i = 0; i < r->n_findings; i++) printf("  [%s] %s\n", r->finding[i].verdict, r->finding[i].text);
+}
+
 static void print_table(const cmp_result *r, const char *gpt, const char *snn) {
     const rep_layer *B = &r->snn.rep.layer[0];
-    printf("GPT (%s) vs spiking network (%s): %d probe sentences; SNN %d trials x %d neurons\n", gpt, snn, r->n_stimuli,
-           B->trials, B->p);
+    printf("GPT (%s) vs spiking network (%s): %d %s; SNN %d trials x %d neurons\n", gpt, snn, r->n_stimuli,
+           r->twins ? "twin differences" : "probe sentences", B->trials, B->p);
     int w[CMP_N_SHOWN + 1];
     const char *head[CMP_N_SHOWN + 1], *cells[CMP_N_SHOWN + 1];
     char b[CMP_N_SHOWN][CLI_NUMLEN];
@@ -111,9 +263,19 @@ static void print_table(const cmp_result *r, const char *gpt, const char *snn) {
         cli_table_row(cmp_n_shown + 1, w, cells);
     }
     printf("all similarities (higher = more alike) except proc_ang (a distance, radians) and the p-values;\n"
-           "enc_r predicts the network's rates from the GPT layer; ceiling = the network's own trial-to-trial limit.\n");
-    printf("best-aligned GPT layer: %s (rsa_spearman %.4f, cka_linear %.4f)\n", r->gpt.rep.layer[r->best].name,
-           r->layer[r->best].rsa_spearman, r->layer[r->best].cka_linear);
+           "enc_r predicts the network's rates from the GPT layer; ceiling = the network's own trial-to-trial limit;\n"
+           "svcca/pwcca are cross-validated%s%s.\n", *r->cca_note ? " -- " : "", r->cca_note);
+    if (!r->have_refs)
+        printf("highest %s: %s (no references computed: --no-baselines)\n", boot_metric_name(r->rank),
+               r->gpt.rep.layer[r->best].name);
+    if (r->have_refs) {
+        print_references(r);
+        if (r->base[CMP_LEXICAL].available) print_beyond_words(r);
+        else printf("\nbootstrap P(best by %s) of %s: %.2f\n", boot_metric_name(r->rank), r->gpt.rep.layer[r->best].name,
+                    r->p_best[r->best]);
+        if (r->units) print_units(r);
+        print_findings(r);
+    }
     if (r->have_meta) print_tau_table(r);
 }
 
@@ -206,20 +368,40 @@ static int over_training(const char *gdir, const char *sdir, const cmp_cfg *c) {
     return 0;
 }
 
+/* The untrained baselines' flags: "auto" -> NULL (the checkpoint at initialisation),
+ * "none" -> "" (not wanted), else a path. */
+static const char *ref_path(const char *v) {
+    if (!v || !*v || !strcmp(v, "auto")) return NULL;
+    if (!strcmp(v, "none")) return "";
+    return v;
+}
+
 int cmd_compare(int argc, char **argv) {
     cmp_cfg c;
+    cmp_opts_default(&c.o);
     long long seed;
-    int over;
-    const char *pool_s;
+    int over, no_base;
+    const char *pool_s, *rank_s, *ugpt, *usnn;
     cli_opt opts[] = {
         {"pool", 'c', &pool_s, "mean", "", "over a sentence's tokens: mean, or the last token", 0, 0, "mean|last"},
-        {"stimuli", 's', &c.o.stimuli, STIMULI, "", "probe stimuli, one per line", 0, 0, NULL},
+        {"stimuli", 's', &c.o.stimuli, STIMULI, "", "probe stimuli, one per line (their words are the lexical baseline)", 0, 0, NULL},
         {"vocab", 's', &c.o.vocab, TB_DATA_DIR "/vocab.tsv", "", "word metadata (word, pos columns) for the part-of-speech model RDM", 0, 0, NULL},
         {"meta", 's', &c.o.meta, META, "", "stimulus metadata for model RDMs ('' = none)", 0, 0, NULL},
         {"pairs", 's', &c.o.pairs, TB_DATA_DIR "/minimal_pairs.tsv", "", "minimal pairs scored for --over-training", 0, 0, NULL},
         {"trials", 'i', &c.o.trials, "10", "", "spiking network: trials per stimulus (fresh background noise)", 2, 1000, NULL},
         {"perm", 'i', &c.o.perm, "200", "", "permutations for rsa_p and cka_p", 0, 100000, NULL},
-        {"seed", 'l', &seed, "1", "", "seed for trial noise, permutations and folds", 0, 9.2e18, NULL},
+        {"boot", 'i', &c.o.boot, "200", "", "bootstrap resamples of the stimuli: intervals, paired differences, p_best", 20, 100000, NULL},
+        {"rank-metric", 'c', &rank_s, "rsa_spearman", "", "the metric that ranks layers and decides the findings", 0, 0,
+         "rsa_spearman|cka_linear|rsa_pearson|rsa_kendall_a"},
+        {"untrained-gpt", 's', &ugpt, "auto", "", "untrained GPT baseline: auto (the checkpoint at initialisation), none, or a checkpoint/recording", 0, 0, NULL},
+        {"untrained-snn", 's', &usnn, "auto", "", "untrained network baseline: auto, none, or a checkpoint/recording", 0, 0, NULL},
+        {"scrambled", 's', &c.o.scrambled, "", "", "a GPT trained with --scramble (checkpoint or recording): the scrambled-words control", 0, 0, NULL},
+        {"no-baselines", 'b', &no_base, NULL, "", "skip the baselines, intervals and findings (faster)", 0, 0, NULL},
+        {"twins", 'b', &c.o.twins, NULL, "", "the stimuli are same-words twins (lines 2k, 2k+1): compare within-pair differences", 0, 0, NULL},
+        {"pca", 'i', &c.o.pca, "0", "", "reduce every model-side representation to its first K principal components (0: off)", 0, 100000, NULL},
+        {"units", 'i', &c.o.units, "0", "", "also score each model side at K random units (feature-count control; 0: off)", 0, 100000, NULL},
+        {"units-repeats", 'i', &c.o.units_repeats, "20", "", "random unit subsets for --units", 2, 10000, NULL},
+        {"seed", 'l', &seed, "1", "", "seed for trial noise, permutations, bootstrap and folds", 0, 9.2e18, NULL},
         {"out", 's', &c.out, "runs/compare", "", "folder for the TSV tables", 0, 0, NULL},
         {"plots", 's', &c.plots, TB_PLOTS_DIR, "", "folder for the pictures", 0, 0, NULL},
         {"name", 's', &c.name, "compare", "", "file-name prefix of tables and pictures", 0, 0, NULL},
@@ -227,18 +409,30 @@ int cmd_compare(int argc, char **argv) {
         {"json", 'b', &c.json, NULL, "", "one JSON object on stdout", 0, 0, NULL},
     };
     cli_cmd cmd = {"compare", "GPT SNN",
-                   "brain meets model: every GPT layer vs the spiking network, and both vs model RDMs",
+                   "brain meets model: every GPT layer vs the spiking network, read against baselines",
                    "GPT and SNN are checkpoints (recorded here on --stimuli) or folders written by `tinybrain "
                    "record`. Every GPT layer is compared with the network's firing rates by all of align's metrics "
-                   "(the GPT as features, the network as the 'brain' whose trials give the noise ceiling), with "
-                   "permutation p-values; both are compared with model RDMs of the sentences' subject category, "
-                   "number, verb and object category (Kendall tau-a). --over-training takes run folders "
-                   "(runs/gpt, runs/snn with step_*.ckpt) and plots alignment and minimal-pair accuracy by step.",
-                   "tinybrain compare runs/gpt.ckpt runs/snn.ckpt"};
+                   "(the GPT as features, the network as the 'brain' whose trials give the noise ceiling; the CCA "
+                   "family cross-validated), with permutation p-values. Every score is read against references "
+                   "computed the same way: a bag-of-words baseline, noise of the layer's shape, the untrained GPT, "
+                   "the untrained network and (--scrambled) a GPT trained on shuffled words, with bootstrap "
+                   "intervals; variance partitioning and partial RSA against the words; the best layer's bootstrap "
+                   "probability; and findings whose verdicts are computed from paired bootstrap differences. "
+                   "--over-training takes run folders (runs/gpt, runs/snn with step_*.ckpt).",
+                   "tinybrain compare runs/gpt.ckpt runs/snn.ckpt --scrambled runs/gpt_scrambled.ckpt"};
     char *pos[2];
     cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 2, 2);
     c.o.seed = (uint64_t)seed;
     c.o.pool_last = !strcmp(pool_s, "last");
+    c.o.baselines = !no_base;
+    c.o.rank = (boot_metric)boot_metric_from_name(rank_s);
+    c.o.untrained_gpt = ref_path(ugpt);
+    c.o.untrained_snn = ref_path(usnn);
+    if (c.o.scrambled && !*c.o.scrambled) c.o.scrambled = NULL;
+    if (strstr(c.o.stimuli, "twins") && !c.o.twins) {
+        c.o.twins = 1;
+        if (!c.json) cli_note("%s: same-words twins, so comparing within-pair differences (--twins)", c.o.stimuli);
+    }
     if (c.o.meta && !*c.o.meta) c.o.meta = NULL;
     if (c.o.meta && strcmp(c.o.stimuli, STIMULI) && !strcmp(c.o.meta, META))
         c.o.meta = NULL; /* custom stimuli: the default metadata does not describe them */

@@ -131,8 +131,8 @@ static int record(lm_model *m, int snn, const cmp_opts *o, rep_set *out, char *e
     return rc;
 }
 
-static int open_kind(const char *path, int snn, lm_model *m, char *err) {
-    if (lm_open(path, m, err)) return -1;
+static int open_kind(const char *path, int snn, int untrained, lm_model *m, char *err) {
+    if ((untrained ? lm_open_untrained : lm_open)(path, m, err)) return -1;
     if (snn == !strcmp(m->kind, "srnn")) return 0;
     tb_fail(err, "%s: is a '%s' checkpoint; compare takes the GPT first and the spiking network ('srnn') second", path,
             m->kind);
@@ -140,15 +140,16 @@ static int open_kind(const char *path, int snn, lm_model *m, char *err) {
     return -1;
 }
 
-int cmp_side_load(const char *path, int snn, const cmp_opts *o, cmp_side *s, char *err) {
+static int side_load(const char *path, int snn, int untrained, const cmp_opts *o, cmp_side *s, char *err) {
     memset(s, 0, sizeof *s);
     snprintf(s->kind, sizeof s->kind, "%s", snn ? "srnn" : "gpt");
     s->step = -1;
     if (rep_is_dir(path)) {
+        if (untrained) return tb_fail(err, "%s: a recording folder has no untrained copy", path);
         if (rep_load(path, 1, &s->rep, err)) return -1;
     } else {
         lm_model m;
-        if (open_kind(path, snn, &m, err)) return -1;
+        if (open_kind(path, snn, untrained, &m, err)) return -1;
         s->step = m.step;
         int rc = record(&m, snn, o, &s->rep, err);
         lm_close(&m);
@@ -158,9 +159,33 @@ int cmp_side_load(const char *path, int snn, const cmp_opts *o, cmp_side *s, cha
     return 0;
 }
 
+int cmp_side_load(const char *path, int snn, const cmp_opts *o, cmp_side *s, char *err) {
+    return side_load(path, snn, 0, o, s, err);
+}
+
+int cmp_side_load_untrained(const char *path, int snn, const cmp_opts *o, cmp_side *s, char *err) {
+    return side_load(path, snn, 1, o, s, err);
+}
+
 /* ---- brain meets model ------------------------------------------------------------------- */
 
+void cmp_opts_default(cmp_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->stimuli = TB_DATA_DIR "/probes_sentences.txt";
+    o->meta = TB_DATA_DIR "/probes_sentences.tsv";
+    o->vocab = TB_DATA_DIR "/vocab.tsv";
+    o->pairs = TB_DATA_DIR "/minimal_pairs.tsv";
+    o->trials = 10;
+    o->perm = 200;
+    o->seed = 1;
+    o->baselines = 1;
+    o->boot = 200;
+    o->rank = BOOT_RSA_SPEARMAN;
+    o->units_repeats = 20;
+}
+
 void cmp_result_free(cmp_result *r) {
+    cmp_references_free(r);
     rep_free(&r->gpt.rep);
     rep_free(&r->snn.rep);
     free(r->layer);
@@ -171,21 +196,26 @@ void cmp_result_free(cmp_result *r) {
 
 double cmp_tau(const cmp_result *r, int f, int l) { return r->tau[(size_t)f * (r->n_layers + 1) + l]; }
 
-/* Every GPT layer against the network, with encoding models and permutation p-values. */
+/* Every GPT layer against the network, with encoding models, permutation p-values and
+ * the CCA family cross-validated; the best layer by the rank metric. */
 static int by_layer(cmp_result *r, const cmp_opts *o, char *err) {
-    align_opts ao;
-    align_opts_default(&ao);
-    ao.encoding = 1;
-    ao.perm = o->perm;
-    ao.seed = o->seed;
-    ao.enc.seed = o->seed;
-    cmp_pairs p;
-    if (cmp_layers(&r->gpt.rep, &r->snn.rep, &ao, &p, err)) return -1;
-    r->layer = p.res; /* keep the results, drop the rest */
-    p.res = NULL;
-    cmp_pairs_free(&p);
-    r->best = cmp_best(r->layer, r->n_layers, cmp_metric_index("rsa_spearman"));
+    const rep_layer *B = &r->snn.rep.layer[0];
+    r->layer = calloc((size_t)r->n_layers, sizeof *r->layer);
+    if (!r->layer) return tb_fail(err, "out of memory");
+    for (int l = 0; l < r->n_layers; l++) {
+        const rep_layer *A = &r->gpt.rep.layer[l];
+        char e[TB_ERRLEN];
+        if (cmp_align_one(A, B, o, &r->layer[l], r->cca_note, e)) return tb_fail(err, "%s vs %s: %s", A->path, B->path, e);
+    }
+    r->best = cmp_best(r->layer, r->n_layers, cmp_metric_index(boot_metric_name(o->rank)));
     return 0;
+}
+
+/* Twin differences on both sides, PCA on the GPT's (see cmp_prepare_layer). */
+static int prepare_sides(cmp_result *r, const cmp_opts *o, char *err) {
+    for (int l = 0; l < r->gpt.rep.n_layers; l++)
+        if (cmp_prepare_layer(&r->gpt.rep.layer[l], 1, o, err)) return -1;
+    return cmp_prepare_layer(&r->snn.rep.layer[0], 0, o, err);
 }
 
 /* Tau-a of each GPT layer and of the network with each model RDM. */
@@ -217,8 +247,14 @@ int cmp_models(const char *gpt, const char *snn, const cmp_opts *o, cmp_result *
             rc = tb_fail(err, "%s has %d stimuli but %s has %d: record both on the same stimuli", gpt,
                          r->gpt.rep.layer[0].n, snn, r->n_stimuli);
     }
-    if (!rc) rc = by_layer(r, o, err);
-    if (!rc && o->meta) rc = model_rdms(r, o, err);
+    r->twins = o->twins;
+    if (!rc) rc = prepare_sides(r, o, err);
+    if (!rc) {
+        r->n_stimuli = r->snn.rep.layer[0].n;
+        rc = by_layer(r, o, err);
+    }
+    if (!rc && o->meta && !o->twins) rc = model_rdms(r, o, err);
+    if (!rc && o->baselines) rc = cmp_references(r, gpt, snn, o, err);
     if (rc) cmp_result_free(r);
     return rc;
 }

@@ -86,7 +86,8 @@ int fig_metrics_by_layer(const char *dir, const char *name, const align_result *
     return metric_lines(dir, name, res, n, m, nm, &lp, rendered, err);
 }
 
-int fig_compare_by_layer(const char *dir, const char *name, const cmp_result *r, int *rendered, char *err) {
+/* Without references: the main similarities by layer, as lines. */
+static int by_layer_plain(const char *dir, const char *name, const cmp_result *r, int *rendered, char *err) {
     static const char *const keys[6] = {"rsa_spearman", "cka_linear", "cka_linear_debiased", "svcca",
                                         "encoding_r_median", "encoding_r_ceiled"};
     int m[6];
@@ -96,6 +97,45 @@ int fig_compare_by_layer(const char *dir, const char *name, const cmp_result *r,
     tb_lineplot lp = {title, "GPT layer", "similarity (higher = more alike)", 0, 0, NAN, NAN, 0, 0};
     int rc = metric_lines(dir, name, r->layer, r->n_layers, m, 6, &lp, rendered, err);
     free(title);
+    return rc;
+}
+
+/* With references: the rank metric by layer with its 95% interval (a band), and each
+ * baseline's interval as a band across the layers, so a layer's line inside a baseline's
+ * band is not above that baseline. */
+int fig_compare_by_layer(const char *dir, const char *name, const cmp_result *r, int *rendered, char *err) {
+    if (!r->have_refs) return by_layer_plain(dir, name, r, rendered, err);
+    int L = r->n_layers, m = cmp_metric_index(boot_metric_name(r->rank)), k = r->rank == BOOT_CKA_LINEAR;
+    double *v = malloc((size_t)(L + 2) * (4 + 2 * CMP_N_BASE) * sizeof(double));
+    if (!v) return tb_fail(err, "out of memory");
+    double *x = v, *y = v + L, *lo = v + 2 * L, *hi = v + 3 * L, *bx = v + 4 * L, *bv = bx + 2;
+    for (int l = 0; l < L; l++) {
+        x[l] = l;
+        y[l] = cmp_value(&r->layer[l], m);
+        lo[l] = k ? r->layer[l].cka_linear_ci_low : r->layer[l].rsa_spearman_ci_low;
+        hi[l] = k ? r->layer[l].cka_linear_ci_high : r->layer[l].rsa_spearman_ci_high;
+    }
+    bx[0] = 0;
+    bx[1] = L > 1 ? L - 1 : 1;
+    tb_band band[1 + CMP_N_BASE];
+    tb_series s[1] = {{"trained GPT, by layer", x, y, L, "linespoints"}};
+    int nb = 0;
+    if (r->rank == BOOT_RSA_SPEARMAN || r->rank == BOOT_CKA_LINEAR) band[nb++] = (tb_band){"GPT layer: 95% interval", x, lo, hi, L};
+    for (int b = 0; b < CMP_N_BASE; b++) {
+        const cmp_baseline *base = &r->base[b];
+        if (!base->available || (r->rank != BOOT_RSA_SPEARMAN && r->rank != BOOT_CKA_LINEAR)) continue;
+        double *bl = bv + 4 * b, *bh = bl + 2;
+        bl[0] = bl[1] = k ? base->res.cka_linear_ci_low : base->res.rsa_spearman_ci_low;
+        bh[0] = bh[1] = k ? base->res.cka_linear_ci_high : base->res.rsa_spearman_ci_high;
+        band[nb++] = (tb_band){cmp_base_name[b], bx, bl, bh, 2};
+    }
+    char *title = tb_strf("GPT layer vs spiking network: %s, 95%% intervals; bands: baselines (%d stimuli, %d resamples)",
+                          boot_metric_name(r->rank), r->n_stimuli, r->boot);
+    int rc = title ? 0 : tb_fail(err, "out of memory");
+    tb_lineplot lp = {title, "GPT layer (0 = embedding)", boot_metric_name(r->rank), 0, 0, NAN, NAN, 1000, 560};
+    if (!rc) rc = plot_lines_bands(dir, name, &lp, s, 1, band, nb, rendered, err);
+    free(title);
+    free(v);
     return rc;
 }
 
