@@ -92,11 +92,13 @@ typedef struct {
 int plot_lines(const char *dir, const char *name, const tb_lineplot *opt,
                const tb_series *series, int n_series, int *rendered, char *err);
 /* Shaded bands (an interval, a baseline's range) under the lines: band j fills between
- * lo and hi over x[n]. */
+ * lo and hi over x[n]; mid (may be NULL) is drawn as a dashed line in the band's colour
+ * (a baseline's value inside its interval). */
 typedef struct {
     const char *label;
     const double *x, *lo, *hi;
     int n;
+    const double *mid;
 } tb_band;
 int plot_lines_bands(const char *dir, const char *name, const tb_lineplot *opt, const tb_series *series,
                      int n_series, const tb_band *bands, int n_bands, int *rendered, char *err);

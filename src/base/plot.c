@@ -501,7 +501,8 @@ static int write_dat(const char *path, const tb_series *s, int ns, const tb_band
         fprintf(a.f, "# %s\n", b[k].label ? b[k].label : "");
         for (int i = 0; i < b[k].n; i++)
             if (isfinite(b[k].lo[i]) && isfinite(b[k].hi[i]))
-                fprintf(a.f, "%.9g\t%.9g\t%.9g\n", b[k].x ? b[k].x[i] : i, b[k].lo[i], b[k].hi[i]);
+                fprintf(a.f, "%.9g\t%.9g\t%.9g\t%.9g\n", b[k].x ? b[k].x[i] : i, b[k].lo[i], b[k].hi[i],
+                        b[k].mid && isfinite(b[k].mid[i]) ? b[k].mid[i] : NAN);
         fprintf(a.f, "\n\n");
     }
     for (int k = 0; k < ns; k++) {
@@ -514,6 +515,21 @@ static int write_dat(const char *path, const tb_series *s, int ns, const tb_band
         fprintf(a.f, "\n\n");
     }
     return atomic_commit(&a, err);
+}
+
+/* 1 when every x is an integer within 0..40 (layers, positions): one tick per value. */
+static int small_integer_x(const tb_series *s, int ns, const tb_band *b, int nb) {
+    int any = 0;
+    for (int k = 0; k < ns + nb; k++) {
+        const double *x = k < ns ? s[k].x : b[k - ns].x;
+        int n = k < ns ? s[k].n : b[k - ns].n;
+        for (int i = 0; i < n; i++) {
+            double v = x ? x[i] : i;
+            if (v != floor(v) || v < 0 || v > 40) return 0;
+            any = 1;
+        }
+    }
+    return any;
 }
 
 static int write_gp(const char *gp, const char *dat, const char *png, const tb_lineplot *o,
@@ -535,6 +551,7 @@ static int write_gp(const char *gp, const char *dat, const char *png, const tb_l
     fprintf(f, "\nset ylabel ");
     gp_string(f, o->ylabel ? o->ylabel : "");
     fprintf(f, "\nset grid lc rgb \"#dddddd\"\nset key outside right top box opaque\n");
+    if (small_integer_x(s, ns, b, nb)) fprintf(f, "set xtics 1\n");
     if (o->logx) fprintf(f, "set logscale x\n");
     if (o->logy) fprintf(f, "set logscale y\n");
     if (!isnan(o->ymin) || !isnan(o->ymax)) {
@@ -551,9 +568,14 @@ static int write_gp(const char *gp, const char *dat, const char *png, const tb_l
         fprintf(f, "%s", first ? "" : ", \\\n     ");
         first = 0;
         gp_string(f, dat);
-        fprintf(f, " index %d using 1:2:3 with filledcurves fs transparent solid 0.18 noborder lc rgb \"%s\" title ", k,
-                SERIES_COLOURS[(9 - k % 10)]);
+        const char *col = SERIES_COLOURS[(9 - k % 10)];
+        fprintf(f, " index %d using 1:2:3 with filledcurves fs transparent solid 0.15 noborder lc rgb \"%s\" title ", k, col);
         gp_string(f, b[k].label ? b[k].label : "");
+        if (b[k].mid) {
+            fprintf(f, ", \\\n     ");
+            gp_string(f, dat);
+            fprintf(f, " index %d using 1:4 with lines lw 2 dt 2 lc rgb \"%s\" notitle", k, col);
+        }
     }
     for (int k = 0; k < ns; k++) {
         if (s[k].n <= 0) continue;

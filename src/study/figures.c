@@ -106,7 +106,7 @@ static int by_layer_plain(const char *dir, const char *name, const cmp_result *r
 int fig_compare_by_layer(const char *dir, const char *name, const cmp_result *r, int *rendered, char *err) {
     if (!r->have_refs) return by_layer_plain(dir, name, r, rendered, err);
     int L = r->n_layers, m = cmp_metric_index(boot_metric_name(r->rank)), k = r->rank == BOOT_CKA_LINEAR;
-    double *v = malloc((size_t)(L + 2) * (4 + 2 * CMP_N_BASE) * sizeof(double));
+    double *v = malloc(((size_t)4 * L + 2 + 6 * CMP_N_BASE) * sizeof(double));
     if (!v) return tb_fail(err, "out of memory");
     double *x = v, *y = v + L, *lo = v + 2 * L, *hi = v + 3 * L, *bx = v + 4 * L, *bv = bx + 2;
     for (int l = 0; l < L; l++) {
@@ -120,14 +120,16 @@ int fig_compare_by_layer(const char *dir, const char *name, const cmp_result *r,
     tb_band band[1 + CMP_N_BASE];
     tb_series s[1] = {{"trained GPT, by layer", x, y, L, "linespoints"}};
     int nb = 0;
-    if (r->rank == BOOT_RSA_SPEARMAN || r->rank == BOOT_CKA_LINEAR) band[nb++] = (tb_band){"GPT layer: 95% interval", x, lo, hi, L};
+    if (r->rank == BOOT_RSA_SPEARMAN || r->rank == BOOT_CKA_LINEAR)
+        band[nb++] = (tb_band){"GPT layer: 95% interval", x, lo, hi, L, NULL};
     for (int b = 0; b < CMP_N_BASE; b++) {
         const cmp_baseline *base = &r->base[b];
         if (!base->available || (r->rank != BOOT_RSA_SPEARMAN && r->rank != BOOT_CKA_LINEAR)) continue;
-        double *bl = bv + 4 * b, *bh = bl + 2;
+        double *bl = bv + 6 * b, *bh = bl + 2, *bm = bl + 4;
         bl[0] = bl[1] = k ? base->res.cka_linear_ci_low : base->res.rsa_spearman_ci_low;
         bh[0] = bh[1] = k ? base->res.cka_linear_ci_high : base->res.rsa_spearman_ci_high;
-        band[nb++] = (tb_band){cmp_base_name[b], bx, bl, bh, 2};
+        bm[0] = bm[1] = cmp_value(&base->res, m);
+        band[nb++] = (tb_band){cmp_base_name[b], bx, bl, bh, 2, bm};
     }
     char *title = tb_strf("GPT layer vs spiking network: %s, 95%% intervals; bands: baselines (%d stimuli, %d resamples)",
                           boot_metric_name(r->rank), r->n_stimuli, r->boot);
