@@ -14,6 +14,7 @@
 #ifndef TB_ABLATION_H
 #define TB_ABLATION_H
 
+#include "lm_eval.h"
 #include "tb.h"
 #include <stdint.h>
 
@@ -34,5 +35,21 @@ int abl_summarize(double local, const double *random, int n, int higher_is_harm,
 /* The q-quantile (0..1) of x[n] with linear interpolation between order statistics
  * (numpy's default); x is not modified. */
 double abl_quantile(const double *x, int n, double q);
+
+/* The whole control for a GPT: the localized units[k] of residual layer `layer` zeroed,
+ * then n_sets random sets of k units of the same layer (set i: abl_random_set(C, k,
+ * seed, i)), each scored by lm_evaluate on the first max_tokens validation tokens and the
+ * minimal pairs; the model is left intact.  progress (may be NULL) after each set. */
+typedef struct {
+    lm_eval_result local;          /* the localized set */
+    int n_sets, k;
+    double *random_loss;           /* [n_sets] val loss with each random set */
+    double *random_acc;            /* [n_sets] minimal-pair accuracy with each */
+    abl_summary loss, acc;         /* the localized set against them */
+} abl_control;
+int  abl_control_run(gpt_model *m, int layer, const int *units, int k, int n_sets, uint64_t seed, const lm_scorer *s,
+                     const tb_tokenizer *tok, const tb_corpus *c, long max_tokens, const char *pairs,
+                     void (*progress)(void *ctx, int done, int total), void *ctx, abl_control *out, char *err);
+void abl_control_free(abl_control *a);
 
 #endif

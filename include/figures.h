@@ -15,9 +15,10 @@
 /* eval: the loss by position in the sentence, with the true floor when it is known. */
 int fig_position_loss(const char *dir, const char *name, const lm_eval_result *r, int *rendered, char *err);
 
-/* localize: every unit's Welch t[p], the selected units idx[k] (k >= 1) and the threshold. */
-int fig_localizer_t(const char *dir, const char *name, const double *t, int p, const int *idx, int k, int *rendered,
-                    char *err);
+/* localize: every unit's Welch t[p], the selected units idx[k] (k >= 1) and the threshold;
+ * the title names the contrast. */
+int fig_localizer_t(const char *dir, const char *name, const char *contrast, const double *t, int p, const int *idx, int k,
+                    int *rendered, char *err);
 
 /* align on folders: every metric of `families` (cmp_families) by comparison i = 0..n-1;
  * the similarities when there are any, otherwise the distances. */

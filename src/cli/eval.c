@@ -6,6 +6,7 @@
  * --ablate the GPT is scored with some residual units zeroed (lesson 14). */
 #include "cli.h"
 #include "commands.h"
+#include "ablation.h"
 #include "figures.h"
 
 #include <math.h>
@@ -29,7 +30,65 @@ static int ablate(lm_model *m, const char *file, int layer, int random_k, uint64
     return n;
 }
 
-static void print_json(const lm_model *m, const tb_corpus *c, const lm_eval_result *r, int n_ablated) {
+/* ---- the localized set against random sets (lesson 14) ----------------------------------- */
+
+static void sets_progress(void *ctx, int done, int total) {
+    (void)ctx;
+    cli_progress(done, total, "random sets");
+}
+
+/* The units of --ablate FILE against --ablate-random-sets random sets of their size. */
+static void ablation_control(lm_model *m, const char *file, int layer, int sets, uint64_t seed, const tb_corpus *c,
+                             long val_tokens, const char *pairs, abl_control *a) {
+    char err[TB_ERRLEN];
+    if (strcmp(m->kind, "gpt"))
+        cli_die(2, "--ablate: only GPT checkpoints have ablation masks (%s is '%s')", m->path, m->kind);
+    int L = m->gpt.cfg.n_layer, C = m->gpt.cfg.d_model, *units, n;
+    if (layer < 0) layer = L;
+    if (layer > L) cli_die(2, "--ablate-layer: %d is out of range (0..%d)", layer, L);
+    if (lm_read_units(file, C, &units, &n, err)) cli_die(1, "%s", err);
+    cli_progress_start();
+    if (abl_control_run(&m->gpt, layer, units, n, sets, seed, &m->scorer, &m->tok, c, val_tokens, pairs, sets_progress,
+                        NULL, a, err))
+        cli_die(1, "%s: %s", m->path, err);
+    cli_progress_end();
+    free(units);
+}
+
+static void json_control(const abl_control *a) {
+    json_int("random_sets", a->n_sets);
+    json_num("random_val_loss_median", a->loss.median);
+    json_num("random_val_loss_p05", a->loss.p05);
+    json_num("random_val_loss_p95", a->loss.p95);
+    json_num("localized_percentile", a->loss.percentile);
+    json_num("p_value", a->loss.p_value);
+    json_num("random_minimal_pair_acc_median", a->acc.median);
+    json_num("random_minimal_pair_acc_p05", a->acc.p05);
+    json_num("random_minimal_pair_acc_p95", a->acc.p95);
+    json_num("minimal_pair_acc_localized_percentile", a->acc.percentile);
+    json_num("minimal_pair_acc_p_value", a->acc.p_value);
+}
+
+/* One line per measure: the localized set against the random sets, and what that says. */
+static void print_control(const abl_control *a) {
+    const abl_summary *q[2] = {&a->loss, &a->acc};
+    const char *what[2] = {"val loss", "minimal pairs"};
+    double local[2] = {a->local.val_loss, a->local.pair_acc[0]};
+    printf("\nthe %d localized units against %d random sets of %d units at the same layer:\n", a->k, a->n_sets, a->k);
+    for (int i = 0; i < 2; i++) {
+        if (isnan(q[i]->median)) continue;
+        printf("  %-14s localized %.4f   random: median %.4f, 5-95%% [%.4f, %.4f]   more harmful than %.0f%% of the "
+               "random sets, one-sided p = %.3f\n",
+               what[i], local[i], q[i]->median, q[i]->p05, q[i]->p95, q[i]->percentile, q[i]->p_value);
+    }
+    int special = a->loss.p_value < 0.05 || (!isnan(a->acc.p_value) && a->acc.p_value < 0.05);
+    printf("  %s\n", special ? "the localized units matter more than random units of the layer (p < 0.05 on at least one measure)"
+                             : "the localized units are not more important than random units of the layer (p >= 0.05 on both "
+                               "measures)");
+}
+
+static void print_json(const lm_model *m, const tb_corpus *c, const lm_eval_result *r, int n_ablated,
+                       const abl_control *a) {
     json_begin();
     json_str("checkpoint", m->path);
     json_str("kind", m->kind);
@@ -49,6 +108,7 @@ static void print_json(const lm_model *m, const tb_corpus *c, const lm_eval_resu
         json_num_array("position_loss", r->pos_loss, r->n_pos);
         json_num_array("position_floor", r->pos_floor, r->n_pos);
     }
+    if (a) json_control(a);
     json_end();
 }
 
@@ -88,13 +148,14 @@ static void print_text(const lm_model *m, const tb_corpus *c, const lm_eval_resu
 
 int cmd_eval(int argc, char **argv) {
     const char *corpus_opt, *data_dir, *pairs_opt, *plot_name, *ablate_file;
-    int json, val_tokens, ablate_layer, ablate_random;
+    int json, val_tokens, ablate_layer, ablate_random, ablate_sets;
     long long ablate_seed;
     cli_opt opts[] = {
         {"ablate", 's', &ablate_file, "", "", "GPT: zero these residual-stream units (file of indices, e.g. from localize --out)", 0, 0, NULL},
         {"ablate-layer", 'i', &ablate_layer, "-1", "", "GPT: layer whose residual units are zeroed (0 = embedding; -1 = last)", -1, 1000, NULL},
         {"ablate-random", 'i', &ablate_random, "0", "", "GPT: zero this many random units instead (the control for --ablate)", 0, 100000, NULL},
-        {"ablate-seed", 'l', &ablate_seed, "1", "", "seed for --ablate-random", 0, 9.2e18, NULL},
+        {"ablate-seed", 'l', &ablate_seed, "1", "", "seed for --ablate-random and --ablate-random-sets", 0, 9.2e18, NULL},
+        {"ablate-random-sets", 'i', &ablate_sets, "100", "", "with --ablate FILE: compare with this many random sets of its size (0: off)", 0, 100000, NULL},
         {"corpus", 's', &corpus_opt, "", "", "corpus to evaluate on (default: the one the model was trained on)", 0, 0, NULL},
         {"data-dir", 's', &data_dir, TB_DATA_DIR, "", "toyworld data folder", 0, 0, NULL},
         {"pairs", 's', &pairs_opt, "", "", "minimal pairs TSV (default: DATA_DIR/minimal_pairs.tsv)", 0, 0, NULL},
@@ -111,7 +172,8 @@ int cmd_eval(int argc, char **argv) {
     int npos = cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 0, 1), n_ablated = 0, rendered;
     lm_model m;
     if (lm_open(npos ? pos[0] : TB_RUNS_DIR "/gpt.ckpt", &m, err)) cli_die(1, "%s", err);
-    if (*ablate_file || ablate_random > 0) {
+    int control = *ablate_file && ablate_sets > 0;
+    if (!control && (*ablate_file || ablate_random > 0)) {
         n_ablated = ablate(&m, ablate_file, ablate_layer, ablate_random, (uint64_t)ablate_seed);
         if (!json)
             cli_note("ablated %d residual units of layer %d (%s)", n_ablated, ablate_layer < 0 ? m.gpt.cfg.n_layer : ablate_layer,
@@ -123,13 +185,24 @@ int cmd_eval(int argc, char **argv) {
     if (tok_check_same(&m.tok, &corp.tok, m.path, err)) cli_die(1, "%s (model and corpus '%s' do not match)", err, corp.name);
     char *pairs = *pairs_opt ? cli_strf("%s", pairs_opt) : !strcmp(corp.name, "toyworld") ? cli_strf("%s/minimal_pairs.tsv", data_dir) : NULL;
     lm_eval_result r;
-    if (lm_evaluate(&m.scorer, &m.tok, &corp, val_tokens, pairs, &r, err)) cli_die(1, "%s: %s", m.path, err);
+    abl_control ac;
+    if (control) {
+        ablation_control(&m, ablate_file, ablate_layer, ablate_sets, (uint64_t)ablate_seed, &corp, val_tokens, pairs, &ac);
+        r = ac.local;
+        n_ablated = ac.k;
+    } else if (lm_evaluate(&m.scorer, &m.tok, &corp, val_tokens, pairs, &r, err)) {
+        cli_die(1, "%s: %s", m.path, err);
+    }
     if (*plot_name && r.n_pos) {
         if (fig_position_loss(TB_PLOTS_DIR, plot_name, &r, &rendered, err)) cli_die(1, "%s", err);
         cli_note_plot(TB_PLOTS_DIR, plot_name, rendered);
     }
-    if (json) print_json(&m, &corp, &r, n_ablated);
-    else print_text(&m, &corp, &r);
+    if (json) print_json(&m, &corp, &r, n_ablated, control ? &ac : NULL);
+    else {
+        print_text(&m, &corp, &r);
+        if (control) print_control(&ac);
+    }
+    if (control) abl_control_free(&ac);
     free(pairs);
     lm_close(&m);
     corpus_free(&corp);

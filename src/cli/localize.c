@@ -1,13 +1,16 @@
-/* localize.c -- `tinybrain localize SENT CONTROL`: find a model's "language units".
- * Lesson 14.  SENT and CONTROL are activations (stimuli x units; .npy or TSV, or 3-D
- * with trials, which are averaged) to sentences and to a control condition (nonwords or
- * scrambled word lists).  Prints the top units by Welch t, writes their indices (one per
- * line, best first) with --out for `tinybrain eval --ablate`, and plots every unit's t.
+/* localize.c -- `tinybrain localize CKPT` or `localize SENT CONTROL`: find a model's
+ * "language units".  Lesson 14.  From a GPT checkpoint: record the sentences and the
+ * control (by default their scrambled twins, localizer.h) at one residual layer.  From two
+ * arrays: activations (stimuli x units; .npy or TSV, or 3-D with trials, which are
+ * averaged) to sentences and to a control condition.  Prints the contrast used and the
+ * top units by Welch t, writes their indices (one per line, best first) with --out for
+ * `tinybrain eval --ablate`, and plots every unit's t.
  */
 #include "cli.h"
 #include "commands.h"
-#include "localize.h"
 #include "figures.h"
+#include "localize.h"
+#include "localizer.h"
 #include "rep.h"
 
 #include <math.h>
@@ -16,10 +19,10 @@
 #include <string.h>
 
 /* The selected units, one per line, best first, under a comment saying where they came from. */
-static void write_units(const char *out, char *const *pos, double top, int is_signed, const int *idx, int k) {
+static void write_units(const char *out, const char *contrast, double top, int is_signed, const int *idx, int k) {
     char err[TB_ERRLEN];
-    char *head = cli_strf("# language units from tinybrain localize %s %s (top %g%%, %s), best first\n", pos[0], pos[1],
-                          top, is_signed ? "signed" : "|activation|");
+    char *head = cli_strf("# language units from tinybrain localize: %s (top %g%%, %s), best first\n", contrast, top,
+                          is_signed ? "signed" : "|activation|");
     size_t len = strlen(head);
     char *text = malloc(len + (size_t)k * 12 + 1); /* an int and its newline: at most 12 characters */
     if (!text) cli_die(1, "out of memory");
@@ -30,8 +33,9 @@ static void write_units(const char *out, char *const *pos, double top, int is_si
     free(text);
 }
 
-static void print_table(const rep_layer *S, const rep_layer *C, double top, int is_signed, const double *t,
-                        const int *idx, int k) {
+static void print_table(const rep_layer *S, const rep_layer *C, const char *contrast, double top, int is_signed,
+                        const double *t, const int *idx, int k) {
+    printf("contrast: %s\n", contrast);
     printf("%d sentences vs %d control stimuli, %d units; Welch t on %s\n", S->n, C->n, S->p,
            is_signed ? "the signed activation" : "|activation|");
     printf("top %g%% = %d units (sentences > control):\n", top, k);
@@ -52,9 +56,13 @@ static void print_table(const rep_layer *S, const rep_layer *C, double top, int 
 
 int cmd_localize(int argc, char **argv) {
     double top;
-    int is_signed, json;
-    const char *out, *plots, *name;
+    int is_signed, json, layer;
+    const char *out, *plots, *name, *contrast_s, *control, *sentences;
     cli_opt opts[] = {
+        {"contrast", 'c', &contrast_s, "scrambled", "", "from a checkpoint: the control condition", 0, 0, "scrambled|nonwords"},
+        {"control", 's', &control, "", "", "from a checkpoint: control stimuli file (overrides --contrast)", 0, 0, NULL},
+        {"stimuli", 's', &sentences, TB_DATA_DIR "/probes_sentences.txt", "", "from a checkpoint: the sentences", 0, 0, NULL},
+        {"layer", 'i', &layer, "-1", "", "from a checkpoint: residual layer (0 = embedding; -1 = the last)", -1, 1000, NULL},
         {"top", 'f', &top, "1", "%", "share of units to select, in (0, 100]: k = floor(top/100 x units)", 0, 0, NULL},
         {"signed", 'b', &is_signed, NULL, "", "t on signed activations (default: on |activation|)", 0, 0, NULL},
         {"json", 'b', &json, NULL, "", "print one JSON object: k, top_indices, t", 0, 0, NULL},
@@ -62,14 +70,16 @@ int cmd_localize(int argc, char **argv) {
         {"plots", 's', &plots, TB_PLOTS_DIR, "", "folder for the t-by-unit plot", 0, 0, NULL},
         {"name", 's', &name, "localizer_t", "", "file name of the plot", 0, 0, NULL},
     };
-    cli_cmd cmd = {"localize", "SENT CONTROL",
+    cli_cmd cmd = {"localize", "CKPT | SENT CONTROL",
                    "the language localizer: units that respond more to sentences than to a control",
-                   "SENT and CONTROL are activations (stimuli x units, .npy or TSV; 3-D arrays are averaged over "
-                   "trials) to sentences and to nonwords or scrambled word lists, from the same units. "
+                   "CKPT: a GPT checkpoint, recorded here on --stimuli and the control (default: the sentences' "
+                   "scrambled twins, the same words shuffled; --contrast nonwords for pronounceable nonwords) at "
+                   "--layer.  Or SENT and CONTROL: activations (stimuli x units, .npy or TSV; 3-D arrays are averaged "
+                   "over trials) to sentences and to a control, from the same units. "
                    "Welch t per unit on |activation| (--signed: on the activation), the top k = floor(top% x "
                    "units) units by t (ties to the lower index). A unit with zero variance in both conditions "
                    "gets t = +-inf by the sign of the mean difference (0 if equal).",
-                   "tinybrain localize runs/rec/gpt_sentences/03_block3.npy runs/rec/gpt_nonwords/03_block3.npy --top 5"};
+                   "tinybrain localize runs/gpt.ckpt --top 25 --out runs/lang_units.txt"};
     char *pos[2];
     /* accept "--top 1%" as well as "--top 1" */
     for (int i = 1; i < argc; i++) {
@@ -80,14 +90,27 @@ int cmd_localize(int argc, char **argv) {
             if (l > 1 && v[l - 1] == '%') v[l - 1] = 0;
         }
     }
-    cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 2, 2);
+    int npos = cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 1, 2);
     if (!(top > 0 && top <= 100)) cli_die(2, "--top must be a percentage in (0, 100] (got %g)", top);
-    char err[TB_ERRLEN];
+    char err[TB_ERRLEN], contrast[1200], layer_name[256];
     rep_layer S, C;
-    /* constant units are kept (REP_KEEP_CONSTANT): both conditions need the same units,
-     * and zero variance gives t = +-inf, never NaN */
-    if (rep_load_layer(pos[0], "sentences", 2, &S, err)) cli_die(1, "%s", err);
-    if (rep_load_layer(pos[1], "control", 2, &C, err)) cli_die(1, "%s", err);
+    if (npos == 1) {   /* a checkpoint: record both conditions */
+        loc_opts lo;
+        loc_opts_default(&lo);
+        lo.sentences = sentences;
+        lo.control = *control ? control : !strcmp(contrast_s, "nonwords") ? TB_DATA_DIR "/probes_nonwords.txt" : lo.control;
+        lo.layer = layer;
+        if (loc_record(pos[0], &lo, &S, &C, layer_name, err)) cli_die(1, "%s", err);
+        loc_contrast(lo.sentences, lo.control, contrast, sizeof contrast);
+        size_t len = strlen(contrast);
+        snprintf(contrast + len, sizeof contrast - len, ", %s layer %s", pos[0], layer_name);
+    } else {
+        /* constant units are kept (REP_KEEP_CONSTANT): both conditions need the same units,
+         * and zero variance gives t = +-inf, never NaN */
+        if (rep_load_layer(pos[0], "sentences", 2, &S, err)) cli_die(1, "%s", err);
+        if (rep_load_layer(pos[1], "control", 2, &C, err)) cli_die(1, "%s", err);
+        loc_contrast(pos[0], pos[1], contrast, sizeof contrast);
+    }
     if (S.p != C.p) cli_die(1, "%s has %d units but %s has %d: both conditions must come from the same units", pos[0], S.p, pos[1], C.p);
     int p = S.p, k = localize_k(top, p, err);
     if (k < 0) cli_die(2, "%s", err);
@@ -97,7 +120,7 @@ int cmd_localize(int argc, char **argv) {
     if (localize_t(S.mean, S.n, C.mean, C.n, p, !is_signed, t, err)) cli_die(1, "%s", err);
     localize_top(t, p, k, idx);
     if (out) {
-        write_units(out, pos, top, is_signed, idx, k);
+        write_units(out, contrast, top, is_signed, idx, k);
         if (!json) cli_note("wrote %s (%d unit indices)", out, k);
     }
     if (json) {
@@ -105,6 +128,7 @@ int cmd_localize(int argc, char **argv) {
         if (!li) cli_die(1, "out of memory");
         for (int r = 0; r < k; r++) li[r] = idx[r];
         json_begin();
+        json_str("contrast", contrast);
         json_int("k", k);
         json_int("units", p);
         json_int_array("top_indices", li, k);
@@ -112,10 +136,10 @@ int cmd_localize(int argc, char **argv) {
         json_end();
         free(li);
     } else {
-        print_table(&S, &C, top, is_signed, t, idx, k);
+        print_table(&S, &C, contrast, top, is_signed, t, idx, k);
     }
     int rendered;
-    if (fig_localizer_t(plots, name, t, p, idx, k, &rendered, err)) cli_note("plot: %s", err);
+    if (fig_localizer_t(plots, name, contrast, t, p, idx, k, &rendered, err)) cli_note("plot: %s", err);
     else cli_note_plot(plots, name, rendered);
     free(t); free(idx);
     rep_layer_free(&S);

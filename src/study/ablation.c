@@ -64,3 +64,51 @@ int abl_summarize(double local, const double *random, int n, int higher_is_harm,
     s->p_value = (1.0 + at_least) / (1.0 + n);
     return 0;
 }
+
+/* ---- the whole control ------------------------------------------------------------------ */
+
+/* Zero units[k] of the residual stream at `layer` (only those) and score the model. */
+static int score_with(gpt_model *m, int layer, const int *units, int k, const lm_scorer *s, const tb_tokenizer *tok,
+                      const tb_corpus *c, long max_tokens, const char *pairs, lm_eval_result *r, char *err) {
+    gpt_ablate_clear(m);
+    if (gpt_ablate(m, GPT_ABL_RESID, layer, units, k, err)) return -1;
+    return lm_evaluate(s, tok, c, max_tokens, pairs, r, err);
+}
+
+void abl_control_free(abl_control *a) {
+    free(a->random_loss);
+    free(a->random_acc);
+    memset(a, 0, sizeof *a);
+}
+
+int abl_control_run(gpt_model *m, int layer, const int *units, int k, int n_sets, uint64_t seed, const lm_scorer *s,
+                    const tb_tokenizer *tok, const tb_corpus *c, long max_tokens, const char *pairs,
+                    void (*progress)(void *ctx, int done, int total), void *ctx, abl_control *out, char *err) {
+    memset(out, 0, sizeof *out);
+    int C = m->cfg.d_model, *ru = malloc((size_t)(k > 0 ? k : 1) * sizeof *ru);
+    out->random_loss = malloc((size_t)(n_sets > 0 ? n_sets : 1) * sizeof(double));
+    out->random_acc = malloc((size_t)(n_sets > 0 ? n_sets : 1) * sizeof(double));
+    int rc = ru && out->random_loss && out->random_acc ? 0 : tb_fail(err, "out of memory");
+    out->n_sets = n_sets;
+    out->k = k;
+    if (!rc) rc = score_with(m, layer, units, k, s, tok, c, max_tokens, pairs, &out->local, err);
+    for (int i = 0; !rc && i < n_sets; i++) {
+        lm_eval_result r;
+        rc = abl_random_set(C, k, seed, i, ru, err) || score_with(m, layer, ru, k, s, tok, c, max_tokens, pairs, &r, err);
+        if (rc) break;
+        out->random_loss[i] = r.val_loss;
+        out->random_acc[i] = r.pair_acc[0];
+        if (progress) progress(ctx, i + 1, n_sets);
+    }
+    gpt_ablate_clear(m);
+    free(ru);
+    if (!rc && n_sets > 0) {
+        rc = abl_summarize(out->local.val_loss, out->random_loss, n_sets, 1, &out->loss, err);
+        if (!rc && !isnan(out->local.pair_acc[0]))
+            rc = abl_summarize(out->local.pair_acc[0], out->random_acc, n_sets, 0, &out->acc, err);
+        else if (!rc)
+            out->acc = (abl_summary){NAN, NAN, NAN, NAN, NAN};
+    }
+    if (rc) abl_control_free(out);
+    return rc;
+}

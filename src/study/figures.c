@@ -25,8 +25,8 @@ int fig_position_loss(const char *dir, const char *name, const lm_eval_result *r
     return plot_lines(dir, name, &lp, s, floor ? 2 : 1, rendered, err);
 }
 
-int fig_localizer_t(const char *dir, const char *name, const double *t, int p, const int *idx, int k, int *rendered,
-                    char *err) {
+int fig_localizer_t(const char *dir, const char *name, const char *contrast, const double *t, int p, const int *idx, int k,
+                    int *rendered, char *err) {
     double *x = malloc((size_t)p * sizeof(double)), *y = malloc((size_t)p * sizeof(double));
     double *xs = malloc((size_t)k * sizeof(double)), *ys = malloc((size_t)k * sizeof(double));
     double lo = INFINITY, hi = -INFINITY;
@@ -45,9 +45,11 @@ int fig_localizer_t(const char *dir, const char *name, const double *t, int p, c
         tb_series s[3] = {{"all units", x, y, p, "points"},
                           {"selected language units", xs, ys, k, "points"},
                           {"selection threshold", tx, ty, 2, "dashed"}};
-        tb_lineplot lp = {"Language localizer: sentences vs control, Welch t per unit", "unit index",
-                          "Welch t (sentences - control)", 0, 0, NAN, NAN, 0, 0};
+        char *title = tb_strf("Language localizer, Welch t per unit: %s", contrast ? contrast : "sentences vs control");
+        tb_lineplot lp = {title ? title : "Language localizer", "unit index", "Welch t (sentences - control)", 0, 0, NAN,
+                          NAN, 1000, 500};
         rc = plot_lines(dir, name, &lp, s, 3, rendered, err);
+        free(title);
     }
     free(x); free(y); free(xs); free(ys);
     return rc;
