@@ -192,12 +192,20 @@ double cmp_tau(const cmp_result *r, int f, int l);
 int  cmp_write_layers_tsv(const cmp_result *r, const char *path, char *err);
 int  cmp_write_tau_tsv(const cmp_result *r, const char *path, char *err);
 
-/* ---- over training ----------------------------------------------------------------- */
+/* ---- over training -----------------------------------------------------------------
+ * Every snapshot of each run against the other run's final snapshot, layer by layer (not
+ * the best of the layers, which favours noisy snapshots), by RSA, CKA and the encoding
+ * model, with the snapshot's minimal-pair accuracy; then, per layer and metric, how
+ * alignment and accuracy move together across the snapshots: Pearson r with a bootstrap
+ * interval over snapshots (few snapshots give wide intervals, and they say so). */
+enum { CMP_T_RSA, CMP_T_CKA, CMP_T_ENC, CMP_T_METRICS };
+extern const char *const cmp_t_key[CMP_T_METRICS];   /* "rsa_spearman", "cka_linear", "encoding_r_median" */
 
 typedef struct {
     long long step;
-    double rsa, cka;      /* best over GPT layers of rsa_spearman and cka_linear */
-    double pair_acc;      /* minimal-pair accuracy of the snapshot */
+    int n_layers;             /* GPT layers compared */
+    double *score;            /* [n_layers * CMP_T_METRICS]: layer l, metric q at l * CMP_T_METRICS + q */
+    double pair_acc;          /* minimal-pair accuracy of the snapshot */
 } cmp_snapshot;
 
 typedef struct {
@@ -205,6 +213,8 @@ typedef struct {
     char **path[2];       /* [n] their step_*.ckpt files, in step order */
     cmp_snapshot *snap[2];
     rep_set final[2];     /* each run's last snapshot, recorded */
+    int n_layers;         /* GPT layers */
+    char (*layer_name)[256];
 } cmp_training;
 
 /* List both runs' snapshots and record their final ones. */
@@ -213,5 +223,13 @@ int  cmp_training_open(const char *gpt_dir, const char *snn_dir, const cmp_opts 
 int  cmp_training_score(cmp_training *t, int side, int i, const cmp_opts *o, char *err);
 void cmp_training_free(cmp_training *t);
 int  cmp_training_write_tsv(const cmp_training *t, const char *path, char *err);
+/* Across side's snapshots: Pearson r of layer l's metric q with minimal-pair accuracy
+ * (NaN with fewer than 3 snapshots or a constant series), and its 95% interval from
+ * `boot` resamples of the snapshots (NaN with fewer than CMP_T_MIN_CI snapshots: a
+ * bootstrap of 3 or 4 points gives intervals that mean nothing; resamples with fewer
+ * than 3 distinct snapshots are skipped). */
+#define CMP_T_MIN_CI 6
+void cmp_training_corr(const cmp_training *t, int side, int l, int q, int boot, uint64_t seed, double *r, double *lo,
+                       double *hi);
 
 #endif

@@ -346,15 +346,40 @@ static void alignment_over_training(void **state) {
     assert_int_equal(t.final[1].n_layers, 1);     /* rates only */
     for (int side = 0; side < 2; side++)
         for (int i = 0; i < 2; i++) {
-            assert_int_equal(cmp_training_score(&t, side, i, &o, err), 0);
+            if (cmp_training_score(&t, side, i, &o, err)) fail_msg("%s", err);
             const cmp_snapshot *s = &t.snap[side][i];
             assert_true(s->step == (side ? -1 : 10 * i)); /* srnn_save_file stores no step */
             assert_true(s->pair_acc == 0 || s->pair_acc == 0.5 || s->pair_acc == 1);
-            assert_true(s->rsa >= -1 && s->rsa <= 1 && s->cka >= 0 && s->cka <= 1 + 1e-9);
+            assert_int_equal(s->n_layers, 3);
+            for (int l = 0; l < 3; l++) {   /* every layer, not the best of them */
+                double rsa = s->score[l * CMP_T_METRICS + CMP_T_RSA], cka = s->score[l * CMP_T_METRICS + CMP_T_CKA];
+                assert_true(rsa >= -1 && rsa <= 1 && cka >= 0 && cka <= 1 + 1e-9);
+                assert_true(isnan(s->score[l * CMP_T_METRICS + CMP_T_ENC]));   /* 5 stimuli: too few for 5 folds */
+            }
         }
+    /* two snapshots are too few for a correlation: NaN, not a number that means nothing */
+    double r, lo, hi;
+    cmp_training_corr(&t, 0, 0, CMP_T_RSA, 50, 1, &r, &lo, &hi);
+    assert_true(isnan(r) && isnan(lo) && isnan(hi));
+    /* with made-up snapshots: alignment = 2 x accuracy + 0.1 correlates perfectly */
+    cmp_training u = t;
+    cmp_snapshot fake[8];
+    double sc[8 * 3 * CMP_T_METRICS];
+    for (int i = 0; i < 8; i++) {
+        fake[i] = (cmp_snapshot){i * 10, 3, sc + i * 3 * CMP_T_METRICS, 0.5 + 0.1 * i};
+        for (int k = 0; k < 3 * CMP_T_METRICS; k++) sc[i * 3 * CMP_T_METRICS + k] = 2 * fake[i].pair_acc + 0.1 + 0.01 * (k == 5 && i == 2);
+    }
+    u.n[0] = 8;
+    u.snap[0] = fake;
+    cmp_training_corr(&u, 0, 0, CMP_T_RSA, 100, 1, &r, &lo, &hi);
+    assert_true(fabs(r - 1) < 1e-12 && fabs(lo - 1) < 1e-12 && hi <= 1 + 1e-12);
+    u.n[0] = 4;   /* too few for an interval: r, but no interval */
+    cmp_training_corr(&u, 0, 0, CMP_T_RSA, 100, 1, &r, &lo, &hi);
+    assert_true(fabs(r - 1) < 1e-12 && isnan(lo) && isnan(hi));
     assert_int_equal(cmp_training_write_tsv(&t, file("ot.tsv"), err), 0);
     assert_int_equal(read_file(file("ot.tsv"), &text, &len, err), 0);
-    assert_int_equal(strncmp(text, "model\tstep\trsa_spearman_best\tcka_linear_best\tminimal_pair_acc\ngpt\t0\t", 67), 0);
+    assert_int_equal(strncmp(text, "model\tstep\tgpt_layer\tminimal_pair_acc\trsa_spearman\tcka_linear\tencoding_r_median\n"
+                                   "gpt\t0\t", 80), 0);
     assert_non_null(strstr(text, "\ngpt\t10\t"));
     assert_non_null(strstr(text, "\nsnn\t-1\t"));
     free(text);

@@ -307,37 +307,77 @@ static int compare_models(const char *gpt, const char *snn, const cmp_cfg *c) {
 
 /* ---- alignment over training --------------------------------------------------------------- */
 
-static void training_row(const cmp_snapshot *s, int side) {
-    int w[5] = {6, 8, 10, 10, 10};
-    char b[5][CLI_NUMLEN];
-    snprintf(b[0], CLI_NUMLEN, "%s", side ? "snn" : "gpt");
-    snprintf(b[1], CLI_NUMLEN, "%lld", s->step);
-    snprintf(b[2], CLI_NUMLEN, "%.4f", s->rsa);
-    snprintf(b[3], CLI_NUMLEN, "%.4f", s->cka);
-    snprintf(b[4], CLI_NUMLEN, "%.4f", s->pair_acc);
-    const char *cells[5] = {b[0], b[1], b[2], b[3], b[4]};
-    cli_table_row(5, w, cells);
+/* One snapshot: its step, minimal pairs, and every GPT layer's RSA, CKA and encoding r. */
+static void training_row(const cmp_training *t, const cmp_snapshot *s, int side) {
+    printf("%-5s %7lld  %7.4f ", side ? "snn" : "gpt", s->step, s->pair_acc);
+    for (int l = 0; l < t->n_layers; l++)
+        printf("  %7.4f %7.4f %7.4f", s->score[l * CMP_T_METRICS + CMP_T_RSA], s->score[l * CMP_T_METRICS + CMP_T_CKA],
+               s->score[l * CMP_T_METRICS + CMP_T_ENC]);
+    printf("\n");
     fflush(stdout);
 }
 
-static void training_json(const cmp_training *t) {
-    static const char *const side[2] = {"gpt", "snn"}, *const key[4] = {"steps", "cka_best", "rsa_best", "minimal_pair_acc"};
+static void training_head(const cmp_training *t, const cmp_cfg *c) {
+    printf("alignment over training, layer by layer (each snapshot vs the other model's final snapshot; %s)\n",
+           c->o.stimuli);
+    printf("%-5s %7s  %7s ", "model", "step", "mp_acc");
+    for (int l = 0; l < t->n_layers; l++) printf("  %-23.23s", t->layer_name[l]);
+    printf("\n%-5s %7s  %7s ", "", "", "");
+    for (int l = 0; l < t->n_layers; l++) printf("  %7s %7s %7s", "rsa_sp", "cka", "enc_r");
+    printf("\n");
+}
+
+/* Per side, layer and metric: r with minimal-pair accuracy across the snapshots. */
+static void training_corr(const cmp_training *t, const cmp_cfg *c, json_writer *w) {
+    if (!w) printf("\ndo alignment and minimal-pair accuracy move together across snapshots? (Pearson r, 95%% interval "
+                   "over %d bootstrap resamples of the snapshots)\n", c->o.boot);
+    if (w) jw_array(w, "correlation_with_minimal_pairs", JW_LINES);
+    for (int side = 0; side < 2; side++)
+        for (int l = 0; l < t->n_layers; l++)
+            for (int q = 0; q < CMP_T_METRICS; q++) {
+                double r, lo, hi;
+                cmp_training_corr(t, side, l, q, c->o.boot, c->o.seed, &r, &lo, &hi);
+                if (w) {
+                    jw_object(w, NULL, JW_COMPACT);
+                    jw_str(w, "model", side ? "snn" : "gpt");
+                    jw_str(w, "gpt_layer", t->layer_name[l]);
+                    jw_str(w, "metric", cmp_t_key[q]);
+                    jw_num(w, "r", r);
+                    jw_num(w, "ci_low", lo);
+                    jw_num(w, "ci_high", hi);
+                    jw_end(w);
+                } else {
+                    printf("  %-4s %-10s %-18s r = %+.3f [%+.3f, %+.3f]%s\n", side ? "snn" : "gpt", t->layer_name[l],
+                           cmp_t_key[q], r, lo, hi, isnan(lo) ? "  (no interval: fewer than " TB_STR(CMP_T_MIN_CI) " snapshots)"
+                                                     : lo > 0 || hi < 0 ? "" : "  (interval includes 0)");
+                }
+            }
+    if (w) jw_end(w);
+}
+
+static void training_json(const cmp_training *t, const cmp_cfg *c) {
+    json_writer *w = json_w();
     json_begin();
-    for (int s = 0; s < 2; s++) {
-        double *v = malloc((size_t)(t->n[s] > 0 ? t->n[s] : 1) * 4 * sizeof(double)), *col[4];
-        if (!v) cli_die(1, "out of memory");
-        for (int q = 0; q < 4; q++) col[q] = v + (size_t)q * t->n[s];
-        for (int i = 0; i < t->n[s]; i++) {
-            const cmp_snapshot *p = &t->snap[s][i];
-            col[0][i] = (double)p->step; col[1][i] = p->cka; col[2][i] = p->rsa; col[3][i] = p->pair_acc;
+    json_int("gpt_layers", t->n_layers);
+    jw_array(w, "snapshots", JW_LINES);
+    for (int side = 0; side < 2; side++)
+        for (int i = 0; i < t->n[side]; i++) {
+            const cmp_snapshot *s = &t->snap[side][i];
+            jw_object(w, NULL, JW_COMPACT);
+            jw_str(w, "model", side ? "snn" : "gpt");
+            jw_int(w, "step", s->step);
+            jw_num(w, "minimal_pair_acc", s->pair_acc);
+            jw_object(w, "layers", JW_COMPACT);
+            for (int l = 0; l < t->n_layers; l++) {
+                jw_object(w, t->layer_name[l], JW_COMPACT);
+                for (int q = 0; q < CMP_T_METRICS; q++) jw_num(w, cmp_t_key[q], s->score[l * CMP_T_METRICS + q]);
+                jw_end(w);
+            }
+            jw_end(w);
+            jw_end(w);
         }
-        for (int q = 0; q < 4; q++) {
-            char *k = cli_strf("%s_%s", side[s], key[q]);
-            json_num_array(k, col[q], t->n[s]);
-            free(k);
-        }
-        free(v);
-    }
+    jw_end(w);
+    training_corr(t, c, w);
     json_end();
 }
 
@@ -345,24 +385,19 @@ static int over_training(const char *gdir, const char *sdir, const cmp_cfg *c) {
     cmp_training t;
     char err[TB_ERRLEN];
     if (cmp_training_open(gdir, sdir, &c->o, &t, err)) cli_die(1, "%s", err);
-    if (!c->json) {
-        printf("alignment over training (each snapshot vs the other model's final snapshot; %s probes)\n", c->o.stimuli);
-        int w[5] = {6, 8, 10, 10, 10};
-        const char *h[5] = {"model", "step", "rsa_sp", "cka", "mp_acc"};
-        cli_table_row(5, w, h);
-        cli_table_rule(5, w);
-    }
+    if (!c->json) training_head(&t, c);
     for (int side = 0; side < 2; side++)
         for (int i = 0; i < t.n[side]; i++) {
             if (cmp_training_score(&t, side, i, &c->o, err)) cli_die(1, "%s", err);
-            if (!c->json) training_row(&t.snap[side][i], side);
+            if (!c->json) training_row(&t, &t.snap[side][i], side);
         }
     char *path = cli_strf("%s/%s_over_training.tsv", c->out, c->name), *plot = cli_strf("%s_over_training", c->name);
     if (cmp_training_write_tsv(&t, path, err)) cli_die(1, "%s", err);
     wrote(c, path);
     int rendered, rc = fig_over_training(c->plots, plot, &t, &rendered, err);
     note_plot(rc, err, c, plot, rendered);
-    if (c->json) training_json(&t);
+    if (c->json) training_json(&t, c);
+    else training_corr(&t, c, NULL);
     free(plot);
     cmp_training_free(&t);
     return 0;

@@ -1,9 +1,11 @@
 /* compare.c -- layer-by-layer comparisons, brain meets model, alignment over training
  * (see include/compare.h).  Lessons 10-13 and 15. */
+#include "ablation.h"
 #include "compare.h"
 #include "io.h"
 #include "lm.h"
 #include "recording.h"
+#include "rng.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -308,13 +310,19 @@ int cmp_write_tau_tsv(const cmp_result *r, const char *path, char *err) {
 
 /* ---- over training ------------------------------------------------------------------------- */
 
+const char *const cmp_t_key[CMP_T_METRICS] = {"rsa_spearman", "cka_linear", "encoding_r_median"};
+
 void cmp_training_free(cmp_training *t) {
     for (int s = 0; s < 2; s++) {
-        for (int i = 0; i < t->n[s]; i++) free(t->path[s][i]);
+        for (int i = 0; i < t->n[s]; i++) {
+            free(t->path[s][i]);
+            if (t->snap[s]) free(t->snap[s][i].score);
+        }
         free(t->path[s]);
         free(t->snap[s]);
         rep_free(&t->final[s]);
     }
+    free(t->layer_name);
     memset(t, 0, sizeof *t);
 }
 
@@ -351,21 +359,27 @@ int cmp_training_open(const char *gpt_dir, const char *snn_dir, const cmp_opts *
         if (!t->snap[s]) { cmp_training_free(t); return tb_fail(err, "out of memory"); }
         if (snapshot(t->path[s][t->n[s] - 1], s, o, &t->final[s], &step, NULL, err)) { cmp_training_free(t); return -1; }
     }
+    t->n_layers = t->final[0].n_layers;
+    t->layer_name = calloc((size_t)t->n_layers, sizeof *t->layer_name);
+    if (!t->layer_name) { cmp_training_free(t); return tb_fail(err, "out of memory"); }
+    for (int l = 0; l < t->n_layers; l++) snprintf(t->layer_name[l], 256, "%s", t->final[0].layer[l].name);
     return 0;
 }
 
-/* Best (max over the GPT's layers) rsa_spearman and cka_linear between G and S. */
-static int best_pair(const rep_set *G, const rep_layer *S, const cmp_opts *o, cmp_snapshot *snap, char *err) {
+/* Every GPT layer of G against S: RSA, CKA and the encoding model into score[L * 3]. */
+static int layer_scores(const rep_set *G, const rep_layer *S, const cmp_opts *o, double *score, char *err) {
     align_opts ao;
     align_opts_default(&ao);
     ao.cca = ao.procrustes = 0;
+    ao.encoding = S->n >= 2 * ao.enc.folds;   /* too few stimuli for the folds: NaN */
     ao.seed = o->seed;
-    snap->rsa = snap->cka = -INFINITY;
+    ao.enc.seed = o->seed;
     for (int l = 0; l < G->n_layers; l++) {
         align_result r;
-        if (align_all(G->layer[l].mean, S->n, G->layer[l].p, S->mean, S->p, NULL, 0, &ao, &r, err)) return -1;
-        snap->rsa = r.rsa_spearman > snap->rsa ? r.rsa_spearman : snap->rsa;
-        snap->cka = r.cka_linear > snap->cka ? r.cka_linear : snap->cka;
+        if (align_all(G->layer[l].mean, S->n, G->layer[l].p, S->mean, S->p, S->trial, S->trials, &ao, &r, err)) return -1;
+        score[l * CMP_T_METRICS + CMP_T_RSA] = r.rsa_spearman;
+        score[l * CMP_T_METRICS + CMP_T_CKA] = r.cka_linear;
+        score[l * CMP_T_METRICS + CMP_T_ENC] = r.encoding_r_median;
     }
     return 0;
 }
@@ -374,23 +388,79 @@ int cmp_training_score(cmp_training *t, int side, int i, const cmp_opts *o, char
     rep_set R;
     cmp_snapshot *s = &t->snap[side][i];
     if (snapshot(t->path[side][i], side, o, &R, &s->step, &s->pair_acc, err)) return -1;
-    int rc = side ? best_pair(&t->final[0], &R.layer[0], o, s, err) : best_pair(&R, &t->final[1].layer[0], o, s, err);
+    if (side == 0 && R.n_layers != t->n_layers) {
+        rep_free(&R);
+        return tb_fail(err, "%s has %d layers, the final snapshot %d", t->path[side][i], R.n_layers, t->n_layers);
+    }
+    s->n_layers = t->n_layers;
+    s->score = malloc((size_t)t->n_layers * CMP_T_METRICS * sizeof(double));
+    int rc = s->score ? 0 : tb_fail(err, "out of memory");
+    if (!rc) rc = side ? layer_scores(&t->final[0], &R.layer[0], o, s->score, err)
+                       : layer_scores(&R, &t->final[1].layer[0], o, s->score, err);
     rep_free(&R);
     return rc;
 }
 
 int cmp_training_write_tsv(const cmp_training *t, const char *path, char *err) {
-    static const char *const head[5] = {"model", "step", "rsa_spearman_best", "cka_linear_best", "minimal_pair_acc"};
-    int rows = t->n[0] + t->n[1], row = 0;
-    char **cells = calloc((size_t)rows * 5, sizeof *cells);
+    int L = t->n_layers, cols = 4 + CMP_T_METRICS, rows = (t->n[0] + t->n[1]) * L, row = 0;
+    const char *head[4 + CMP_T_METRICS] = {"model", "step", "gpt_layer", "minimal_pair_acc"};
+    for (int q = 0; q < CMP_T_METRICS; q++) head[4 + q] = cmp_t_key[q];
+    char **cells = calloc((size_t)rows * cols, sizeof *cells);
     for (int side = 0; cells && side < 2; side++)
-        for (int i = 0; i < t->n[side]; i++, row++) {
-            const cmp_snapshot *s = &t->snap[side][i];
-            cells[row * 5] = tb_strf("%s", side ? "snn" : "gpt");
-            cells[row * 5 + 1] = tb_strf("%lld", s->step);
-            cells[row * 5 + 2] = tb_strf("%.4f", s->rsa);
-            cells[row * 5 + 3] = tb_strf("%.4f", s->cka);
-            cells[row * 5 + 4] = tb_strf("%.4f", s->pair_acc);
+        for (int i = 0; i < t->n[side]; i++)
+            for (int l = 0; l < L; l++, row++) {
+                const cmp_snapshot *s = &t->snap[side][i];
+                char **c = cells + (size_t)row * cols;
+                c[0] = tb_strf("%s", side ? "snn" : "gpt");
+                c[1] = tb_strf("%lld", s->step);
+                c[2] = tb_strf("%s", t->layer_name[l]);
+                c[3] = tb_strf("%.4f", s->pair_acc);
+                for (int q = 0; q < CMP_T_METRICS; q++) c[4 + q] = tb_strf("%.4f", s->score[l * CMP_T_METRICS + q]);
+            }
+    return write_cells(path, cols, head, rows, cells, err);
+}
+
+static double pearson(const double *x, const double *y, const int *idx, int n) {
+    double mx = 0, my = 0, sxy = 0, sxx = 0, syy = 0;
+    for (int i = 0; i < n; i++) { mx += x[idx[i]]; my += y[idx[i]]; }
+    mx /= n;
+    my /= n;
+    for (int i = 0; i < n; i++) {
+        double a = x[idx[i]] - mx, b = y[idx[i]] - my;
+        sxy += a * b; sxx += a * a; syy += b * b;
+    }
+    return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : NAN;
+}
+
+void cmp_training_corr(const cmp_training *t, int side, int l, int q, int boot, uint64_t seed, double *r, double *lo,
+                       double *hi) {
+    int n = t->n[side];
+    *r = *lo = *hi = NAN;
+    if (n < 3) return;   /* r of two points is +-1 whatever they are */
+    double *x = malloc((size_t)n * sizeof *x), *y = malloc((size_t)n * sizeof *y), *rs = malloc((size_t)boot * sizeof *rs);
+    int *idx = malloc((size_t)n * sizeof *idx);
+    if (x && y && rs && idx) {
+        for (int i = 0; i < n; i++) {
+            x[i] = t->snap[side][i].score[l * CMP_T_METRICS + q];
+            y[i] = t->snap[side][i].pair_acc;
+            idx[i] = i;
         }
-    return write_cells(path, 5, head, rows, cells, err);
+        *r = pearson(x, y, idx, n);
+        tb_rng g;
+        rng_seed(&g, rng_child_seed(seed, "snapshot bootstrap", (uint64_t)(side * 1000 + l * 10 + q)));
+        int k = 0;
+        for (int b = 0; n >= CMP_T_MIN_CI && b < boot; b++) {
+            int distinct = 0;   /* a resample of fewer than 3 distinct snapshots says nothing */
+            for (int i = 0; i < n; i++) idx[i] = (int)rng_below(&g, (uint32_t)n);
+            for (int i = 0; i < n; i++) {
+                int seen = 0;
+                for (int j = 0; j < i && !seen; j++) seen = idx[j] == idx[i];
+                distinct += !seen;
+            }
+            double v = distinct >= 3 ? pearson(x, y, idx, n) : NAN;
+            if (!isnan(v)) rs[k++] = v;
+        }
+        if (k >= boot / 2) { *lo = abl_quantile(rs, k, 0.025); *hi = abl_quantile(rs, k, 0.975); }
+    }
+    free(x); free(y); free(rs); free(idx);
 }

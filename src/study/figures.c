@@ -143,33 +143,38 @@ int fig_compare_by_layer(const char *dir, const char *name, const cmp_result *r,
     return rc;
 }
 
+/* Every GPT layer's RSA with the other side over training, for both runs, and each run's
+ * minimal-pair accuracy (dashed). */
 int fig_over_training(const char *dir, const char *name, const cmp_training *t, int *rendered, char *err) {
-    int n = t->n[0] + t->n[1];
-    double *v = malloc((size_t)(n > 0 ? n : 1) * 4 * sizeof(double));
-    if (!v) return tb_fail(err, "out of memory");
-    double *x[2], *rsa[2], *cka[2], *acc[2];
-    for (int s = 0, off = 0; s < 2; off += 4 * t->n[s], s++) {
-        x[s] = v + off;
-        rsa[s] = x[s] + t->n[s];
-        cka[s] = rsa[s] + t->n[s];
-        acc[s] = cka[s] + t->n[s];
-        for (int i = 0; i < t->n[s]; i++) {
-            const cmp_snapshot *q = &t->snap[s][i];
-            x[s][i] = (double)q->step; rsa[s][i] = q->rsa; cka[s][i] = q->cka; acc[s][i] = q->pair_acc;
+    int L = t->n_layers, ns = 2 * L + 2, n = t->n[0] + t->n[1];
+    double *v = malloc((size_t)(n > 0 ? n : 1) * (L + 2) * sizeof(double));
+    tb_series *s = malloc((size_t)ns * sizeof *s);
+    char (*label)[300] = malloc((size_t)ns * sizeof *label);
+    if (!v || !s || !label) { free(v); free(s); free(label); return tb_fail(err, "out of memory"); }
+    double *p = v;
+    int k = 0;
+    for (int side = 0; side < 2; side++) {
+        int m = t->n[side];
+        double *x = p, *acc = p + m;
+        p += 2 * m;
+        for (int i = 0; i < m; i++) { x[i] = (double)t->snap[side][i].step; acc[i] = t->snap[side][i].pair_acc; }
+        for (int l = 0; l < L; l++) {
+            double *y = p;
+            p += m;
+            for (int i = 0; i < m; i++) y[i] = t->snap[side][i].score[l * CMP_T_METRICS + CMP_T_RSA];
+            snprintf(label[k], sizeof label[k], side ? "SNN snapshot vs final GPT %s: RSA" : "GPT %s snapshot vs final SNN: RSA",
+                     t->layer_name[l]);
+            s[k] = (tb_series){label[k], x, y, m, "linespoints"};
+            k++;
         }
+        snprintf(label[k], sizeof label[k], "%s: minimal-pair accuracy", side ? "SNN" : "GPT");
+        s[k] = (tb_series){label[k], x, acc, m, "dashed"};
+        k++;
     }
-    tb_series s[6] = {
-        {"GPT: best-layer CKA with the final SNN", x[0], cka[0], t->n[0], "linespoints"},
-        {"GPT: best-layer RSA with the final SNN", x[0], rsa[0], t->n[0], "linespoints"},
-        {"GPT: minimal-pair accuracy", x[0], acc[0], t->n[0], "dashed"},
-        {"SNN: CKA with the final GPT's best layer", x[1], cka[1], t->n[1], "linespoints"},
-        {"SNN: RSA with the final GPT's best layer", x[1], rsa[1], t->n[1], "linespoints"},
-        {"SNN: minimal-pair accuracy", x[1], acc[1], t->n[1], "dashed"},
-    };
-    tb_lineplot lp = {"Alignment and minimal-pair accuracy over training", "training step", "similarity / accuracy",
-                      0, 0, 0.0, 1.0, 1100, 520};
-    int rc = plot_lines(dir, name, &lp, s, 6, rendered, err);
-    free(v);
+    tb_lineplot lp = {"Alignment (Spearman RSA) by layer, and minimal-pair accuracy, over training", "training step",
+                      "similarity / accuracy", 0, 0, NAN, 1.0, 1200, 560};
+    int rc = plot_lines(dir, name, &lp, s, k, rendered, err);
+    free(v); free(s); free(label);
     return rc;
 }
 
