@@ -232,4 +232,45 @@ int  cmp_training_write_tsv(const cmp_training *t, const char *path, char *err);
 void cmp_training_corr(const cmp_training *t, int side, int l, int q, int boot, uint64_t seed, double *r, double *lo,
                        double *hi);
 
+/* ---- seeds (compare --seeds N) ------------------------------------------------------
+ * One trained pair says little: two seeds of the same model already differ.  N seeds of
+ * each model are trained (sweep.h: cached run folders under `root`), GPT seed k is
+ * compared with network seed k with every reference, and every score is reported as a
+ * mean with a 95% interval across seeds (Student t).  Each GPT seed has its own
+ * scrambled-words control (the same seed trained with --scramble).  Beside it the model-to-model
+ * reference: how alike two seeds of the GPT are (layer a of one vs layer b of the other)
+ * and two seeds of the network -- what a cross-model score should be read against. */
+enum { CMP_S_RSA, CMP_S_CKA, CMP_S_ENC, CMP_S_UNIQUE, CMP_S_METRICS };
+extern const char *const cmp_s_key[CMP_S_METRICS];   /* "rsa_spearman", "cka_linear", "encoding_r_median",
+                                                      * "unique_r2_over_lexical" */
+typedef struct {
+    int n, n_layers;                 /* seeds; GPT layers */
+    char (*layer)[256];              /* [n_layers] */
+    double *layer_score;             /* [n][n_layers][CMP_S_METRICS] */
+    double *base_score;              /* [n][CMP_N_BASE][CMP_S_METRICS] (NaN: not available) */
+    int n_findings;
+    const char *finding_id[CMP_MAX_FINDINGS];
+    int verdict_count[CMP_MAX_FINDINGS][4];  /* supported, contrary, not distinguishable, not available */
+    int n_pairs;                     /* n (n - 1) / 2 */
+    double *gpt_pair;                /* [n_pairs][n_layers][n_layers][2]: rsa, cka of layer a vs layer b */
+    double *snn_pair;                /* [n_pairs][2] */
+    char (*gpt_ckpt)[1100], (*snn_ckpt)[1100];   /* [n] the trained checkpoints */
+    char (*scr_ckpt)[1100];          /* [n] GPT seeds trained on word-shuffled sentences (--scramble) */
+} cmp_seeds;
+
+typedef void (*cmp_progress_fn)(void *ctx, const char *what, int done, int total);
+
+/* Train what is not cached (exe: the tinybrain binary, jobs children at once), compare,
+ * and gather.  seeds >= 2. */
+int  cmp_seeds_run(const cmp_opts *o, const char *exe, const char *root, int seeds, int jobs, cmp_progress_fn cb,
+                   void *ctx, cmp_seeds *s, char *err);
+void cmp_seeds_free(cmp_seeds *s);
+/* Mean and 95% interval across seeds of layer l's metric m (or of baseline b's, b >= 0). */
+void cmp_seeds_layer(const cmp_seeds *s, int l, int m, double *mean, double *lo, double *hi);
+void cmp_seeds_base(const cmp_seeds *s, int b, int m, double *mean, double *lo, double *hi);
+/* Over seed pairs: layer a of one GPT seed vs layer b of another (q: 0 RSA, 1 CKA), and
+ * network vs network. */
+void cmp_seeds_gpt_pair(const cmp_seeds *s, int a, int b, int q, double *mean, double *lo, double *hi);
+void cmp_seeds_snn_pair(const cmp_seeds *s, int q, double *mean, double *lo, double *hi);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -403,6 +404,176 @@ static int over_training(const char *gdir, const char *sdir, const cmp_cfg *c) {
     return 0;
 }
 
+/* ---- seeds ----------------------------------------------------------------------------------- */
+
+static void seeds_progress(void *ctx, const char *what, int done, int total) {
+    (void)ctx;
+    cli_progress(done, total, "%s", what);
+    if (done == total) cli_progress_end();
+}
+
+/* "0.4512 [0.4301, 0.4723]" for mean and interval */
+static void seeds_cell(char *b, size_t n, double m, double lo, double hi) { fmt_ci(b, n, m, lo, hi); }
+
+static void seeds_table(const cmp_seeds *s) {
+    printf("GPT seed k vs spiking-network seed k, k = 1..%d: mean [95%% interval across seeds]\n", s->n);
+    printf("%-26s", "");
+    for (int m = 0; m < CMP_S_METRICS; m++) printf("  %-26s", cmp_s_key[m]);
+    printf("\n");
+    char b[64];
+    for (int l = 0; l < s->n_layers; l++) {
+        printf("%-26s", s->layer[l]);
+        for (int m = 0; m < CMP_S_METRICS; m++) {
+            double mean, lo, hi;
+            cmp_seeds_layer(s, l, m, &mean, &lo, &hi);
+            seeds_cell(b, sizeof b, mean, lo, hi);
+            printf("  %-26s", b);
+        }
+        printf("\n");
+    }
+    for (int k = 0; k < CMP_N_BASE; k++) {
+        double mean, lo, hi;
+        cmp_seeds_base(s, k, CMP_S_RSA, &mean, &lo, &hi);
+        if (isnan(mean)) continue;
+        printf("%-26s", cmp_base_name[k]);
+        for (int m = 0; m < CMP_S_METRICS - 1; m++) {
+            cmp_seeds_base(s, k, m, &mean, &lo, &hi);
+            seeds_cell(b, sizeof b, mean, lo, hi);
+            printf("  %-26s", b);
+        }
+        printf("\n");
+    }
+}
+
+static void seeds_reference(const cmp_seeds *s) {
+    printf("\nthe model-to-model reference (%d pairs of seeds): how alike two seeds of the same model are\n", s->n_pairs);
+    char b[2][64];
+    double m, lo, hi;
+    for (int l = 0; l < s->n_layers; l++) {
+        for (int q = 0; q < 2; q++) {
+            cmp_seeds_gpt_pair(s, l, l, q, &m, &lo, &hi);
+            seeds_cell(b[q], 64, m, lo, hi);
+        }
+        printf("  GPT %-10s vs GPT %-10s rsa_spearman %-26s cka_linear %s\n", s->layer[l], s->layer[l], b[0], b[1]);
+    }
+    for (int q = 0; q < 2; q++) {
+        cmp_seeds_snn_pair(s, q, &m, &lo, &hi);
+        seeds_cell(b[q], 64, m, lo, hi);
+    }
+    printf("  network vs network              rsa_spearman %-26s cka_linear %s\n", b[0], b[1]);
+    double diag = 0, off = 0;
+    int nd = 0, no = 0;
+    for (int a = 0; a < s->n_layers; a++)
+        for (int c = 0; c < s->n_layers; c++) {
+            cmp_seeds_gpt_pair(s, a, c, 1, &m, &lo, &hi);
+            if (a == c) { diag += m; nd++; } else { off += m; no++; }
+        }
+    if (no) printf("  GPT seeds, layer by layer (CKA): same layer %.4f on average, different layers %.4f\n", diag / nd, off / no);
+}
+
+static void seeds_findings(const cmp_seeds *s) {
+    printf("\nfindings across seeds (verdict of each seed pair, as in `compare`):\n");
+    for (int f = 0; f < s->n_findings; f++)
+        printf("  %-16s supported %d, contrary %d, not distinguishable %d, not available %d (of %d)\n", s->finding_id[f],
+               s->verdict_count[f][0], s->verdict_count[f][1], s->verdict_count[f][2], s->verdict_count[f][3], s->n);
+}
+
+static void seeds_json(const cmp_seeds *s) {
+    json_writer *w = json_w();
+    double m, lo, hi;
+    json_begin();
+    json_int("seeds", s->n);
+    jw_array(w, "layers", JW_LINES);
+    for (int l = 0; l < s->n_layers; l++) {
+        jw_object(w, NULL, JW_COMPACT);
+        jw_str(w, "name", s->layer[l]);
+        for (int k = 0; k < CMP_S_METRICS; k++) {
+            cmp_seeds_layer(s, l, k, &m, &lo, &hi);
+            char *a = cli_strf("%s_ci_low", cmp_s_key[k]), *b = cli_strf("%s_ci_high", cmp_s_key[k]);
+            jw_num(w, cmp_s_key[k], m);
+            jw_num(w, a, lo);
+            jw_num(w, b, hi);
+            free(a);
+            free(b);
+        }
+        jw_end(w);
+    }
+    jw_end(w);
+    jw_object(w, "baselines", JW_LINES);
+    for (int b = 0; b < CMP_N_BASE; b++) {
+        cmp_seeds_base(s, b, CMP_S_RSA, &m, &lo, &hi);
+        if (isnan(m)) continue;
+        jw_object(w, cmp_base_key[b], JW_COMPACT);
+        for (int k = 0; k < CMP_S_METRICS - 1; k++) {
+            cmp_seeds_base(s, b, k, &m, &lo, &hi);
+            char *a = cli_strf("%s_ci_low", cmp_s_key[k]), *c = cli_strf("%s_ci_high", cmp_s_key[k]);
+            jw_num(w, cmp_s_key[k], m);
+            jw_num(w, a, lo);
+            jw_num(w, c, hi);
+            free(a);
+            free(c);
+        }
+        jw_end(w);
+    }
+    jw_end(w);
+    jw_object(w, "model_to_model", JW_LINES);
+    jw_array(w, "gpt", JW_LINES);
+    for (int a = 0; a < s->n_layers; a++)
+        for (int c = 0; c < s->n_layers; c++) {
+            jw_object(w, NULL, JW_COMPACT);
+            jw_str(w, "layer_a", s->layer[a]);
+            jw_str(w, "layer_b", s->layer[c]);
+            for (int q = 0; q < 2; q++) {
+                cmp_seeds_gpt_pair(s, a, c, q, &m, &lo, &hi);
+                jw_num(w, q ? "cka_linear" : "rsa_spearman", m);
+                jw_num(w, q ? "cka_linear_ci_low" : "rsa_spearman_ci_low", lo);
+                jw_num(w, q ? "cka_linear_ci_high" : "rsa_spearman_ci_high", hi);
+            }
+            jw_end(w);
+        }
+    jw_end(w);
+    jw_object(w, "snn", JW_COMPACT);
+    for (int q = 0; q < 2; q++) {
+        cmp_seeds_snn_pair(s, q, &m, &lo, &hi);
+        jw_num(w, q ? "cka_linear" : "rsa_spearman", m);
+        jw_num(w, q ? "cka_linear_ci_low" : "rsa_spearman_ci_low", lo);
+        jw_num(w, q ? "cka_linear_ci_high" : "rsa_spearman_ci_high", hi);
+    }
+    jw_end(w);
+    jw_end(w);
+    jw_array(w, "findings", JW_LINES);
+    for (int f = 0; f < s->n_findings; f++) {
+        jw_object(w, NULL, JW_COMPACT);
+        jw_str(w, "id", s->finding_id[f]);
+        jw_int(w, "supported", s->verdict_count[f][0]);
+        jw_int(w, "contrary", s->verdict_count[f][1]);
+        jw_int(w, "not_distinguishable", s->verdict_count[f][2]);
+        jw_int(w, "not_available", s->verdict_count[f][3]);
+        jw_end(w);
+    }
+    jw_end(w);
+    json_end();
+}
+
+static int compare_seeds(const cmp_cfg *c, int seeds, int jobs, const char *root) {
+    char exe[4096], err[TB_ERRLEN];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0) cli_die(1, "cannot find the tinybrain binary to train seeds with (/proc/self/exe)");
+    exe[len] = 0;
+    cmp_seeds s;
+    cli_progress_start();
+    if (cmp_seeds_run(&c->o, exe, root, seeds, jobs, seeds_progress, NULL, &s, err)) cli_die(1, "%s", err);
+    if (c->json) seeds_json(&s);
+    else {
+        seeds_table(&s);
+        seeds_reference(&s);
+        seeds_findings(&s);
+        printf("\nthe trained models are in %s/ (cached: a second run reuses them)\n", root);
+    }
+    cmp_seeds_free(&s);
+    return 0;
+}
+
 /* The untrained baselines' flags: "auto" -> NULL (the checkpoint at initialisation),
  * "none" -> "" (not wanted), else a path. */
 static const char *ref_path(const char *v) {
@@ -415,7 +586,8 @@ int cmd_compare(int argc, char **argv) {
     cmp_cfg c;
     cmp_opts_default(&c.o);
     long long seed;
-    int over, no_base;
+    int over, no_base, seeds, jobs;
+    const char *seeds_dir;
     const char *pool_s, *rank_s, *ugpt, *usnn;
     cli_opt opts[] = {
         {"pool", 'c', &pool_s, "mean", "", "over a sentence's tokens: mean, or the last token", 0, 0, "mean|last"},
@@ -441,6 +613,9 @@ int cmd_compare(int argc, char **argv) {
         {"plots", 's', &c.plots, TB_PLOTS_DIR, "", "folder for the pictures", 0, 0, NULL},
         {"name", 's', &c.name, "compare", "", "file-name prefix of tables and pictures", 0, 0, NULL},
         {"over-training", 'b', &over, NULL, "", "GPT and SNN are run folders of step_*.ckpt: alignment by training step", 0, 0, NULL},
+        {"seeds", 'i', &seeds, "0", "", "train N seeds of each model (cached) and report every score across seeds (no GPT SNN arguments)", 0, 1000, NULL},
+        {"seeds-dir", 's', &seeds_dir, TB_RUNS_DIR "/seeds", "", "folder of the seeds' run folders", 0, 0, NULL},
+        {"jobs", 'i', &jobs, "2", "", "training processes at once for --seeds", 1, 64, NULL},
         {"json", 'b', &c.json, NULL, "", "one JSON object on stdout", 0, 0, NULL},
     };
     cli_cmd cmd = {"compare", "GPT SNN",
@@ -456,13 +631,20 @@ int cmd_compare(int argc, char **argv) {
                    "--over-training takes run folders (runs/gpt, runs/snn with step_*.ckpt).",
                    "tinybrain compare runs/gpt.ckpt runs/snn.ckpt --scrambled runs/gpt_scrambled.ckpt"};
     char *pos[2];
-    cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 2, 2);
+    int npos = cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 0, 2);
+    if (seeds > 0 && npos) cli_die(2, "--seeds trains its own models: give no GPT SNN arguments");
+    if (!seeds && npos < 2) cli_die(2, "missing argument (usage: tinybrain compare [options] GPT SNN)");
     c.o.seed = (uint64_t)seed;
     c.o.pool_last = !strcmp(pool_s, "last");
     c.o.baselines = !no_base;
     c.o.rank = (boot_metric)boot_metric_from_name(rank_s);
     c.o.untrained_gpt = ref_path(ugpt);
     c.o.untrained_snn = ref_path(usnn);
+    if (c.o.scrambled && !*c.o.scrambled) c.o.scrambled = NULL;
+    if (seeds) {
+        if (c.o.scrambled) cli_die(2, "--scrambled is one model; with --seeds the scrambled control is not used");
+        return compare_seeds(&c, seeds, jobs, seeds_dir);
+    }
     if (c.o.scrambled && !*c.o.scrambled) c.o.scrambled = NULL;
     if (strstr(c.o.stimuli, "twins") && !c.o.twins) {
         c.o.twins = 1;
