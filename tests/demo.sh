@@ -17,60 +17,73 @@ step "2. a balanced network of 4000 spiking neurons, 1 s of biological time (les
 $tb snn run --preset cuba --ms 1000
 
 step "3. train the tiny GPT, keeping snapshots for alignment over training (lesson 08)"
-$tb train --save-at 0,50,200,final --quiet --json > runs/demo/gpt_train.json
+$tb train --save-at 0,25,50,100,200,400,final --quiet --json > runs/demo/gpt_train.json
 cat runs/demo/gpt_train.json
 $tb eval runs/gpt.ckpt
 
 step "4. train the spiking network on the same corpus (lesson 09)"
-$tb train-snn --save-at 0,200,final --quiet --json > runs/demo/snn_train.json
+$tb train-snn --save-at 0,100,200,300,400,final --quiet --json > runs/demo/snn_train.json
 cat runs/demo/snn_train.json
 $tb eval runs/snn.ckpt
 
-step "5. attention maps of the GPT (lesson 07)"
+step "5. the control: the same GPT trained on sentences with their words shuffled (lesson 13)"
+$tb train --scramble --name gpt_scrambled --quiet --json > runs/demo/scrambled_train.json
+cat runs/demo/scrambled_train.json
+
+step "6. attention maps of the GPT (lesson 07)"
 $tb attention runs/gpt.ckpt --text "the dog near the cats chases a ball ."
 
-step "6. record both models on the 240 probe sentences (lesson 13)"
+step "7. record both models on the 240 probe sentences (lesson 13)"
 $tb record runs/gpt.ckpt --out runs/rec/gpt
 $tb record runs/snn.ckpt --out runs/rec/snn
 
-step "7. brain meets model: every GPT layer vs the spiking network (lesson 13)"
-$tb compare runs/rec/gpt runs/rec/snn --json > runs/demo/compare.json
-$tb compare runs/rec/gpt runs/rec/snn
+step "8. brain meets model, read against baselines: bag of words, noise, untrained models, scrambled words (lesson 13)"
+$tb compare runs/gpt.ckpt runs/snn.ckpt --scrambled runs/gpt_scrambled.ckpt
 
-step "8. alignment over training (lesson 15)"
+step "9. alignment over training, layer by layer (lesson 15)"
 $tb compare --over-training runs/gpt runs/snn
 
-step "9. the language localizer and an ablation (lesson 14)"
-$tb record runs/gpt.ckpt --stimuli data/toyworld/probes_nonwords.txt --out runs/rec/gpt_nonwords
-$tb localize runs/rec/gpt/02_block2.npy runs/rec/gpt_nonwords/02_block2.npy --top 25 --out runs/lang_units.txt
-$tb eval runs/gpt.ckpt --ablate runs/lang_units.txt --json > runs/demo/ablate.json
-$tb eval runs/gpt.ckpt --ablate-random 16 --json > runs/demo/ablate_random.json
+step "10. the language localizer (sentences vs their scrambled twins) and its ablation against random units (lesson 14)"
+$tb localize runs/gpt.ckpt --top 25 --out runs/lang_units.txt
+$tb eval runs/gpt.ckpt --ablate runs/lang_units.txt --ablate-random-sets 30 --val-tokens 4000 --json > runs/demo/ablate.json
+$tb eval runs/gpt.ckpt --ablate runs/lang_units.txt --ablate-random-sets 30 --val-tokens 4000 | tail -n 4
 
-step "10. work and energy per token (lesson 15)"
-$tb energy runs/gpt.ckpt runs/snn.ckpt --json > runs/demo/energy.json
+step "11. work and energy per token (lesson 15)"
+$tb energy runs/gpt.ckpt --json > runs/demo/energy_gpt.json
+$tb energy runs/snn.ckpt --json > runs/demo/energy_snn.json
 $tb energy runs/gpt runs/snn
 
 floor=$(jget floor_nats runs/demo/gpt_train.json)
+bigram=$(jget bigram_nats runs/demo/gpt_train.json)
 gval=$(jget val_loss runs/demo/gpt_train.json)
 gmp=$(jget minimal_pair_acc runs/demo/gpt_train.json)
 sval=$(jget val_loss runs/demo/snn_train.json)
 smp=$(jget minimal_pair_acc runs/demo/snn_train.json)
 srate=$(jget mean_rate_hz runs/demo/snn_train.json)
-bigram=$(jget bigram_nats runs/demo/snn_train.json)
-best=$(sed -n 's/.*"best_layer": *"\([^"]*\)".*/\1/p' runs/demo/compare.json)
-brsa=$(jget best_rsa_spearman runs/demo/compare.json)
-bcka=$(jget best_cka_linear runs/demo/compare.json)
+xval=$(jget val_loss runs/demo/scrambled_train.json)
+xmp=$(jget minimal_pair_acc runs/demo/scrambled_train.json)
 abl=$(jget val_loss runs/demo/ablate.json)
-ablr=$(jget val_loss runs/demo/ablate_random.json)
-eg=$(sed -n 1p runs/demo/energy.json | sed -n 's/.*"energy_pj_per_token_with_weight_reads": *\([0-9.e+-]*\).*/\1/p')
-es=$(sed -n 2p runs/demo/energy.json | sed -n 's/.*"energy_pj_per_token_with_weight_reads": *\([0-9.e+-]*\).*/\1/p')
+ablmed=$(jget random_val_loss_median runs/demo/ablate.json)
+abl05=$(jget random_val_loss_p05 runs/demo/ablate.json)
+abl95=$(jget random_val_loss_p95 runs/demo/ablate.json)
+ablp=$(jget p_value runs/demo/ablate.json)
+eg=$(jget energy_pj_per_token_with_weight_reads runs/demo/energy_gpt.json)
+es=$(jget energy_pj_per_token_with_weight_reads runs/demo/energy_snn.json)
 
+# Every line below shows a number beside what it is read against; the sentences that draw
+# conclusions are written by the programs (compare's findings, eval's ablation test).
 printf '\n=== summary (%ss)\n' "$(( $(date +%s) - t0 ))"
-printf '  entropy floor of toyworld          %.4f nats/token (bigram baseline %.4f)\n' "$floor" "$bigram"
-printf '  GPT            val loss %.4f   minimal pairs %.3f\n' "$gval" "$gmp"
-printf '  spiking net    val loss %.4f   minimal pairs %.3f   mean rate %.1f Hz\n' "$sval" "$smp" "$srate"
-printf '  best-aligned GPT layer             %s (RSA Spearman %.3f, linear CKA %.3f with the spiking network)\n' "$best" "$brsa" "$bcka"
-printf '  localizer ablation (25%% of units) val loss %.4f vs %.4f for 16 random units\n' "$abl" "$ablr"
-printf '  energy per token (45 nm, + weight reads)  GPT %.0f nJ, spiking network %.0f nJ\n' \
+printf '  toyworld        entropy floor %.4f nats/token; bigram baseline %.4f\n' "$floor" "$bigram"
+printf '  GPT             val loss %.4f (floor + %.4f)   minimal pairs %.3f (chance 0.5)\n' "$gval" \
+  "$(echo "$gval $floor" | awk '{print $1-$2}')" "$gmp"
+printf '  spiking net     val loss %.4f (floor + %.4f)   minimal pairs %.3f (chance 0.5)   mean rate %.1f Hz\n' "$sval" \
+  "$(echo "$sval $floor" | awk '{print $1-$2}')" "$smp" "$srate"
+printf '  scrambled GPT   val loss %.4f   minimal pairs %.3f (the control: same words, no grammar)\n' "$xval" "$xmp"
+printf '  ablation        localized units: val loss %.4f; 30 random sets: median %.4f, 5-95%% [%.4f, %.4f]; one-sided p = %.3f\n' \
+  "$abl" "$ablmed" "$abl05" "$abl95" "$ablp"
+printf '  energy/token    GPT %.0f nJ, spiking network %.0f nJ (45 nm estimate, with weight reads)\n' \
   "$(echo "$eg" | awk '{print $1/1000}')" "$(echo "$es" | awk '{print $1/1000}')"
+printf '  brain meets model (computed by tinybrain compare; runs/compare/compare_findings.txt):\n'
+sed 's/^/    /' runs/compare/compare_findings.txt
+printf '  more seeds: tinybrain compare --seeds 5 (a few minutes; every score with an interval across seeds)\n'
 printf '  pictures: plots/*.png   tables: runs/compare/   recordings: runs/rec/\n'

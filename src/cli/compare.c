@@ -299,6 +299,19 @@ static int compare_models(const char *gpt, const char *snn, const cmp_cfg *c) {
     path = cli_strf("%s/%s_rdms.png", c->plots, c->name);
     if (fig_compare_rdms(path, &r, err)) cli_die(1, "%s", err);
     wrote(c, path);
+    if (r.have_refs) {   /* the findings alone, one per line, for summaries (make demo) */
+        path = cli_strf("%s/%s_findings.txt", c->out, c->name);
+        size_t cap = 1, len = 0;
+        for (int i = 0; i < r.n_findings; i++) cap += strlen(r.finding[i].text) + 32;
+        char *text = malloc(cap);
+        if (!text) cli_die(1, "out of memory");
+        text[0] = 0;
+        for (int i = 0; i < r.n_findings; i++)
+            len += (size_t)snprintf(text + len, cap - len, "[%s] %s\n", r.finding[i].verdict, r.finding[i].text);
+        if (write_text_file(path, text, err)) cli_die(1, "%s", err);
+        free(text);
+        wrote(c, path);
+    }
     if (c->json) print_json(&r);
     else print_table(&r, gpt, snn);
     free(plot);
