@@ -286,6 +286,34 @@ static void references_and_verdicts(void **state) {
     cmp_result_free(&r);
 }
 
+/* Means and intervals across seeds from hand-set numbers: 3 seeds, 2 layers. */
+static void seed_aggregates(void **state) {
+    (void)state;
+    cmp_seeds s;
+    memset(&s, 0, sizeof s);
+    double layer[3 * 2 * CMP_S_METRICS], base[3 * CMP_N_BASE * CMP_S_METRICS], gp[3 * 2 * 2 * 2], sp[3 * 2];
+    for (int k = 0; k < 3; k++)
+        for (int l = 0; l < 2; l++)
+            for (int m = 0; m < CMP_S_METRICS; m++) layer[(k * 2 + l) * CMP_S_METRICS + m] = l + 0.1 * m + k;   /* 0,1,2 + ... */
+    for (int i = 0; i < 3 * CMP_N_BASE * CMP_S_METRICS; i++) base[i] = NAN;
+    for (int k = 0; k < 3; k++) base[(k * CMP_N_BASE + CMP_LEXICAL) * CMP_S_METRICS + CMP_S_RSA] = 0.5;
+    for (int i = 0; i < 3 * 8; i++) gp[i] = 0.25 * (i % 2) + 0.5;
+    for (int i = 0; i < 6; i++) sp[i] = i % 2 ? 0.8 : 0.7;
+    s.n = 3; s.n_layers = 2; s.n_pairs = 3;
+    s.layer_score = layer; s.base_score = base; s.gpt_pair = gp; s.snn_pair = sp;
+    double m, lo, hi;
+    cmp_seeds_layer(&s, 1, CMP_S_CKA, &m, &lo, &hi);   /* 1.1, 2.1, 3.1: mean 2.1, sd 1 */
+    assert_true(fabs(m - 2.1) < 1e-12 && fabs(hi - m - 4.303 / sqrt(3.0)) < 1e-9);
+    cmp_seeds_base(&s, CMP_LEXICAL, CMP_S_RSA, &m, &lo, &hi);
+    assert_true(m == 0.5 && lo == 0.5 && hi == 0.5);
+    cmp_seeds_base(&s, CMP_NOISE, CMP_S_RSA, &m, &lo, &hi);
+    assert_true(isnan(m));
+    cmp_seeds_gpt_pair(&s, 0, 1, 1, &m, &lo, &hi);
+    assert_true(fabs(m - 0.75) < 1e-12);
+    cmp_seeds_snn_pair(&s, 0, &m, &lo, &hi);
+    assert_true(fabs(m - 0.7) < 1e-12);
+}
+
 /* ---- two tiny training runs ---------------------------------------------------------- */
 
 static const char *words[] = {".", "the", "a", "cat", "dog", "cats", "dogs", "sees", "see", "sleeps"};
@@ -401,6 +429,7 @@ int main(void) {
         cmocka_unit_test(layers_against_a_file),
         cmocka_unit_test(models_from_recording_folders),
         cmocka_unit_test(references_and_verdicts),
+        cmocka_unit_test(seed_aggregates),
         cmocka_unit_test(alignment_over_training),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

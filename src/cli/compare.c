@@ -286,6 +286,9 @@ static int compare_models(const char *gpt, const char *snn, const cmp_cfg *c) {
     if (cmp_models(gpt, snn, &c->o, &r, err)) cli_die(1, "%s", err);
     if (r.snn.dropped && !c->json)
         cli_note("%s: left out %d neurons that fire the same on every stimulus (mostly silent)", snn, r.snn.dropped);
+    if (*r.cca_note) cli_note("%s; left out of the findings and plots", r.cca_note);
+    if (r.layer[0].ceiling_status != ENC_CEIL_OK && r.layer[0].ceiling_status != ENC_CEIL_NOT_RUN)
+        cli_note("enc_ceil not defined: %s", enc_ceiling_reason(r.layer[0].ceiling_status));
     char *path = cli_strf("%s/%s.tsv", c->out, c->name), *plot = cli_strf("%s_by_layer", c->name);
     if (cmp_write_layers_tsv(&r, path, err)) cli_die(1, "%s", err);
     wrote(c, path);
