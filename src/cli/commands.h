@@ -5,6 +5,7 @@
 #define TB_COMMANDS_H
 
 #include "gpt.h"
+#include "ideal.h"
 #include "scan.h"
 #include "tokenizer.h"
 
@@ -55,6 +56,11 @@ void train_print_losses(const struct tb_run *r, const double acc[3], int have_pa
 /* sample and attention: the GPT checkpoint named by the optional positional argument
  * (default runs/gpt.ckpt) with its tokenizer; dies with the file's error.  Returns the path. */
 const char *open_gpt_arg(int npos, char **pos, gpt_model *m, tb_tokenizer *tok);
+
+/* eval --kl (eval_kl.c): the loss split against the ideal observer, as a table or as the
+ * "kl_split" member of eval's JSON object. */
+void eval_kl_print(const ideal_split *s);
+void eval_kl_json(const ideal_split *s);
 
 /* scan's options (scan.c), shared with its --compare-truth (scan_truth.c). */
 typedef struct {
