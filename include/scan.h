@@ -56,6 +56,7 @@
 #define TB_SCAN_H
 
 #include "align.h"
+#include "json.h"
 #include "recording.h"
 #include "srnn.h"
 #include "tb.h"
@@ -225,6 +226,8 @@ typedef struct {
     double across[SCAN_N_REGIONS];   /* across-subject ceiling on r (NaN with one subject) */
 } scan_subj;
 
+/* The median of the finite values of x[n] (NaN if there are none). */
+double scan_median(const double *x, int n);
 /* Subject i's seed: rng_child_seed(seed, "subject", i). */
 uint64_t scan_subject_seed(uint64_t seed, int i);
 /* A checkpoint of a spiking network: PATH itself, or in a folder PATH/runs/snn.ckpt (a
@@ -314,6 +317,10 @@ int  scan_truth_write_tsv(const char *path, const scan_truth *t, const rep_set *
 int  scan_save_subject(const char *dir, const scan_subj *s, const scan_plan *p, int subjects, char *err);
 int  scan_save_group(const char *dir, const scan_subj *S, int n, const scan_plan *p, const double *by_k,
                      char *err);
+/* The member "ceiling" of a JSON object: per region every subject's within and across
+ * ceilings and their medians, the across-subject ceiling by subject count (by_k may be
+ * NULL), and the convention. */
+void scan_ceilings_json(json_writer *w, const scan_subj *S, int n, const double *by_k);
 
 /* ---- building blocks (public for the tests and the lessons) ------------------------- */
 /* The SPM canonical HRF sampled every dt_s from t = 0 to 32 s (floor(32/dt) + 1 values):

@@ -217,21 +217,6 @@ static void print_setup(const scan_plan *p, const scan_subj *S, int n) {
                p->froi_top, S[0].roi.k, S[0].roi.k);
 }
 
-static double median_of(const double *x, int n) {
-    double *v = malloc((size_t)n * sizeof *v);
-    if (!v) cli_die(1, "out of memory");
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        if (isfinite(x[i])) {   /* insertion into sorted order */
-            int j = k++;
-            for (; j > 0 && v[j - 1] > x[i]; j--) v[j] = v[j - 1];
-            v[j] = x[i];
-        }
-    double m = k == 0 ? NAN : k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
-    free(v);
-    return m;
-}
-
 /* One row: a name, then within and across for every region. */
 static void ceiling_row(const char *name, const double *within, const double *across) {
     int w[7] = {10, 8, 8, 8, 9, 8, 8};
@@ -263,7 +248,7 @@ static void print_ceilings(const scan_subj *S, int n, const double *by_k) {
     for (int q = 0; q < 2; q++)
         for (int g = 0; g < SCAN_N_REGIONS; g++) {
             for (int s = 0; s < n; s++) col[s] = q ? S[s].across[g] : S[s].within[g];
-            med[q][g] = median_of(col, n);
+            med[q][g] = scan_median(col, n);
         }
     if (n > 1) ceiling_row("median", med[0], med[1]);
     free(col);
@@ -286,7 +271,7 @@ static void score_medians(const scan_scores *sc, const scan_subj *S, int l, int 
         v[n + s] = scan_normalise(r, S[s].within[g], min_ceiling);
         v[2 * n + s] = scan_normalise(r, S[s].across[g], min_ceiling);
     }
-    for (int q = 0; q < 3; q++) out[q] = median_of(v + (size_t)q * n, n);
+    for (int q = 0; q < 3; q++) out[q] = scan_median(v + (size_t)q * n, n);
     free(v);
 }
 
@@ -309,27 +294,6 @@ static void print_scores(const char *path, const rep_set *M, const scan_scores *
         }
     printf("normalised = raw r / ceiling, per subject (Brain-Score's convention; it also clips to [0, 1], we do not);\n"
            "'-' = the ceiling is below %g: no reliable signal to divide by\n", min_ceiling);
-}
-
-static void json_ceilings(const scan_subj *S, int n, const double *by_k) {
-    json_writer *w = json_w();
-    double *v = malloc((size_t)n * sizeof *v);
-    if (!v) cli_die(1, "out of memory");
-    jw_object(w, "ceiling", JW_COMPACT);
-    for (int q = 0; q < 2; q++) {
-        jw_object(w, q ? "across" : "within", JW_COMPACT);
-        for (int g = 0; g < SCAN_N_REGIONS; g++) {
-            for (int s = 0; s < n; s++) v[s] = q ? S[s].across[g] : S[s].within[g];
-            jw_nums(w, scan_region_name[g], v, n);
-            char key[32];
-            snprintf(key, sizeof key, "%s_median", scan_region_name[g]);
-            jw_num(w, key, median_of(v, n));
-        }
-        jw_end(w);
-    }
-    if (by_k) jw_nums(w, "across_by_subjects", by_k, n - 1);
-    jw_end(w);
-    free(v);
 }
 
 static void json_scores(const rep_set *M, const scan_scores *sc, const scan_subj *S, double min_ceiling) {
@@ -362,7 +326,7 @@ static void print_json(const scan_args *a, const scan_subj *S, int n, const doub
     json_int("channels", r->channels);
     json_int("froi_channels", S[0].have_loc ? S[0].roi.k : 0);
     json_str("out", a->out);
-    json_ceilings(S, n, by_k);
+    scan_ceilings_json(json_w(), S, n, by_k);
     if (sc) json_scores(M, sc, S, min_ceiling);
     json_str("convention", "ceilings on r; normalised = raw r / ceiling (not clipped)");
     json_end();

@@ -170,11 +170,9 @@ int ideal_save(const char *dir, const char *stimuli, const ideal_rec *r, char *e
     json_writer w;
     jw_init(&w);
     manifest(&w, stimuli, r);
-    int rc = jw_finish(&w, err);
-    char *path = rc ? NULL : tb_strf("%s/manifest.json", dir), *text = rc ? NULL : tb_strf("%s\n", w.buf);
-    if (!rc) rc = path && text ? write_text_file(path, text, err) : tb_fail(err, "out of memory");
+    char *path = tb_strf("%s/manifest.json", dir);
+    int rc = path ? jw_save(&w, path, err) : tb_fail(err, "out of memory");
     free(path);
-    free(text);
     jw_free(&w);
     return rc;
 }

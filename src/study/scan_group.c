@@ -30,6 +30,21 @@ const char *const scan_region_name[SCAN_N_REGIONS] = {"all", "froi", "control"};
 
 uint64_t scan_subject_seed(uint64_t seed, int i) { return rng_child_seed(seed, "subject", (uint64_t)i); }
 
+double scan_median(const double *x, int n) {
+    double *v = malloc((size_t)(n > 0 ? n : 1) * sizeof *v);
+    if (!v) return NAN;
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(x[i])) {   /* insertion into sorted order */
+            int j = k++;
+            for (; j > 0 && v[j - 1] > x[i]; j--) v[j] = v[j - 1];
+            v[j] = x[i];
+        }
+    double m = k == 0 ? NAN : k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+    free(v);
+    return m;
+}
+
 /* ---- finding a subject's checkpoint ------------------------------------------------------ */
 
 int scan_find_ckpt(const char *path, char **ckpt, char *err) {

@@ -107,22 +107,14 @@ static int by_key(const void *x, const void *y) {
     return a->key < b->key ? -1 : a->key > b->key ? 1 : (a->c > b->c) - (a->c < b->c);
 }
 
-static int cmp_double(const void *x, const void *y) {
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
 /* The control region: responsive channels outside the fROI, least selective first; then,
  * if too few, the other channels outside the fROI in the same order. */
 static int pick_control(scan_roi *roi, char *err) {
     int C = roi->channels, k = roi->k;
     keyed *cand = malloc((size_t)C * sizeof *cand);
     unsigned char *in = calloc((size_t)C, 1);
-    double *sorted = malloc((size_t)C * sizeof *sorted);
-    if (!cand || !in || !sorted) { free(cand); free(in); free(sorted); return tb_fail(err, "out of memory"); }
-    memcpy(sorted, roi->mean, (size_t)C * sizeof *sorted);
-    qsort(sorted, (size_t)C, sizeof *sorted, cmp_double);
-    double med = C % 2 ? sorted[C / 2] : 0.5 * (sorted[C / 2 - 1] + sorted[C / 2]);
+    if (!cand || !in) { free(cand); free(in); return tb_fail(err, "out of memory"); }
+    double med = scan_median(roi->mean, C);
     for (int j = 0; j < k; j++) in[roi->froi[j]] = 1;
     int got = 0;
     for (int pass = 0; pass < 2 && got < k; pass++) {
@@ -135,7 +127,7 @@ static int pick_control(scan_roi *roi, char *err) {
             in[cand[q].c] = 1;
         }
     }
-    free(cand); free(in); free(sorted);
+    free(cand); free(in);
     return 0;
 }
 

@@ -137,10 +137,9 @@ static void localizer_json(json_writer *w, const scan_subj *s, const scan_plan *
 
 /* Write w's finished text as DIR/FILE. */
 static void put_json(saver *sv, const char *file, json_writer *w) {
-    if (!sv->rc) sv->rc = jw_finish(w, sv->err);
-    char *text = sv->rc ? NULL : tb_strf("%s\n", w->buf);
-    if (!sv->rc) put_text(sv, file, text);
-    free(text);
+    char *path = tb_strf("%s/%s", sv->dir, file);
+    if (!sv->rc) sv->rc = path ? jw_save(w, path, sv->err) : tb_fail(sv->err, "out of memory");
+    free(path);
 }
 
 /* A region's folder: the main array on its channels, and a manifest saying which. */
@@ -303,15 +302,17 @@ static void put_localizer(saver *sv, const scan_subj *s, int subjects) {
     }
 }
 
-/* A scan of the other modality left in the folder would be read as a second layer. */
-static void remove_stale(const char *dir, scan_modality m) {
-    const char *other = main_name(m == SCAN_FMRI ? SCAN_ECOG : SCAN_FMRI);
+/* Arrays an earlier scan left in the folder would be read as more layers: the other
+ * modality's (keep = this one's), or both (keep < 0: the folder of a group, which holds
+ * subject folders only). */
+static void remove_stale(const char *dir, int keep) {
     static const char *const sub[4] = {"", "clean/", "froi/", "control/"};
-    for (int q = 0; q < 4; q++) {
-        char *path = tb_strf("%s/%s%s.npy", dir, sub[q], other);
-        if (path) unlink(path);
-        free(path);
-    }
+    for (int m = SCAN_FMRI; m <= SCAN_ECOG; m++)
+        for (int q = 0; q < 4 && m != keep; q++) {
+            char *path = tb_strf("%s/%s%s.npy", dir, sub[q], main_name((scan_modality)m));
+            if (path) unlink(path);
+            free(path);
+        }
 }
 
 int scan_save_subject(const char *dir, const scan_subj *s, const scan_plan *p, int subjects, char *err) {
@@ -333,7 +334,7 @@ int scan_save_subject(const char *dir, const scan_subj *s, const scan_plan *p, i
     ceiling_json(&w, s);
     localizer_json(&w, s, p);
     jw_array(&w, "arrays", JW_LINES);
-    remove_stale(dir, r->modality);
+    remove_stale(dir, (int)r->modality);
     saver sv = {dir, &w, err, 0};
     int64_t shape[3] = {r->trials, r->stimuli, r->channels};
     char *file = tb_strf("%s.npy", main_name(r->modality)), *clean = tb_strf("clean/%s.npy", main_name(r->modality));
@@ -357,7 +358,7 @@ int scan_save_subject(const char *dir, const scan_subj *s, const scan_plan *p, i
 
 /* ---- the group ------------------------------------------------------------------------- */
 
-static void group_ceilings_json(json_writer *w, const scan_subj *S, int n, const double *by_k) {
+void scan_ceilings_json(json_writer *w, const scan_subj *S, int n, const double *by_k) {
     double *v = malloc((size_t)n * sizeof *v);
     if (!v) { jw_null(w, "ceiling"); return; }
     jw_object(w, "ceiling", JW_LINES);
@@ -366,6 +367,12 @@ static void group_ceilings_json(json_writer *w, const scan_subj *S, int n, const
         for (int g = 0; g < SCAN_N_REGIONS; g++) {
             for (int s = 0; s < n; s++) v[s] = q ? S[s].across[g] : S[s].within[g];
             jw_nums(w, scan_region_name[g], v, n);
+        }
+        for (int g = 0; g < SCAN_N_REGIONS; g++) {
+            for (int s = 0; s < n; s++) v[s] = q ? S[s].across[g] : S[s].within[g];
+            char key[32];
+            snprintf(key, sizeof key, "%s_median", scan_region_name[g]);
+            jw_num(w, key, scan_median(v, n));
         }
         jw_end(w);
     }
@@ -400,8 +407,9 @@ int scan_save_group(const char *dir, const scan_subj *S, int n, const scan_plan 
     for (int s = 0; s < n; s++) jw_str(&w, NULL, S[s].model);
     jw_end(&w);
     params_json(&w, &p->cfg, p);
-    group_ceilings_json(&w, S, n, by_k);
+    scan_ceilings_json(&w, S, n, by_k);
     jw_end(&w);
+    remove_stale(dir, -1);
     saver sv = {dir, NULL, err, 0};
     static const char *const head[5] = {"subject", "model", "region", "ceiling_within", "ceiling_across"};
     char **cells = calloc((size_t)n * SCAN_N_REGIONS * 5, sizeof *cells);
