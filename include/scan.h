@@ -182,6 +182,11 @@ void scan_subset(const double *x, long rows, int C, const int *idx, int k, doubl
 /* mean[n, C] = the mean over trials of x[trials, n, C]. */
 void scan_trial_mean(const double *x, int trials, int n, int C, double *mean);
 
+/* ECoG: the mean over repeats, stimuli and electrodes of the activity during the w-th shown
+ * token (tc_token), profile[max_tokens]; n[w] = the stimuli that have a w-th token.  The
+ * build-up over a sentence, if the network has one. */
+void scan_token_profile(const scan_result *r, double *profile, int *n);
+
 /* ---- functional regions of interest (src/study/scan_roi.c) ------------------------------ */
 typedef struct {
     int channels;          /* C */

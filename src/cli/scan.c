@@ -212,9 +212,32 @@ static void print_setup(const scan_plan *p, const scan_subj *S, int n) {
                "%d stimuli (%s)\n", n, n > 1 ? "s" : "", c->channels, c->channel_mm, 100 * c->coverage, c->sheet_mm,
                c->trials, c->snr, r->stimuli, p->stimuli);
     if (S[0].have_loc)
-        printf("localizer: %d sentences vs %d controls, %d runs of its own; fROI = the top %g%% = %d channels by t, "
+        printf("localizer: %d sentences vs %d controls, %d %s of its own; fROI = the top %g%% = %d channels by t, "
                "control region = %d responsive, least selective ones\n", S[0].roi.n_sent, S[0].roi.n_ctrl, S[0].loc.trials,
-               p->froi_top, S[0].roi.k, S[0].roi.k);
+               c->modality == SCAN_FMRI ? "runs" : "repeats", p->froi_top, S[0].roi.k, S[0].roi.k);
+}
+
+/* ECoG: the build-up over a sentence, subject 1, token by token. */
+static void print_profile(const scan_result *r) {
+    double *p = malloc((size_t)r->max_tokens * sizeof *p);
+    int *n = malloc((size_t)r->max_tokens * sizeof *n);
+    if (!p || !n) cli_die(1, "out of memory");
+    scan_token_profile(r, p, n);
+    printf("\nECoG activity by token (sub-01; mean over repeats, stimuli and electrodes; a.u.):\n");
+    int w[3] = {6, 8, 10};
+    const char *h[3] = {"token", "stimuli", "activity"};
+    cli_table_row(3, w, h);
+    cli_table_rule(3, w);
+    for (int t = 0; t < r->max_tokens; t++) {
+        char a[CLI_NUMLEN], b[CLI_NUMLEN], c[CLI_NUMLEN];
+        snprintf(a, sizeof a, "%d", t + 1);
+        snprintf(b, sizeof b, "%d", n[t]);
+        cli_fmt_num(c, sizeof c, p[t]);
+        const char *cells[3] = {a, b, c};
+        cli_table_row(3, w, cells);
+    }
+    free(p);
+    free(n);
 }
 
 /* One row: a name, then within and across for every region. */
@@ -232,8 +255,10 @@ static void ceiling_row(const char *name, const double *within, const double *ac
 }
 
 static void print_ceilings(const scan_subj *S, int n, const double *by_k) {
-    printf("\nceilings on r: within = split-half over trials (Spearman-Brown); across = predicted from the other %d "
-           "subject%s (ridge)\n", n - 1, n == 2 ? "" : "s");
+    if (n > 1)
+        printf("\nceilings on r: within = split-half over trials (Spearman-Brown); across = predicted from the other %d "
+               "subject%s (ridge)\n", n - 1, n == 2 ? "" : "s");
+    else printf("\nceilings on r: within = split-half over trials (Spearman-Brown); across = from other subjects (none here)\n");
     int w[7] = {10, 8, 8, 8, 9, 8, 8};
     const char *h[7] = {"subject", "within", "w_froi", "w_ctrl", "across", "a_froi", "a_ctrl"};
     cli_table_row(7, w, h);
@@ -293,7 +318,7 @@ static void print_scores(const char *path, const rep_set *M, const scan_scores *
             cli_table_row(5, w, cells);
         }
     printf("normalised = raw r / ceiling, per subject (Brain-Score's convention; it also clips to [0, 1], we do not);\n"
-           "'-' = the ceiling is below %g: no reliable signal to divide by\n", min_ceiling);
+           "'-' = no such ceiling (across needs 2 subjects), or one below %g: no reliable signal to divide by\n", min_ceiling);
 }
 
 static void json_scores(const rep_set *M, const scan_scores *sc, const scan_subj *S, double min_ceiling) {
@@ -354,6 +379,7 @@ static void scan_subjects(const scan_args *a, const scan_plan *p, int npos, char
     else {
         print_setup(p, S, n);
         print_ceilings(S, n, by_k);
+        if (p->cfg.modality == SCAN_ECOG) print_profile(&S[0].scan);
         if (a->score) print_scores(a->score, &M, &sc, S, o.min_ceiling);
         printf("\nwrote %s/ (%s): trials x stimuli x channels;\n  e.g. tinybrain compare GPT_REC %s%s/froi\n", a->out,
                n > 1 ? "one sub-NN folder per subject, manifest.json, ceilings.tsv" : "manifest.json, froi/, control/, localizer/",

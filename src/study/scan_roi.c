@@ -42,6 +42,28 @@ void scan_trial_mean(const double *x, int trials, int n, int C, double *mean) {
         for (size_t i = 0; i < m; i++) mean[i] += x[(size_t)t * m + i] / trials;
 }
 
+void scan_token_profile(const scan_result *r, double *profile, int *n) {
+    int W = r->max_tokens, C = r->channels;
+    for (int w = 0; w < W; w++) {
+        double s = 0;
+        long k = 0;
+        n[w] = 0;
+        for (int i = 0; i < r->stimuli; i++) {
+            int has = 0;
+            for (int t = 0; t < r->trials; t++)
+                for (int c = 0; c < C; c++) {
+                    float v = r->tc_token[(((size_t)t * r->stimuli + i) * W + w) * C + c];
+                    if (isnan(v)) continue;
+                    s += v;
+                    k++;
+                    has = 1;
+                }
+            n[w] += has;
+        }
+        profile[w] = k ? s / k : NAN;
+    }
+}
+
 /* ---- each neuron's selectivity (the key of a topographic layout) ------------------------- */
 
 /* X[n, N]: the spikes per step of every neuron over each stimulus's shown tokens. */
