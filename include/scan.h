@@ -74,12 +74,12 @@ typedef struct {
     double sheet_mm;        /* side of the square sheet, mm                      default 20 */
     int channels;           /* voxels | electrodes                               default 32 | 16 */
     double channel_mm;      /* FWHM of a channel's pooling kernel, mm            default 3 | 4 */
-    double coverage;        /* share of the sheet's area the channel grid spans  default 0.6 */
+    double coverage;        /* share of the sheet's area the channel grid spans  default 0.8 */
     double topography;      /* 0: neurons at random on the sheet; 1: placed by the brain's
                                place_key, the highest nearest the sheet's centre (a compact
                                "language region"); in between: a blend           default 0.8 */
     int trials;             /* fMRI runs | ECoG repeats                          default 4 | 8 */
-    double snr;             /* s.d. of the noiseless signal / s.d. of the noise  default 0.6 */
+    double snr;             /* s.d. of the noiseless signal / s.d. of the noise  default 0.8 */
     /* fMRI */
     double tr_s;            /* repetition time, s                                default 2 */
     double word_ms;         /* on-screen time of one token, ms                   default 400 */

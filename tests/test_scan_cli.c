@@ -99,7 +99,7 @@ static void scan_writes_recording_folders(void **state) {
              "--runs 2 --loc-runs 2 --quiet", ckpt, ckpt, dir, sent, sent, scr);
     expect(args, 0, "ceilings on r");
     static const char *const group[] = {"\"modality\": \"fmri\"", "\"subjects\": 2", "\"trials\": 2", "\"stimuli\": 12",
-                                        "\"channels\": 8", "\"snr\": 0.6", "\"tr_s\": 2", "\"across\"", "sub-02"};
+                                        "\"channels\": 8", "\"snr\": 0.8", "\"tr_s\": 2", "\"across\"", "sub-02"};
     snprintf(path, sizeof path, "%s/scan/manifest.json", dir);
     file_has(path, group, 9);
     static const char *const subj[] = {"\"modality\": \"fmri\"", "\"subjects\": 2", "\"subject\": 2", "\"trials\": 2",

@@ -76,7 +76,7 @@ static int parse(scan_args *a, char **d, int argc, char **argv, char **pos) {
         {"no-localizer", 'b', &a->no_loc, NULL, "", "skip the localizer (no fROI or control region)", 0, 0, NULL},
         {"score", 's', &a->score, NULL, "", "a model's recording (folder or .npy, e.g. runs/rec/gpt): encoding r per layer, raw and ceiling-normalised", 0, 0, NULL},
         {"compare-truth", 's', &a->truth, NULL, "", "a model's recording: every metric on the network's true rates and on its scans (one subject)", 0, 0, NULL},
-        {"truth-snr", 's', &a->truth_snr, "0.2,0.6,1.6", "", "--compare-truth: the fMRI SNRs", 0, 0, NULL},
+        {"truth-snr", 's', &a->truth_snr, "0.2,0.8,3.2", "", "--compare-truth: the fMRI SNRs", 0, 0, NULL},
         {"plots", 's', &a->plots, TB_PLOTS_DIR, "", "--compare-truth: folder for the picture", 0, 0, NULL},
         {"name", 's', &a->name, "scan_truth", "", "--compare-truth: file name of the picture and the table", 0, 0, NULL},
         {"print-hrf", 'b', &a->print_hrf, NULL, "", "print the SPM canonical HRF sampled every --tr seconds and exit", 0, 0, NULL},
@@ -285,7 +285,9 @@ static void print_ceilings(const scan_subj *S, int n, const double *by_k) {
     }
 }
 
-/* Median over subjects of r, r / within and r / across for one layer and region. */
+/* Median over subjects of r, r / within and r / across for one layer and region; a
+ * normalised score undefined for any subject is undefined for the group (a median over the
+ * subjects with the higher ceilings would be a selected number). */
 static void score_medians(const scan_scores *sc, const scan_subj *S, int l, int g, double min_ceiling, double out[3]) {
     int n = sc->subjects;
     double *v = malloc(3 * (size_t)n * sizeof *v);
@@ -296,7 +298,11 @@ static void score_medians(const scan_scores *sc, const scan_subj *S, int l, int 
         v[n + s] = scan_normalise(r, S[s].within[g], min_ceiling);
         v[2 * n + s] = scan_normalise(r, S[s].across[g], min_ceiling);
     }
-    for (int q = 0; q < 3; q++) out[q] = scan_median(v + (size_t)q * n, n);
+    for (int q = 0; q < 3; q++) {
+        out[q] = scan_median(v + (size_t)q * n, n);
+        for (int s = 0; s < n; s++)
+            if (isnan(v[(size_t)q * n + s])) out[q] = NAN;
+    }
     free(v);
 }
 
@@ -318,7 +324,8 @@ static void print_scores(const char *path, const rep_set *M, const scan_scores *
             cli_table_row(5, w, cells);
         }
     printf("normalised = raw r / ceiling, per subject (Brain-Score's convention; it also clips to [0, 1], we do not);\n"
-           "'-' = no such ceiling (across needs 2 subjects), or one below %g: no reliable signal to divide by\n", min_ceiling);
+           "'-' = no such ceiling for some subject (across needs 2 subjects), or one below %g: no reliable signal to\n"
+           "divide by (per subject: runs/scan/.../sub-NN/manifest.json and ceilings.tsv)\n", min_ceiling);
 }
 
 static void json_scores(const rep_set *M, const scan_scores *sc, const scan_subj *S, double min_ceiling) {

@@ -181,8 +181,10 @@ static void put_region(saver *sv, const scan_subj *s, int g, int subjects) {
 /* froi.txt / control.txt: the region's channels, one per line (localize --out's format). */
 static void put_index(saver *sv, const scan_subj *s, int g) {
     const int *idx = g == SCAN_FROI ? s->roi.froi : s->roi.control;
-    char *text = tb_strf("# %s channels of %s (localizer: top %d of %d by t, sentences > control)\n",
-                         scan_region_name[g], s->model, s->roi.k, s->roi.channels);
+    char *text = g == SCAN_FROI ? tb_strf("# froi channels of %s (localizer: the top %d of %d by t, sentences > control), "
+                                          "best first\n", s->model, s->roi.k, s->roi.channels)
+                                  : tb_strf("# control channels of %s (%d of %d: responsive, the least selective by |t| "
+                                            "outside the fROI)\n", s->model, s->roi.k, s->roi.channels);
     for (int j = 0; text && j < s->roi.k; j++) {
         char *t = tb_strf("%s%d\n", text, idx[j]);
         free(text);
