@@ -123,6 +123,11 @@ typedef struct scan_brain {
  * sentences > control (signed; localize_t).  t[neurons]. */
 int  scan_selectivity(const scan_brain *b, const rec_stimuli *sent, const rec_stimuli *ctrl, uint64_t seed, double *t,
                       char *err);
+/* The subject's anatomy: with c->topography > 0, *key (malloc'd [neurons]) = the neurons'
+ * selectivity for sent over ctrl (scan_selectivity, neural noise from c's seed), to put in
+ * b->place_key before scan_subject; else *key = NULL. */
+int  scan_anatomy(const scan_brain *b, const rec_stimuli *sent, const rec_stimuli *ctrl, const scan_config *c, double **key,
+                  char *err);
 /* The spiking language model as a brain (run = srnn_spikes). */
 void scan_brain_srnn(scan_brain *b, const srnn_model *m, double noise_hz);
 
@@ -212,8 +217,9 @@ extern const char *const scan_region_name[SCAN_N_REGIONS];   /* "all" "froi" "co
 typedef struct {
     scan_config cfg;          /* the modality's settings; cfg.seed is the study's seed */
     const char *stimuli;      /* the main experiment's stimuli (one per line) */
-    const char *loc_sent;     /* the localizer's sentences and control stimuli (NULL: no localizer) */
-    const char *loc_ctrl;
+    const char *loc_sent;     /* the localizer's sentences and control stimuli (also the key of the */
+    const char *loc_ctrl;     /*   topographic layout: each neuron's sentence selectivity on them)  */
+    int localize;             /* run the localizer session (fROI and control region) */
     int loc_runs;             /* localizer runs (or repeats) */
     double froi_top;          /* fROI size, % of the channels */
     double noise_hz;          /* the network's background noise (< 0: its own) */

@@ -127,7 +127,7 @@ static void build_plan(const scan_args *a, int argc, char **argv, scan_plan *p) 
     if (scan_check_config(&c, err)) cli_die(2, "%s", err);
     if (!(a->froi_top > 0 && a->froi_top <= 50))
         cli_die(2, "--froi-top %g%%: must be in (0, 50] (the control region is as large as the fROI)", a->froi_top);
-    *p = (scan_plan){c, a->stimuli, a->no_loc ? NULL : a->loc_sent, a->loc_ctrl, a->loc_runs, a->froi_top, a->noise_hz};
+    *p = (scan_plan){c, a->stimuli, a->loc_sent, a->loc_ctrl, !a->no_loc, a->loc_runs, a->froi_top, a->noise_hz};
 }
 
 /* ---- the subjects -------------------------------------------------------------------------- */

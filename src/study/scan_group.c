@@ -110,23 +110,30 @@ static int within_ceilings(scan_subj *s, char *err) {
     return 0;
 }
 
+int scan_anatomy(const scan_brain *b, const rec_stimuli *sent, const rec_stimuli *ctrl, const scan_config *c, double **key,
+                 char *err) {
+    *key = NULL;
+    if (!(c->topography > 0)) return 0;
+    if (!(*key = malloc((size_t)b->neurons * sizeof **key))) return tb_fail(err, "out of memory");
+    if (!scan_selectivity(b, sent, ctrl, rng_child_seed(c->seed, "anatomy", 0), *key, err)) return 0;
+    free(*key);
+    *key = NULL;
+    return -1;
+}
+
 /* Scan the opened network: the main experiment, then the localizer session. */
 static int scan_network(const srnn_model *net, const tb_tokenizer *tok, const scan_plan *p, scan_subj *out, char *err) {
     rec_stimuli s = {0}, ls = {0}, lc = {0};
     if (rec_stimuli_load(p->stimuli, tok, &s, err)) return -1;
-    int rc = p->loc_sent && (rec_stimuli_load(p->loc_sent, tok, &ls, err) || rec_stimuli_load(p->loc_ctrl, tok, &lc, err));
+    int need = p->localize || out->cfg.topography > 0;
+    int rc = need && (rec_stimuli_load(p->loc_sent, tok, &ls, err) || rec_stimuli_load(p->loc_ctrl, tok, &lc, err));
     scan_brain b;
     scan_brain_srnn(&b, net, p->noise_hz);
     double *key = NULL;
-    if (!rc && out->cfg.topography > 0) {   /* the anatomy: where the selective neurons lie */
-        key = malloc((size_t)net->N * sizeof *key);
-        rc = !p->loc_sent ? tb_fail(err, "--topography places neurons by their localizer selectivity: it needs the localizer")
-             : !key       ? tb_fail(err, "out of memory")
-                          : scan_selectivity(&b, &ls, &lc, rng_child_seed(out->cfg.seed, "anatomy", 0), key, err);
-        b.place_key = key;
-    }
+    if (!rc) rc = scan_anatomy(&b, &ls, &lc, &out->cfg, &key, err);
+    b.place_key = key;
     if (!rc) rc = scan_subject(&b, &s, &out->cfg, &out->scan, err);
-    if (!rc && p->loc_sent) {
+    if (!rc && p->localize) {
         scan_config lcfg = out->cfg;
         lcfg.trials = p->loc_runs;
         rc = scan_localize(&b, &ls, &lc, &lcfg, p->froi_top, &out->loc, &out->roi, err);

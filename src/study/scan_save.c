@@ -70,6 +70,7 @@ static void params_json(json_writer *w, const scan_config *c, const scan_plan *p
     jw_num(w, "sheet_mm", c->sheet_mm);
     jw_num(w, c->modality == SCAN_FMRI ? "voxel_mm" : "electrode_mm", c->channel_mm);
     jw_num(w, "coverage", c->coverage);
+    jw_num(w, "topography", c->topography);
     jw_num(w, "snr", c->snr);
     jw_num(w, "noise_hz", p->noise_hz);
     if (c->modality == SCAN_FMRI) {
@@ -87,7 +88,7 @@ static void params_json(json_writer *w, const scan_config *c, const scan_plan *p
         jw_num(w, "window_from_ms", c->win_from_ms);
         jw_num(w, "window_to_ms", c->win_to_ms);
     }
-    jw_int(w, "loc_runs", p->loc_sent ? p->loc_runs : 0);
+    jw_int(w, "loc_runs", p->localize ? p->loc_runs : 0);
     jw_num(w, "froi_top_pct", p->froi_top);
     jw_end(w);
 }

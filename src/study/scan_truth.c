@@ -75,12 +75,28 @@ static scan_config truth_config(const scan_plan *p, scan_modality mod, double sn
     return c;
 }
 
+/* One scan of the first subject with c, its anatomy as `scan` lays it out. */
+static int scan_one(scan_brain *b, const rec_stimuli *s, const scan_plan *p, const tb_tokenizer *tok, const scan_config *c,
+                    scan_result *r, char *err) {
+    rec_stimuli ls = {0}, lc = {0};
+    double *key = NULL;
+    int rc = c->topography > 0 && (rec_stimuli_load(p->loc_sent, tok, &ls, err) || rec_stimuli_load(p->loc_ctrl, tok, &lc, err));
+    if (!rc) rc = scan_anatomy(b, &ls, &lc, c, &key, err);
+    b->place_key = key;
+    if (!rc) rc = scan_subject(b, s, c, r, err);
+    b->place_key = NULL;
+    free(key);
+    rec_stimuli_free(&ls);
+    rec_stimuli_free(&lc);
+    return rc ? -1 : 0;
+}
+
 /* fMRI without noise and at every SNR (one scan, rescaled), then ECoG. */
-static int scan_rows(scan_truth *t, const scan_brain *b, const rec_stimuli *s, const rep_set *model, const scan_plan *p,
-                     const scan_truth_opts *o, char *err) {
+static int scan_rows(scan_truth *t, scan_brain *b, const tb_tokenizer *tok, const rec_stimuli *s, const rep_set *model,
+                     const scan_plan *p, const scan_truth_opts *o, char *err) {
     scan_config fc = truth_config(p, SCAN_FMRI, 1.0), ec = truth_config(p, SCAN_ECOG, o->ecog_snr);
     scan_result r;
-    if (scan_subject(b, s, &fc, &r, err)) return -1;
+    if (scan_one(b, s, p, tok, &fc, &r, err)) return -1;
     size_t cells = (size_t)r.trials * r.stimuli * r.channels;
     double *y = malloc(cells * sizeof *y);
     char name[64];
@@ -94,7 +110,7 @@ static int scan_rows(scan_truth *t, const scan_brain *b, const rec_stimuli *s, c
     }
     free(y);
     scan_free(&r);
-    if (!rc) rc = scan_subject(b, s, &ec, &r, err);
+    if (!rc) rc = scan_one(b, s, p, tok, &ec, &r, err);
     if (rc) return -1;
     snprintf(name, sizeof name, "ECoG, SNR %g (%d electrodes)", ec.snr, r.channels);
     rc = measure_row(t, m, name, model, r.resp, r.trials, r.channels, &o->ao, err);
@@ -124,7 +140,7 @@ int scan_truth_run(const rep_set *model, const char *ckpt, const scan_plan *p, c
     if (!rc && rates_row(t, &m, &s, model, p, o, e)) rc = tb_fail(err, "%s: %s", ckpt, e);
     scan_brain b;
     scan_brain_srnn(&b, &m.snn, p->noise_hz);
-    if (!rc && scan_rows(t, &b, &s, model, p, o, e)) rc = tb_fail(err, "%s: %s", ckpt, e);
+    if (!rc && scan_rows(t, &b, &m.tok, &s, model, p, o, e)) rc = tb_fail(err, "%s: %s", ckpt, e);
     rec_stimuli_free(&s);
     lm_close(&m);
     if (rc) scan_truth_free(t);
