@@ -388,9 +388,10 @@ static void scan_subjects(const scan_args *a, const scan_plan *p, int npos, char
         print_ceilings(S, n, by_k);
         if (p->cfg.modality == SCAN_ECOG) print_profile(&S[0].scan);
         if (a->score) print_scores(a->score, &M, &sc, S, o.min_ceiling);
-        printf("\nwrote %s/ (%s): trials x stimuli x channels;\n  e.g. tinybrain compare GPT_REC %s%s/froi\n", a->out,
-               n > 1 ? "one sub-NN folder per subject, manifest.json, ceilings.tsv" : "manifest.json, froi/, control/, localizer/",
-               a->out, n > 1 ? "/sub-01" : "");
+        printf("\nwrote %s/ (%s): trials x stimuli x channels;\n  e.g. tinybrain compare GPT_REC %s%s%s\n", a->out,
+               n > 1 ? "one sub-NN folder per subject, manifest.json, ceilings.tsv"
+                     : p->localize ? "manifest.json, froi/, control/, localizer/" : "manifest.json",
+               a->out, n > 1 ? "/sub-01" : "", p->localize ? "/froi" : "");
     }
     if (a->score) { scan_scores_free(&sc); rep_free(&M); }
     for (int s = 0; s < n; s++) { scan_subj_free(&S[s]); free(ck[s]); }
