@@ -50,6 +50,10 @@ step "10. work and energy per token (lesson 15)"
 $tb energy runs/gpt.ckpt runs/snn.ckpt --json > runs/demo/energy.json
 $tb energy runs/gpt runs/snn
 
+step "11. the virtual scanner: fMRI of the spiking network, the GPT scored on it (lesson 16)"
+$tb scan runs/snn.ckpt --out runs/scan/demo --score runs/rec/gpt --json --quiet > runs/demo/scan.json
+$tb scan runs/snn.ckpt --out runs/scan/demo --score runs/rec/gpt --quiet
+
 floor=$(jget floor_nats runs/demo/gpt_train.json)
 gval=$(jget val_loss runs/demo/gpt_train.json)
 gmp=$(jget minimal_pair_acc runs/demo/gpt_train.json)
@@ -73,4 +77,10 @@ printf '  best-aligned GPT layer             %s (RSA Spearman %.3f, linear CKA %
 printf '  localizer ablation (25%% of units) val loss %.4f vs %.4f for 16 random units\n' "$abl" "$ablr"
 printf '  energy per token (45 nm, + weight reads)  GPT %.0f nJ, spiking network %.0f nJ\n' \
   "$(echo "$eg" | awk '{print $1/1000}')" "$(echo "$es" | awk '{print $1/1000}')"
-printf '  pictures: plots/*.png   tables: runs/compare/   recordings: runs/rec/\n'
+sceil=$(jget all_median runs/demo/scan.json)
+sr=$(jget r runs/demo/scan.json)
+srw=$(jget r_over_within runs/demo/scan.json)
+rceil=$(jget noise_ceiling runs/demo/compare.json)
+printf '  virtual fMRI of the spiking net    noise ceiling %.3f (its rates: %.3f); GPT embedding r %.3f = %.2f of the ceiling\n' \
+  "$sceil" "$rceil" "$sr" "$srw"
+printf '  pictures: plots/*.png   tables: runs/compare/   recordings: runs/rec/   scans: runs/scan/\n'
