@@ -41,7 +41,7 @@ static int parse(scan_args *a, char **d, int argc, char **argv, char **pos) {
         {"modality", 'c', &a->modality, "fmri", "", "what the lab measures", 0, 0, "fmri|ecog"},
         {"out", 's', &a->out, NULL, "", "the recording folder to write (one sub-NN folder per subject when there are several)", 0, 0, NULL},
         {"subjects", 'i', &a->subjects, "0", "", "networks to scan (0: one per checkpoint given); the ones not given are trained", 0, 64, NULL},
-        {"subjects-dir", 's', &a->subjects_dir, TB_RUNS_DIR "/subjects", "", "where missing subjects are trained (train-snn, seeds 1..N, cached)", 0, 0, NULL},
+        {"subjects-dir", 's', &a->subjects_dir, TB_RUNS_DIR "/subjects", "", "where the subjects not given are trained (train-snn, their seeds = their numbers; cached)", 0, 0, NULL},
         {"jobs", 'i', &a->jobs, "1", "", "training runs at once", 1, 64, NULL},
         {"data-dir", 's', &a->data_dir, TB_DATA_DIR, "", "toyworld data folder (for training subjects)", 0, 0, NULL},
         {"stimuli", 's', &a->stimuli, TB_DATA_DIR "/probes_sentences.txt", "", "the main experiment's stimuli, one per line", 0, 0, NULL},
