@@ -11,10 +11,10 @@
  * random, or (topography t > 0) by a key per neuron: each gets the score
  * t z(key_i) + sqrt(1 - t^2) u_i (u_i standard normal) and the neurons, by score, take the
  * drawn positions ordered by distance from the sheet's centre.  With the key = each
- * neuron's sentence selectivity (scan_selectivity), t = 1 builds a compact language region
- * in the middle of the sheet, t = 0 scatters the selective neurons.  The channel centres form a grid
- * spanning a centred square holding `coverage` of the sheet's area: neurons outside it
- * are barely measured (partial coverage).
+ * neuron's sentence selectivity (scan_anatomy), t = 1 builds a compact language region in
+ * the middle of the sheet, t = 0 scatters the selective neurons.  The channel centres form
+ * a grid spanning a centred square holding `coverage` of the sheet's area: neurons outside
+ * it are barely measured (partial coverage).
  *
  * fMRI (SCAN_FMRI), one run per trial:
  *   design   the stimuli in a new random order each run; a stimulus lasts its tokens x
@@ -49,8 +49,9 @@
  * Everything is drawn from the subject seed through rng streams: the same seed gives the
  * same scan for any thread count.  The sheet comes from the subject seed itself; the
  * design and the noise from the session's seed (scan_session_seed), so a second session
- * (the localizer) measures the same voxels with independent noise.  The neural noise of each trial is the network's own
- * Poisson background (scan_brain.noise_hz), seeded per subject, trial and stimulus.
+ * (the localizer) measures the same voxels with independent noise.  The neural noise of
+ * each trial is the network's own Poisson background (scan_brain.noise_hz), seeded per
+ * subject, session, trial and stimulus.
  */
 #ifndef TB_SCAN_H
 #define TB_SCAN_H
@@ -74,7 +75,7 @@ typedef struct {
     double sheet_mm;        /* side of the square sheet, mm                      default 20 */
     int channels;           /* voxels | electrodes                               default 32 | 16 */
     double channel_mm;      /* FWHM of a channel's pooling kernel, mm            default 3 | 4 */
-    double coverage;        /* share of the sheet's area the channel grid spans  default 0.8 */
+    double coverage;        /* share of the sheet's area the channel grid spans  default 0.6 */
     double topography;      /* 0: neurons at random on the sheet; 1: placed by the brain's
                                place_key, the highest nearest the sheet's centre (a compact
                                "language region"); in between: a blend           default 0.8 */
@@ -97,10 +98,10 @@ typedef struct {
 } scan_config;
 
 /* Defaults for a modality (see the table above). */
+void scan_default_config(scan_config *c, scan_modality m);
 /* The seed of the design, neural and measurement noise of c's session: c->seed for session
  * 0, else rng_child_seed(c->seed, "session", session). */
 uint64_t scan_session_seed(const scan_config *c);
-void scan_default_config(scan_config *c, scan_modality m);
 /* Every field checked; err names the flag ("--tr 0 s: must be in (0, 20]"). */
 int  scan_check_config(const scan_config *c, char *err);
 const char *scan_modality_name(scan_modality m);            /* "fmri" | "ecog" */

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_GIVEN 256
+#define MAX_SUBJECTS 64   /* --subjects' range, and so the most checkpoints a scan takes */
 
 /* The numeric defaults shown by --help, printed from the library's table (scan_default_config). */
 enum { D_SHEET, D_COVERAGE, D_TOPO, D_SNR, D_VOXELS, D_VOXEL_MM, D_RUNS, D_TR, D_WORD, D_ISI, D_JITTER, D_REST, D_AR,
@@ -40,7 +40,7 @@ static int parse(scan_args *a, char **d, int argc, char **argv, char **pos) {
     cli_opt opts[] = {
         {"modality", 'c', &a->modality, "fmri", "", "what the lab measures", 0, 0, "fmri|ecog"},
         {"out", 's', &a->out, NULL, "", "the recording folder to write (one sub-NN folder per subject when there are several)", 0, 0, NULL},
-        {"subjects", 'i', &a->subjects, "0", "", "networks to scan (0: one per checkpoint given); the ones not given are trained", 0, 64, NULL},
+        {"subjects", 'i', &a->subjects, "0", "", "networks to scan (0: one per checkpoint given); the ones not given are trained", 0, MAX_SUBJECTS, NULL},
         {"subjects-dir", 's', &a->subjects_dir, TB_RUNS_DIR "/subjects", "", "where the subjects not given are trained (train-snn, their seeds = their numbers; cached)", 0, 0, NULL},
         {"jobs", 'i', &a->jobs, "1", "", "training runs at once", 1, 64, NULL},
         {"data-dir", 's', &a->data_dir, TB_DATA_DIR, "", "toyworld data folder (for training subjects)", 0, 0, NULL},
@@ -92,7 +92,7 @@ static int parse(scan_args *a, char **d, int argc, char **argv, char **pos) {
                    "(trials x stimuli x channels .npy + manifest.json) for align, compare and localize; the ceilings are "
                    "printed both ways: within-subject (split-half) and across-subject (the others predict each one).",
                    "tinybrain scan runs/snn.ckpt --subjects 4 --out runs/scan --score runs/rec/gpt"};
-    return cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 0, MAX_GIVEN);
+    return cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 0, MAX_SUBJECTS);
 }
 
 /* ---- the plan ------------------------------------------------------------------------------ */
@@ -401,7 +401,7 @@ static void scan_subjects(const scan_args *a, const scan_plan *p, int npos, char
 int cmd_scan(int argc, char **argv) {
     scan_args a;
     memset(&a, 0, sizeof a);
-    char *d[D_COUNT], *pos[MAX_GIVEN];
+    char *d[D_COUNT], *pos[MAX_SUBJECTS];
     default_texts(d);
     int npos = parse(&a, d, argc, argv, pos);
     scan_modality m;
