@@ -157,7 +157,9 @@ int encoding_fit(const double *X, int n, int px, const double *Y, const double *
                  int trials, int py, const enc_opts *o, enc_result *out, char *err);
 void enc_result_free(enc_result *r);
 /* Per unit: rel = split-half reliability (Spearman-Brown corrected, averaged over random
- * splits) and the ceiling on r, sqrt(max(rel, 0)), into per_unit; *median over units. */
+ * splits) and the ceiling on r, sqrt(max(rel, 0)), into per_unit; *median over units.
+ * The halves hold h = floor(trials/2) trials each; the correction goes to all the trials,
+ * k = trials/h halves: rel = k r / (1 + (k - 1) r)  (k = 2 for an even count). */
 int noise_ceiling(const double *Y_trials, int trials, int n, int py, int n_splits, uint64_t seed,
                   double *per_unit, double *median, char *err);
 

@@ -27,6 +27,7 @@
 
 #include "tb.h"
 #include "tokenizer.h"
+#include "toyworld.h"
 #include <stdint.h>
 
 typedef struct {
@@ -74,6 +75,10 @@ int  toyworld_write(const char *dir, uint64_t seed, const tb_toyworld_opts *o, c
  * Tokens not derivable by the grammar give +inf. */
 int  toyworld_sentence_nll(const tb_corpus *c, const int *ids, int n, double *total, float *nll,
                            char *err);
+
+/* The grammar behind the toyworld corpus c, compiled (m's word ids are c's token ids: the
+ * vocabulary is checked word by word).  Error for a text corpus. */
+int  corpus_grammar(const tb_corpus *c, tw_model *m, char *err);
 
 /* P(next token | prefix) under the grammar, for every token id (p has tok.vocab_size
  * entries and sums to 1).  The prefix is the sentence so far (n may be 0: a sentence

@@ -63,6 +63,8 @@ void jw_raw(json_writer *w, const char *key, const char *json);
 /* 0 when the text is complete (every container closed) and in w->buf; -1 with err
  * naming the problem (out of memory, containers left open). */
 int jw_finish(const json_writer *w, char *err);
+/* jw_finish, then the text and a newline written to path atomically (a manifest.json). */
+int jw_save(const json_writer *w, const char *path, char *err);
 
 /* Append s as a JSON string literal (quotes included) to w, escaped as above. */
 void jw_escape(json_writer *w, const char *s);

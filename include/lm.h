@@ -28,6 +28,9 @@ typedef struct {
      * sentence through seq_nll. */
     int (*stream_nll)(void *model, const int *ids, long n, int eos, float *nll, char *err);
     int ctx;                 /* longest sequence seq_nll accepts in one piece (0: any) */
+    /* The next-token logits of one sequence: logits[n-1, V], row t scores the token after
+     * ids[0..t] (softmax gives the model's distribution q).  NULL: not available. */
+    int (*seq_logits)(void *model, const int *ids, int n, float *logits, char *err);
 } lm_scorer;
 
 /* The GPT behind an lm_scorer. */

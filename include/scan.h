@@ -7,9 +7,14 @@
  * half maximum channel_mm:
  *     drive_c(t) = sum_i w_ci s_i(t),   w_ci = exp(-|x_i - x_c|^2 / (2 sigma^2)),
  *     sigma = channel_mm / (2 sqrt(2 ln 2)),
- * where s_i(t) is neuron i's spike train (srnn_spikes).  The channel centres form a grid
- * spanning a centred square holding `coverage` of the sheet's area: neurons outside it
- * are barely measured (partial coverage).
+ * where s_i(t) is neuron i's spike train (srnn_spikes).  The neurons lie uniformly at
+ * random, or (topography t > 0) by a key per neuron: each gets the score
+ * t z(key_i) + sqrt(1 - t^2) u_i (u_i standard normal) and the neurons, by score, take the
+ * drawn positions ordered by distance from the sheet's centre.  With the key = each
+ * neuron's sentence selectivity (scan_anatomy), t = 1 builds a compact language region in
+ * the middle of the sheet, t = 0 scatters the selective neurons.  The channel centres form
+ * a grid spanning a centred square holding `coverage` of the sheet's area: neurons outside
+ * it are barely measured (partial coverage).
  *
  * fMRI (SCAN_FMRI), one run per trial:
  *   design   the stimuli in a new random order each run; a stimulus lasts its tokens x
@@ -42,13 +47,17 @@
  *            sentence can be seen.
  *
  * Everything is drawn from the subject seed through rng streams: the same seed gives the
- * same scan for any thread count.  The neural noise of each trial is the network's own
- * Poisson background (scan_brain.noise_hz), seeded per subject, trial and stimulus.
+ * same scan for any thread count.  The sheet comes from the subject seed itself; the
+ * design and the noise from the session's seed (scan_session_seed), so a second session
+ * (the localizer) measures the same voxels with independent noise.  The neural noise of
+ * each trial is the network's own Poisson background (scan_brain.noise_hz), seeded per
+ * subject, session, trial and stimulus.
  */
 #ifndef TB_SCAN_H
 #define TB_SCAN_H
 
 #include "align.h"
+#include "json.h"
 #include "recording.h"
 #include "srnn.h"
 #include "tb.h"
@@ -59,13 +68,19 @@ typedef enum { SCAN_FMRI = 0, SCAN_ECOG = 1 } scan_modality;
 typedef struct {
     scan_modality modality;
     uint64_t seed;          /* the subject: layout, design, noise                default 1 */
+    uint64_t session;       /* 0: the main experiment; k > 0: another session of the same
+                               subject (same sheet; new design, neural and measurement
+                               noise: the localizer is session 1)                 default 0 */
     /* sheet and channels */
     double sheet_mm;        /* side of the square sheet, mm                      default 20 */
     int channels;           /* voxels | electrodes                               default 32 | 16 */
     double channel_mm;      /* FWHM of a channel's pooling kernel, mm            default 3 | 4 */
     double coverage;        /* share of the sheet's area the channel grid spans  default 0.6 */
-    int trials;             /* fMRI runs | ECoG repeats                          default 4 | 10 */
-    double snr;             /* s.d. of the noiseless signal / s.d. of the noise  default 0.4 | 0.3 */
+    double topography;      /* 0: neurons at random on the sheet; 1: placed by the brain's
+                               place_key, the highest nearest the sheet's centre (a compact
+                               "language region"); in between: a blend           default 0.8 */
+    int trials;             /* fMRI runs | ECoG repeats                          default 4 | 8 */
+    double snr;             /* s.d. of the noiseless signal / s.d. of the noise  default 0.8 */
     /* fMRI */
     double tr_s;            /* repetition time, s                                default 2 */
     double word_ms;         /* on-screen time of one token, ms                   default 400 */
@@ -84,6 +99,9 @@ typedef struct {
 
 /* Defaults for a modality (see the table above). */
 void scan_default_config(scan_config *c, scan_modality m);
+/* The seed of the design, neural and measurement noise of c's session: c->seed for session
+ * 0, else rng_child_seed(c->seed, "session", session). */
+uint64_t scan_session_seed(const scan_config *c);
 /* Every field checked; err names the flag ("--tr 0 s: must be in (0, 20]"). */
 int  scan_check_config(const scan_config *c, char *err);
 const char *scan_modality_name(scan_modality m);            /* "fmri" | "ecog" */
@@ -99,7 +117,18 @@ typedef struct scan_brain {
     int (*run)(const struct scan_brain *b, const int *ids, int n, uint64_t seed, float *spikes, char *err);
     const void *model;      /* what run() simulates */
     double noise_hz;        /* background noise passed to the model (< 0: the model's own) */
+    const double *place_key;   /* [neurons] where each neuron goes with topography > 0 (NULL: random) */
 } scan_brain;
+/* Each neuron's selectivity: one presentation of every stimulus of sent and ctrl (neural
+ * noise from seed), the spike count per neuron and stimulus, and the Welch t per neuron,
+ * sentences > control (signed; localize_t).  t[neurons]. */
+int  scan_selectivity(const scan_brain *b, const rec_stimuli *sent, const rec_stimuli *ctrl, uint64_t seed, double *t,
+                      char *err);
+/* The subject's anatomy: with c->topography > 0, *key (malloc'd [neurons]) = the neurons'
+ * selectivity for sent over ctrl (scan_selectivity, neural noise from c's seed), to put in
+ * b->place_key before scan_subject; else *key = NULL. */
+int  scan_anatomy(const scan_brain *b, const rec_stimuli *sent, const rec_stimuli *ctrl, const scan_config *c, double **key,
+                  char *err);
 /* The spiking language model as a brain (run = srnn_spikes). */
 void scan_brain_srnn(scan_brain *b, const srnn_model *m, double noise_hz);
 
@@ -147,6 +176,163 @@ void scan_free(scan_result *r);
  * (may be NULL); *ceiling = the median over subjects.  Needs 2 or more subjects. */
 int  scan_ceiling_across(const double *const *Y, const int *channels, int n_subjects, int n,
                          const enc_opts *o, double *per_subject, double *ceiling, char *err);
+
+/* ---- the same scan at another SNR; channel subsets ------------------------------------- */
+/* r's scan with the same noise draws at signal-to-noise ratio snr: the GLM betas and the
+ * ECoG window means are linear in the noise, so
+ *     out = resp_clean + (noise_sd' / noise_sd) (resp - resp_clean),  noise_sd' = signal_sd / snr
+ * is exactly what scan_subject gives at that SNR.  out[trials, stimuli, channels]. */
+void scan_rescale(const scan_result *r, double snr, double *out);
+/* out[rows, k] = x[rows, C] restricted to the columns idx[k]. */
+void scan_subset(const double *x, long rows, int C, const int *idx, int k, double *out);
+/* mean[n, C] = the mean over trials of x[trials, n, C]. */
+void scan_trial_mean(const double *x, int trials, int n, int C, double *mean);
+
+/* ECoG: the mean over repeats, stimuli and electrodes of the activity during the w-th shown
+ * token (tc_token), profile[max_tokens]; n[w] = the stimuli that have a w-th token.  The
+ * build-up over a sentence, if the network has one. */
+void scan_token_profile(const scan_result *r, double *profile, int *n);
+
+/* ---- functional regions of interest (src/study/scan_roi.c) ------------------------------ */
+typedef struct {
+    int channels;          /* C */
+    int n_sent, n_ctrl;    /* localizer stimuli per condition */
+    double *t;             /* [C] Welch t of the trial-mean response, sentences > control (signed) */
+    double *mean;          /* [C] mean response over both conditions */
+    int k;                 /* channels per region: floor(top% x C) */
+    int *froi;             /* [k] the language fROI: the k largest t, best first */
+    int *control;          /* [k] responsive (mean >= the median channel's) and least selective
+                              (smallest |t|) channels outside the fROI */
+} scan_roi;
+/* The localizer: a second session (c with session 1; c->trials runs) playing sent and ctrl
+ * (sentences and their scrambled twins) in one event-related design; loc gets its scan
+ * (sentences first, then the controls), roi the t map and both regions.  top_pct <= 50. */
+int  scan_localize(const scan_brain *b, const rec_stimuli *sent, const rec_stimuli *ctrl, const scan_config *c,
+                   double top_pct, scan_result *loc, scan_roi *roi, char *err);
+void scan_roi_free(scan_roi *r);
+
+/* ---- subjects: a study of several scanned networks (src/study/scan_group.c) ------------- */
+enum { SCAN_ALL = 0, SCAN_FROI = 1, SCAN_CONTROL = 2, SCAN_N_REGIONS = 3 };
+extern const char *const scan_region_name[SCAN_N_REGIONS];   /* "all" "froi" "control" */
+
+typedef struct {
+    scan_config cfg;          /* the modality's settings; cfg.seed is the study's seed */
+    const char *stimuli;      /* the main experiment's stimuli (one per line) */
+    const char *loc_sent;     /* the localizer's sentences and control stimuli (also the key of the */
+    const char *loc_ctrl;     /*   topographic layout: each neuron's sentence selectivity on them)  */
+    int localize;             /* run the localizer session (fROI and control region) */
+    int loc_runs;             /* localizer runs (or repeats) */
+    double froi_top;          /* fROI size, % of the channels */
+    double noise_hz;          /* the network's background noise (< 0: its own) */
+} scan_plan;
+
+typedef struct {
+    char *model;              /* the checkpoint scanned */
+    int index;                /* 0-based subject number */
+    scan_config cfg;          /* the plan's, with this subject's seed */
+    scan_result scan;         /* the main experiment */
+    int have_loc;
+    scan_result loc;          /* the localizer session */
+    scan_roi roi;
+    double within[SCAN_N_REGIONS];   /* split-half ceiling on r (median over the region's channels) */
+    double across[SCAN_N_REGIONS];   /* across-subject ceiling on r (NaN with one subject) */
+} scan_subj;
+
+/* The median of the finite values of x[n] (NaN if there are none). */
+double scan_median(const double *x, int n);
+/* Subject i's seed: rng_child_seed(seed, "subject", i). */
+uint64_t scan_subject_seed(uint64_t seed, int i);
+/* A checkpoint of a spiking network: PATH itself, or in a folder PATH/runs/snn.ckpt (a
+ * sweep's run folder) or the last PATH/step_*.ckpt (a run's snapshots).  *ckpt malloc'd. */
+int  scan_find_ckpt(const char *path, char **ckpt, char *err);
+/* Open the checkpoint, scan the plan's stimuli (and the localizer) as subject i, and the
+ * within-subject ceilings.  Free with scan_subj_free. */
+int  scan_run_subject(const char *ckpt, const scan_plan *p, int i, scan_subj *out, char *err);
+void scan_subj_free(scan_subj *s);
+/* A region's responses, [trials, stimuli, k] malloc'd into *out (SCAN_ALL: every channel;
+ * the others need the localizer). */
+int  scan_region(const scan_subj *s, int region, double **out, int *k, char *err);
+/* Every subject's across-subject ceiling, region by region (scan_ceiling_across on the
+ * trial means; S[i].across).  Needs 2 or more subjects. */
+int  scan_group_ceilings(scan_subj *S, int n, const enc_opts *o, char *err);
+/* The across-subject ceiling (all channels) with k = 2..n subjects: for each k, the mean
+ * over subsets of k subjects (all of them, or 12 drawn with seed when there are more) of
+ * the subset's ceiling.  by_k[n - 1], by_k[k - 2] for k subjects. */
+int  scan_ceiling_by_count(const scan_subj *S, int n, const enc_opts *o, uint64_t seed, double *by_k, char *err);
+
+/* ---- a model's scores on the scans, raw and ceiling-normalised ----------------------------
+ * Encoding r (cross-validated ridge from a model layer to every channel of a region, median
+ * over channels; encoding_fit), then normalised two ways:
+ *     r / within   (the subject's own split-half ceiling)
+ *     r / across   (the other subjects' prediction of it: Brain-Score's convention)
+ * A ceiling below o->min_ceiling leaves the normalised score NaN (align.h). */
+typedef struct {
+    int layers, subjects;
+    double *r;                /* [layers, subjects, SCAN_N_REGIONS] raw median r (NaN: no region) */
+} scan_scores;
+int  scan_score(const rep_set *model, const scan_subj *S, int n, const enc_opts *o, scan_scores *out, char *err);
+void scan_scores_free(scan_scores *s);
+double scan_score_r(const scan_scores *s, int layer, int subject, int region);
+/* Ceiling-normalised: r / ceiling, or NaN when the ceiling is below min_ceiling or NaN. */
+double scan_normalise(double r, double ceiling, double min_ceiling);
+
+/* ---- the true code against its measurements (src/study/scan_truth.c) -----------------------
+ * Every model layer against one network measured several ways, by every metric of align_all:
+ *   row 0            the network's firing rates (rate_trials trials; silent neurons left out)
+ *   row 1            fMRI without measurement noise (pooling, HRF and GLM only)
+ *   rows 2..1+n_snr  fMRI at each SNR (one scan, rescaled: the same noise draws)
+ *   last row         ECoG at ecog_snr
+ * The scans use the plan's settings for its modality (defaults for the other) and the
+ * first subject's seed. */
+typedef struct {
+    const double *fmri_snr;
+    int n_snr;
+    double ecog_snr;
+    int rate_trials;
+    align_opts ao;
+} scan_truth_opts;
+typedef struct {
+    int n_meas, n_layers;
+    char (*name)[64];          /* [n_meas] "rates (240 neurons, unmeasured)", "fMRI, SNR 0.6", ... */
+    int *units, *trials;       /* [n_meas] neurons or channels; trials */
+    align_result *res;         /* [n_meas, n_layers] */
+} scan_truth;
+int  scan_truth_run(const rep_set *model, const char *ckpt, const scan_plan *p, const scan_truth_opts *o,
+                    scan_truth *t, char *err);
+void scan_truth_free(scan_truth *t);
+const align_result *scan_truth_at(const scan_truth *t, int m, int l);
+/* The picture: one panel per metric (similarities and distances, not p-values), the model's
+ * layers along x, one line per measurement.  PNG at path. */
+int  scan_truth_figure(const char *path, const scan_truth *t, const rep_set *model, char *err);
+/* The table: measurement, units, trials, layer, then every metric (%.6g). */
+int  scan_truth_write_tsv(const char *path, const scan_truth *t, const rep_set *model, char *err);
+
+/* ---- the recording folder (src/study/scan_save.c) ----------------------------------------
+ * One subject, DIR (or DIR/sub-NN with several):
+ *   fmri_betas.npy | ecog_window.npy   trials x stimuli x channels: what align, compare and
+ *                                      localize read (the folder's only top-level array)
+ *   manifest.json                      modality, subjects, trials, stimuli, channels, every
+ *                                      parameter, the ceilings, every file with its dims
+ *   channels.tsv                       per channel: centre, pooled neurons, noiseless s.d.,
+ *                                      localizer t, region
+ *   froi/, control/                    recording folders of the same scan on the region's
+ *                                      channels (compare GPT_REC DIR/froi); froi.txt and
+ *                                      control.txt list the channels (localize --out format)
+ *   localizer/sentences.npy, control.npy  the localizer session (localize reads these)
+ *   clean/...npy                       the response without measurement noise
+ *   fmri: bold/bold.npy (runs x scans x voxels, NaN past a run's end), design.tsv
+ *   ecog: timecourse/token.npy (repeats x stimuli x tokens x electrodes, NaN past the end),
+ *         timecourse/step_mean.npy (stimuli x steps x electrodes, mean over repeats)
+ *   layout/channel_xy.npy, neuron_xy.npy (mm), pool.npy (channels x neurons)
+ * Several subjects: DIR/manifest.json (the group: subjects, ceilings both ways side by
+ * side, the across-subject ceiling by subject count) and DIR/ceilings.tsv. */
+int  scan_save_subject(const char *dir, const scan_subj *s, const scan_plan *p, int subjects, char *err);
+int  scan_save_group(const char *dir, const scan_subj *S, int n, const scan_plan *p, const double *by_k,
+                     char *err);
+/* The member "ceiling" of a JSON object: per region every subject's within and across
+ * ceilings and their medians, the across-subject ceiling by subject count (by_k may be
+ * NULL), and the convention. */
+void scan_ceilings_json(json_writer *w, const scan_subj *S, int n, const double *by_k);
 
 /* ---- building blocks (public for the tests and the lessons) ------------------------- */
 /* The SPM canonical HRF sampled every dt_s from t = 0 to 32 s (floor(32/dt) + 1 values):

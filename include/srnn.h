@@ -243,6 +243,10 @@ int  srnn_stdp_pretrain(srnn_model *m, const int *ids, long n, const srnn_stdp_o
  * nll[i] = -ln P(ids[i] | ids[0..i-1]), the network starting from rest.  Deterministic:
  * background noise (if the model has any) comes from m->eval_seed. */
 int  srnn_sequence_nll(srnn_model *m, const int *ids, int n, float *nll, char *err);
+/* The readout's logits behind srnn_sequence_nll: logits[n-1, V], row t scores the token
+ * after ids[0..t] (softmax(row t)[ids[t+1]] = exp(-nll[t+1])).  The ideal observer's loss
+ * split needs the whole distribution, not only the probability of the token that came. */
+int  srnn_sequence_logits(srnn_model *m, const int *ids, int n, float *logits, char *err);
 /* A whole stream: with eos >= 0 every sentence is scored on its own with the eos in
  * front (like srnn_sequence_nll on [eos, sentence]); sentences are spread over the
  * thread pool.  eos < 0: one continuous run, nll[0] = NAN. */

@@ -53,6 +53,10 @@ $tb energy runs/gpt.ckpt --json > runs/demo/energy_gpt.json
 $tb energy runs/snn.ckpt --json > runs/demo/energy_snn.json
 $tb energy runs/gpt runs/snn
 
+step "12. the virtual scanner: fMRI of the spiking network, the GPT scored on it (lesson 16)"
+$tb scan runs/snn.ckpt --out runs/scan/demo --score runs/rec/gpt --json --quiet > runs/demo/scan.json
+$tb scan runs/snn.ckpt --out runs/scan/demo --score runs/rec/gpt --quiet
+
 floor=$(jget floor_nats runs/demo/gpt_train.json)
 bigram=$(jget bigram_nats runs/demo/gpt_train.json)
 gval=$(jget val_loss runs/demo/gpt_train.json)
@@ -83,7 +87,13 @@ printf '  ablation        localized units: val loss %.4f; 30 random sets: median
   "$abl" "$ablmed" "$abl05" "$abl95" "$ablp"
 printf '  energy/token    GPT %.0f nJ, spiking network %.0f nJ (45 nm estimate, with weight reads)\n' \
   "$(echo "$eg" | awk '{print $1/1000}')" "$(echo "$es" | awk '{print $1/1000}')"
+sceil=$(jget all_median runs/demo/scan.json)
+sr=$(jget r runs/demo/scan.json)
+srw=$(jget r_over_within runs/demo/scan.json)
+rceil=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "noise_ceiling") c = i } NR == 2 { print $c }' runs/compare/compare.tsv)
+printf '  virtual fMRI    noise ceiling %.3f (of the unmeasured spiking rates: %.3f); GPT embedding r %.3f = %.2f of the ceiling\n' \
+  "$sceil" "$rceil" "$sr" "$srw"
 printf '  brain meets model (computed by tinybrain compare; runs/compare/compare_findings.txt):\n'
 sed 's/^/    /' runs/compare/compare_findings.txt
 printf '  more seeds: tinybrain compare --seeds 5 (a few minutes; every score with an interval across seeds)\n'
-printf '  pictures: plots/*.png   tables: runs/compare/   recordings: runs/rec/\n'
+printf '  pictures: plots/*.png   tables: runs/compare/   recordings: runs/rec/   scans: runs/scan/\n'

@@ -651,6 +651,11 @@ static void noise_ceiling_matches_analytic_reliability(void **state) {
     assert_true(fabs(r.r_ceiled - r.r_median / r.noise_ceiling) < 1e-12);
     enc_result_free(&r);
     assert_int_equal(noise_ceiling(Yt, 1, n, py, 10, 1, pu, &med, err), -1); /* 1 trial */
+    /* an odd count: halves of 1 trial each, corrected to all 3 (not to 2): sqrt(1/(1 + 4/3)) = 0.655,
+     * where a correction to 2 trials would give sqrt(1/3) = 0.577 */
+    assert_int_equal(noise_ceiling(Yt, 3, n, py, 10, 1, pu, &med, err), 0);
+    print_message("3 trials: ceiling %.3f (analytic %.3f)\n", med, sqrt(S / (S + E / 3)));
+    assert_true(fabs(med - sqrt(S / (S + E / 3))) < 0.04);
     free(sig); free(Yt); free(pu); free(X); free(Y5);
 }
 

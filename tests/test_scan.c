@@ -2,7 +2,10 @@
  * gamma densities, the DCT drift basis, GLM betas recovering known amplitudes, the noise
  * generators, srnn_spikes against srnn_record, whole scans of a synthetic brain (design,
  * layout, ECoG time courses, determinism across thread counts, ceilings that fall with
- * fewer runs and lower SNR), and the across-subject ceiling on synthetic subjects. */
+ * fewer runs and lower SNR), and the across-subject ceiling on synthetic subjects; the
+ * same scan at another SNR, a second session of the same sheet, the topographic layout, the
+ * localizer finding a planted language region, and the study of several subjects (ceilings
+ * by region and subject count, encoding scores). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -546,6 +549,261 @@ static void across_subject_ceiling_finds_the_shared_signal(void **state) {
     free(Y);
 }
 
+/* ---- another SNR, another session, the topography ----------------------------------------------- */
+
+/* scan_rescale gives what scan_subject gives at that SNR (the same noise draws, scaled). */
+static void rescale_equals_a_scan_at_that_snr(void **state) {
+    (void)state;
+    toy_brain t;
+    scan_brain b;
+    rec_stimuli s;
+    toy_make(&t, &b, &s, 20);
+    char err[TB_ERRLEN];
+    for (int m = 0; m < 2; m++) {
+        scan_config c;
+        scan_default_config(&c, (scan_modality)m);
+        c.channels = 6;
+        c.trials = 3;
+        c.snr = 1.0;
+        scan_result r1, r2;
+        assert_int_equal(scan_subject(&b, &s, &c, &r1, err), 0);
+        c.snr = 0.25;
+        assert_int_equal(scan_subject(&b, &s, &c, &r2, err), 0);
+        size_t cells = (size_t)r1.trials * r1.stimuli * r1.channels;
+        assert_memory_equal(r1.resp_clean, r2.resp_clean, cells * sizeof(double));
+        double *y = malloc(cells * sizeof *y), worst = 0, scale = 0;
+        assert_non_null(y);
+        scan_rescale(&r1, 0.25, y);
+        for (size_t i = 0; i < cells; i++) {
+            worst = fmax(worst, fabs(y[i] - r2.resp[i]));
+            scale = fmax(scale, fabs(r2.resp[i]));
+        }
+        print_message("%s: rescaled vs rescanned, max |diff| %.3g of %.3g\n", scan_modality_name(c.modality), worst, scale);
+        assert_true(worst < 1e-5 * scale);   /* ECoG keeps its clean trace in float */
+        free(y);
+        scan_free(&r1);
+        scan_free(&r2);
+    }
+    rec_stimuli_free(&s);
+    free(t.rate);
+}
+
+/* Session 1 measures the same sheet with new design and noise; session 0 is the default. */
+static void a_second_session_keeps_the_sheet(void **state) {
+    (void)state;
+    toy_brain t;
+    scan_brain b;
+    rec_stimuli s;
+    toy_make(&t, &b, &s, 20);
+    char err[TB_ERRLEN];
+    scan_config c;
+    scan_default_config(&c, SCAN_FMRI);
+    c.channels = 9;
+    c.trials = 2;
+    assert_true(c.session == 0 && scan_session_seed(&c) == c.seed);
+    scan_result r0, r1;
+    assert_int_equal(scan_subject(&b, &s, &c, &r0, err), 0);
+    c.session = 1;
+    assert_true(scan_session_seed(&c) != c.seed);
+    assert_int_equal(scan_subject(&b, &s, &c, &r1, err), 0);
+    assert_memory_equal(r0.neuron_xy, r1.neuron_xy, (size_t)r0.neurons * 2 * sizeof(double));
+    assert_memory_equal(r0.pool, r1.pool, (size_t)r0.channels * r0.neurons * sizeof(double));
+    size_t cells = (size_t)r0.trials * r0.stimuli * r0.channels;
+    assert_true(memcmp(r0.resp_clean, r1.resp_clean, cells * sizeof(double)) != 0);   /* new neural noise */
+    assert_true(memcmp(r0.onset_s, r1.onset_s, (size_t)r0.trials * r0.stimuli * sizeof(double)) != 0);   /* new design */
+    scan_free(&r0);
+    scan_free(&r1);
+    rec_stimuli_free(&s);
+    free(t.rate);
+}
+
+static double dist_centre(const scan_result *r, int i, double L) {
+    return hypot(r->neuron_xy[2 * i] - L / 2, r->neuron_xy[2 * i + 1] - L / 2);
+}
+
+/* topography 1: the higher a neuron's key, the nearer the centre; 0: the random layout. */
+static void topography_orders_neurons_by_their_key(void **state) {
+    (void)state;
+    toy_brain t;
+    scan_brain b;
+    rec_stimuli s;
+    toy_make(&t, &b, &s, 10);
+    char err[TB_ERRLEN];
+    double key[64];
+    for (int j = 0; j < 64; j++) key[j] = sin(3.7 * j);   /* distinct values in no order */
+    scan_config c;
+    scan_default_config(&c, SCAN_FMRI);
+    c.channels = 4;
+    c.trials = 2;
+    c.topography = 0;
+    scan_result r0, r1, r2;
+    assert_int_equal(scan_subject(&b, &s, &c, &r0, err), 0);   /* no key: random */
+    b.place_key = key;
+    assert_int_equal(scan_subject(&b, &s, &c, &r1, err), 0);   /* a key with topography 0: the same */
+    assert_memory_equal(r0.neuron_xy, r1.neuron_xy, 64 * 2 * sizeof(double));
+    c.topography = 1;
+    assert_int_equal(scan_subject(&b, &s, &c, &r2, err), 0);
+    for (int i = 0; i < 64; i++)
+        for (int j = 0; j < 64; j++)
+            if (key[i] > key[j]) assert_true(dist_centre(&r2, i, c.sheet_mm) <= dist_centre(&r2, j, c.sheet_mm));
+    c.topography = 1.5;
+    assert_int_equal(scan_check_config(&c, err), -1);
+    assert_non_null(strstr(err, "--topography"));
+    scan_free(&r0);
+    scan_free(&r1);
+    scan_free(&r2);
+    rec_stimuli_free(&s);
+    free(t.rate);
+}
+
+/* ---- the localizer ------------------------------------------------------------------------------- */
+
+/* n stimuli of 3..6 tokens drawn from ids lo..hi (after the '.' context, id 0). */
+static void toy_stimuli(rec_stimuli *s, int n, int lo, int hi, uint64_t seed) {
+    tb_rng g;
+    rng_seed(&g, seed);
+    s->n = n;
+    s->text = calloc((size_t)n, sizeof *s->text);
+    s->ids = calloc((size_t)n, sizeof *s->ids);
+    s->len = calloc((size_t)n, sizeof *s->len);
+    assert_true(s->text && s->ids && s->len);
+    for (int i = 0; i < n; i++) {
+        s->len[i] = 4 + (int)rng_below(&g, 4);
+        s->ids[i] = malloc((size_t)s->len[i] * sizeof(int));
+        assert_non_null(s->ids[i]);
+        s->ids[i][0] = 0;
+        for (int w = 1; w < s->len[i]; w++) s->ids[i][w] = lo + (int)rng_below(&g, (uint32_t)(hi - lo + 1));
+    }
+}
+
+/* Neurons 0..15 fire more for "sentence" words (ids 1..5) than for "control" words (6..11);
+ * the rest fire alike (with some spread across neurons).  Placed by their measured
+ * selectivity with topography 1, they form a region at the sheet's centre, which the
+ * localizer must find; the control region must be responsive and unselective. */
+static void localizer_finds_a_planted_language_region(void **state) {
+    (void)state;
+    toy_brain t;
+    scan_brain b;
+    rec_stimuli s0, sent, ctrl;
+    toy_make(&t, &b, &s0, 3);
+    rec_stimuli_free(&s0);
+    for (int id = 0; id < t.V; id++)
+        for (int j = 0; j < t.N; j++)
+            t.rate[id * t.N + j] = j < 16 ? (id >= 1 && id <= 5 ? 0.35 : 0.05) : 0.05 + 0.3 * (j % 7) / 6.0;
+    toy_stimuli(&sent, 40, 1, 5, 11);
+    toy_stimuli(&ctrl, 40, 6, 11, 12);
+    char err[TB_ERRLEN];
+    double key[64], lo_sel = INFINITY, hi_other = -INFINITY;
+    assert_int_equal(scan_selectivity(&b, &sent, &ctrl, 7, key, err), 0);
+    for (int j = 0; j < 64; j++) {
+        if (j < 16) lo_sel = fmin(lo_sel, key[j]);
+        else hi_other = fmax(hi_other, key[j]);
+    }
+    print_message("neuron t: selective >= %.2f, the others <= %.2f\n", lo_sel, hi_other);
+    assert_true(lo_sel > 10 && hi_other < 4);
+    b.place_key = key;
+    scan_config c;
+    scan_default_config(&c, SCAN_FMRI);
+    c.channels = 16;
+    c.trials = 2;
+    c.topography = 1;
+    scan_result loc;
+    scan_roi roi;
+    assert_int_equal(scan_localize(&b, &sent, &ctrl, &c, 25, &loc, &roi, err), 0);
+    assert_int_equal(roi.k, 4);
+    assert_int_equal(loc.stimuli, 80);
+    double tf = 0, tc = 0, df = 0, dc = 0, sorted[16];
+    memcpy(sorted, roi.mean, sizeof sorted);
+    for (int i = 0; i < 16; i++)   /* insertion sort: the median response */
+        for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) { double x = sorted[j]; sorted[j] = sorted[j - 1]; sorted[j - 1] = x; }
+    for (int q = 0; q < 4; q++) {
+        int f = roi.froi[q], k = roi.control[q];
+        tf += roi.t[f] / 4;
+        tc += fabs(roi.t[k]) / 4;
+        df += hypot(loc.chan_xy[2 * f] - 10, loc.chan_xy[2 * f + 1] - 10) / 4;
+        dc += hypot(loc.chan_xy[2 * k] - 10, loc.chan_xy[2 * k + 1] - 10) / 4;
+        assert_true(roi.mean[k] >= 0.5 * (sorted[7] + sorted[8]));   /* responsive */
+        for (int q2 = 0; q2 < 4; q2++) assert_true(f != roi.control[q2]);   /* disjoint */
+    }
+    print_message("fROI: mean t %.2f, %.2f mm from the centre; control: mean |t| %.2f, %.2f mm\n", tf, df, tc, dc);
+    assert_true(tf > tc + 3);
+    assert_true(df < dc);
+    for (int q = 1; q < 4; q++) assert_true(roi.t[roi.froi[q - 1]] >= roi.t[roi.froi[q]]);   /* best first */
+    scan_free(&loc);
+    scan_roi_free(&roi);
+    assert_int_equal(scan_localize(&b, &sent, &ctrl, &c, 60, &loc, &roi, err), -1);   /* no room for the control */
+    assert_non_null(strstr(err, "control"));
+    rec_stimuli_free(&sent);
+    rec_stimuli_free(&ctrl);
+    free(t.rate);
+}
+
+/* ---- a study of several subjects ------------------------------------------------------------------ */
+
+/* Subjects whose trial mean is Y[s] (shared signal + subject noise), T noisy trials each. */
+static void fake_subjects(scan_subj *S, int n, double **Y, int T, int p, int NS, uint64_t seed) {
+    tb_rng g;
+    rng_seed(&g, seed);
+    for (int s = 0; s < n; s++) {
+        memset(&S[s], 0, sizeof S[s]);
+        S[s].index = s;
+        scan_result *r = &S[s].scan;
+        r->trials = T;
+        r->stimuli = NS;
+        r->channels = p;
+        r->resp = malloc((size_t)T * NS * p * sizeof *r->resp);
+        assert_non_null(r->resp);
+        for (int t = 0; t < T; t++)
+            for (int i = 0; i < NS * p; i++) r->resp[(size_t)t * NS * p + i] = Y[s][i] + 0.5 * rng_normal(&g);
+        for (int q = 0; q < SCAN_N_REGIONS; q++) S[s].within[q] = S[s].across[q] = NAN;
+    }
+}
+
+static void group_ceilings_and_scores(void **state) {
+    (void)state;
+    enum { S = 5, NS = 200, P = 10, KS = 3, T = 2 };
+    double **Y = subjects(S, NS, P, KS, 0.7, 1, 21), by_k[S - 1];
+    scan_subj subj[S];
+    fake_subjects(subj, S, Y, T, P, NS, 22);
+    enc_opts o;
+    enc_opts_default(&o);
+    char err[TB_ERRLEN];
+    assert_int_equal(scan_group_ceilings(subj, 1, &o, err), -1);
+    assert_int_equal(scan_group_ceilings(subj, S, &o, err), 0);
+    for (int s = 0; s < S; s++) {
+        assert_true(subj[s].across[SCAN_ALL] > 0.3 && subj[s].across[SCAN_ALL] < 1);
+        assert_true(isnan(subj[s].across[SCAN_FROI]));   /* no localizer, no region */
+    }
+    assert_int_equal(scan_ceiling_by_count(subj, S, &o, 3, by_k, err), 0);
+    print_message("across-subject ceiling by subjects: 2: %.3f 3: %.3f 4: %.3f 5: %.3f\n", by_k[0], by_k[1], by_k[2], by_k[3]);
+    for (int k = 1; k < S - 1; k++) assert_true(by_k[k] > by_k[k - 1]);   /* more predictors, less of their noise */
+    /* a model that holds the shared signal scores well on every subject; noise does not */
+    rep_set M = {2, calloc(2, sizeof(rep_layer)), 1};
+    assert_non_null(M.layer);
+    tb_rng g;
+    rng_seed(&g, 23);
+    double **Z = subjects(1, NS, KS, KS, 0.0, 1, 21);   /* the same seed: the shared signal's own channels */
+    assert_int_equal(rep_layer_alloc(&M.layer[0], "signal", "signal", 1, NS, KS), 0);
+    assert_int_equal(rep_layer_alloc(&M.layer[1], "noise", "noise", 1, NS, KS), 0);
+    memcpy(M.layer[0].mean, Z[0], (size_t)NS * KS * sizeof(double));
+    for (int i = 0; i < NS * KS; i++) M.layer[1].mean[i] = rng_normal(&g);
+    scan_scores sc;
+    assert_int_equal(scan_score(&M, subj, S, &o, &sc, err), 0);
+    for (int s = 0; s < S; s++) {
+        double good = scan_score_r(&sc, 0, s, SCAN_ALL), bad = scan_score_r(&sc, 1, s, SCAN_ALL);
+        assert_true(good > 0.5 && fabs(bad) < 0.15);
+        assert_true(isnan(scan_score_r(&sc, 0, s, SCAN_FROI)));
+    }
+    assert_true(fabs(scan_normalise(0.3, 0.6, 0.3) - 0.5) < 1e-12);
+    assert_true(isnan(scan_normalise(0.3, 0.2, 0.3)) && isnan(scan_normalise(0.3, NAN, 0.3)));
+    scan_scores_free(&sc);
+    rep_free(&M);
+    for (int s = 0; s < S; s++) { scan_subj_free(&subj[s]); free(Y[s]); }
+    free(Y);
+    free(Z[0]);
+    free(Z);
+}
+
 int main(void) {
     tb_threads_init(2);
     const struct CMUnitTest tests[] = {
@@ -559,6 +817,11 @@ int main(void) {
         cmocka_unit_test(ecog_time_courses),
         cmocka_unit_test(ceiling_follows_runs_and_snr),
         cmocka_unit_test(across_subject_ceiling_finds_the_shared_signal),
+        cmocka_unit_test(rescale_equals_a_scan_at_that_snr),
+        cmocka_unit_test(a_second_session_keeps_the_sheet),
+        cmocka_unit_test(topography_orders_neurons_by_their_key),
+        cmocka_unit_test(localizer_finds_a_planted_language_region),
+        cmocka_unit_test(group_ceilings_and_scores),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -88,6 +88,7 @@ int noise_ceiling(const double *Yt, int trials, int n, int py, int n_splits, uin
     tb_rng g;
     rng_stream(&g, seed, 0x5b117);
     int h = trials / 2;
+    double k = (double)trials / h;   /* all the trials are k halves (k = 2, or a little more for odd trials) */
     for (int s = 0; s < n_splits; s++) {
         for (int t = 0; t < trials; t++) perm[t] = t;
         rng_shuffle_int(&g, perm, trials);
@@ -95,8 +96,8 @@ int noise_ceiling(const double *Yt, int trials, int n, int py, int n_splits, uin
         half_mean(Yt, n, py, perm, h, h, B);
         for (int u = 0; u < py; u++) {
             double r = al_pearson_strided(A + u, B + u, n, py, py);
-            if (isnan(r) || r <= -1) continue;
-            acc[u] += 2 * r / (1 + r); /* Spearman-Brown: the reliability of all trials */
+            if (isnan(r) || 1 + (k - 1) * r <= 0) continue;
+            acc[u] += k * r / (1 + (k - 1) * r); /* Spearman-Brown: the reliability of all trials */
             cnt[u]++;
         }
     }

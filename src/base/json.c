@@ -1,5 +1,6 @@
 /* json.c -- the JSON writer behind every --json and manifest.json (see include/json.h). */
 #include "json.h"
+#include "io.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -185,4 +186,12 @@ int jw_finish(const json_writer *w, char *err) {
     if (w->depth) return tb_fail(err, "JSON: %d object(s) or array(s) left open", w->depth);
     if (!w->buf) return tb_fail(err, "JSON: nothing written");
     return 0;
+}
+
+int jw_save(const json_writer *w, const char *path, char *err) {
+    if (jw_finish(w, err)) return -1;
+    char *text = tb_strf("%s\n", w->buf);
+    int rc = text ? write_text_file(path, text, err) : tb_fail(err, "out of memory");
+    free(text);
+    return rc;
 }

@@ -198,7 +198,8 @@ int chart_py(const tb_chart *c, double y) {
 /* Ticks with their numbers below the x axis and left of the y axis (with grid lines). */
 static void chart_ticks(tb_canvas *cv, const tb_chart *c) {
     char buf[32];
-    double sx = nice_step(c->x1 - c->x0, 8), sy = nice_step(c->y1 - c->y0, 4);
+    int nx = c->w / 60 < 2 ? 2 : c->w / 60 > 8 ? 8 : c->w / 60;   /* narrow panels: fewer, readable ticks */
+    double sx = nice_step(c->x1 - c->x0, nx), sy = nice_step(c->y1 - c->y0, 4);
     for (double t = ceil(c->x0 / sx) * sx; t <= c->x1 + 1e-9 * sx; t += sx) {
         int px = chart_px(c, t);
         canvas_line(cv, px, c->y + c->h, px, c->y + c->h + 4, BLACK);

@@ -5,6 +5,8 @@
 #define TB_COMMANDS_H
 
 #include "gpt.h"
+#include "ideal.h"
+#include "scan.h"
 #include "tokenizer.h"
 
 int cmd_corpus(int argc, char **argv);
@@ -22,6 +24,7 @@ int cmd_record(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_energy(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 /* What `train` and `train-snn` share (train.c; the run itself is include/run.h):
  * train_open  checks the options (exit 2), opens or resumes the run (exit 1); resuming,
@@ -55,6 +58,28 @@ void train_print_losses(const struct tb_run *r, const double acc[3], int have_pa
 /* sample and attention: the GPT checkpoint named by the optional positional argument
  * (default runs/gpt.ckpt) with its tokenizer; dies with the file's error.  Returns the path. */
 const char *open_gpt_arg(int npos, char **pos, gpt_model *m, tb_tokenizer *tok);
+
+/* eval --kl (eval_kl.c): the loss split against the ideal observer, as a table or as the
+ * "kl_split" member of eval's JSON object. */
+void eval_kl_print(const ideal_split *s);
+void eval_kl_json(const ideal_split *s);
+
+/* scan's options (scan.c), shared with its --compare-truth (scan_truth.c). */
+typedef struct {
+    const char *modality, *out, *subjects_dir, *data_dir, *stimuli, *loc_sent, *loc_ctrl, *score, *truth, *truth_snr;
+    const char *plots, *name;
+    int subjects, jobs, loc_runs, no_loc, print_hrf, json;
+    long long seed;
+    double noise_hz, froi_top;
+    scan_config cfg;               /* the numbers both modalities share and each one's own */
+    int voxels, runs, electrodes, repeats;
+    double voxel_mm, electrode_mm;
+} scan_args;
+/* scan --compare-truth: the network pos[0] (one subject) measured by plan p, against the
+ * model recording a->truth; prints the table, writes the picture and the TSV. */
+int scan_truth_cmd(const scan_args *a, const scan_plan *p, int npos, char **pos);
+/* scan --print-hrf: the canonical HRF every tr seconds (a table, or {"tr": T, "hrf": [...]}). */
+int scan_print_hrf(double tr, int json);
 
 /* The options both PyTorch-compared benches have (bench_gpt.c, bench_snn_train.c). */
 #define BENCH_TORCH_OPTS(a, script_default)                                                                        \

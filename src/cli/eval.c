@@ -88,7 +88,7 @@ static void print_control(const abl_control *a) {
 }
 
 static void print_json(const lm_model *m, const tb_corpus *c, const lm_eval_result *r, int n_ablated,
-                       const abl_control *a) {
+                       const abl_control *a, const ideal_split *kl) {
     json_begin();
     json_str("checkpoint", m->path);
     json_str("kind", m->kind);
@@ -109,6 +109,7 @@ static void print_json(const lm_model *m, const tb_corpus *c, const lm_eval_resu
         json_num_array("position_floor", r->pos_floor, r->n_pos);
     }
     if (a) json_control(a);
+    if (kl) eval_kl_json(kl);
     json_end();
 }
 
@@ -148,7 +149,7 @@ static void print_text(const lm_model *m, const tb_corpus *c, const lm_eval_resu
 
 int cmd_eval(int argc, char **argv) {
     const char *corpus_opt, *data_dir, *pairs_opt, *plot_name, *ablate_file;
-    int json, val_tokens, ablate_layer, ablate_random, ablate_sets;
+    int json, val_tokens, ablate_layer, ablate_random, ablate_sets, kl;
     long long ablate_seed;
     cli_opt opts[] = {
         {"ablate", 's', &ablate_file, "", "", "GPT: zero these residual-stream units (file of indices, e.g. from localize --out)", 0, 0, NULL},
@@ -162,6 +163,7 @@ int cmd_eval(int argc, char **argv) {
         {"val-tokens", 'i', &val_tokens, "0", "tokens", "score only the first N validation tokens (0: all)", 0, 1e9, NULL},
         {"plot", 's', &plot_name, "", "", "also draw the per-position loss as plots/NAME.png", 0, 0, NULL},
         {"json", 'b', &json, NULL, "", "print one JSON object", 0, 0, NULL},
+        {"kl", 'b', &kl, NULL, "", "toyworld: split the loss per token into the floor + KL(true || model), by position and construction", 0, 0, NULL},
     };
     cli_cmd cmd = {"eval", "[CKPT]", "validation loss vs the entropy floor, minimal pairs, loss by position",
                    "CKPT defaults to runs/gpt.ckpt.  The validation split is scored sentence by sentence,\n"
@@ -197,10 +199,13 @@ int cmd_eval(int argc, char **argv) {
         if (fig_position_loss(TB_PLOTS_DIR, plot_name, &r, &rendered, err)) cli_die(1, "%s", err);
         cli_note_plot(TB_PLOTS_DIR, plot_name, rendered);
     }
-    if (json) print_json(&m, &corp, &r, n_ablated, control ? &ac : NULL);
+    ideal_split split;
+    if (kl && ideal_loss_split(&m.scorer, &corp, val_tokens, &split, err)) cli_die(1, "%s: %s", m.path, err);
+    if (json) print_json(&m, &corp, &r, n_ablated, control ? &ac : NULL, kl ? &split : NULL);
     else {
         print_text(&m, &corp, &r);
         if (control) print_control(&ac);
+        if (kl) eval_kl_print(&split);
     }
     if (control) abl_control_free(&ac);
     free(pairs);

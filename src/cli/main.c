@@ -21,6 +21,7 @@ static const struct { const char *name; cli_main_fn fn; const char *summary; } c
     {"compare", cmd_compare, "brain meets model: GPT layers vs the spiking network, model RDMs, --over-training"},
     {"energy", cmd_energy, "work and energy per token: GPT multiply-accumulates vs spiking events (45 nm estimate)"},
     {"align", cmd_align, "compare two representations: RSA, CKA, CCA/SVCCA/PWCCA, Procrustes, encoding models"},
+    {"scan", cmd_scan, "the virtual scanner: fMRI/ECoG of spiking networks, subjects, fROIs, ceilings, true code"},
     {"localize", cmd_localize, "the language localizer: units more active for sentences than for nonwords"},
     {"sweep", cmd_sweep, "train every combination of --vary flag values x seeds (cached); table and plots with seed intervals"},
     {"train-snn", cmd_train_snn, "train a recurrent spiking network on toyworld: BPTT (surrogate gradients), reservoir, STDP"},

@@ -3,6 +3,7 @@
  * Lesson 13.  See recording.h for what is recorded and how the folder is laid out. */
 #include "cli.h"
 #include "commands.h"
+#include "ideal.h"
 #include "recording.h"
 
 #include <stdio.h>
@@ -24,6 +25,21 @@ static void print_summary(const lm_model *m, const rec_stimuli *s, const rep_set
     printf("  manifest: %s/manifest.json\n", out);
 }
 
+/* `record ideal`: the grammar's ideal observer instead of a model (ideal.h). */
+static void record_ideal(const char *stimuli, const char *out) {
+    char err[TB_ERRLEN];
+    ideal_rec r;
+    if (ideal_record(stimuli, &r, err)) cli_die(1, "ideal observer: %s", err);
+    if (ideal_save(out, stimuli, &r, err)) cli_die(1, "%s", err);
+    printf("recorded the ideal observer (toyworld's forward algorithm: %d hidden states, %d words) on %d stimuli into %s/:\n",
+           r.n_states, r.n_words, r.rep.layer[0].n, out);
+    for (int l = 0; l < r.rep.n_layers; l++)
+        printf("  %-22s %d stimuli x %d units (the ones that vary; names in columns.tsv)\n", r.rep.layer[l].name,
+               r.rep.layer[l].n, r.rep.layer[l].p);
+    printf("  manifest: %s/manifest.json\n", out);
+    ideal_rec_free(&r);
+}
+
 int cmd_record(int argc, char **argv) {
     const char *stimuli, *out, *pool_s, *sites_s;
     int trials;
@@ -38,17 +54,23 @@ int cmd_record(int argc, char **argv) {
         {"seed", 'l', &seed, "1", "", "spiking network: seed of the trial noise", 0, 9.2e18, NULL},
         {"sites", 'c', &sites_s, "resid", "", "GPT: residual stream only, or also attention outputs and MLP units", 0, 0, "resid|all"},
     };
-    cli_cmd cmd = {"record", "MODEL",
+    cli_cmd cmd = {"record", "MODEL|ideal",
                    "play a trained model the probe stimuli; save each layer's activity as .npy",
                    "MODEL is a checkpoint from train (GPT) or train-snn (spiking network). Each stimulus is read "
                    "after \".\" as its left context. GPT: the residual stream after the embedding and each block, "
                    "pooled over the stimulus's tokens (stimuli x d_model per layer; deterministic, 1 trial). "
                    "Spiking network: firing rates in Hz per neuron, trials x stimuli x neurons, each trial with "
-                   "fresh Poisson background noise (what the noise ceiling needs). Writes manifest.json beside.",
+                   "fresh Poisson background noise (what the noise ceiling needs). MODEL 'ideal' records the grammar's ideal "
+                   "observer instead: its belief over hidden states and the true next-word distribution (mean over "
+                   "tokens and after the last word; lesson 16). Writes manifest.json beside.",
                    "tinybrain record runs/gpt.ckpt --out runs/rec/gpt && tinybrain record runs/snn.ckpt --out runs/rec/snn"};
     char *pos[1];
     cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 1, 1);
     if (!out) cli_die(2, "--out DIR is required (where the .npy files go)");
+    if (!strcmp(pos[0], "ideal")) {
+        record_ideal(stimuli, out);
+        return 0;
+    }
     char err[TB_ERRLEN];
     lm_model m;
     if (lm_open(pos[0], &m, err)) cli_die(1, "%s", err);

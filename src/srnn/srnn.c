@@ -396,6 +396,27 @@ int srnn_sequence_nll(srnn_model *m, const int *ids, int n, float *nll, char *er
     return 0;
 }
 
+int srnn_sequence_logits(srnn_model *m, const int *ids, int n, float *logits, char *err) {
+    if (n < 2) return tb_fail(err, "a sequence of %d token(s) has no next token to predict", n);
+    if (check_ids(m, ids, n, err)) return -1;
+    srnn_sim S;
+    if (srnn_sim_init(&S, m, err)) return -1;
+    float *feat = malloc((size_t)SCORE_CHUNK * m->N * sizeof(float));
+    if (!feat) { srnn_sim_free(&S); return tb_fail(err, "out of memory"); }
+    srnn_sim_reset(&S, m->noise_p, (float)m->cfg.noise_w, m->eval_seed, 0);   /* as score_one */
+    for (int a = 0; a < n - 1; a += SCORE_CHUNK) {
+        int len = n - 1 - a < SCORE_CHUNK ? n - 1 - a : SCORE_CHUNK;
+        float *l = logits + (size_t)a * m->V;
+        for (int i = 0; i < len; i++) srnn_sim_token(&S, ids[a + i], feat + (size_t)i * m->N, NULL);
+        tb_kern->matmul_forward(l, feat, m->p.w_out, m->p.b_out, len, m->N, m->V);
+        if (m->cfg.prob_floor > 0) srnn_prob_link(l, (size_t)len * m->V, m->cfg.prob_floor);
+    }
+    srnn_counters_add(&m->ctr, &S.ctr);
+    free(feat);
+    srnn_sim_free(&S);
+    return 0;
+}
+
 typedef struct {
     srnn_model *m;
     const int *ids;
@@ -483,7 +504,7 @@ static int record_setup(const srnn_model *m, const int *ids, int n, double noise
 }
 
 int srnn_record(srnn_model *m, const int *ids, int n, uint64_t noise_seed, double noise_hz, float *counts, char *err) {
-    double p;
+    double p = 0;
     if (record_setup(m, ids, n, noise_hz, &p, err)) return -1;
     srnn_sim S;
     if (srnn_sim_init(&S, m, err)) return -1;
@@ -496,7 +517,7 @@ int srnn_record(srnn_model *m, const int *ids, int n, uint64_t noise_seed, doubl
 
 int srnn_spikes(const srnn_model *m, const int *ids, int n, uint64_t noise_seed, double noise_hz, float *spikes,
                 char *err) {
-    double p;
+    double p = 0;
     if (record_setup(m, ids, n, noise_hz, &p, err)) return -1;
     srnn_sim S;
     if (srnn_sim_init(&S, m, err)) return -1;

@@ -16,8 +16,18 @@ static int gpt_stream(void *m, const int *ids, long n, int eos, float *nll, char
     return gpt_stream_nll(m, ids, n, eos, 64, nll, err);
 }
 
+/* One forward pass over ids[n] (n <= ctx): the logits of every position but the last. */
+static int gpt_logits(void *vm, const int *ids, int n, float *logits, char *err) {
+    gpt_model *m = vm;
+    if (n < 2 || n > m->cfg.ctx) return tb_fail(err, "a sequence of %d tokens: the GPT scores 2..%d at once", n, m->cfg.ctx);
+    if (gpt_forward(m, ids, NULL, 1, n, NULL, err)) return -1;
+    memcpy(logits, m->acts.logits, (size_t)(n - 1) * m->cfg.vocab_size * sizeof *logits);
+    return 0;
+}
+
 void gpt_scorer(lm_scorer *s, gpt_model *m) {
     s->kind = "gpt";
+    s->seq_logits = gpt_logits;
     s->model = m;
     s->seq_nll = gpt_seq;
     s->stream_nll = gpt_stream;
@@ -267,8 +277,13 @@ static int srnn_stream(void *m, const int *ids, long n, int eos, float *nll, cha
     return srnn_stream_nll(m, ids, n, eos, nll, err);
 }
 
+static int srnn_logits(void *m, const int *ids, int n, float *logits, char *err) {
+    return srnn_sequence_logits(m, ids, n, logits, err);
+}
+
 void srnn_scorer(lm_scorer *s, srnn_model *m) {
     s->kind = "srnn";
+    s->seq_logits = srnn_logits;
     s->model = m;
     s->seq_nll = srnn_seq;
     s->stream_nll = srnn_stream;

@@ -254,11 +254,9 @@ int rec_save(const char *dir, const lm_model *m, const char *stimuli, const rec_
     }
     jw_end(&w); /* arrays */
     jw_end(&w);
-    if (!rc) rc = jw_finish(&w, err);
-    char *path = rc ? NULL : tb_strf("%s/manifest.json", dir), *text = rc ? NULL : tb_strf("%s\n", w.buf);
-    if (!rc) rc = path && text ? write_text_file(path, text, err) : tb_fail(err, "out of memory");
+    char *path = rc ? NULL : tb_strf("%s/manifest.json", dir);
+    if (!rc) rc = path ? jw_save(&w, path, err) : tb_fail(err, "out of memory");
     free(path);
-    free(text);
     jw_free(&w);
     return rc;
 }

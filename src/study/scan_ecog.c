@@ -65,7 +65,7 @@ static int noisy_trial(const scan_config *c, const rec_stimuli *s, double dt_ms,
     if (!e) return -1;
     for (int i = 0; i < n; i++) {
         tb_rng g;
-        rng_stream(&g, c->seed, SCAN_STREAM_NOISE((uint64_t)t * n + i));
+        rng_stream(&g, scan_session_seed(c), SCAN_STREAM_NOISE((uint64_t)t * n + i));
         float *tc = out->tc + (((size_t)t * n + i) * S) * C, *tk = out->tc_token + (((size_t)t * n + i) * W) * C;
         size_t steps = (size_t)(s->len[i] - 1) * K, q0, q1;
         window_steps(c, dt_ms, steps, &q0, &q1);
@@ -110,7 +110,7 @@ int scan_ecog_run(const scan_brain *b, const rec_stimuli *s, const scan_config *
                                                 : scan_drive_alloc(&dr, s, K, C, wT, err);
     if (rc) { free(sum); return -1; }
     for (int t = 0; t < T && !rc; t++) {
-        rc = scan_drive_trial(b, s, c->seed, t, &dr, err);
+        rc = scan_drive_trial(b, s, scan_session_seed(c), t, &dr, err);
         if (!rc && clean_trial(&dr, c, dt, t, out, sum)) rc = tb_fail(err, "out of memory");
     }
     double samples = (double)T * dr.off[n];

@@ -136,7 +136,7 @@ static int plan_runs(const rec_stimuli *s, const scan_config *c, scan_result *ou
     out->max_scans = 0;
     for (int r = 0; r < T; r++) {
         tb_rng g;
-        rng_stream(&g, c->seed, SCAN_STREAM_DESIGN(r));
+        rng_stream(&g, scan_session_seed(c), SCAN_STREAM_DESIGN(r));
         int *order = out->order + (size_t)r * n;
         for (int p = 0; p < n; p++) order[p] = p;
         rng_shuffle_int(&g, order, n);
@@ -195,7 +195,7 @@ static int glm_run(const scan_config *c, scan_result *out, int r, const double *
     double *B = malloc((size_t)p * 2 * C * sizeof *B);
     if (!Y || !e || !B) { free(X); free(Y); free(e); free(B); return tb_fail(err, "out of memory for the GLM"); }
     tb_rng g;
-    rng_stream(&g, c->seed, SCAN_STREAM_NOISE(r));
+    rng_stream(&g, scan_session_seed(c), SCAN_STREAM_NOISE(r));
     for (int ch = 0; ch < C; ch++) {
         scan_fmri_noise(&g, ns, c->ar, c->frac_ar, c->frac_drift, e);
         for (int j = 0; j < ns; j++) {
@@ -232,7 +232,7 @@ int scan_fmri_run(const scan_brain *b, const rec_stimuli *s, const scan_config *
     scan_hrf(c->tr_s / MICRO, h);
     long total = 0;
     for (int r = 0; r < T && !rc; r++) {   /* the noiseless BOLD of every run */
-        rc = scan_drive_trial(b, s, c->seed, r, &dr, err) || bold_run(&dr, c, out, r, h, nh, clean + r * per_run, err);
+        rc = scan_drive_trial(b, s, scan_session_seed(c), r, &dr, err) || bold_run(&dr, c, out, r, h, nh, clean + r * per_run, err);
         for (size_t k = 0; !rc && k < (size_t)out->n_scans[r] * C; k++) {
             double y = clean[r * per_run + k];
             sum[k % C] += y;
