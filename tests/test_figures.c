@@ -64,7 +64,7 @@ static void localizer_t(void **state) {
     char err[TB_ERRLEN], *t;
     int rendered, idx[2] = {1, 0};
     double tv[4] = {1, INFINITY, -2, 0.5}; /* unit 1: zero variance, drawn at the top (1) */
-    assert_int_equal(fig_localizer_t(dir, "loc", tv, 4, idx, 2, &rendered, err), 0);
+    assert_int_equal(fig_localizer_t(dir, "loc", "sentences vs scrambled word lists", tv, 4, idx, 2, &rendered, err), 0);
     assert_string_equal(t = dat("loc"), "# all units\n0\t1\n1\t1\n2\t-2\n3\t0.5\n\n\n"
                                         "# selected language units\n1\t1\n0\t1\n\n\n"
                                         "# selection threshold\n0\t1\n3\t1\n\n\n");
@@ -105,13 +105,18 @@ static void energy_and_training(void **state) {
     assert_int_equal(fig_energy(dir, "e", rows, 3, &rendered, err), 0);
     assert_string_equal(t = dat("e"), "# GPT (multiply-accumulates)\n2\t2\n4\t1.5\n\n\n# spiking network (events)\n0.5\t3\n\n\n");
     free(t);
-    cmp_snapshot g[2] = {{0, 0.1, 0.2, 0.5}, {100, 0.3, 0.4, 1}}, s[1] = {{50, 0.05, 0.06, 0.25}};
+    /* one GPT layer: RSA, CKA, encoding r per snapshot */
+    double sg0[3] = {0.1, 0.2, 0.7}, sg1[3] = {0.3, 0.4, 0.8}, ss0[3] = {0.05, 0.06, 0.5};
+    cmp_snapshot g[2] = {{0, 1, sg0, 0.5}, {100, 1, sg1, 1}}, s[1] = {{50, 1, ss0, 0.25}};
+    char names[1][256] = {"00_embed"};
     cmp_training tr;
     memset(&tr, 0, sizeof tr);
     tr.n[0] = 2; tr.n[1] = 1; tr.snap[0] = g; tr.snap[1] = s;
+    tr.n_layers = 1;
+    tr.layer_name = names;
     assert_int_equal(fig_over_training(dir, "ot", &tr, &rendered, err), 0);
     t = dat("ot");
-    assert_non_null(strstr(t, "# GPT: best-layer CKA with the final SNN\n0\t0.2\n100\t0.4\n"));
+    assert_non_null(strstr(t, "# GPT 00_embed snapshot vs final SNN: RSA\n0\t0.1\n100\t0.3\n"));
     assert_non_null(strstr(t, "# SNN: minimal-pair accuracy\n50\t0.25\n"));
     free(t);
 }
