@@ -54,15 +54,69 @@ static void print_table(const rep_layer *S, const rep_layer *C, const char *cont
     if (k > 20) printf("... (%d more; --out FILE or --json lists them all)\n", k - 20);
 }
 
+typedef struct { const char *contrast, *control, *sentences; int layer; } source_opts;
+
+/* The two conditions: recorded from a checkpoint (one positional) or read from two arrays;
+ * contrast (1200 bytes) says which. */
+static void load_conditions(char **pos, int npos, const source_opts *so, rep_layer *S, rep_layer *C, char *contrast) {
+    char err[TB_ERRLEN], layer_name[256];
+    if (npos == 1) {
+        loc_opts lo;
+        loc_opts_default(&lo);
+        lo.sentences = so->sentences;
+        lo.control = *so->control ? so->control : !strcmp(so->contrast, "nonwords") ? TB_DATA_DIR "/probes_nonwords.txt" : lo.control;
+        lo.layer = so->layer;
+        if (loc_record(pos[0], &lo, S, C, layer_name, err)) cli_die(1, "%s", err);
+        loc_contrast(lo.sentences, lo.control, contrast, 1200);
+        size_t len = strlen(contrast);
+        snprintf(contrast + len, 1200 - len, ", %s layer %s", pos[0], layer_name);
+    } else {
+        /* constant units are kept (REP_KEEP_CONSTANT): both conditions need the same units,
+         * and zero variance gives t = +-inf, never NaN */
+        if (rep_load_layer(pos[0], "sentences", 2, S, err)) cli_die(1, "%s", err);
+        if (rep_load_layer(pos[1], "control", 2, C, err)) cli_die(1, "%s", err);
+        loc_contrast(pos[0], pos[1], contrast, 1200);
+    }
+    if (S->p != C->p)
+        cli_die(1, "%s has %d units but %s has %d: both conditions must come from the same units", S->path, S->p, C->path, C->p);
+}
+
+static void print_json(const char *contrast, const double *t, int p, const int *idx, int k) {
+    long long *li = malloc((size_t)k * sizeof(long long));
+    if (!li) cli_die(1, "out of memory");
+    for (int r = 0; r < k; r++) li[r] = idx[r];
+    json_begin();
+    json_str("contrast", contrast);
+    json_int("k", k);
+    json_int("units", p);
+    json_int_array("top_indices", li, k);
+    json_num_array("t", t, p);
+    json_end();
+    free(li);
+}
+
+/* accept "--top 1%" as well as "--top 1" */
+static void strip_percent(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (!strncmp(a, "--top", 5) && (a[5] == '=' || (a[5] == 0 && i + 1 < argc))) {
+            char *v = a[5] == '=' ? a + 6 : argv[i + 1];
+            size_t l = strlen(v);
+            if (l > 1 && v[l - 1] == '%') v[l - 1] = 0;
+        }
+    }
+}
+
 int cmd_localize(int argc, char **argv) {
     double top;
-    int is_signed, json, layer;
-    const char *out, *plots, *name, *contrast_s, *control, *sentences;
+    int is_signed, json;
+    const char *out, *plots, *name;
+    source_opts so;
     cli_opt opts[] = {
-        {"contrast", 'c', &contrast_s, "scrambled", "", "from a checkpoint: the control condition", 0, 0, "scrambled|nonwords"},
-        {"control", 's', &control, "", "", "from a checkpoint: control stimuli file (overrides --contrast)", 0, 0, NULL},
-        {"stimuli", 's', &sentences, TB_DATA_DIR "/probes_sentences.txt", "", "from a checkpoint: the sentences", 0, 0, NULL},
-        {"layer", 'i', &layer, "-1", "", "from a checkpoint: residual layer (0 = embedding; -1 = the last)", -1, 1000, NULL},
+        {"contrast", 'c', &so.contrast, "scrambled", "", "from a checkpoint: the control condition", 0, 0, "scrambled|nonwords"},
+        {"control", 's', &so.control, "", "", "from a checkpoint: control stimuli file (overrides --contrast)", 0, 0, NULL},
+        {"stimuli", 's', &so.sentences, TB_DATA_DIR "/probes_sentences.txt", "", "from a checkpoint: the sentences", 0, 0, NULL},
+        {"layer", 'i', &so.layer, "-1", "", "from a checkpoint: residual layer (0 = embedding; -1 = the last)", -1, 1000, NULL},
         {"top", 'f', &top, "1", "%", "share of units to select, in (0, 100]: k = floor(top/100 x units)", 0, 0, NULL},
         {"signed", 'b', &is_signed, NULL, "", "t on signed activations (default: on |activation|)", 0, 0, NULL},
         {"json", 'b', &json, NULL, "", "print one JSON object: k, top_indices, t", 0, 0, NULL},
@@ -81,37 +135,12 @@ int cmd_localize(int argc, char **argv) {
                    "gets t = +-inf by the sign of the mean difference (0 if equal).",
                    "tinybrain localize runs/gpt.ckpt --top 25 --out runs/lang_units.txt"};
     char *pos[2];
-    /* accept "--top 1%" as well as "--top 1" */
-    for (int i = 1; i < argc; i++) {
-        char *a = argv[i];
-        if (!strncmp(a, "--top", 5) && (a[5] == '=' || (a[5] == 0 && i + 1 < argc))) {
-            char *v = a[5] == '=' ? a + 6 : argv[i + 1];
-            size_t l = strlen(v);
-            if (l > 1 && v[l - 1] == '%') v[l - 1] = 0;
-        }
-    }
+    strip_percent(argc, argv);
     int npos = cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 1, 2);
     if (!(top > 0 && top <= 100)) cli_die(2, "--top must be a percentage in (0, 100] (got %g)", top);
-    char err[TB_ERRLEN], contrast[1200], layer_name[256];
+    char err[TB_ERRLEN], contrast[1200];
     rep_layer S, C;
-    if (npos == 1) {   /* a checkpoint: record both conditions */
-        loc_opts lo;
-        loc_opts_default(&lo);
-        lo.sentences = sentences;
-        lo.control = *control ? control : !strcmp(contrast_s, "nonwords") ? TB_DATA_DIR "/probes_nonwords.txt" : lo.control;
-        lo.layer = layer;
-        if (loc_record(pos[0], &lo, &S, &C, layer_name, err)) cli_die(1, "%s", err);
-        loc_contrast(lo.sentences, lo.control, contrast, sizeof contrast);
-        size_t len = strlen(contrast);
-        snprintf(contrast + len, sizeof contrast - len, ", %s layer %s", pos[0], layer_name);
-    } else {
-        /* constant units are kept (REP_KEEP_CONSTANT): both conditions need the same units,
-         * and zero variance gives t = +-inf, never NaN */
-        if (rep_load_layer(pos[0], "sentences", 2, &S, err)) cli_die(1, "%s", err);
-        if (rep_load_layer(pos[1], "control", 2, &C, err)) cli_die(1, "%s", err);
-        loc_contrast(pos[0], pos[1], contrast, sizeof contrast);
-    }
-    if (S.p != C.p) cli_die(1, "%s has %d units but %s has %d: both conditions must come from the same units", pos[0], S.p, pos[1], C.p);
+    load_conditions(pos, npos, &so, &S, &C, contrast);
     int p = S.p, k = localize_k(top, p, err);
     if (k < 0) cli_die(2, "%s", err);
     double *t = malloc((size_t)p * 8);
@@ -123,21 +152,8 @@ int cmd_localize(int argc, char **argv) {
         write_units(out, contrast, top, is_signed, idx, k);
         if (!json) cli_note("wrote %s (%d unit indices)", out, k);
     }
-    if (json) {
-        long long *li = malloc((size_t)k * sizeof(long long));
-        if (!li) cli_die(1, "out of memory");
-        for (int r = 0; r < k; r++) li[r] = idx[r];
-        json_begin();
-        json_str("contrast", contrast);
-        json_int("k", k);
-        json_int("units", p);
-        json_int_array("top_indices", li, k);
-        json_num_array("t", t, p);
-        json_end();
-        free(li);
-    } else {
-        print_table(&S, &C, contrast, top, is_signed, t, idx, k);
-    }
+    if (json) print_json(contrast, t, p, idx, k);
+    else print_table(&S, &C, contrast, top, is_signed, t, idx, k);
     int rendered;
     if (fig_localizer_t(plots, name, contrast, t, p, idx, k, &rendered, err)) cli_note("plot: %s", err);
     else cli_note_plot(plots, name, rendered);
