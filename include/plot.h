@@ -91,7 +91,8 @@ typedef struct {
  * Horizontal reference lines (e.g. the entropy floor) are series with n = 2. */
 int plot_lines(const char *dir, const char *name, const tb_lineplot *opt,
                const tb_series *series, int n_series, int *rendered, char *err);
-/* 1 if a gnuplot executable is on PATH. */
+/* 1 if a gnuplot executable is on PATH (0 when the environment sets TINYBRAIN_GNUPLOT=0:
+ * then no gnuplot child is ever started and line plots stay data + script). */
 int plot_have_gnuplot(void);
 
 /* ---- pictures named by a prefix -------------------------------------------
