@@ -27,8 +27,9 @@ else
   AVX2FLAGS :=
 endif
 
-# Parallel by default: one job per core, unless the command line says -jN.
-ifeq ($(filter -j%,$(MAKEFLAGS)),)
+# Parallel by default: one job per core (a -jN on the command line wins; sub-makes share
+# the top one's job slots).
+ifeq ($(MAKELEVEL),0)
   MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 endif
 
