@@ -22,12 +22,20 @@ volatile int cli_interrupted = 0;
 
 /* ---- messages ------------------------------------------------------------ */
 
-/* "tinybrain CMD: message" on stderr, after whatever stdout holds so far. */
+static char *data_looked;
+
+/* "tinybrain CMD: message" on stderr, after whatever stdout holds so far.  A message
+ * about the shipped data (data/toyworld) that could not be found says where tinybrain
+ * looked for it. */
 static void say(const char *fmt, va_list ap) {
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
     fflush(stdout);
-    fprintf(stderr, "tinybrain %s: ", cli_cmd_name);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "tinybrain %s: %s\n", cli_cmd_name, msg);
+    if (data_looked && strstr(msg, TB_DATA_DIR))
+        fprintf(stderr, "tinybrain %s: the toyworld data is not here; looked in %s "
+                "(set TINYBRAIN_DATA, install with make install, or write it with tinybrain corpus)\n",
+                cli_cmd_name, data_looked);
 }
 
 void cli_die(int status, const char *fmt, ...) {
@@ -53,6 +61,73 @@ char *cli_strf(const char *fmt, ...) {
     va_end(ap);
     if (!s) cli_die(1, "out of memory");
     return s;
+}
+
+/* ---- where the toyworld data is ------------------------------------------ */
+
+/* The options that read the data shipped with tinybrain (--data-dir, and any file
+ * option whose default lies under data/toyworld/) default to ./data/toyworld, the
+ * checkout's copy.  Run from another folder, an installed tinybrain (make install) finds
+ * its copy instead, in the first of $TINYBRAIN_DATA/toyworld and
+ * BIN/../share/tinybrain/data/toyworld holding vocab.tsv; when none does, a failure
+ * that names data/toyworld also says where it looked. */
+static const char *data_found;   /* the folder used instead of TB_DATA_DIR, or NULL */
+static char **data_paths;        /* option values made here (kept for the process) */
+static int n_data_paths;
+
+static int has_toyworld(const char *dir) {
+    char *f = cli_strf("%s/vocab.tsv", dir);
+    int ok = access(f, R_OK) == 0;
+    free(f);
+    return ok;
+}
+
+/* A malloc'd string kept until exit (reachable, so leak checkers stay quiet). */
+static char *keep(char *s) {
+    char **p = realloc(data_paths, (size_t)(n_data_paths + 1) * sizeof *p);
+    if (!p) cli_die(1, "out of memory");
+    data_paths = p;
+    return data_paths[n_data_paths++] = s;
+}
+
+/* The installed copy's folder, or NULL (data_looked then lists the places tried). */
+static const char *find_data(void) {
+    static int done = 0;
+    if (done) return data_found;
+    done = 1;
+    const char *env = getenv("TINYBRAIN_DATA");
+    char *cand[2] = {env && *env ? cli_strf("%s/toyworld", env) : NULL, NULL};
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = 0;
+        cand[1] = cli_strf("%s/../share/tinybrain/" TB_DATA_DIR, exe);
+    }
+    if (!(cand[0] && has_toyworld(cand[0])) && !(cand[1] && has_toyworld(cand[1])))
+        data_looked = keep(cli_strf("./" TB_DATA_DIR ", %s, %s", cand[0] ? cand[0] : "$TINYBRAIN_DATA/toyworld (unset)",
+                                    cand[1] ? cand[1] : "BIN/../share/tinybrain (no /proc/self/exe)"));
+    for (int i = 0; i < 2; i++) {
+        if (!data_found && cand[i] && has_toyworld(cand[i])) data_found = keep(cand[i]);
+        else free(cand[i]);
+    }
+    return data_found;
+}
+
+/* Point the data options the user did not give at the installed copy, when the folder
+ * tinybrain runs in has none. */
+static void resolve_data_opts(cli_opt *opts, int nopts, int argc, char **argv) {
+    size_t dl = strlen(TB_DATA_DIR);
+    for (int i = 0; i < nopts; i++) {
+        const cli_opt *o = &opts[i];
+        const char **v = (const char **)o->dst;
+        if (o->kind != 's' || !o->def || strncmp(o->def, TB_DATA_DIR, dl) || cli_given(argc, argv, o->name))
+            continue;
+        if (!(o->def[dl] == '/' || (!o->def[dl] && !strcmp(o->name, "data-dir")))) continue;
+        if (has_toyworld(TB_DATA_DIR) || !find_data()) continue;
+        *v = keep(cli_strf("%s%s", data_found, o->def + dl));
+    }
 }
 
 /* ---- options ------------------------------------------------------------- */
@@ -207,6 +282,8 @@ int cli_parse(const cli_cmd *cmd, cli_opt *opts, int nopts, int argc, char **arg
     if (npos < min_pos)
         cli_die(2, "missing argument (usage: tinybrain %s [options] %s)", cmd->name,
                 cmd->args ? cmd->args : "");
+
+    resolve_data_opts(opts, nopts, argc, argv);
 
     char err[TB_ERRLEN];
     const char *mode = cli_kernels;

@@ -240,7 +240,7 @@ int cmd_compare(int argc, char **argv) {
     c.o.seed = (uint64_t)seed;
     c.o.pool_last = !strcmp(pool_s, "last");
     if (c.o.meta && !*c.o.meta) c.o.meta = NULL;
-    if (c.o.meta && strcmp(c.o.stimuli, STIMULI) && !strcmp(c.o.meta, META))
+    if (c.o.meta && cli_given(argc, argv, "stimuli") && strcmp(c.o.stimuli, STIMULI) && !cli_given(argc, argv, "meta"))
         c.o.meta = NULL; /* custom stimuli: the default metadata does not describe them */
     if (over) return over_training(pos[0], pos[1], &c);
     return compare_models(pos[0], pos[1], &c);
