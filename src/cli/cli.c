@@ -67,9 +67,9 @@ char *cli_strf(const char *fmt, ...) {
 
 /* The options that read the data shipped with tinybrain (--data-dir, and any file
  * option whose default lies under data/toyworld/) default to ./data/toyworld, the
- * checkout's copy.  Run from another folder, an installed tinybrain (make install) finds
- * its copy instead, in the first of $TINYBRAIN_DATA/toyworld and
- * BIN/../share/tinybrain/data/toyworld holding vocab.tsv; when none does, a failure
+ * checkout's copy.  Run from another folder, tinybrain finds a copy instead, in the first
+ * of $TINYBRAIN_DATA/toyworld, BIN/../share/tinybrain/data/toyworld (make install) and
+ * BIN/data/toyworld (a checkout's binary) holding vocab.tsv; when none does, a failure
  * that names data/toyworld also says where it looked. */
 static const char *data_found;   /* the folder used instead of TB_DATA_DIR, or NULL */
 static char **data_paths;        /* option values made here (kept for the process) */
@@ -90,28 +90,30 @@ static char *keep(char *s) {
     return data_paths[n_data_paths++] = s;
 }
 
-/* The installed copy's folder, or NULL (data_looked then lists the places tried). */
+/* The first copy found elsewhere, or NULL (data_looked then lists the places tried). */
 static const char *find_data(void) {
     static int done = 0;
     if (done) return data_found;
     done = 1;
+    enum { NC = 3 };
     const char *env = getenv("TINYBRAIN_DATA");
-    char *cand[2] = {env && *env ? cli_strf("%s/toyworld", env) : NULL, NULL};
+    char *cand[NC] = {env && *env ? cli_strf("%s/toyworld", env) : NULL, NULL, NULL};
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
         exe[n] = 0;
         char *slash = strrchr(exe, '/');
         if (slash) *slash = 0;
-        cand[1] = cli_strf("%s/../share/tinybrain/" TB_DATA_DIR, exe);
+        cand[1] = cli_strf("%s/../share/tinybrain/" TB_DATA_DIR, exe);  /* make install */
+        cand[2] = cli_strf("%s/" TB_DATA_DIR, exe);                     /* a checkout's ./tinybrain */
     }
-    if (!(cand[0] && has_toyworld(cand[0])) && !(cand[1] && has_toyworld(cand[1])))
-        data_looked = keep(cli_strf("./" TB_DATA_DIR ", %s, %s", cand[0] ? cand[0] : "$TINYBRAIN_DATA/toyworld (unset)",
-                                    cand[1] ? cand[1] : "BIN/../share/tinybrain (no /proc/self/exe)"));
-    for (int i = 0; i < 2; i++) {
-        if (!data_found && cand[i] && has_toyworld(cand[i])) data_found = keep(cand[i]);
-        else free(cand[i]);
-    }
+    for (int i = 0; i < NC; i++)
+        if (!data_found && cand[i] && has_toyworld(cand[i])) data_found = keep(cli_strf("%s", cand[i]));
+    if (!data_found)
+        data_looked = keep(cli_strf("./" TB_DATA_DIR ", %s, %s%s%s", cand[0] ? cand[0] : "$TINYBRAIN_DATA/toyworld (unset)",
+                                    cand[1] ? cand[1] : "BIN/../share/tinybrain (no /proc/self/exe)",
+                                    cand[2] ? ", " : "", cand[2] ? cand[2] : ""));
+    for (int i = 0; i < NC; i++) free(cand[i]);
     return data_found;
 }
 
