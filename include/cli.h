@@ -103,6 +103,12 @@ void   cli_progress(int done, int total, const char *fmt, ...)
     ;
 void   cli_progress_end(void);
 int    cli_isatty_stderr(void);
+/* Erase a progress line drawn on the terminal, before printing to stdout (tables do it
+ * themselves; the next cli_progress draws it again). */
+void   cli_progress_clear(void);
+/* A tb_progress for library work that draws cli_progress lines labelled `what` (a string
+ * that outlives the work); call cli_progress_start before and cli_progress_end after. */
+tb_progress cli_progress_hook(const char *what);
 
 /* Aligned table on stdout: cli_table_row(ncols, widths, cells).  The first column and
  * columns with a negative width are left-aligned (text); the rest right-aligned. */

@@ -76,6 +76,7 @@ typedef struct {
     int perm;             /* permutations for rsa_perm_p and cka_perm_p */
     int pool_last;        /* over a sentence's tokens: 0 = mean, 1 = the last token */
     uint64_t seed;        /* trial noise, permutations and folds */
+    tb_progress progress; /* told while recording a spiking network and per GPT layer */
 } cmp_opts;
 
 typedef struct {

@@ -62,8 +62,10 @@ brsa=$(jget best_rsa_spearman runs/demo/compare.json)
 bcka=$(jget best_cka_linear runs/demo/compare.json)
 abl=$(jget val_loss runs/demo/ablate.json)
 ablr=$(jget val_loss runs/demo/ablate_random.json)
-eg=$(sed -n 1p runs/demo/energy.json | sed -n 's/.*"energy_pj_per_token_with_weight_reads": *\([0-9.e+-]*\).*/\1/p')
-es=$(sed -n 2p runs/demo/energy.json | sed -n 's/.*"energy_pj_per_token_with_weight_reads": *\([0-9.e+-]*\).*/\1/p')
+# energy.json is one object; its "models" array holds the GPT first, the network second
+ewr() { grep -o '"energy_pj_per_token_with_weight_reads": *[0-9.e+-]*' runs/demo/energy.json | sed -n "$1s/.*: *//p"; }
+eg=$(ewr 1)
+es=$(ewr 2)
 
 printf '\n=== summary (%ss)\n' "$(( $(date +%s) - t0 ))"
 printf '  entropy floor of toyworld          %.4f nats/token (bigram baseline %.4f)\n' "$floor" "$bigram"

@@ -144,7 +144,7 @@ static void models_from_recording_folders(void **state) {
     snprintf(stimuli, sizeof stimuli, "%s", file("none.txt")); /* no part-of-speech patterns */
     snprintf(metadata, sizeof metadata, "%s", file("meta.tsv"));
     snprintf(vocab, sizeof vocab, "%s", file("none.tsv"));
-    cmp_opts o = {stimuli, metadata, vocab, NULL, T, 20, 0, 1};
+    cmp_opts o = {stimuli, metadata, vocab, NULL, T, 20, 0, 1, {NULL, NULL}};
     cmp_result r;
     assert_int_equal(cmp_models(file("gpt"), file("snn"), &o, &r, err), 0);
     assert_int_equal(r.n_layers, 2);
@@ -224,7 +224,7 @@ static void alignment_over_training(void **state) {
     char stimuli[400], pairs[400];
     snprintf(stimuli, sizeof stimuli, "%s", file("stim.txt"));
     snprintf(pairs, sizeof pairs, "%s", file("pairs.tsv"));
-    cmp_opts o = {stimuli, NULL, NULL, pairs, 2, 0, 0, 1};
+    cmp_opts o = {stimuli, NULL, NULL, pairs, 2, 0, 0, 1, {NULL, NULL}};
     cmp_training t;
     assert_int_equal(cmp_training_open(file("g"), file("s"), &o, &t, err), 0);
     assert_true(t.n[0] == 2 && t.n[1] == 2);

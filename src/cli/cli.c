@@ -322,14 +322,17 @@ void cli_catch_sigint(void) {
 
 static struct timespec t_start;
 static int progress_drawn = 0;
-static double last_log = -1e9;
+static double last_log = 0, last_draw = -1e9;
+static int logged = 0;   /* plain lines printed since cli_progress_start */
 
 int cli_isatty_stderr(void) { return isatty(fileno(stderr)); }
 
 void cli_progress_start(void) {
     clock_gettime(CLOCK_MONOTONIC, &t_start);
     progress_drawn = 0;
-    last_log = -1e9;
+    logged = 0;
+    last_log = 0;
+    last_draw = -1e9;
 }
 
 double cli_elapsed(void) {
@@ -342,9 +345,12 @@ void cli_progress(int done, int total, const char *fmt, ...) {
     if (cli_quiet) return;
     double el = cli_elapsed();
     int tty = cli_isatty_stderr();
-    /* Plain logs: at most one line every 2 s, plus the last one. */
-    if (!tty && done < total && el - last_log < 2.0) return;
-    last_log = el;
+    /* Plain logs: one line every 2 s, and the last one when there were others (work
+     * under 2 s logs nothing); the terminal's line is redrawn at most 10 times a second. */
+    if (!tty && el - last_log < 2.0 && !(done >= total && logged)) return;
+    if (tty && done < total && el - last_draw < 0.1) return;
+    last_log = last_draw = el;
+    logged += !tty;
     char msg[256];
     va_list ap;
     va_start(ap, fmt);
@@ -368,9 +374,30 @@ void cli_progress_end(void) {
     if (progress_drawn) { fputc('\n', stderr); progress_drawn = 0; }
 }
 
+void cli_progress_clear(void) {
+    if (!progress_drawn) return;
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    progress_drawn = 0;
+    last_draw = -1e9;
+}
+
+/* Work in phases (record the trials, then compare the layers) tells each phase's count:
+ * a new total, or a count that starts again, restarts the clock the ETA is taken from. */
+static void progress_hook_fn(void *ctx, int done, int total) {
+    static int last_done, last_total;
+    if (total != last_total || done <= last_done) clock_gettime(CLOCK_MONOTONIC, &t_start);
+    last_done = done;
+    last_total = total;
+    cli_progress(done, total, "%s", (const char *)ctx);
+}
+
+tb_progress cli_progress_hook(const char *what) { return (tb_progress){progress_hook_fn, (void *)what}; }
+
 /* ---- tables -------------------------------------------------------------- */
 
 void cli_table_row(int ncols, const int *widths, const char *const *cells) {
+    cli_progress_clear();
     for (int i = 0; i < ncols; i++) {
         int w = widths[i];
         /* Left-align the first column and any given a negative width (text); right-align
@@ -394,6 +421,7 @@ void cli_note_plot(const char *dir, const char *name, int rendered) {
 }
 
 void cli_table_rule(int ncols, const int *widths) {
+    cli_progress_clear();
     for (int i = 0; i < ncols; i++) {
         if (i) printf("  ");
         for (int j = 0; j < (widths[i] < 0 ? -widths[i] : widths[i]); j++) putchar('-');

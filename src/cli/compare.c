@@ -120,7 +120,10 @@ static void print_table(const cmp_result *r, const char *gpt, const char *snn) {
 static int compare_models(const char *gpt, const char *snn, const cmp_cfg *c) {
     cmp_result r;
     char err[TB_ERRLEN];
-    if (cmp_models(gpt, snn, &c->o, &r, err)) cli_die(1, "%s", err);
+    cli_progress_start();
+    int rc = cmp_models(gpt, snn, &c->o, &r, err);
+    cli_progress_end();
+    if (rc) cli_die(1, "%s", err);
     if (r.snn.dropped && !c->json)
         cli_note("%s: left out %d neurons that fire the same on every stimulus (mostly silent)", snn, r.snn.dropped);
     char *path = cli_strf("%s/%s.tsv", c->out, c->name), *plot = cli_strf("%s_by_layer", c->name);
@@ -131,7 +134,8 @@ static int compare_models(const char *gpt, const char *snn, const cmp_cfg *c) {
         if (cmp_write_tau_tsv(&r, path, err)) cli_die(1, "%s", err);
         wrote(c, path);
     }
-    int rendered, rc = fig_compare_by_layer(c->plots, plot, &r, &rendered, err);
+    int rendered;
+    rc = fig_compare_by_layer(c->plots, plot, &r, &rendered, err);
     note_plot(rc, err, c, plot, rendered);
     path = cli_strf("%s/%s_rdms.png", c->plots, c->name);
     if (fig_compare_rdms(path, &r, err)) cli_die(1, "%s", err);
@@ -182,7 +186,9 @@ static void training_json(const cmp_training *t) {
 static int over_training(const char *gdir, const char *sdir, const cmp_cfg *c) {
     cmp_training t;
     char err[TB_ERRLEN];
-    if (cmp_training_open(gdir, sdir, &c->o, &t, err)) cli_die(1, "%s", err);
+    cmp_opts o = c->o;
+    o.progress = (tb_progress){NULL, NULL};   /* progress by snapshot, below */
+    if (cmp_training_open(gdir, sdir, &o, &t, err)) cli_die(1, "%s", err);
     if (!c->json) {
         printf("alignment over training (each snapshot vs the other model's final snapshot; %s probes)\n", c->o.stimuli);
         int w[5] = {6, 8, 10, 10, 10};
@@ -190,10 +196,12 @@ static int over_training(const char *gdir, const char *sdir, const cmp_cfg *c) {
         cli_table_row(5, w, h);
         cli_table_rule(5, w);
     }
+    cli_progress_start();
     for (int side = 0; side < 2; side++)
         for (int i = 0; i < t.n[side]; i++) {
-            if (cmp_training_score(&t, side, i, &c->o, err)) cli_die(1, "%s", err);
+            if (cmp_training_score(&t, side, i, &o, err)) cli_die(1, "%s", err);
             if (!c->json) training_row(&t.snap[side][i], side);
+            cli_progress(side * t.n[0] + i + 1, t.n[0] + t.n[1], "snapshots");
         }
     char *path = cli_strf("%s/%s_over_training.tsv", c->out, c->name), *plot = cli_strf("%s_over_training", c->name);
     if (cmp_training_write_tsv(&t, path, err)) cli_die(1, "%s", err);
@@ -238,6 +246,7 @@ int cmd_compare(int argc, char **argv) {
     char *pos[2];
     cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 2, 2);
     c.o.seed = (uint64_t)seed;
+    c.o.progress = cli_progress_hook("comparing");
     c.o.pool_last = !strcmp(pool_s, "last");
     if (c.o.meta && !*c.o.meta) c.o.meta = NULL;
     if (c.o.meta && cli_given(argc, argv, "stimuli") && strcmp(c.o.stimuli, STIMULI) && !cli_given(argc, argv, "meta"))

@@ -105,6 +105,7 @@ int cmp_layers(const rep_set *A, const rep_set *B, const align_opts *o, cmp_pair
             cmp_pairs_free(out);
             return -1;
         }
+        tb_progress_tell(&o->progress, i + 1, n);
     }
     return 0;
 }
@@ -124,7 +125,7 @@ static int record(lm_model *m, int snn, const cmp_opts *o, rep_set *out, char *e
     rec_stimuli s;
     char e[TB_ERRLEN];
     if (rec_stimuli_load(o->stimuli, &m->tok, &s, err)) return -1;
-    rec_opts ro = {o->pool_last, snn ? o->trials : 1, 0, o->seed, -1};
+    rec_opts ro = {o->pool_last, snn ? o->trials : 1, 0, o->seed, -1, o->progress};
     int rc = rec_record(m, &s, &ro, out, e);
     if (rc) tb_fail(err, "%s: %s", m->path, e);
     rec_stimuli_free(&s);
@@ -179,6 +180,7 @@ static int by_layer(cmp_result *r, const cmp_opts *o, char *err) {
     ao.perm = o->perm;
     ao.seed = o->seed;
     ao.enc.seed = o->seed;
+    ao.progress = o->progress;
     cmp_pairs p;
     if (cmp_layers(&r->gpt.rep, &r->snn.rep, &ao, &p, err)) return -1;
     r->layer = p.res; /* keep the results, drop the rest */

@@ -162,6 +162,7 @@ static int record_srnn(lm_model *m, const rec_stimuli *s, const rec_opts *o, rep
             pool_rows(counts, s->len[i], N, N, o->pool_last, row, hz);
             double *dst = T > 1 ? R->trial + ((size_t)t * n + i) * N : R->mean + (size_t)i * N;
             memcpy(dst, row, (size_t)N * sizeof(double));
+            tb_progress_tell(&o->progress, t * n + i + 1, T * n);
         }
     free(counts);
     free(row);
