@@ -279,15 +279,20 @@ static void recording_folder_and_manifest(void **state) {
     size_t len;
     assert_int_equal(read_file(path, &text, &len, err), 0);
     int ne = r.layer[1].p, ni = r.layer[2].p;
+    const char *f32 = "\"dtype\": \"float32\", \"order\": \"C\", ",
+               *axes = "\"dims\": \"trials x stimuli x units\", \"axes\": [\"trial: a repetition with fresh background "
+                       "noise\", \"stimulus: line i of the stimuli file\", ";
     assert_int_equal(ne + ni, 40);
     assert_true(asprintf(&want,
                          "{\n  \"model\": \"%s\",\n  \"kind\": \"srnn\",\n  \"step\": -1,\n  \"stimuli\": \"%s\",\n"
                          "  \"n_stimuli\": 3,\n  \"pool\": \"last\",\n  \"trials\": 2,\n  \"units\": \"firing rate, Hz\",\n"
                          "  \"arrays\": [\n"
-                         "    {\"file\": \"rates.npy\", \"shape\": [2, 3, 40], \"dims\": \"trials x stimuli x units\"},\n"
-                         "    {\"file\": \"subpop/rates_exc.npy\", \"shape\": [2, 3, %d], \"dims\": \"trials x stimuli x units\"},\n"
-                         "    {\"file\": \"subpop/rates_inh.npy\", \"shape\": [2, 3, %d], \"dims\": \"trials x stimuli x units\"}\n"
-                         "  ]\n}\n", dale_path, stim_path, ne, ni) > 0);
+                         "    {\"file\": \"rates.npy\", %s\"shape\": [2, 3, 40], %s\"unit: neuron (under Dale's law the "
+                         "excitatory ones first)\"]},\n"
+                         "    {\"file\": \"subpop/rates_exc.npy\", %s\"shape\": [2, 3, %d], %s\"unit: excitatory neuron\"]},\n"
+                         "    {\"file\": \"subpop/rates_inh.npy\", %s\"shape\": [2, 3, %d], %s\"unit: inhibitory neuron "
+                         "(numbered after the excitatory ones)\"]}\n"
+                         "  ]\n}\n", dale_path, stim_path, f32, axes, f32, ne, axes, f32, ni, axes) > 0);
     assert_string_equal(text, want);
     free(text);
     free(want);
