@@ -106,7 +106,7 @@ lessons: deps
 
 test: deps-test
 	@$(MAKE) --no-print-directory build-tests
-	@sh tests/run_unit.sh $(TEST_BIN) && sh tests/golden.sh && sh tests/install.sh && sh tests/lessons.sh
+	@sh tests/run_unit.sh $(TEST_BIN) && sh tests/golden.sh && sh tests/install.sh && sh tests/report.sh && sh tests/lessons.sh
 
 golden: $(BIN)
 	@sh tests/golden.sh

@@ -87,6 +87,11 @@ extern const char *cli_cmd_name;
  * the user chose from the default cli_parse filled in. */
 int cli_given(int argc, char **argv, const char *name);
 
+/* Append the command line running now ("tinybrain CMD ARGS...", quoted for sh) to
+ * DIR/commands.sh (DIR is created), so a folder says how it was made (tinybrain report
+ * shows it).  A failure to write is only noted. */
+void cli_log_command(const char *dir, int argc, char **argv);
+
 /* Ctrl-C: after cli_catch_sigint(), the first SIGINT sets cli_interrupted = 1 (the
  * loop saves and exits cleanly); a second one kills the process. */
 extern volatile int cli_interrupted;

@@ -1,6 +1,7 @@
 /* cli.c -- option parsing, help text, errors, progress, tables and JSON for every
  * command (see include/cli.h).  This is the only layer that prints or exits. */
 #include "cli.h"
+#include "io.h"
 #include "kernels.h"
 #include "threads.h"
 
@@ -303,6 +304,41 @@ int cli_given(int argc, char **argv, const char *name) {
         if (!strncmp(argv[i], "--", 2) && !strncmp(argv[i] + 2, name, n) && (argv[i][2 + n] == 0 || argv[i][2 + n] == '='))
             return 1;
     return 0;
+}
+
+/* ---- how a folder was made ----------------------------------------------- */
+
+/* arg for sh: as it is when it holds only safe characters, else in single quotes. */
+static void put_sh_word(FILE *f, const char *arg) {
+    if (*arg && strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,:=+@%") == strlen(arg)) {
+        fputs(arg, f);
+        return;
+    }
+    fputc('\'', f);
+    for (const char *p = arg; *p; p++) {
+        if (*p == '\'') fputs("'\\''", f);
+        else fputc(*p, f);
+    }
+    fputc('\'', f);
+}
+
+void cli_log_command(const char *dir, int argc, char **argv) {
+    char err[TB_ERRLEN];
+    char *path = cli_strf("%s/commands.sh", dir);
+    FILE *f = make_dirs(dir, err) ? NULL : fopen(path, "a");
+    if (!f) {
+        cli_note("could not record the command in %s", path);
+        free(path);
+        return;
+    }
+    fprintf(f, "tinybrain %s", cli_cmd_name);
+    for (int i = 1; i < argc; i++) {
+        fputc(' ', f);
+        put_sh_word(f, argv[i]);
+    }
+    fputc('\n', f);
+    if (fclose(f) != 0) cli_note("could not record the command in %s", path);
+    free(path);
 }
 
 /* ---- Ctrl-C -------------------------------------------------------------- */

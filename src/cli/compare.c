@@ -251,6 +251,7 @@ int cmd_compare(int argc, char **argv) {
     if (c.o.meta && !*c.o.meta) c.o.meta = NULL;
     if (c.o.meta && cli_given(argc, argv, "stimuli") && strcmp(c.o.stimuli, STIMULI) && !cli_given(argc, argv, "meta"))
         c.o.meta = NULL; /* custom stimuli: the default metadata does not describe them */
-    if (over) return over_training(pos[0], pos[1], &c);
-    return compare_models(pos[0], pos[1], &c);
+    int rc = over ? over_training(pos[0], pos[1], &c) : compare_models(pos[0], pos[1], &c);
+    cli_log_command(c.out, argc, argv);
+    return rc;
 }

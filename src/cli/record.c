@@ -66,6 +66,7 @@ int cmd_record(int argc, char **argv) {
     cli_progress_end();
     if (rc) cli_die(1, "%s: %s", pos[0], err);
     if (rec_save(out, &m, stimuli, &s, &o, &r, err)) cli_die(1, "%s", err);
+    cli_log_command(out, argc, argv);
     print_summary(&m, &s, &r, out);
     rep_free(&r);
     rec_stimuli_free(&s);
