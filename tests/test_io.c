@@ -996,6 +996,14 @@ static void npz_deflated_entry(void **state) {
     free(plain.p);
 }
 
+/* The bytes b as the file path. */
+static void put_file(const char *path, const bytes *b) {
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(b->p, 1, b->n, fp), b->n);
+    assert_int_equal(fclose(fp), 0);
+}
+
 /* What numpy writes reaches align/compare (rep.h) as it reaches the readers: a
  * Fortran-order big-endian int .npy is a layer in C order, an .npz is read like a folder
  * (one layer per array, named by its key). */
@@ -1008,10 +1016,7 @@ static void representations_from_numpy_files(void **state) {
     npy_bytes(&a, "{'descr': '>i4', 'fortran_order': True, 'shape': (2, 3), }", be, sizeof be);
     double f[6] = {1, 2, 3, 4, 5, 6};   /* Fortran (3, 2): C order [[1,4],[2,5],[3,6]] */
     npy_bytes(&b, "{'descr': '<f8', 'fortran_order': True, 'shape': (3, 2), }", f, sizeof f);
-    FILE *fp = fopen(tmp("xt.npy"), "wb");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(a.p, 1, a.n, fp), a.n);
-    fclose(fp);
+    put_file(tmp("xt.npy"), &a);
     rep_set s;
     assert_int_equal(rep_load(tmp("xt.npy"), 0, &s, err), 0);
     assert_int_equal(s.n_layers, 1);
@@ -1023,20 +1028,14 @@ static void representations_from_numpy_files(void **state) {
     /* a (2 x 3) and b (3 x 2) see different stimulus counts: refused, naming both */
     zip_in in[2] = {{"first.npy", b.p, b.n, 0, 0, NULL, 0, 0}, {"second.npy", a.p, a.n, 0, 0, NULL, 0, 0}};
     zip_bytes(&z, in, 2, "");
-    fp = fopen(tmp("two.npz"), "wb");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(z.p, 1, z.n, fp), z.n);
-    fclose(fp);
+    put_file(tmp("two.npz"), &z);
     assert_int_equal(rep_load(tmp("two.npz"), 0, &s, err), -1);
     assert_non_null(strstr(err, "two.npz:second: 2 stimuli, but"));
     free(z.p);
     /* the same array twice: two layers named by their keys, values in C order */
     zip_in same[2] = {{"layer0.npy", b.p, b.n, 0, 0, NULL, 0, 0}, {"layer1.npy", b.p, b.n, 0, 0, NULL, 0, 0}};
     zip_bytes(&z, same, 2, "");
-    fp = fopen(tmp("same.npz"), "wb");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(z.p, 1, z.n, fp), z.n);
-    fclose(fp);
+    put_file(tmp("same.npz"), &z);
     assert_int_equal(rep_load(tmp("same.npz"), 0, &s, err), 0);
     assert_int_equal(s.n_layers, 2);
     assert_string_equal(s.layer[1].name, "layer1");
