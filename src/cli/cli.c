@@ -29,14 +29,14 @@ static char *data_looked;
  * about the shipped data (data/toyworld) that could not be found says where tinybrain
  * looked for it. */
 static void say(const char *fmt, va_list ap) {
-    char msg[1024];
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    char *msg = tb_vstrf(fmt, ap);
     fflush(stdout);
-    fprintf(stderr, "tinybrain %s: %s\n", cli_cmd_name, msg);
-    if (data_looked && strstr(msg, TB_DATA_DIR))
+    fprintf(stderr, "tinybrain %s: %s\n", cli_cmd_name, msg ? msg : "(out of memory formatting a message)");
+    if (data_looked && msg && strstr(msg, TB_DATA_DIR))
         fprintf(stderr, "tinybrain %s: the toyworld data is not here; looked in %s "
                 "(set TINYBRAIN_DATA, install with make install, or write it with tinybrain corpus)\n",
                 cli_cmd_name, data_looked);
+    free(msg);
 }
 
 void cli_die(int status, const char *fmt, ...) {
