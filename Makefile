@@ -18,11 +18,19 @@ TEST_LDLIBS = -lcmocka
 BUILD   ?= build
 BIN     ?= tinybrain
 
-ARCH := $(shell uname -m)
-ifeq ($(filter x86_64 amd64,$(ARCH)),)
-  AVX2FLAGS :=
-else
+# The machine the binary is for comes from the compiler (a cross compiler names its
+# target), never from the build machine's `uname -m`.
+MACHINE := $(shell $(CC) -dumpmachine 2>/dev/null)
+ifneq ($(filter x86_64-% amd64-%,$(MACHINE)),)
   AVX2FLAGS := -mavx2 -mfma
+else
+  AVX2FLAGS :=
+endif
+
+# Parallel by default: one job per core (a -jN on the command line wins; sub-makes share
+# the top one's job slots).
+ifeq ($(MAKELEVEL),0)
+  MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 endif
 
 LIB_DIRS := base kernels corpus gpt snn srnn align study bench
@@ -34,7 +42,8 @@ MAIN_OBJ := $(BUILD)/src/cli/main.o
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test unit golden demo bench lessons asan asan-run fuzz install uninstall clean deps deps-test help
+.PHONY: all build-tests test unit golden demo bench lessons asan asan-run fuzz install uninstall clean \
+        deps deps-test deps-cross test-cross warnings help
 all: $(BIN)
 
 help:
@@ -47,14 +56,19 @@ help:
 	@echo "make bench      speed tables (kernels, gpt, snn, align)"
 	@echo "make asan       unit tests under AddressSanitizer + UBSan (in build-asan/)"
 	@echo "make fuzz       every file reader under libFuzzer, FUZZ_SECONDS each (in build-fuzz/)"
-	@echo "make install    install to DESTDIR/PREFIX/bin (PREFIX=$(PREFIX))"
+	@echo "make test-cross ARCH=aarch64   cross-compile, run the unit tests under qemu-user (in build-aarch64/)"
+	@echo "make warnings   build with gcc and clang at -O0, -O2, -O3 with -Werror (in build-werror/)"
+	@echo "make install    binary to DESTDIR/PREFIX/bin, data and lessons to PREFIX/share/tinybrain (PREFIX=$(PREFIX))"
 	@echo "make clean      remove build outputs"
 
 # System packages: installed with apt-get when root, otherwise the exact command is printed.
+# Targets that need them check first and build after (never both at once under -j).
 deps:
-	@sh tests/deps.sh build
+	@CC='$(CC)' sh tests/deps.sh build
 deps-test:
-	@sh tests/deps.sh test
+	@CC='$(CC)' sh tests/deps.sh test
+deps-cross:
+	@sh tests/deps.sh cross $(ARCH)
 
 # Objects remember the compiler and flags that made them: changing either (CC=clang,
 # OPT=-O0, ...) rebuilds everything instead of linking a mix.
@@ -80,20 +94,48 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libtinybrain.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libtinybrain.a $(TEST_LDLIBS) $(LDLIBS)
 
-unit: deps-test $(BIN) $(TEST_BIN)
+build-tests: $(BIN) $(TEST_BIN)
+
+unit: deps-test
+	@$(MAKE) --no-print-directory build-tests
 	@sh tests/run_unit.sh $(TEST_BIN)
 
-lessons: deps $(BIN)
+lessons: deps
+	@$(MAKE) --no-print-directory $(BIN)
 	@sh tests/lessons.sh
 
-test: deps-test $(BIN) $(TEST_BIN)
-	@sh tests/run_unit.sh $(TEST_BIN) && sh tests/golden.sh && sh tests/lessons.sh
+test: deps-test
+	@$(MAKE) --no-print-directory build-tests
+	@sh tests/run_unit.sh $(TEST_BIN) && sh tests/golden.sh && sh tests/install.sh && sh tests/report.sh && sh tests/lessons.sh
 
 golden: $(BIN)
 	@sh tests/golden.sh
 
-demo: deps $(BIN)
+demo: deps
+	@$(MAKE) --no-print-directory $(BIN)
 	@sh tests/demo.sh
+
+# Unit tests of a cross-compiled build under user-mode emulation (Debian's
+# gcc-ARCH-linux-gnu and qemu-user-static, installed like `make test` installs its
+# packages), in build-ARCH/.  The emulated run creates no thread and starts no gnuplot
+# (TINYBRAIN_THREADS=1, TINYBRAIN_GNUPLOT=0: qemu-user can hang on both); tests that
+# cannot run emulated are listed by tests/run_unit.sh with the reason.
+ARCH ?= aarch64
+CROSS_CC = $(ARCH)-linux-gnu-gcc
+test-cross: deps-cross
+	@$(MAKE) --no-print-directory CC=$(CROSS_CC) BUILD=build-$(ARCH) BIN=build-$(ARCH)/tinybrain build-tests
+	@TINYBRAIN_TEST_EMULATOR=qemu-$(ARCH)-static TINYBRAIN_THREADS=1 TINYBRAIN_GNUPLOT=0 \
+	    sh tests/run_unit.sh $(TEST_SRC:tests/%.c=build-$(ARCH)/tests/%)
+
+# Warning-free everywhere: every compiler in WERROR_CC at -O0, -O2 and -O3 with -Werror
+# (the library, the binary and every test), each in build-werror/CC-OPT/.
+WERROR_CC ?= gcc clang
+warnings:
+	@for cc in $(WERROR_CC); do CC=$$cc sh tests/deps.sh test || exit 1; \
+	  for o in -O0 -O2 -O3; do b=build-werror/$$cc$$o; \
+	    $(MAKE) --no-print-directory -s CC=$$cc BUILD=$$b BIN=$$b/tinybrain CFLAGS="$$o -Werror" build-tests \
+	      && echo "warnings: $$cc $$o: none" || exit 1; \
+	  done; done
 
 bench: $(BIN)
 	./$(BIN) bench kernels
@@ -123,14 +165,20 @@ $(BUILD)/tests/test_fuzz_repro: tests/test_fuzz_repro.c tests/fuzz/harness.c tes
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/src/cli/cli.o $(BUILD)/libtinybrain.a $(TEST_LDLIBS) $(LDLIBS)
 
+# The binary, and beside it in PREFIX/share/tinybrain the toyworld data and the
+# lessons: an installed tinybrain finds its data there from any folder (cli.c).
+SHARE = $(DESTDIR)$(PREFIX)/share/tinybrain
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)/data/toyworld $(SHARE)/lessons
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/tinybrain
+	install -m 644 data/toyworld/* $(SHARE)/data/toyworld/
+	install -m 644 lessons/*.md $(SHARE)/lessons/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tinybrain
+	rm -rf $(SHARE)
 
 clean:
-	rm -rf build build-asan build-fuzz tinybrain
+	rm -rf build build-asan build-fuzz build-werror build-aarch64 tinybrain
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

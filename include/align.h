@@ -195,6 +195,7 @@ typedef struct {
     double ci;             /* 0.95 */
     uint64_t seed;
     enc_opts enc;
+    tb_progress progress;  /* cmp_layers (compare.h): told after each pair of layers */
 } align_opts;
 void align_opts_default(align_opts *o);
 

@@ -87,6 +87,11 @@ extern const char *cli_cmd_name;
  * the user chose from the default cli_parse filled in. */
 int cli_given(int argc, char **argv, const char *name);
 
+/* Append the command line running now ("tinybrain CMD ARGS...", quoted for sh) to
+ * DIR/commands.sh (DIR is created), so a folder says how it was made (tinybrain report
+ * shows it).  A failure to write is only noted. */
+void cli_log_command(const char *dir, int argc, char **argv);
+
 /* Ctrl-C: after cli_catch_sigint(), the first SIGINT sets cli_interrupted = 1 (the
  * loop saves and exits cleanly); a second one kills the process. */
 extern volatile int cli_interrupted;
@@ -103,6 +108,12 @@ void   cli_progress(int done, int total, const char *fmt, ...)
     ;
 void   cli_progress_end(void);
 int    cli_isatty_stderr(void);
+/* Erase a progress line drawn on the terminal, before printing to stdout (tables do it
+ * themselves; the next cli_progress draws it again). */
+void   cli_progress_clear(void);
+/* A tb_progress for library work that draws cli_progress lines labelled `what` (a string
+ * that outlives the work); call cli_progress_start before and cli_progress_end after. */
+tb_progress cli_progress_hook(const char *what);
 
 /* Aligned table on stdout: cli_table_row(ncols, widths, cells).  The first column and
  * columns with a negative width are left-aligned (text); the rest right-aligned. */

@@ -87,6 +87,7 @@ typedef struct {
     int pca;              /* > 0: every model-side representation reduced to K principal components */
     int twins;            /* the stimuli are same-words twins (2k, 2k+1): compare pair differences */
     int units, units_repeats;   /* > 0: also each model side at `units` random units, repeated */
+    tb_progress progress; /* told while recording a spiking network and per GPT layer */
 } cmp_opts;
 void cmp_opts_default(cmp_opts *o);
 

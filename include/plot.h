@@ -102,7 +102,8 @@ typedef struct {
 } tb_band;
 int plot_lines_bands(const char *dir, const char *name, const tb_lineplot *opt, const tb_series *series,
                      int n_series, const tb_band *bands, int n_bands, int *rendered, char *err);
-/* 1 if a gnuplot executable is on PATH. */
+/* 1 if a gnuplot executable is on PATH (0 when the environment sets TINYBRAIN_GNUPLOT=0:
+ * then no gnuplot child is ever started and line plots stay data + script). */
 int plot_have_gnuplot(void);
 
 /* ---- pictures named by a prefix -------------------------------------------

@@ -43,6 +43,7 @@ typedef struct {
     int sites_all;        /* GPT: also attention outputs and MLP hidden units */
     uint64_t seed;        /* SNN noise seeds */
     double noise_hz;      /* SNN background rate; < 0: the model's own */
+    tb_progress progress; /* SNN: told after each stimulus of each trial (zero: nobody) */
 } rec_opts;
 
 /* Record: GPT -> one layer per site (resid layers first, in depth order); SNN -> one

@@ -88,7 +88,9 @@ typedef struct run_opts {
     const char *resume;        /* a checkpoint to continue ("" or NULL: a new run) */
     /* Resuming, NULL name/corpus take the checkpoint's; the model, optimizer and batch
      * always come from it (steps too, unless run_set_steps changes them). */
-    const char *name;          /* run name: runs/NAME.ckpt ... (plain, no '/') */
+    const char *name;          /* run name: RUNS/NAME.ckpt ... (plain, no '/') */
+    const char *runs_dir;      /* RUNS, the folder of the run's files (NULL or "": runs) */
+    int force;                 /* replace a run already saved as RUNS/NAME.ckpt */
     const char *corpus;        /* "toyworld" or a text file */
     const char *tokens;        /* text files: "word" | "char" */
     const char *data_dir;      /* the toyworld folder */
@@ -154,7 +156,8 @@ typedef struct tb_run {
     long long *save_at;        /* [n_save] snapshot steps, -1: the final one */
     int n_save;
     char *name, *corpus_name, *tokens;
-    char *path_ckpt, *path_tsv, *dir_steps;   /* runs/NAME.ckpt, runs/NAME.tsv, runs/NAME */
+    char *runs_dir;                           /* RUNS (runs unless --runs-dir) */
+    char *path_ckpt, *path_tsv, *dir_steps;   /* RUNS/NAME.ckpt, RUNS/NAME.tsv, RUNS/NAME */
     run_log log;
     /* what the loop has seen (NaN: not yet) */
     double last_train, last_val, ema;   /* ema: train loss smoothed over ~20 steps */
@@ -173,9 +176,11 @@ typedef struct tb_run {
 } tb_run;
 
 /* Open a new run or resume one: take runs/NAME.lock (refused while another process holds
- * it: "run 'gpt' is in use by process 1234 ..."), remove temporary files that killed runs
- * of this name left (only those whose process is gone), load the corpus, build or load the
- * model and optimizer.  On failure nothing is left to free. */
+ * it: "run 'gpt' is in use by process 1234 ..."), refuse to replace a run already saved as
+ * runs/NAME.ckpt unless o->force (resuming may replace the checkpoint it resumes), remove
+ * temporary files that killed runs of this name left (only those whose process is gone),
+ * load the corpus, build or load the model and optimizer.  On failure nothing is left to
+ * free. */
 int  run_open(tb_run *r, const run_opts *o, char *err);
 /* Resumed runs: change the number of steps (and the end of the cosine) to `steps`;
  * before the checkpoint's step is an error. */

@@ -37,6 +37,17 @@ char *tb_strf(const char *fmt, ...)
     ;
 char *tb_vstrf(const char *fmt, va_list ap);
 
+/* Progress of long work in the library, told to whoever watches (the CLI draws a line
+ * with an ETA, cli.h): fn(ctx, done, total) as each of `total` units (trials, layers,
+ * snapshots) finishes.  A zero tb_progress tells nobody. */
+typedef struct {
+    void (*fn)(void *ctx, int done, int total);
+    void *ctx;
+} tb_progress;
+static inline void tb_progress_tell(const tb_progress *p, int done, int total) {
+    if (p && p->fn) p->fn(p->ctx, done, total);
+}
+
 /* Default folders (relative to the current directory). */
 #define TB_DATA_DIR "data/toyworld"
 #define TB_RUNS_DIR "runs"

@@ -47,8 +47,9 @@
 /* The most threads a pool runs (--threads above it is refused; all cores are capped). */
 #define TB_MAX_THREADS 256
 
-/* Size the pool (n <= 0: all online cores; at most TB_MAX_THREADS).  Safe to call again
- * to resize. */
+/* Size the pool (n <= 0: all online cores; at most TB_MAX_THREADS, and at most N when
+ * the environment sets TINYBRAIN_THREADS=N: with 1 no thread is created).  Safe to call
+ * again to resize.  Returns the size. */
 int  tb_threads_init(int n);
 /* Number of threads the pool runs (1 if never initialised). */
 int  tb_threads(void);

@@ -17,17 +17,17 @@ step "2. a balanced network of 4000 spiking neurons, 1 s of biological time (les
 $tb snn run --preset cuba --ms 1000
 
 step "3. train the tiny GPT, keeping snapshots for alignment over training (lesson 08)"
-$tb train --save-at 0,25,50,100,200,400,final --quiet --json > runs/demo/gpt_train.json
+$tb train --save-at 0,25,50,100,200,400,final --quiet --json --force > runs/demo/gpt_train.json
 cat runs/demo/gpt_train.json
 $tb eval runs/gpt.ckpt
 
 step "4. train the spiking network on the same corpus (lesson 09)"
-$tb train-snn --save-at 0,100,200,300,400,final --quiet --json > runs/demo/snn_train.json
+$tb train-snn --save-at 0,100,200,300,400,final --quiet --json --force > runs/demo/snn_train.json
 cat runs/demo/snn_train.json
 $tb eval runs/snn.ckpt
 
 step "5. the control: the same GPT trained on sentences with their words shuffled (lesson 13)"
-$tb train --scramble --name gpt_scrambled --quiet --json > runs/demo/scrambled_train.json
+$tb train --scramble --name gpt_scrambled --quiet --json --force > runs/demo/scrambled_train.json
 cat runs/demo/scrambled_train.json
 
 step "6. attention maps of the GPT (lesson 07)"

@@ -178,8 +178,9 @@ static void partial_rsa_hand_worked(void **state) {
 
 /* Independent reference: centre the Gram matrices with H = I - 11^T/n as explicit products. */
 static double cka_reference(const double *K0, const double *L0, int n) {
-    double *H = malloc((size_t)n * n * 8), *T = malloc((size_t)n * n * 8), *K = malloc((size_t)n * n * 8),
+    double *H = calloc((size_t)n * n, 8), *T = malloc((size_t)n * n * 8), *K = malloc((size_t)n * n * 8),
            *L = malloc((size_t)n * n * 8);
+    assert_true(H && T && K && L);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++) H[i * n + j] = (i == j) - 1.0 / n;
     la_gemm_nn(n, n, n, H, K0, T);

@@ -21,10 +21,13 @@
 
 static char bin[1024], dir[256];
 
-/* Run `bin ARGS` (stderr with stdout); *out gets the output (malloc'd).  Exit status. */
+/* Run `bin ARGS` (stderr with stdout); *out gets the output (malloc'd).  Exit status.
+ * TINYBRAIN_TEST_EMULATOR (e.g. qemu-aarch64-static, set by `make test-cross`) runs a
+ * binary built for another architecture. */
 static int run(const char *args, char **out) {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin, args);
+    const char *emu = getenv("TINYBRAIN_TEST_EMULATOR");
+    snprintf(cmd, sizeof cmd, "%s %s %s 2>&1", emu ? emu : "", bin, args);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t cap = 1 << 16, n = 0;

@@ -5,6 +5,7 @@
  * flip is always caught because the CRC-32 detects every single-byte error. */
 #include "gpt.h"
 #include "io.h"
+#include "rep.h"
 #include "srnn.h"
 
 #include <math.h>
@@ -995,6 +996,55 @@ static void npz_deflated_entry(void **state) {
     free(plain.p);
 }
 
+/* The bytes b as the file path. */
+static void put_file(const char *path, const bytes *b) {
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(b->p, 1, b->n, fp), b->n);
+    assert_int_equal(fclose(fp), 0);
+}
+
+/* What numpy writes reaches align/compare (rep.h) as it reaches the readers: a
+ * Fortran-order big-endian int .npy is a layer in C order, an .npz is read like a folder
+ * (one layer per array, named by its key). */
+static void representations_from_numpy_files(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    bytes a, b, z;
+    /* np.save(x.T) of int32 x = [[1,2],[3,4],[5,7]] big-endian: Fortran order of x.T's (2, 3) */
+    unsigned char be[24] = {0,0,0,1, 0,0,0,2, 0,0,0,3, 0,0,0,4, 0,0,0,5, 0,0,0,7};
+    npy_bytes(&a, "{'descr': '>i4', 'fortran_order': True, 'shape': (2, 3), }", be, sizeof be);
+    double f[6] = {1, 2, 3, 4, 5, 6};   /* Fortran (3, 2): C order [[1,4],[2,5],[3,6]] */
+    npy_bytes(&b, "{'descr': '<f8', 'fortran_order': True, 'shape': (3, 2), }", f, sizeof f);
+    put_file(tmp("xt.npy"), &a);
+    rep_set s;
+    assert_int_equal(rep_load(tmp("xt.npy"), 0, &s, err), 0);
+    assert_int_equal(s.n_layers, 1);
+    assert_int_equal(s.layer[0].n, 2);
+    assert_int_equal(s.layer[0].p, 3);
+    const double want_a[6] = {1, 3, 5, 2, 4, 7};
+    for (int i = 0; i < 6; i++) assert_true(s.layer[0].mean[i] == want_a[i]);
+    rep_free(&s);
+    /* a (2 x 3) and b (3 x 2) see different stimulus counts: refused, naming both */
+    zip_in in[2] = {{"first.npy", b.p, b.n, 0, 0, NULL, 0, 0}, {"second.npy", a.p, a.n, 0, 0, NULL, 0, 0}};
+    zip_bytes(&z, in, 2, "");
+    put_file(tmp("two.npz"), &z);
+    assert_int_equal(rep_load(tmp("two.npz"), 0, &s, err), -1);
+    assert_non_null(strstr(err, "two.npz:second: 2 stimuli, but"));
+    free(z.p);
+    /* the same array twice: two layers named by their keys, values in C order */
+    zip_in same[2] = {{"layer0.npy", b.p, b.n, 0, 0, NULL, 0, 0}, {"layer1.npy", b.p, b.n, 0, 0, NULL, 0, 0}};
+    zip_bytes(&z, same, 2, "");
+    put_file(tmp("same.npz"), &z);
+    assert_int_equal(rep_load(tmp("same.npz"), 0, &s, err), 0);
+    assert_int_equal(s.n_layers, 2);
+    assert_string_equal(s.layer[1].name, "layer1");
+    const double want_b[6] = {1, 4, 2, 5, 3, 6};
+    for (int i = 0; i < 6; i++) assert_true(s.layer[1].mean[i] == want_b[i]);
+    rep_free(&s);
+    free(a.p); free(b.p); free(z.p);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/tb_test_io_%ld", (long)getpid());
     mkdir(dir, 0777);
@@ -1015,6 +1065,7 @@ int main(void) {
         cmocka_unit_test(npy_header_versions_and_bad_headers),
         cmocka_unit_test(npy_every_truncation_and_flip),
         cmocka_unit_test(npz_archives),
+        cmocka_unit_test(representations_from_numpy_files),
         cmocka_unit_test(npz_every_truncation_and_flip),
         cmocka_unit_test(inflate_hand_streams),
         cmocka_unit_test(inflate_every_truncation_and_flip),

@@ -172,6 +172,16 @@ static void line_plots(void **state) {
     assert_int_equal(access(tmp("nognu.gp"), F_OK), 0);
     assert_int_equal(access(tmp("nognu.png"), F_OK), -1);
     if (old) { setenv("PATH", old, 1); free(old); }
+    /* TINYBRAIN_GNUPLOT=0 switches gnuplot off even when it is on PATH */
+    char *sw = getenv("TINYBRAIN_GNUPLOT") ? strdup(getenv("TINYBRAIN_GNUPLOT")) : NULL;
+    setenv("TINYBRAIN_GNUPLOT", "0", 1);
+    assert_int_equal(plot_have_gnuplot(), 0);
+    assert_int_equal(plot_lines(dir, "off", &lp, ser, 2, &rendered, err), 0);
+    assert_int_equal(rendered, 0);
+    assert_int_equal(access(tmp("off.gp"), F_OK), 0);
+    assert_int_equal(access(tmp("off.png"), F_OK), -1);
+    if (sw) { setenv("TINYBRAIN_GNUPLOT", sw, 1); free(sw); }
+    else unsetenv("TINYBRAIN_GNUPLOT");
 }
 
 /* A chart maps its data corners onto its pixel corners; axes frame it in black; a trace

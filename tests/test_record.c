@@ -78,7 +78,7 @@ static void gpt_recording_shapes_and_determinism(void **state) {
     assert_int_equal(s.n, 4);
     assert_int_equal(s.len[0], 7); /* "." + 6 tokens */
     assert_int_equal(s.ids[0][0], 0);
-    rec_opts o = {0, 5, 1, 1, -1};
+    rec_opts o = {0, 5, 1, 1, -1, {NULL, NULL}};
     rep_set a, b;
     assert_int_equal(rec_record(&m, &s, &o, &a, err), 0);
     assert_int_equal(a.n_layers, 3 + 2 * 2); /* embed + 2 blocks, + attn and mlp of each */
@@ -100,7 +100,7 @@ static void gpt_recording_shapes_and_determinism(void **state) {
     assert_int_equal(align_all(a.layer[2].mean, 4, 16, b.layer[2].mean, 16, NULL, 0, &ao, &r, err), 0);
     assert_true(fabs(r.rsa_spearman - 1) < 1e-12 && fabs(r.cka_linear - 1) < 1e-12 && r.procrustes_angular < 1e-6);
     /* last-token pooling differs from the mean and equals the final position's state */
-    rec_opts ol = {1, 1, 0, 1, -1};
+    rec_opts ol = {1, 1, 0, 1, -1, {NULL, NULL}};
     rep_set c;
     assert_int_equal(rec_record(&m, &s, &ol, &c, err), 0);
     assert_int_equal(c.n_layers, 3);
@@ -118,7 +118,7 @@ static void snn_recording_trials_and_subpopulations(void **state) {
     assert_string_equal(m.kind, "srnn");
     rec_stimuli s;
     assert_int_equal(rec_stimuli_load(stim_path, &m.tok, &s, err), 0);
-    rec_opts o = {0, 3, 0, 42, -1};
+    rec_opts o = {0, 3, 0, 42, -1, {NULL, NULL}};
     rep_set a, b;
     assert_int_equal(rec_record(&m, &s, &o, &a, err), 0);
     assert_int_equal(a.n_layers, 1); /* no Dale's law: no sub-populations */
@@ -270,7 +270,7 @@ static void recording_folder_and_manifest(void **state) {
     assert_int_equal(lm_open(dale_path, &m, err), 0);
     assert_int_equal(write_text_file(stim_path, "the cat sees a dog .\nthe dogs see a cat .\na cat sleeps .\n", err), 0);
     assert_int_equal(rec_stimuli_load(stim_path, &m.tok, &s, err), 0);
-    rec_opts o = {1, 2, 0, 5, -1};
+    rec_opts o = {1, 2, 0, 5, -1, {NULL, NULL}};
     assert_int_equal(rec_record(&m, &s, &o, &r, err), 0);
     snprintf(out, sizeof out, "%s/rec \"x\"", dir); /* a folder name JSON must escape */
     assert_int_equal(rec_save(out, &m, stim_path, &s, &o, &r, err), 0);
@@ -279,15 +279,20 @@ static void recording_folder_and_manifest(void **state) {
     size_t len;
     assert_int_equal(read_file(path, &text, &len, err), 0);
     int ne = r.layer[1].p, ni = r.layer[2].p;
+    const char *f32 = "\"dtype\": \"float32\", \"order\": \"C\", ",
+               *axes = "\"dims\": \"trials x stimuli x units\", \"axes\": [\"trial: a repetition with fresh background "
+                       "noise\", \"stimulus: line i of the stimuli file\", ";
     assert_int_equal(ne + ni, 40);
     assert_true(asprintf(&want,
                          "{\n  \"model\": \"%s\",\n  \"kind\": \"srnn\",\n  \"step\": -1,\n  \"stimuli\": \"%s\",\n"
                          "  \"n_stimuli\": 3,\n  \"pool\": \"last\",\n  \"trials\": 2,\n  \"units\": \"firing rate, Hz\",\n"
                          "  \"arrays\": [\n"
-                         "    {\"file\": \"rates.npy\", \"shape\": [2, 3, 40], \"dims\": \"trials x stimuli x units\"},\n"
-                         "    {\"file\": \"subpop/rates_exc.npy\", \"shape\": [2, 3, %d], \"dims\": \"trials x stimuli x units\"},\n"
-                         "    {\"file\": \"subpop/rates_inh.npy\", \"shape\": [2, 3, %d], \"dims\": \"trials x stimuli x units\"}\n"
-                         "  ]\n}\n", dale_path, stim_path, ne, ni) > 0);
+                         "    {\"file\": \"rates.npy\", %s\"shape\": [2, 3, 40], %s\"unit: neuron (under Dale's law the "
+                         "excitatory ones first)\"]},\n"
+                         "    {\"file\": \"subpop/rates_exc.npy\", %s\"shape\": [2, 3, %d], %s\"unit: excitatory neuron\"]},\n"
+                         "    {\"file\": \"subpop/rates_inh.npy\", %s\"shape\": [2, 3, %d], %s\"unit: inhibitory neuron "
+                         "(numbered after the excitatory ones)\"]}\n"
+                         "  ]\n}\n", dale_path, stim_path, f32, axes, f32, ne, axes, f32, ni, axes) > 0);
     assert_string_equal(text, want);
     free(text);
     free(want);

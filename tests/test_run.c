@@ -247,6 +247,7 @@ static void old_logs_and_tsv_round_trip(void **state) {
         assert_non_null(t);
         assert_int_equal(t->shape[1], kind ? 6 : 5);   /* no wall time in the checkpoint */
         o.resume = "wide.ckpt";
+        o.force = 1;   /* replaces runs/old.ckpt, the run wide.ckpt was copied from */
         assert_int_equal(run_open(&q, &o, err), 0);
         assert_int_equal(q.log.n, (int)t->shape[0]);
         for (int i = 0; i < q.log.n; i++) {
@@ -385,6 +386,7 @@ static void nan_stop(void **state) {
     /* a NaN loss later on names the snapshot or checkpoint that is left */
     o.save_at = "1";
     o.eval_every = 100;
+    o.force = 1;
     assert_int_equal(run_open(&r, &o, err), 0);
     for (int i = 0; i < 2; i++) assert_int_equal(run_advance(&r, 0, err), RUN_STEPPED);
     r.gpt.params_mem[0] = NAN;
@@ -454,6 +456,49 @@ static void batches(void **state) {
     }
 }
 
+/* ---- a saved run is never replaced silently; --runs-dir ---------------------------- */
+
+static void saved_run_kept(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    enter("keep");
+    run_opts o;
+    small_opts(&o, RUN_SRNN, "k");
+    o.steps = 2;
+    tb_run r;
+    assert_int_equal(run_open(&r, &o, err), 0);
+    assert_int_equal(drive(&r, -1, err), RUN_DONE);
+    run_free(&r);
+    struct stat st0, st1;
+    assert_int_equal(stat("runs/k.ckpt", &st0), 0);
+    /* a new run of the same name is refused and the saved one stays as it was */
+    assert_int_equal(run_open(&r, &o, err), -1);
+    assert_string_equal(err, "runs/k.ckpt already holds a run: --resume runs/k.ckpt continues it, --force replaces it, "
+                             "or choose another --name or --runs-dir");
+    assert_int_equal(stat("runs/k.ckpt", &st1), 0);
+    assert_true(st1.st_mtime == st0.st_mtime && st1.st_size == st0.st_size);
+    /* resuming the checkpoint itself continues it */
+    o.resume = "./runs/k.ckpt";
+    o.name = NULL;
+    assert_int_equal(run_open(&r, &o, err), 0);
+    run_free(&r);
+    /* --force starts over */
+    o.resume = "";
+    o.name = "k";
+    o.force = 1;
+    assert_int_equal(run_open(&r, &o, err), 0);
+    run_free(&r);
+    /* another folder for the run's files */
+    o.force = 0;
+    o.runs_dir = "elsewhere/runs";
+    assert_int_equal(run_open(&r, &o, err), 0);
+    assert_string_equal(r.path_ckpt, "elsewhere/runs/k.ckpt");
+    assert_int_equal(drive(&r, -1, err), RUN_DONE);
+    run_free(&r);
+    assert_int_equal(stat("elsewhere/runs/k.ckpt", &st1), 0);
+    assert_int_equal(stat("elsewhere/runs/k.tsv", &st1), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(resume_gpt_bit_identical),
@@ -464,6 +509,7 @@ int main(void) {
         cmocka_unit_test(lock_refuses_second_writer),
         cmocka_unit_test(stale_temporaries_removed),
         cmocka_unit_test(nan_stop),
+        cmocka_unit_test(saved_run_kept),
         cmocka_unit_test(options_checked),
         cmocka_unit_test(batches),
     };

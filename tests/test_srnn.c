@@ -202,7 +202,7 @@ static void event_vs_dense_and_threads(void **state) {
     size_t np = FB_NP;
     float *g1 = malloc(np * 4), *g2 = malloc(np * 4), *g4 = malloc(np * 4);
     srnn_batch_stats s1, s2, s4;
-    assert_true(tb_threads() == 2);
+    if (!getenv("TINYBRAIN_THREADS")) assert_true(tb_threads() == 2); /* capped under qemu */
     run_fb(0, &c, g1, &s1);
     run_fb(1, &c, g2, &s2);
     run_fb(0, &c, g4, &s4);

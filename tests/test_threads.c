@@ -1,11 +1,14 @@
 /* test_threads.c -- the pool: every task runs exactly once, on the worker the static
- * partition names, nested calls run serially, and resizing never replays an old job. */
+ * partition names, nested calls run serially, resizing never replays an old job, and
+ * TINYBRAIN_THREADS=1 creates no thread.  Under that variable (the emulated test run,
+ * `make test-cross`) the tests that need real threads are skipped. */
 #include "threads.h"
 
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -22,6 +25,7 @@ static void count_task(void *ctx, int t, int nt) {
 
 static void every_task_once(void **state) {
     (void)state;
+    if (getenv("TINYBRAIN_THREADS")) skip();
     int sizes[4] = {1, 2, 3, 7};
     for (int s = 0; s < 4; s++) {
         assert_int_equal(tb_threads_init(sizes[s]), sizes[s]);
@@ -50,6 +54,7 @@ static void outer_task(void *ctx, int t, int nt) {
 
 static void nested_calls_run_serially(void **state) {
     (void)state;
+    if (getenv("TINYBRAIN_THREADS")) skip();
     tb_threads_init(2);
     tb_parallel(4, outer_task, NULL);
     for (int t = 0; t < 4; t++)
@@ -62,6 +67,7 @@ static void nested_calls_run_serially(void **state) {
 /* Regression: a worker created by a resize used to replay the previous job. */
 static void resize_does_not_replay(void **state) {
     (void)state;
+    if (getenv("TINYBRAIN_THREADS")) skip();
     static job j;
     memset(&j, 0, sizeof j);
     const struct timespec pause = {0, 2000000}; /* 2 ms: time for a stray replay to happen */
@@ -77,11 +83,39 @@ static void resize_does_not_replay(void **state) {
     assert_true(tb_cores() >= 1);
 }
 
+/* TINYBRAIN_THREADS caps the pool: 1 runs every task on the caller, no thread made. */
+static void env_cap(void **state) {
+    (void)state;
+    char *old = getenv("TINYBRAIN_THREADS") ? strdup(getenv("TINYBRAIN_THREADS")) : NULL;
+    tb_threads_shutdown();
+    setenv("TINYBRAIN_THREADS", "1", 1);
+    assert_int_equal(tb_threads_init(7), 1);
+    assert_int_equal(tb_threads_init(0), 1);
+    static job j;
+    memset(&j, 0, sizeof j);
+    tb_parallel(40, count_task, &j);
+    for (int t = 0; t < 40; t++) {
+        assert_int_equal(j.runs[t], 1);
+        assert_true(pthread_equal(j.who[t], pthread_self()));
+    }
+    setenv("TINYBRAIN_THREADS", "zero", 1);      /* not a count: no cap */
+    assert_int_equal(tb_threads_init(1), 1);
+    if (!old) {                                   /* real threads only outside the emulator */
+        setenv("TINYBRAIN_THREADS", "3", 1);
+        assert_int_equal(tb_threads_init(2), 2);  /* under the cap: as asked */
+        assert_int_equal(tb_threads_init(7), 3);
+    }
+    if (old) { setenv("TINYBRAIN_THREADS", old, 1); free(old); }
+    else unsetenv("TINYBRAIN_THREADS");
+    tb_threads_shutdown();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_task_once),
         cmocka_unit_test(nested_calls_run_serially),
         cmocka_unit_test(resize_does_not_replay),
+        cmocka_unit_test(env_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,8 +10,22 @@
 #include "align_priv.h"
 #include "linalg.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
+
+/* Eigenvalues of a Gram-like matrix carry an absolute rounding error of about
+ * q eps max|w|: below that a "zero" eigenvalue may come out as +-1e-17 and its square
+ * root (3e-9) would count as signal, by an amount that depends on the machine's
+ * rounding (x86-64 and aarch64 differ).  The floor under which w is taken as zero. */
+static double eig_noise_floor(const double *w, int q) {
+    double wmax = 0;
+    for (int i = 0; i < q; i++) if (fabs(w[i]) > wmax) wmax = fabs(w[i]);
+    return 4.0 * q * DBL_EPSILON * wmax;
+}
+
+/* sqrt of an eigenvalue, zero at or under the noise floor */
+static double sqrt_above(double w, double fl) { return w > fl ? sqrt(w) : 0; }
 
 /* Nuclear norm of X^T Y from its singular values (min(px, py) <= n here). */
 static int nuclear_small(const double *X, int n, int px, const double *Y, int py, double *nuc, char *err) {
@@ -19,8 +33,8 @@ static int nuclear_small(const double *X, int n, int px, const double *Y, int py
     double *w = al_doubles((size_t)q);
     if (!w) return tb_fail(err, "out of memory");
     int rc = al_cross_sv2(X, n, px, Y, py, w, err);
-    double s = 0;
-    for (int i = 0; !rc && i < q; i++) s += w[i] > 0 ? sqrt(w[i]) : 0;
+    double s = 0, fl = rc ? 0 : eig_noise_floor(w, q);
+    for (int i = 0; !rc && i < q; i++) s += sqrt_above(w[i], fl);
     *nuc = s;
     free(w);
     return rc;
@@ -38,9 +52,10 @@ static int nuclear_gram(const double *X, int n, int px, const double *Y, int py,
     la_gram_rows(n, py, Y, Ky);
     if (la_eigh(n, Kx, w, V, err)) goto done;
     /* R = V sqrt(w) V^T = Kx^(1/2), as one product */
+    double fl = eig_noise_floor(w, n);
     for (int i = 0; i < n; i++)
         for (int k = 0; k < n; k++) {
-            T[(size_t)i * n + k] = V[(size_t)i * n + k] * sqrt(w[k] > 0 ? w[k] : 0);
+            T[(size_t)i * n + k] = V[(size_t)i * n + k] * sqrt_above(w[k], fl);
             Vt[(size_t)k * n + i] = V[(size_t)i * n + k];
         }
     la_gemm_nn(n, n, n, T, Vt, R);
@@ -48,7 +63,8 @@ static int nuclear_gram(const double *X, int n, int px, const double *Y, int py,
     la_gemm_nn(n, n, n, T, R, Kx);
     if (la_eigh(n, Kx, w, NULL, err)) goto done;
     double s = 0;
-    for (int i = 0; i < n; i++) s += w[i] > 0 ? sqrt(w[i]) : 0;
+    fl = eig_noise_floor(w, n);
+    for (int i = 0; i < n; i++) s += sqrt_above(w[i], fl);
     *nuc = s;
     rc = 0;
 done:

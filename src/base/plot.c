@@ -465,6 +465,9 @@ int plot_heatmap_png(const char *path, const float *M, int rows, int cols,
 /* ======================================================================== */
 
 int plot_have_gnuplot(void) {
+    /* TINYBRAIN_GNUPLOT=0: never start gnuplot (no child process; for emulated test runs) */
+    const char *sw = getenv("TINYBRAIN_GNUPLOT");
+    if (sw && !strcmp(sw, "0")) return 0;
     const char *path = getenv("PATH");
     if (!path || !*path) return 0;
     char dir[1024];

@@ -69,9 +69,21 @@ void tb_threads_shutdown(void) {
     pool.stop = 0;
 }
 
+/* TINYBRAIN_THREADS=N caps every pool at N threads, whatever --threads asks; with
+ * N = 1 no thread is ever created (for emulators such as qemu-user, where creating one
+ * can hang, and for CI runs that must not compete for cores).  0 when unset. */
+static int env_cap(void) {
+    const char *s = getenv("TINYBRAIN_THREADS");
+    char *end;
+    long v = s && *s ? strtol(s, &end, 10) : 0;
+    return s && *s && !*end && v > 0 && v <= MAX_THREADS ? (int)v : 0;
+}
+
 int tb_threads_init(int n) {
+    int cap = env_cap();
     if (n <= 0) n = tb_cores();
     if (n > MAX_THREADS) n = MAX_THREADS;
+    if (cap && n > cap) n = cap;
     if (n == pool.n) return n;
     tb_threads_shutdown();
     pool.n = 1;

@@ -52,22 +52,39 @@ static void print_single(const align_result *r, const run_cfg *c) {
     }
 }
 
-static void print_json(const align_result *r, const char *a_layer, const char *b_layer) {
-    json_begin();
-    if (a_layer) json_str("a_layer", a_layer);
-    if (b_layer) json_str("b_layer", b_layer);
+/* One comparison's numbers as members of the open JSON object w. */
+static void result_json(json_writer *w, const align_result *r, const char *a_layer, const char *b_layer) {
+    if (a_layer) jw_str(w, "a_layer", a_layer);
+    if (b_layer) jw_str(w, "b_layer", b_layer);
     for (int m = 0; m < cmp_n_metrics; m++) {
         double v = cmp_value(r, m), lo, hi;
         /* cka_perm_p has never been part of align's JSON; the table shows it */
         if (isnan(v) || !strcmp(cmp_metrics[m].key, "cka_perm_p")) continue;
-        json_num(cmp_metrics[m].key, v);
+        jw_num(w, cmp_metrics[m].key, v);
         if (ci_of(r, m, &lo, &hi)) {
             char *kl = cli_strf("%s_ci_low", cmp_metrics[m].key), *kh = cli_strf("%s_ci_high", cmp_metrics[m].key);
-            json_num(kl, lo);
-            json_num(kh, hi);
+            jw_num(w, kl, lo);
+            jw_num(w, kh, hi);
             free(kl);
             free(kh);
         }
+    }
+}
+
+/* One JSON object: a single comparison's numbers, or {"comparisons": [...]} with one
+ * object per pair of layers. */
+static void print_json(const cmp_pairs *p, int a_named, int b_named) {
+    json_begin();
+    json_writer *w = json_w();
+    if (p->n == 1) result_json(w, &p->res[0], a_named ? p->a[0]->name : NULL, b_named ? p->b[0]->name : NULL);
+    else {
+        jw_array(w, "comparisons", JW_COMPACT);
+        for (int i = 0; i < p->n; i++) {
+            jw_object(w, NULL, JW_COMPACT);
+            result_json(w, &p->res[i], a_named ? p->a[i]->name : NULL, b_named ? p->b[i]->name : NULL);
+            jw_end(w);
+        }
+        jw_end(w);
     }
     json_end();
 }
@@ -145,8 +162,8 @@ static void run(const char *a, const char *b, int drop_constant, const run_cfg *
             cli_note("warning: %d stimuli for %d and %d units: with this many units per stimulus CCA, SVCCA and "
                      "PWCCA find near-perfect correlations even in noise; trust debiased CKA, RSA and Procrustes",
                      p.a[i]->n, p.a[i]->p, p.b[i]->p);
-        if (c->json) print_json(&p.res[i], A.n_layers > 1 ? p.a[i]->name : NULL, B.n_layers > 1 ? p.b[i]->name : NULL);
     }
+    if (c->json) print_json(&p, A.n_layers > 1, B.n_layers > 1);
     if (!c->json && p.n == 1) print_single(&p.res[0], c);
     if (!c->json && p.n > 1) {
         int rendered;
@@ -194,7 +211,7 @@ int cmd_align(int argc, char **argv) {
         {"folds", 'i', &folds, "5", "", "encoding model: outer cross-validation folds", 2, 100, NULL},
         {"rbf-width", 'f', &rbf_f, "1.0", "", "CKA RBF bandwidth factor f (sigma^2 = f^2 x median sq. distance)", 1e-6, 1e6, NULL},
         {"drop-constant", 'b', &drop_constant, NULL, "", "remove units that are constant across stimuli", 0, 0, NULL},
-        {"json", 'b', &c.json, NULL, "", "one JSON object per comparison on stdout", 0, 0, NULL},
+        {"json", 'b', &c.json, NULL, "", "one JSON object on stdout (several layers: a \"comparisons\" array)", 0, 0, NULL},
         {"rdm-png", 's', &c.rdm_png, NULL, "", "folder for side-by-side RDM heatmaps", 0, 0, NULL},
         {"labels", 's', &c.labels_path, NULL, "", "stimulus names, one per line (RDM axes)", 0, 0, NULL},
         {"plots", 's', &c.plots, TB_PLOTS_DIR, "", "folder for the by-layer plot", 0, 0, NULL},

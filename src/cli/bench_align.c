@@ -30,7 +30,7 @@ int bench_align_main(int argc, char **argv) {
         {"perm-max-n", 'i', &perm_max_n, "1000", "", "time RSA permutations up to this n", 0, 20000, NULL},
         {"perms", 'i', &perms, "1000", "", "RSA permutations in the perm column", 1, 100000, NULL},
         {"quick", 'b', &quick, NULL, "", "small sizes only (n <= 500), for a fast check", 0, 0, NULL},
-        {"json", 'b', &json, NULL, "", "one JSON object per row", 0, 0, NULL},
+        {"json", 'b', &json, NULL, "", "one JSON object: threads, kernels, perms and a row per size", 0, 0, NULL},
     };
     cli_cmd cmd = {"bench align", "", "seconds per alignment metric family as n (stimuli) and p (units) grow",
                    "Random n x p data on both sides (Y = X + noise), all threads. 'all' = rsa + cka + cca + "
@@ -44,12 +44,21 @@ int bench_align_main(int argc, char **argv) {
     const char *fam_names[6] = {"rsa", "cka", "cca", "procrustes", "encoding", "perm"};
     int w[10] = {6, 6, 7, 7, 7, 7, 7, 7, 8, 8};
     const char *head[10] = {"n", "p", "rsa", "cka", "cca", "procr", "enc", "all", "perm", "threads"};
+    int nsizes = (int)(sizeof sizes / sizeof sizes[0]), todo = 0, done = 0;
+    for (int s = 0; s < nsizes; s++) todo += !(sizes[s][0] > max_n || (quick && sizes[s][0] > 500));
     if (!json) {
         printf("seconds per metric family (align --metric all = the sum), %d threads, kernels %s\n", cli_threads, tb_kern->name);
         cli_table_row(10, w, head);
         cli_table_rule(10, w);
+    } else {
+        json_begin();
+        json_int("threads", cli_threads);
+        json_str("kernels", tb_kern->name);
+        json_int("perms", perms);
+        jw_array(json_w(), "rows", JW_COMPACT);
     }
-    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+    cli_progress_start();
+    for (int s = 0; s < nsizes; s++) {
         int n = sizes[s][0], p = sizes[s][1];
         if (n > max_n || (quick && n > 500)) continue;
         double *X, *Y, t[6], all = 0;
@@ -58,15 +67,14 @@ int bench_align_main(int argc, char **argv) {
         for (int f = BENCH_RSA; f <= BENCH_ENCODING; f++) { t[f] = time_family(f, X, Y, n, p, 0); all += t[f]; }
         t[5] = n <= perm_max_n ? time_family(BENCH_RSA_PERM, X, Y, n, p, perms) - t[0] : -1;
         if (json) {
-            json_begin();
-            json_int("n", n);
-            json_int("p", p);
-            for (int f = 0; f < 5; f++) json_num(fam_names[f], t[f]);
-            json_num("all", all);
-            if (t[5] >= 0) json_num("rsa_perm", t[5]);
-            json_int("perms", perms);
-            json_int("threads", cli_threads);
-            json_end();
+            json_writer *jw = json_w();
+            jw_object(jw, NULL, JW_COMPACT);
+            jw_int(jw, "n", n);
+            jw_int(jw, "p", p);
+            for (int f = 0; f < 5; f++) jw_num(jw, fam_names[f], t[f]);
+            jw_num(jw, "all", all);
+            if (t[5] >= 0) jw_num(jw, "rsa_perm", t[5]);
+            jw_end(jw);
         } else {
             char c[10][24];
             snprintf(c[0], 24, "%d", n);
@@ -82,7 +90,14 @@ int bench_align_main(int argc, char **argv) {
         }
         free(X);
         free(Y);
+        cli_progress(++done, todo, "n %d x p %d timed", n, p);
     }
-    if (!json) printf("perm = %d RSA permutations (on top of 'all'); '-' = not timed at this n (--perm-max-n)\n", perms);
+    cli_progress_end();
+    if (json) {
+        jw_end(json_w());
+        json_end();
+    } else {
+        printf("perm = %d RSA permutations (on top of 'all'); '-' = not timed at this n (--perm-max-n)\n", perms);
+    }
     return 0;
 }

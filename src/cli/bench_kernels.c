@@ -46,6 +46,7 @@ int bench_kernels_main(int argc, char **argv) {
         printf(",\"rows\":[");
     }
     int first = 1;
+    cli_progress_start();
     for (int si = 0; si < nshapes; si++) {
         const bench_matmul_shape *s = &shapes[si];
         double flops = (s->backward ? 4.0 : 2.0) * s->N * s->C * s->OC, base = 0;
@@ -59,6 +60,7 @@ int bench_kernels_main(int argc, char **argv) {
                 if (bench_matmul(k, s, reps, &b, &sec, err)) cli_die(1, "%s", err);
                 double gf = flops / sec * 1e-9;
                 if (ki == 0 && ti == 0) base = sec;
+                cli_progress_clear();
                 if (!json)
                     printf("%-26s %-7s %7d %10.3f %9.2f %7.1fx\n", label, sets[ki], tcounts[ti], sec * 1e3, gf, base / sec);
                 else {
@@ -69,7 +71,10 @@ int bench_kernels_main(int argc, char **argv) {
             }
         }
         if (!json && si + 1 < nshapes) printf("\n");
+        fflush(stdout);
+        cli_progress(si + 1, nshapes, "shapes timed");
     }
+    cli_progress_end();
     tb_threads_init(nthreads);
     if (json) {
         printf("]");

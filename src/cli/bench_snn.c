@@ -107,8 +107,14 @@ int bench_snn_main(int argc, char **argv) {
     char *rows = malloc(cap);
     if (!rows) cli_die(1, "out of memory");
     snprintf(rows, cap, "[");
+    cli_progress_start();
     for (int c = 0; c < 2; c++)
-        for (int s = 0; s < 3; s++) scaling_row(c, s, scale, json, rows, cap - 1);
+        for (int s = 0; s < 3; s++) {
+            scaling_row(c, s, scale, json, rows, cap - 1);
+            fflush(stdout);
+            cli_progress(c * 3 + s + 1, 6, "networks simulated");
+        }
+    cli_progress_end();
     strcat(rows, "]");
     double ours[2] = {NAN, NAN}, our_rate[2] = {NAN, NAN}, bw[2] = {NAN, NAN}, br[2] = {NAN, NAN};
     int have_brian = compare && side_by_side(script, ours, our_rate, bw, br);

@@ -1,6 +1,7 @@
 /* cli.c -- option parsing, help text, errors, progress, tables and JSON for every
  * command (see include/cli.h).  This is the only layer that prints or exits. */
 #include "cli.h"
+#include "io.h"
 #include "kernels.h"
 #include "threads.h"
 
@@ -22,12 +23,20 @@ volatile int cli_interrupted = 0;
 
 /* ---- messages ------------------------------------------------------------ */
 
-/* "tinybrain CMD: message" on stderr, after whatever stdout holds so far. */
+static char *data_looked;
+
+/* "tinybrain CMD: message" on stderr, after whatever stdout holds so far.  A message
+ * about the shipped data (data/toyworld) that could not be found says where tinybrain
+ * looked for it. */
 static void say(const char *fmt, va_list ap) {
+    char *msg = tb_vstrf(fmt, ap);
     fflush(stdout);
-    fprintf(stderr, "tinybrain %s: ", cli_cmd_name);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "tinybrain %s: %s\n", cli_cmd_name, msg ? msg : "(out of memory formatting a message)");
+    if (data_looked && msg && strstr(msg, TB_DATA_DIR))
+        fprintf(stderr, "tinybrain %s: the toyworld data is not here; looked in %s "
+                "(set TINYBRAIN_DATA, install with make install, or write it with tinybrain corpus)\n",
+                cli_cmd_name, data_looked);
+    free(msg);
 }
 
 void cli_die(int status, const char *fmt, ...) {
@@ -53,6 +62,75 @@ char *cli_strf(const char *fmt, ...) {
     va_end(ap);
     if (!s) cli_die(1, "out of memory");
     return s;
+}
+
+/* ---- where the toyworld data is ------------------------------------------ */
+
+/* The options that read the data shipped with tinybrain (--data-dir, and any file
+ * option whose default lies under data/toyworld/) default to ./data/toyworld, the
+ * checkout's copy.  Run from another folder, tinybrain finds a copy instead, in the first
+ * of $TINYBRAIN_DATA/toyworld, BIN/../share/tinybrain/data/toyworld (make install) and
+ * BIN/data/toyworld (a checkout's binary) holding vocab.tsv; when none does, a failure
+ * that names data/toyworld also says where it looked. */
+static const char *data_found;   /* the folder used instead of TB_DATA_DIR, or NULL */
+static char **data_paths;        /* option values made here (kept for the process) */
+static int n_data_paths;
+
+static int has_toyworld(const char *dir) {
+    char *f = cli_strf("%s/vocab.tsv", dir);
+    int ok = access(f, R_OK) == 0;
+    free(f);
+    return ok;
+}
+
+/* A malloc'd string kept until exit (reachable, so leak checkers stay quiet). */
+static char *keep(char *s) {
+    char **p = realloc(data_paths, (size_t)(n_data_paths + 1) * sizeof *p);
+    if (!p) cli_die(1, "out of memory");
+    data_paths = p;
+    return data_paths[n_data_paths++] = s;
+}
+
+/* The first copy found elsewhere, or NULL (data_looked then lists the places tried). */
+static const char *find_data(void) {
+    static int done = 0;
+    if (done) return data_found;
+    done = 1;
+    enum { NC = 3 };
+    const char *env = getenv("TINYBRAIN_DATA");
+    char *cand[NC] = {env && *env ? cli_strf("%s/toyworld", env) : NULL, NULL, NULL};
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = 0;
+        cand[1] = cli_strf("%s/../share/tinybrain/" TB_DATA_DIR, exe);  /* make install */
+        cand[2] = cli_strf("%s/" TB_DATA_DIR, exe);                     /* a checkout's ./tinybrain */
+    }
+    for (int i = 0; i < NC; i++)
+        if (!data_found && cand[i] && has_toyworld(cand[i])) data_found = keep(cli_strf("%s", cand[i]));
+    if (!data_found)
+        data_looked = keep(cli_strf("./" TB_DATA_DIR ", %s, %s%s%s", cand[0] ? cand[0] : "$TINYBRAIN_DATA/toyworld (unset)",
+                                    cand[1] ? cand[1] : "BIN/../share/tinybrain (no /proc/self/exe)",
+                                    cand[2] ? ", " : "", cand[2] ? cand[2] : ""));
+    for (int i = 0; i < NC; i++) free(cand[i]);
+    return data_found;
+}
+
+/* Point the data options the user did not give at the installed copy, when the folder
+ * tinybrain runs in has none. */
+static void resolve_data_opts(cli_opt *opts, int nopts, int argc, char **argv) {
+    size_t dl = strlen(TB_DATA_DIR);
+    for (int i = 0; i < nopts; i++) {
+        const cli_opt *o = &opts[i];
+        const char **v = (const char **)o->dst;
+        if (o->kind != 's' || !o->def || strncmp(o->def, TB_DATA_DIR, dl) || cli_given(argc, argv, o->name))
+            continue;
+        if (!(o->def[dl] == '/' || (!o->def[dl] && !strcmp(o->name, "data-dir")))) continue;
+        if (has_toyworld(TB_DATA_DIR) || !find_data()) continue;
+        *v = keep(cli_strf("%s%s", data_found, o->def + dl));
+    }
 }
 
 /* ---- options ------------------------------------------------------------- */
@@ -208,6 +286,8 @@ int cli_parse(const cli_cmd *cmd, cli_opt *opts, int nopts, int argc, char **arg
         cli_die(2, "missing argument (usage: tinybrain %s [options] %s)", cmd->name,
                 cmd->args ? cmd->args : "");
 
+    resolve_data_opts(opts, nopts, argc, argv);
+
     char err[TB_ERRLEN];
     const char *mode = cli_kernels;
     if (strcmp(mode, "auto") == 0 && getenv("TINYBRAIN_KERNELS") && *getenv("TINYBRAIN_KERNELS"))
@@ -224,6 +304,41 @@ int cli_given(int argc, char **argv, const char *name) {
         if (!strncmp(argv[i], "--", 2) && !strncmp(argv[i] + 2, name, n) && (argv[i][2 + n] == 0 || argv[i][2 + n] == '='))
             return 1;
     return 0;
+}
+
+/* ---- how a folder was made ----------------------------------------------- */
+
+/* arg for sh: as it is when it holds only safe characters, else in single quotes. */
+static void put_sh_word(FILE *f, const char *arg) {
+    if (*arg && strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,:=+@%") == strlen(arg)) {
+        fputs(arg, f);
+        return;
+    }
+    fputc('\'', f);
+    for (const char *p = arg; *p; p++) {
+        if (*p == '\'') fputs("'\\''", f);
+        else fputc(*p, f);
+    }
+    fputc('\'', f);
+}
+
+void cli_log_command(const char *dir, int argc, char **argv) {
+    char err[TB_ERRLEN];
+    char *path = cli_strf("%s/commands.sh", dir);
+    FILE *f = make_dirs(dir, err) ? NULL : fopen(path, "a");
+    if (!f) {
+        cli_note("could not record the command in %s", path);
+        free(path);
+        return;
+    }
+    fprintf(f, "tinybrain %s", cli_cmd_name);
+    for (int i = 1; i < argc; i++) {
+        fputc(' ', f);
+        put_sh_word(f, argv[i]);
+    }
+    fputc('\n', f);
+    if (fclose(f) != 0) cli_note("could not record the command in %s", path);
+    free(path);
 }
 
 /* ---- Ctrl-C -------------------------------------------------------------- */
@@ -243,14 +358,17 @@ void cli_catch_sigint(void) {
 
 static struct timespec t_start;
 static int progress_drawn = 0;
-static double last_log = -1e9;
+static double last_log = 0, last_draw = -1e9;
+static int logged = 0;   /* plain lines printed since cli_progress_start */
 
 int cli_isatty_stderr(void) { return isatty(fileno(stderr)); }
 
 void cli_progress_start(void) {
     clock_gettime(CLOCK_MONOTONIC, &t_start);
     progress_drawn = 0;
-    last_log = -1e9;
+    logged = 0;
+    last_log = 0;
+    last_draw = -1e9;
 }
 
 double cli_elapsed(void) {
@@ -263,9 +381,12 @@ void cli_progress(int done, int total, const char *fmt, ...) {
     if (cli_quiet) return;
     double el = cli_elapsed();
     int tty = cli_isatty_stderr();
-    /* Plain logs: at most one line every 2 s, plus the last one. */
-    if (!tty && done < total && el - last_log < 2.0) return;
-    last_log = el;
+    /* Plain logs: one line every 2 s, and the last one when there were others (work
+     * under 2 s logs nothing); the terminal's line is redrawn at most 10 times a second. */
+    if (!tty && el - last_log < 2.0 && !(done >= total && logged)) return;
+    if (tty && done < total && el - last_draw < 0.1) return;
+    last_log = last_draw = el;
+    logged += !tty;
     char msg[256];
     va_list ap;
     va_start(ap, fmt);
@@ -289,9 +410,30 @@ void cli_progress_end(void) {
     if (progress_drawn) { fputc('\n', stderr); progress_drawn = 0; }
 }
 
+void cli_progress_clear(void) {
+    if (!progress_drawn) return;
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    progress_drawn = 0;
+    last_draw = -1e9;
+}
+
+/* Work in phases (record the trials, then compare the layers) tells each phase's count:
+ * a new total, or a count that starts again, restarts the clock the ETA is taken from. */
+static void progress_hook_fn(void *ctx, int done, int total) {
+    static int last_done, last_total;
+    if (total != last_total || done <= last_done) clock_gettime(CLOCK_MONOTONIC, &t_start);
+    last_done = done;
+    last_total = total;
+    cli_progress(done, total, "%s", (const char *)ctx);
+}
+
+tb_progress cli_progress_hook(const char *what) { return (tb_progress){progress_hook_fn, (void *)what}; }
+
 /* ---- tables -------------------------------------------------------------- */
 
 void cli_table_row(int ncols, const int *widths, const char *const *cells) {
+    cli_progress_clear();
     for (int i = 0; i < ncols; i++) {
         int w = widths[i];
         /* Left-align the first column and any given a negative width (text); right-align
@@ -315,6 +457,7 @@ void cli_note_plot(const char *dir, const char *name, int rendered) {
 }
 
 void cli_table_rule(int ncols, const int *widths) {
+    cli_progress_clear();
     for (int i = 0; i < ncols; i++) {
         if (i) printf("  ");
         for (int j = 0; j < (widths[i] < 0 ? -widths[i] : widths[i]); j++) putchar('-');

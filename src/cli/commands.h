@@ -25,6 +25,7 @@ int cmd_compare(int argc, char **argv);
 int cmd_energy(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /* What `train` and `train-snn` share (train.c; the run itself is include/run.h):
  * train_open  checks the options (exit 2), opens or resumes the run (exit 1); resuming,
@@ -38,8 +39,10 @@ int cmd_scan(int argc, char **argv);
     {"corpus", 's', &(o).corpus, RUN_CORPUS, "", "toyworld, or a text file (then pick --tokens)", 0, 0, NULL},    \
     {"tokens", 'c', &(o).tokens, RUN_TOKENS, "", "tokenizer for a text file", 0, 0, "word|char"},                \
     {"data-dir", 's', &(o).data_dir, TB_DATA_DIR, "", "toyworld data folder", 0, 0, NULL},                        \
-    {"name", 's', &(o).name, name_default, "", "run name: runs/NAME.ckpt, runs/NAME.tsv, plots/NAME_loss.png", 0, 0, NULL}, \
-    {"scramble", 'b', &(o).scramble, NULL, "", "control: shuffle the words of every training sentence (same words, no grammar)", 0, 0, NULL}
+    {"name", 's', &(o).name, name_default, "", "run name: RUNS/NAME.ckpt, RUNS/NAME.tsv, plots/NAME_loss.png", 0, 0, NULL}, \
+    {"scramble", 'b', &(o).scramble, NULL, "", "control: shuffle the words of every training sentence (same words, no grammar)", 0, 0, NULL}, \
+    {"runs-dir", 's', &(o).runs_dir, TB_RUNS_DIR, "", "RUNS: the folder for the run's checkpoints and log", 0, 0, NULL}, \
+    {"force", 'b', &(o).force, NULL, "", "replace a run already saved as RUNS/NAME.ckpt (refused without)", 0, 0, NULL}
 #define TRAIN_SCHEDULE_OPTS(o, val_tokens, json)                                                                  \
     {"eval-every", 'i', &(o).eval_every, TB_STR(RUN_EVAL_EVERY), "steps", "validate and save runs/NAME.ckpt this often", 1, 1e8, NULL}, \
     {"val-tokens", 'i', &(val_tokens), TB_STR(RUN_VAL_TOKENS), "tokens", "validate on the first N tokens only (0: all)", 0, 1e9, NULL}, \

@@ -283,7 +283,10 @@ static void print_table(const cmp_result *r, const char *gpt, const char *snn) {
 static int compare_models(const char *gpt, const char *snn, const cmp_cfg *c) {
     cmp_result r;
     char err[TB_ERRLEN];
-    if (cmp_models(gpt, snn, &c->o, &r, err)) cli_die(1, "%s", err);
+    cli_progress_start();
+    int rc = cmp_models(gpt, snn, &c->o, &r, err);
+    cli_progress_end();
+    if (rc) cli_die(1, "%s", err);
     if (r.snn.dropped && !c->json)
         cli_note("%s: left out %d neurons that fire the same on every stimulus (mostly silent)", snn, r.snn.dropped);
     if (*r.cca_note) cli_note("%s; left out of the findings and plots", r.cca_note);
@@ -297,7 +300,8 @@ static int compare_models(const char *gpt, const char *snn, const cmp_cfg *c) {
         if (cmp_write_tau_tsv(&r, path, err)) cli_die(1, "%s", err);
         wrote(c, path);
     }
-    int rendered, rc = fig_compare_by_layer(c->plots, plot, &r, &rendered, err);
+    int rendered;
+    rc = fig_compare_by_layer(c->plots, plot, &r, &rendered, err);
     note_plot(rc, err, c, plot, rendered);
     path = cli_strf("%s/%s_rdms.png", c->plots, c->name);
     if (fig_compare_rdms(path, &r, err)) cli_die(1, "%s", err);
@@ -401,13 +405,18 @@ static void training_json(const cmp_training *t, const cmp_cfg *c) {
 static int over_training(const char *gdir, const char *sdir, const cmp_cfg *c) {
     cmp_training t;
     char err[TB_ERRLEN];
-    if (cmp_training_open(gdir, sdir, &c->o, &t, err)) cli_die(1, "%s", err);
+    cmp_opts o = c->o;
+    o.progress = (tb_progress){NULL, NULL};   /* progress by snapshot, below */
+    if (cmp_training_open(gdir, sdir, &o, &t, err)) cli_die(1, "%s", err);
     if (!c->json) training_head(&t, c);
+    cli_progress_start();
     for (int side = 0; side < 2; side++)
         for (int i = 0; i < t.n[side]; i++) {
-            if (cmp_training_score(&t, side, i, &c->o, err)) cli_die(1, "%s", err);
+            if (cmp_training_score(&t, side, i, &o, err)) cli_die(1, "%s", err);
             if (!c->json) training_row(&t, &t.snap[side][i], side);
+            cli_progress(side * t.n[0] + i + 1, t.n[0] + t.n[1], "snapshots");
         }
+    cli_progress_end();
     char *path = cli_strf("%s/%s_over_training.tsv", c->out, c->name), *plot = cli_strf("%s_over_training", c->name);
     if (cmp_training_write_tsv(&t, path, err)) cli_die(1, "%s", err);
     wrote(c, path);
@@ -651,6 +660,7 @@ int cmd_compare(int argc, char **argv) {
     if (seeds > 0 && npos) cli_die(2, "--seeds trains its own models: give no GPT SNN arguments");
     if (!seeds && npos < 2) cli_die(2, "missing argument (usage: tinybrain compare [options] GPT SNN)");
     c.o.seed = (uint64_t)seed;
+    c.o.progress = cli_progress_hook("comparing");
     c.o.pool_last = !strcmp(pool_s, "last");
     c.o.baselines = !no_base;
     c.o.rank = (boot_metric)boot_metric_from_name(rank_s);
@@ -667,8 +677,9 @@ int cmd_compare(int argc, char **argv) {
         if (!c.json) cli_note("%s: same-words twins, so comparing within-pair differences (--twins)", c.o.stimuli);
     }
     if (c.o.meta && !*c.o.meta) c.o.meta = NULL;
-    if (c.o.meta && strcmp(c.o.stimuli, STIMULI) && !strcmp(c.o.meta, META))
+    if (c.o.meta && cli_given(argc, argv, "stimuli") && strcmp(c.o.stimuli, STIMULI) && !cli_given(argc, argv, "meta"))
         c.o.meta = NULL; /* custom stimuli: the default metadata does not describe them */
-    if (over) return over_training(pos[0], pos[1], &c);
-    return compare_models(pos[0], pos[1], &c);
+    int rc = over ? over_training(pos[0], pos[1], &c) : compare_models(pos[0], pos[1], &c);
+    cli_log_command(c.out, argc, argv);
+    return rc;
 }

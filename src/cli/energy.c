@@ -37,24 +37,33 @@ static void fmt_count(char *b, size_t n, double v) {
     else snprintf(b, n, "%.0f", v);
 }
 
-static void print_json(const work_row *r, const char *path) {
+/* One JSON object: {"energy_source": ..., "models": [one object per checkpoint]}. */
+static void print_json(const work_row *rows, char **paths, int n) {
     json_begin();
-    json_str("checkpoint", path);
-    json_str("kind", r->kind);
-    json_int("step", r->step);
-    json_num("val_loss", r->val_loss);
-    if (!strcmp(r->kind, "gpt")) json_num("macs_per_token", r->macs);
-    else {
-        json_num("neuron_updates_per_token", r->neuron_updates);
-        json_num("synaptic_events_per_token", r->syn_events);
-        json_num("input_events_per_token", r->input_events);
-        json_num("readout_events_per_token", r->readout_events);
-        json_num("spikes_per_token", r->spikes);
-        json_num("mean_rate_hz", r->rate_hz);
+    json_writer *w = json_w();
+    jw_str(w, "energy_source", work_energy_source);
+    jw_array(w, "models", JW_COMPACT);
+    for (int i = 0; i < n; i++) {
+        const work_row *r = &rows[i];
+        jw_object(w, NULL, JW_COMPACT);
+        jw_str(w, "checkpoint", paths[i]);
+        jw_str(w, "kind", r->kind);
+        jw_int(w, "step", r->step);
+        jw_num(w, "val_loss", r->val_loss);
+        if (!strcmp(r->kind, "gpt")) jw_num(w, "macs_per_token", r->macs);
+        else {
+            jw_num(w, "neuron_updates_per_token", r->neuron_updates);
+            jw_num(w, "synaptic_events_per_token", r->syn_events);
+            jw_num(w, "input_events_per_token", r->input_events);
+            jw_num(w, "readout_events_per_token", r->readout_events);
+            jw_num(w, "spikes_per_token", r->spikes);
+            jw_num(w, "mean_rate_hz", r->rate_hz);
+        }
+        jw_num(w, "energy_pj_per_token_compute", r->e_compute);
+        jw_num(w, "energy_pj_per_token_with_weight_reads", r->e_memory);
+        jw_end(w);
     }
-    json_num("energy_pj_per_token_compute", r->e_compute);
-    json_num("energy_pj_per_token_with_weight_reads", r->e_memory);
-    json_str("energy_source", work_energy_source);
+    jw_end(w);
     json_end();
 }
 
@@ -96,7 +105,7 @@ int cmd_energy(int argc, char **argv) {
         {"data-dir", 's', &data_dir, TB_DATA_DIR, "", "toyworld data folder", 0, 0, NULL},
         {"plots", 's', &plots, TB_PLOTS_DIR, "", "folder for the energy-vs-loss plot", 0, 0, NULL},
         {"name", 's', &name, "energy", "", "plot file name", 0, 0, NULL},
-        {"json", 'b', &json, NULL, "", "one JSON object per model", 0, 0, NULL},
+        {"json", 'b', &json, NULL, "", "one JSON object (a \"models\" array, one per checkpoint)", 0, 0, NULL},
     };
     cli_cmd cmd = {"energy", "CKPT [CKPT or RUN_FOLDER ...]",
                    "work and energy per token: GPT multiply-accumulates vs spiking events (Horowitz 2014, 45 nm)",
@@ -111,9 +120,13 @@ int cmd_energy(int argc, char **argv) {
     int n = expand(pos, npos, &paths), rendered;
     work_row *rows = calloc((size_t)n, sizeof *rows);
     if (!rows) cli_die(1, "out of memory");
-    for (int i = 0; i < n; i++)
+    cli_progress_start();
+    for (int i = 0; i < n; i++) {
         if (work_measure(paths[i], data_dir, (long)val_tokens, &rows[i], err)) cli_die(1, "%s", err);
-    if (json) for (int i = 0; i < n; i++) print_json(&rows[i], paths[i]);
+        cli_progress(i + 1, n, "checkpoints measured");
+    }
+    cli_progress_end();
+    if (json) print_json(rows, paths, n);
     else print_table(rows, paths, n);
     if (fig_energy(plots, name, rows, n, &rendered, err)) cli_note("plot: %s", err);
     else if (!json) cli_note_plot(plots, name, rendered);

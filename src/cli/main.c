@@ -24,6 +24,7 @@ static const struct { const char *name; cli_main_fn fn; const char *summary; } c
     {"scan", cmd_scan, "the virtual scanner: fMRI/ECoG of spiking networks, subjects, fROIs, ceilings, true code"},
     {"localize", cmd_localize, "the language localizer: units more active for sentences than for nonwords"},
     {"sweep", cmd_sweep, "train every combination of --vary flag values x seeds (cached); table and plots with seed intervals"},
+    {"report", cmd_report, "a run as one self-contained HTML page: commands, configuration, numbers, pictures"},
     {"train-snn", cmd_train_snn, "train a recurrent spiking network on toyworld: BPTT (surrogate gradients), reservoir, STDP"},
 };
 

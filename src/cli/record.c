@@ -76,14 +76,19 @@ int cmd_record(int argc, char **argv) {
     if (lm_open(pos[0], &m, err)) cli_die(1, "%s", err);
     rec_stimuli s;
     if (rec_stimuli_load(stimuli, &m.tok, &s, err)) cli_die(1, "%s", err);
-    rec_opts o = {!strcmp(pool_s, "last"), trials, !strcmp(sites_s, "all"), (uint64_t)seed, noise_hz};
+    rec_opts o = {!strcmp(pool_s, "last"), trials, !strcmp(sites_s, "all"), (uint64_t)seed, noise_hz,
+                  cli_progress_hook("recording")};
     if (!strcmp(m.kind, "gpt")) {
         if (trials != 10 && trials != 1) cli_note("the GPT is deterministic: recording 1 trial (--trials applies to spiking networks)");
         o.trials = 1;
     }
     rep_set r;
-    if (rec_record(&m, &s, &o, &r, err)) cli_die(1, "%s: %s", pos[0], err);
+    cli_progress_start();
+    int rc = rec_record(&m, &s, &o, &r, err);
+    cli_progress_end();
+    if (rc) cli_die(1, "%s: %s", pos[0], err);
     if (rec_save(out, &m, stimuli, &s, &o, &r, err)) cli_die(1, "%s", err);
+    cli_log_command(out, argc, argv);
     print_summary(&m, &s, &r, out);
     rep_free(&r);
     rec_stimuli_free(&s);

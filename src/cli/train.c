@@ -15,7 +15,9 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- shared with train_snn.c ---------------------------------------------------------- */
 
@@ -29,6 +31,10 @@ void train_open(struct tb_run *r, struct run_opts *o, int argc, char **argv) {
     if (run_check_opts(o, err)) cli_die(2, "%s", err);
     if (run_open(r, o, err)) cli_die(1, "%s", err);
     if (resuming && cli_given(argc, argv, "steps") && run_set_steps(r, o->steps, err)) cli_die(2, "%s", err);
+    char *log = cli_strf("%s/commands.sh", r->dir_steps);
+    if (!resuming) unlink(log);   /* a new run's folder tells only its own commands */
+    free(log);
+    cli_log_command(r->dir_steps, argc, argv);
     if (*r->note) cli_note("%s", r->note);
     if (r->n_stale) cli_note("removed %d temporary file%s left by killed runs of '%s'", r->n_stale, r->n_stale > 1 ? "s" : "", r->name);
 }

@@ -107,6 +107,7 @@ int cmp_layers(const rep_set *A, const rep_set *B, const align_opts *o, cmp_pair
             cmp_pairs_free(out);
             return -1;
         }
+        tb_progress_tell(&o->progress, i + 1, n);
     }
     return 0;
 }
@@ -126,7 +127,7 @@ static int record(lm_model *m, int snn, const cmp_opts *o, rep_set *out, char *e
     rec_stimuli s;
     char e[TB_ERRLEN];
     if (rec_stimuli_load(o->stimuli, &m->tok, &s, err)) return -1;
-    rec_opts ro = {o->pool_last, snn ? o->trials : 1, 0, o->seed, -1};
+    rec_opts ro = {o->pool_last, snn ? o->trials : 1, 0, o->seed, -1, o->progress};
     int rc = rec_record(m, &s, &ro, out, e);
     if (rc) tb_fail(err, "%s: %s", m->path, e);
     rec_stimuli_free(&s);
@@ -208,6 +209,7 @@ static int by_layer(cmp_result *r, const cmp_opts *o, char *err) {
         const rep_layer *A = &r->gpt.rep.layer[l];
         char e[TB_ERRLEN];
         if (cmp_align_one(A, B, o, &r->layer[l], r->cca_note, e)) return tb_fail(err, "%s vs %s: %s", A->path, B->path, e);
+        tb_progress_tell(&o->progress, l + 1, r->n_layers);
     }
     r->best = cmp_best(r->layer, r->n_layers, cmp_metric_index(boot_metric_name(o->rank)));
     return 0;

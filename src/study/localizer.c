@@ -19,7 +19,7 @@ void loc_opts_default(loc_opts *o) {
 static int record_layer(lm_model *m, const char *stimuli, int l, int pool_last, rep_layer *out, char *err) {
     rec_stimuli s;
     rep_set r;
-    rec_opts ro = {pool_last, 1, 0, 1, -1};
+    rec_opts ro = {pool_last, 1, 0, 1, -1, {NULL, NULL}};
     if (rec_stimuli_load(stimuli, &m->tok, &s, err)) return -1;
     int rc = rec_record(m, &s, &ro, &r, err);
     rec_stimuli_free(&s);

@@ -162,6 +162,7 @@ static int record_srnn(lm_model *m, const rec_stimuli *s, const rec_opts *o, rep
             pool_rows(counts, s->len[i], N, N, o->pool_last, row, hz);
             double *dst = T > 1 ? R->trial + ((size_t)t * n + i) * N : R->mean + (size_t)i * N;
             memcpy(dst, row, (size_t)N * sizeof(double));
+            tb_progress_tell(&o->progress, t * n + i + 1, T * n);
         }
     free(counts);
     free(row);
@@ -212,14 +213,34 @@ static int save_layer(const char *path, const rep_layer *L, char *err) {
     return rc;
 }
 
-/* The manifest's entry for one array: {"file": ..., "shape": [...], "dims": ...}. */
-static void manifest_entry(json_writer *w, const char *file, const rep_layer *L) {
+/* What one unit (the last axis) of layer l is. */
+static const char *unit_meaning(const lm_model *m, const rep_set *r, int l) {
+    const char *sub = subfolder(m, r, l);
+    if (!strcmp(m->kind, "gpt"))
+        return !sub ? "residual-stream dimension (d_model)" : !strcmp(sub, "attn") ? "attention output dimension"
+                                                                                  : "MLP hidden unit";
+    if (!sub) return "neuron (under Dale's law the excitatory ones first)";
+    return strstr(r->layer[l].name, "_exc") ? "excitatory neuron" : "inhibitory neuron (numbered after the excitatory ones)";
+}
+
+/* The manifest's entry for one array: file, dtype, shape and what each axis means
+ * ("dims" names the axes in one string, as before). */
+static void manifest_entry(json_writer *w, const char *file, const rep_layer *L, const char *unit) {
     long long shape[3] = {L->trials, L->n, L->p};
     int three = L->trials > 1;
     jw_object(w, NULL, JW_COMPACT);
     jw_str(w, "file", file);
+    jw_str(w, "dtype", "float32");
+    jw_str(w, "order", "C");
     jw_ints(w, "shape", three ? shape : shape + 1, three ? 3 : 2);
     jw_str(w, "dims", three ? "trials x stimuli x units" : "stimuli x units");
+    jw_array(w, "axes", JW_COMPACT);
+    if (three) jw_str(w, NULL, "trial: a repetition with fresh background noise");
+    jw_str(w, NULL, "stimulus: line i of the stimuli file");
+    char *u = tb_strf("unit: %s", unit);
+    jw_str(w, NULL, u ? u : unit);
+    free(u);
+    jw_end(w);
     jw_end(w);
 }
 
@@ -248,7 +269,7 @@ int rec_save(const char *dir, const lm_model *m, const char *stimuli, const rec_
         char *file = tb_strf("%s%s%s.npy", sub ? sub : "", sub ? "/" : "", r->layer[l].name);
         char *path = file ? tb_strf("%s/%s", dir, file) : NULL;
         rc = path ? save_layer(path, &r->layer[l], err) : tb_fail(err, "out of memory");
-        if (!rc) manifest_entry(&w, file, &r->layer[l]);
+        if (!rc) manifest_entry(&w, file, &r->layer[l], unit_meaning(m, r, l));
         free(file);
         free(path);
     }

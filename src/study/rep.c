@@ -1,4 +1,6 @@
-/* rep.c -- loading representations for align/compare/localize (see rep.h). */
+/* rep.c -- loading representations for align/compare/localize (see rep.h): a file
+ * (.npy in C or Fortran order, float or int, either byte order; an .npz of one array; a
+ * TSV table), a folder of .npy files, or an .npz archive, one layer per array. */
 #include "rep.h"
 
 #include <dirent.h>
@@ -78,32 +80,31 @@ static int constant_units(const rep_layer *L, int *first) {
     return bad;
 }
 
-int rep_load_layer(const char *path, const char *name, int drop_constant, rep_layer *L, char *err) {
-    memset(L, 0, sizeof *L);
-    tb_array a;
-    char e[TB_ERRLEN];
-    int rc = ends_with(path, ".npy") ? npy_read(path, &a, e) : tsv_read_matrix(path, &a, e);
-    if (rc) return tb_fail(err, "%s", e);
-    if (a.ndim != 2 && a.ndim != 3) {
-        int nd = a.ndim;
-        array_free(&a);
+/* Array a (read from path) as layer `name`: 2-D stimuli x units or 3-D trials x
+ * stimuli x units, finite, trials averaged into L->mean (L->trial takes a's data),
+ * constant units refused, dropped or kept as drop_constant says.  a is freed. */
+static int layer_from_array(tb_array *a, const char *path, const char *name, int drop_constant, rep_layer *L,
+                            char *err) {
+    if (a->ndim != 2 && a->ndim != 3) {
+        int nd = a->ndim;
+        array_free(a);
         return tb_fail(err, "%s: is %d-D; expected stimuli x units (2-D) or trials x stimuli x units (3-D)", path, nd);
     }
-    int T = a.ndim == 3 ? (int)a.shape[0] : 1;
-    int n = (int)a.shape[a.ndim - 2], p = (int)a.shape[a.ndim - 1];
-    if (T < 1 || n < 1 || p < 1) { array_free(&a); return tb_fail(err, "%s: empty array", path); }
-    for (int64_t i = 0; i < a.size; i++)
-        if (!isfinite(a.data[i])) {
-            int64_t u = i % p, s = (i / p) % n;
-            array_free(&a);
-            return tb_fail(err, "%s: non-finite value at stimulus %lld, unit %lld", path, (long long)s, (long long)u);
+    int T = a->ndim == 3 ? (int)a->shape[0] : 1;
+    int n = (int)a->shape[a->ndim - 2], p = (int)a->shape[a->ndim - 1];
+    if (T < 1 || n < 1 || p < 1) { array_free(a); return tb_fail(err, "%s: empty array", path); }
+    for (int64_t i = 0; i < a->size; i++)
+        if (!isfinite(a->data[i])) {
+            int64_t u = i % p, st = (i / p) % n;
+            array_free(a);
+            return tb_fail(err, "%s: non-finite value at stimulus %lld, unit %lld", path, (long long)st, (long long)u);
         }
-    if (rep_layer_alloc(L, name, path, 1, n, p)) { array_free(&a); rep_layer_free(L); return tb_fail(err, "%s: out of memory", path); }
+    if (rep_layer_alloc(L, name, path, 1, n, p)) { array_free(a); rep_layer_free(L); return tb_fail(err, "%s: out of memory", path); }
     L->trials = T;
     for (int t = 0; t < T; t++)
-        for (size_t i = 0; i < (size_t)n * p; i++) L->mean[i] += a.data[(size_t)t * n * p + i] / T;
-    if (T > 1) { L->trial = a.data; a.data = NULL; }
-    array_free(&a);
+        for (size_t i = 0; i < (size_t)n * p; i++) L->mean[i] += a->data[(size_t)t * n * p + i] / T;
+    if (T > 1) { L->trial = a->data; a->data = NULL; }
+    array_free(a);
     if (drop_constant == 2) return 0; /* keep constant units as they are */
     int first_bad, bad = constant_units(L, &first_bad);
     if (bad && !drop_constant) {
@@ -116,6 +117,16 @@ int rep_load_layer(const char *path, const char *name, int drop_constant, rep_la
     if (bad == L->p) { rep_layer_free(L); return tb_fail(err, "%s: every unit is constant across stimuli", path); }
     rep_drop_constant(L);
     return 0;
+}
+
+/* Any array file array_read (io.h) reads: .npy of any supported dtype, byte order and
+ * memory order, an .npz of one array, or a numeric TSV. */
+int rep_load_layer(const char *path, const char *name, int drop_constant, rep_layer *L, char *err) {
+    memset(L, 0, sizeof *L);
+    tb_array a;
+    char e[TB_ERRLEN];
+    if (array_read(path, &a, e)) return tb_fail(err, "%s", e);
+    return layer_from_array(&a, path, name, drop_constant, L, err);
 }
 
 int rep_drop_constant(rep_layer *L) {
@@ -208,11 +219,40 @@ static int load_file(const char *path, int drop_constant, rep_set *s, char *err)
     return 0;
 }
 
+/* Layer i of a set read from one folder or archive must see layer 0's stimuli. */
+static int same_stimuli(const rep_set *s, int i, char *err) {
+    const rep_layer *L = &s->layer[i], *L0 = &s->layer[0];
+    if (L->n == L0->n) return 0;
+    return tb_fail(err, "%s: %d stimuli, but %s has %d (all layers must see the same stimuli)", L->path, L->n, L0->path, L0->n);
+}
+
+/* An .npz archive is read like a folder: one layer per array, named by its key, in
+ * archive order (each layer's path is ARCHIVE:KEY). */
+static int load_npz(const char *path, int drop_constant, rep_set *s, char *err) {
+    tb_npz z;
+    if (npz_read(path, &z, err)) return -1;
+    int rc = z.n ? 0 : tb_fail(err, "%s: archive holds no arrays", path);
+    if (!rc && !(s->layer = calloc((size_t)z.n, sizeof(rep_layer)))) rc = tb_fail(err, "out of memory");
+    s->is_folder = 1;
+    for (int i = 0; i < z.n && !rc; i++) {
+        char *full = tb_strf("%s:%s", path, z.names[i]);
+        rc = full ? layer_from_array(&z.arrays[i], full, z.names[i], drop_constant, &s->layer[i], err)
+                  : tb_fail(err, "out of memory");
+        if (!rc) s->n_layers++;
+        if (!rc) rc = same_stimuli(s, i, err);
+        free(full);
+    }
+    npz_free(&z);
+    if (rc) rep_free(s);
+    return rc;
+}
+
 int rep_load(const char *path, int drop_constant, rep_set *s, char *err) {
     memset(s, 0, sizeof *s);
     struct stat st;
     if (stat(path, &st)) return tb_fail(err, "%s: cannot open (no such file or folder)", path);
-    if (!S_ISDIR(st.st_mode)) return load_file(path, drop_constant, s, err);
+    if (!S_ISDIR(st.st_mode))
+        return ends_with(path, ".npz") ? load_npz(path, drop_constant, s, err) : load_file(path, drop_constant, s, err);
     char **names;
     int nn, rc = list_npy(path, &names, &nn, err);
     if (!rc && nn == 0) rc = tb_fail(err, "%s: folder has no .npy files", path);
@@ -223,9 +263,7 @@ int rep_load(const char *path, int drop_constant, rep_set *s, char *err) {
         names[i][strlen(names[i]) - 4] = 0; /* the layer's name: without .npy */
         rc = full ? rep_load_layer(full, names[i], drop_constant, &s->layer[i], err) : tb_fail(err, "out of memory");
         if (!rc) s->n_layers++;
-        if (!rc && s->layer[i].n != s->layer[0].n)
-            rc = tb_fail(err, "%s: %d stimuli, but %s has %d (all layers must see the same stimuli)", full,
-                         s->layer[i].n, s->layer[0].path, s->layer[0].n);
+        if (!rc) rc = same_stimuli(s, i, err);
         free(full);
     }
     for (int i = 0; i < nn; i++) free(names[i]);

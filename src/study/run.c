@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -139,6 +140,12 @@ const float *run_params(const tb_run *r, size_t *n) {
     return r->kind == RUN_GPT ? r->gpt.params_mem : r->srnn.params_mem;
 }
 
+/* 1 if a and b name the same existing file (device and inode). */
+static int same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 /* ---- the run's owner: runs/NAME.lock, and what killed runs left behind ------------- */
 
 static int process_alive(long pid) { return kill((pid_t)pid, 0) == 0 || errno == EPERM; }
@@ -181,8 +188,8 @@ static int lock_refused(const char *name, const char *path, int fd, int e, char 
 /* The kernel drops the lock when its process ends, however it ends: a crashed or killed
  * run never leaves its name stuck. */
 static int take_ownership(tb_run *r, char *err) {
-    if (make_dirs(TB_RUNS_DIR, err)) return -1;
-    char *path = str_printf("%s/%s.lock", TB_RUNS_DIR, r->name);
+    if (make_dirs(r->runs_dir, err)) return -1;
+    char *path = str_printf("%s/%s.lock", r->runs_dir, r->name);
     if (!path) return tb_fail(err, "out of memory");
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644), rc = 0;
     if (fd < 0) rc = tb_fail(err, "%s: cannot open (%s)", path, strerror(errno));
@@ -195,7 +202,7 @@ static int take_ownership(tb_run *r, char *err) {
     r->lock_fd = fd;
     char *prefix = str_printf("%s.", r->name), *plots = str_printf("%s_", r->name);
     if (!prefix || !plots) { free(prefix); free(plots); return tb_fail(err, "out of memory"); }
-    r->n_stale = remove_stale(TB_RUNS_DIR, prefix) + remove_stale(r->dir_steps, "") + remove_stale(TB_PLOTS_DIR, plots);
+    r->n_stale = remove_stale(r->runs_dir, prefix) + remove_stale(r->dir_steps, "") + remove_stale(TB_PLOTS_DIR, plots);
     free(prefix);
     free(plots);
     return 0;
@@ -203,16 +210,27 @@ static int take_ownership(tb_run *r, char *err) {
 
 /* ---- opening ------------------------------------------------------------------------ */
 
-static int set_identity(tb_run *r, const char *name, const char *corpus, char *err) {
+static int set_identity(tb_run *r, const run_opts *o, const char *name, const char *corpus, char *err) {
     if (check_name(name, err)) return -1;
+    const char *dir = o->runs_dir && *o->runs_dir ? o->runs_dir : TB_RUNS_DIR;
+    r->runs_dir = strdup(dir);
     r->name = strdup(name);
     r->corpus_name = strdup(corpus);
-    r->path_ckpt = str_printf("%s/%s.ckpt", TB_RUNS_DIR, name);
-    r->path_tsv = str_printf("%s/%s.tsv", TB_RUNS_DIR, name);
-    r->dir_steps = str_printf("%s/%s", TB_RUNS_DIR, name);
-    if (!r->name || !r->corpus_name || !r->path_ckpt || !r->path_tsv || !r->dir_steps)
+    r->path_ckpt = str_printf("%s/%s.ckpt", dir, name);
+    r->path_tsv = str_printf("%s/%s.tsv", dir, name);
+    r->dir_steps = str_printf("%s/%s", dir, name);
+    if (!r->runs_dir || !r->name || !r->corpus_name || !r->path_ckpt || !r->path_tsv || !r->dir_steps)
         return tb_fail(err, "out of memory");
     return 0;
+}
+
+/* A finished run is hours of a student's work: a new run (or a resumed one under another
+ * name) never silently replaces RUNS/NAME.ckpt.  Checked with the run's lock held. */
+static int refuse_overwrite(const tb_run *r, const run_opts *o, char *err) {
+    if (o->force || access(r->path_ckpt, F_OK) != 0) return 0;
+    if (o->resume && *o->resume && same_file(o->resume, r->path_ckpt)) return 0;
+    return tb_fail(err, "%s already holds a run: --resume %s continues it, --force replaces it, "
+                        "or choose another --name or --runs-dir", r->path_ckpt, r->path_ckpt);
 }
 
 static int load_corpus(tb_run *r, const char *data_dir, const char *tokens, char *err) {
@@ -256,8 +274,8 @@ static int build_model(tb_run *r, const run_opts *o, char *err) {
 
 static int open_new(tb_run *r, const run_opts *o, char *err) {
     const char *name = o->name ? o->name : run_kinds[o->kind].default_name;
-    if (set_identity(r, name, o->corpus ? o->corpus : RUN_CORPUS, err) || take_ownership(r, err) ||
-        load_corpus(r, o->data_dir, o->tokens, err))
+    if (set_identity(r, o, name, o->corpus ? o->corpus : RUN_CORPUS, err) || take_ownership(r, err) ||
+        refuse_overwrite(r, o, err) || load_corpus(r, o->data_dir, o->tokens, err))
         return -1;
     if (o->scramble) {
         r->scramble = 1;
@@ -287,7 +305,7 @@ static int load_model(tb_run *r, const tb_ckpt *c, char *err) {
  * are in the TSV of the run the checkpoint came from). */
 static void recall_history(tb_run *r, const char *from_name) {
     run_log *g = &r->log;
-    char *tsv = str_printf("%s/%s.tsv", TB_RUNS_DIR, from_name);
+    char *tsv = str_printf("%s/%s.tsv", r->runs_dir, from_name);
     if (tsv) run_log_read_wall(g, tsv, r->note);   /* a bad TSV costs only the times; r->note says so */
     free(tsv);
     for (int i = 0; i < g->n; i++) {
@@ -305,8 +323,8 @@ static int resume_from(tb_run *r, const run_opts *o, const tb_ckpt *c, char *err
                                                : "%s: not a BPTT training checkpoint (no corpus/optimizer state)",
                        path);
     const char *name = o->name ? o->name : nm ? nm : run_kinds[r->kind].default_name;
-    if (set_identity(r, name, o->corpus ? o->corpus : cn, err) || take_ownership(r, err) ||
-        load_corpus(r, o->data_dir, tk, err))
+    if (set_identity(r, o, name, o->corpus ? o->corpus : cn, err) || take_ownership(r, err) ||
+        refuse_overwrite(r, o, err) || load_corpus(r, o->data_dir, tk, err))
         return -1;
     char e[TB_ERRLEN];
     if (ckpt_get(c, "scramble_seed")) {   /* the same shuffled text as before the stop */
@@ -381,7 +399,7 @@ void run_free(tb_run *r) {
     if (r->have_corpus) corpus_free(&r->corp);
     run_log_free(&r->log);
     free(r->name); free(r->corpus_name); free(r->tokens);
-    free(r->path_ckpt); free(r->path_tsv); free(r->dir_steps); free(r->good_path);
+    free(r->path_ckpt); free(r->path_tsv); free(r->dir_steps); free(r->good_path); free(r->runs_dir);
     free(r->save_at); free(r->x); free(r->y);
     if (r->lock_fd >= 0) close(r->lock_fd);   /* releases the lock */
     memset(r, 0, sizeof *r);

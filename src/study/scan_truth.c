@@ -50,7 +50,7 @@ static int measure_row(scan_truth *t, int m, const char *name, const rep_set *mo
 /* The network's own rates (the true code), silent neurons left out. */
 static int rates_row(scan_truth *t, lm_model *m, const rec_stimuli *s, const rep_set *model, const scan_plan *p,
                      const scan_truth_opts *o, char *err) {
-    rec_opts ro = {0, o->rate_trials, 0, scan_subject_seed(p->cfg.seed, 0), p->noise_hz};
+    rec_opts ro = {0, o->rate_trials, 0, scan_subject_seed(p->cfg.seed, 0), p->noise_hz, {NULL, NULL}};
     rep_set R;
     if (rec_record(m, s, &ro, &R, err)) return -1;
     rep_layer *L = &R.layer[0];
