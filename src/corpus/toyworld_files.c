@@ -340,6 +340,15 @@ static int write_stats(const tw_model *m, uint64_t seed, const tb_toyworld_opts 
     return sb_write(&b, dir, "stats.json", err);
 }
 
+/* Sampling draws 32-bit integers: every state the grammar can reach must have weights that
+ * add up to less than 2^32 (tw_states_build visits them all and says which one does not). */
+static int check_weights(const tw_model *m, char *err) {
+    tw_states S;
+    if (tw_states_build(m, &S, err)) return -1;
+    tw_states_free(&S);
+    return 0;
+}
+
 int toyworld_write(const char *dir, uint64_t seed, const tb_toyworld_opts *opt, char *err) {
     tb_toyworld_opts o;
     if (opt) o = *opt;
@@ -352,6 +361,7 @@ int toyworld_write(const char *dir, uint64_t seed, const tb_toyworld_opts *opt, 
     tw_stats t = {0};
     sbuf b = {0};
     int rc = tw_compile(m, &toyworld_grammar, err);
+    if (!rc) rc = check_weights(m, err);
     if (!rc) rc = make_dirs(dir, err);
     if (!rc) rc = write_vocab(m, dir, err);
     if (!rc) rc = gen_split(m, seed, STREAM_TRAIN, o.n_train_sentences, &tr, &t.n_train, &b, hist, err);
