@@ -43,11 +43,13 @@ static int same_state(tw_state a, tw_state b) {
  * A state's choices come in parts ("a preposition", "that", "a verb"), each a list with
  * its own integer weights; mix() then gives each part its probability. */
 
+#define TW_PARTS 4   /* kinds of choice one state mixes (after a subject: PP, "that", verb) */
+
 typedef struct {
     tw_trans *t;
     uint64_t w[TW_MAX_TRANS];   /* weights while the parts are mixed */
     int k;                      /* transitions so far */
-    int cut[5], parts;          /* part j is t[cut[j] .. cut[j+1]) */
+    int cut[TW_PARTS + 1], parts;   /* part j is t[cut[j] .. cut[j+1]) */
 } tw_list;
 
 static void list_init(tw_list *L, tw_trans *out) {
@@ -65,8 +67,12 @@ static void add(tw_list *L, int word, uint64_t weight, tw_state next, int kind, 
     t->kind = (uint8_t)kind; t->item = (uint8_t)item; t->c = (uint8_t)c; t->n = (uint8_t)n;
 }
 
-/* Close the current part: the transitions added since the last cut. */
-static void end_part(tw_list *L) { L->cut[++L->parts] = L->k; }
+/* Close the current part: the transitions added since the last cut (a state that asked
+ * for more than TW_PARTS parts keeps adding to the last one). */
+static void end_part(tw_list *L) {
+    if (L->parts < TW_PARTS) L->parts++;
+    L->cut[L->parts] = L->k;
+}
 
 static uint64_t gcd64(uint64_t a, uint64_t b) {
     while (b) { uint64_t t = a % b; a = b; b = t; }
@@ -78,7 +84,7 @@ static uint64_t gcd64(uint64_t a, uint64_t b) {
  * least common multiple of the W_j; then divide every weight by their greatest common
  * divisor (the same ratios in smaller numbers).  Returns the total. */
 static uint64_t mix(tw_list *L, const uint64_t *p) {
-    uint64_t W[5], lcm = 1, g = 0, total = 0;
+    uint64_t W[TW_PARTS], lcm = 1, g = 0, total = 0;
     for (int j = 0; j < L->parts; j++) {
         W[j] = 0;
         for (int i = L->cut[j]; i < L->cut[j + 1]; i++) W[j] += L->w[i];
