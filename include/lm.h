@@ -76,6 +76,11 @@ long lm_val_tokens(const tb_corpus *c, long max_tokens);
  * nll[c->n_val] receives per-token values (may be NULL). */
 int lm_val_loss(const lm_scorer *s, const tb_corpus *c, long max_tokens, float *nll, double *mean, char *err);
 
+/* -ln P(text) under the model, the text read after eos (its left context), summed over
+ * the text's tokens.  Needs a word tokenizer with the text's words. */
+int lm_sentence_nll(const lm_scorer *s, const tb_tokenizer *tok, int eos, const char *text, double *total,
+                    char *err);
+
 /* Minimal pairs: a pair is right when -ln P(good) < -ln P(bad), each sentence read after
  * "." (its left context); a tie (the same probability) counts 1/2, so a model that cannot
  * tell the two apart scores chance, 0.5, not 0.  acc[0] all pairs, acc[1] with an attractor, acc[2] without;

@@ -7,7 +7,12 @@
  *   - the validation loss against the true entropy floor over exactly the tokens scored;
  *   - the loss by position in the sentence (0 = the first word after "."), model and floor;
  *   - minimal-pair accuracy (a pair is right when the grammatical sentence is more probable),
- *     with and without an attractor noun in between.
+ *     with and without an attractor noun in between, and by phenomenon (the pairs file's
+ *     fourth column: simple, pp_attractor, two_attractors, relative_subject,
+ *     relative_object, filler_gap): formal competence;
+ *   - fact recall (lm_fact_recall): the same test on pairs that differ in a named
+ *     character's home or favourite food (fact_pairs.tsv): functional competence, scored
+ *     apart from syntax.
  * Also here: the units an ablation zeroes, from `localize --out` or drawn at random.
  */
 #ifndef TB_LM_EVAL_H
@@ -17,6 +22,11 @@
 
 /* Rows of the position table: positions 0..14 one by one, 15 and later together. */
 #define LM_EVAL_POSITIONS 16
+/* Kinds of pair (phenomena) one file may hold; a file with more is an error. */
+#define LM_EVAL_KINDS 16
+
+/* The pairs of one phenomenon (or one kind of fact) and how many the model got right. */
+typedef struct { char name[32]; int pairs; double acc; } lm_pair_kind;
 
 typedef struct {
     long n_scored;                        /* validation tokens scored (whole sentences) */
@@ -28,6 +38,12 @@ typedef struct {
     double pos_floor[LM_EVAL_POSITIONS];  /* the floor there (NaN where unknown) */
     int pairs[3];                         /* minimal pairs scored: all, with attractor, without */
     double pair_acc[3];                   /* their accuracy (NaN when none) */
+    int n_kinds;                          /* phenomena in the pairs file */
+    lm_pair_kind kind[LM_EVAL_KINDS];     /* accuracy by phenomenon, in order of first appearance */
+    int facts;                            /* fact-recall pairs scored (0: none) */
+    double fact_acc;                      /* their accuracy (NaN when none) */
+    int n_fact_kinds;
+    lm_pair_kind fact_kind[LM_EVAL_KINDS];   /* by kind of fact (fact_home, fact_food) */
 } lm_eval_result;
 
 /* Score the first lm_val_tokens(c, max_tokens) validation tokens of c, and the minimal
@@ -35,6 +51,11 @@ typedef struct {
  * finite is an error: a model whose weights diverged has nothing to report. */
 int lm_evaluate(const lm_scorer *s, const tb_tokenizer *tok, const tb_corpus *c, long max_tokens,
                 const char *pairs_tsv, lm_eval_result *r, char *err);
+
+/* Fact recall: score the pairs of facts_tsv (good, bad, attractor, phenomenon; e.g.
+ * data/toyworld/fact_pairs.tsv) like minimal pairs, into r->facts, r->fact_acc and
+ * r->fact_kind (r as lm_evaluate left it; the rest is untouched). */
+int lm_fact_recall(const lm_scorer *s, const tb_tokenizer *tok, const char *facts_tsv, lm_eval_result *r, char *err);
 
 /* Unit indices in 0..n_units-1, one per line ('#' comments and blank lines skipped), as
  * `localize --out` writes them; at most n_units are kept.  *units malloc'd. */

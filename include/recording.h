@@ -17,6 +17,7 @@
  *         with sites_all also DIR/attn/NN_blockL_attn.npy and DIR/mlp/NN_blockL_mlp.npy
  *   SNN:  DIR/rates.npy                              trials x stimuli x neurons (Hz)
  *         with Dale's law also DIR/subpop/rates_exc.npy and rates_inh.npy
+ * The negative control: the same network with its language input cut (rec_no_language).
  */
 #ifndef TB_RECORDING_H
 #define TB_RECORDING_H
@@ -50,6 +51,16 @@ typedef struct {
  * layer "rates" (+ "rates_exc", "rates_inh" when the network obeys Dale's law).  Units
  * are kept even when constant (a silent neuron is data). */
 int  rec_record(lm_model *m, const rec_stimuli *s, const rec_opts *o, rep_set *out, char *err);
+
+/* The negative control (`record --no-language`): cut a spiking network off from language
+ * by zeroing its input weights W_in.  Whatever the stimulus, every neuron is then driven
+ * only by the recurrent network and the background Poisson noise, so a recording of it on
+ * the same stimuli (same lengths, same trial seeds) is the population a brain would have
+ * without language input: its alignment with any model should be ~ 0 on every metric that
+ * is well posed.  The model in memory changes (not its file); the manifest of a recording
+ * made after this says "language_input": false.  A GPT is refused: with no input it is a
+ * deterministic constant (every stimulus gives the same state), not a noisy population. */
+int  rec_no_language(lm_model *m, char *err);
 
 /* Number of residual-stream layers in a GPT recording (the first ones in out). */
 int  rec_n_resid(const lm_model *m);

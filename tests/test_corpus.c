@@ -32,7 +32,31 @@ static const char *const t_loc_preps[] = {"near"};   /* also an attractor prepos
 static const char *const t_nonwords[] = {"blick", "dax"};
 static const tw_grammar tiny = {
     t_cats, T_NCATS, t_subj, t_attr, t_loc, t_nouns, 4, t_verbs, 2, t_adjs, 2, t_dets, 3,
-    t_attr_preps, 1, t_loc_preps, 1, t_nonwords, 2, ".", {1, 3}, {2, 5}, {1, 2}};
+    t_attr_preps, 1, t_loc_preps, 1, t_nonwords, 2, ".", {1, 3}, {2, 5}, {1, 2},
+    {0, 1}, NULL, {0, 1}, {0, 1}, NULL, NULL, 0, {0, 1}};
+
+/* ---- a tiny world: every construction of the real grammar, in a handful of words ------------
+ * Two attractor phrases, both relative clauses, the home phrase ("in" is also the location
+ * preposition), and two named animals whose home and favourite food the automaton must
+ * carry from the name to the end of the sentence. */
+static const char *const w_cats[] = {"animal", "food", "place"};
+static const int w_subj[] = {1, 0, 0}, w_attr[] = {1, 1, 0}, w_loc[] = {0, 0, 1};
+static const tw_noun w_nouns[] = {
+    {"dog", "dogs", T_ANIMAL, 1}, {"cake", "cakes", T_FOOD, 2}, {"pie", "pies", T_FOOD, 1},
+    {"park", "parks", T_PLACE, 1}, {"yard", "yards", T_PLACE, 2}};
+static const tw_verb w_verbs[] = {
+    {"eats", "eat", "ingestion", 1u << T_ANIMAL, 1u << T_FOOD, 2},
+    {"sees", "see", "perception", 1u << T_ANIMAL, 1u << T_ANIMAL, 1},
+    {"naps", "nap", "rest", 1u << T_ANIMAL, 0, 1}};
+static const tw_det w_dets[] = {{"the", 1, 1}};
+static const char *const w_attr_preps[] = {"near"};
+static const char *const w_loc_preps[] = {"in"};
+static const tw_home w_home = {"lives", "live", "dwelling", 1u << T_ANIMAL, 1, 3, "in", "the", T_PLACE};
+static const tw_name w_names[] = {{"rex", T_ANIMAL, "yard", "pie", 1}, {"kit", T_ANIMAL, "park", "cake", 2}};
+static const tw_grammar tiny_world = {
+    w_cats, T_NCATS, w_subj, w_attr, w_loc, w_nouns, 5, w_verbs, 3, NULL, 0, w_dets, 1,
+    w_attr_preps, 1, w_loc_preps, 1, t_nonwords, 2, ".", {0, 1}, {1, 3}, {1, 2},
+    {1, 2}, "that", {1, 3}, {1, 2}, &w_home, w_names, 2, {1, 3}};
 
 /* Brute force: walk every derivation, add its probability to its word string. */
 #define MAXSENT 20000
@@ -61,18 +85,20 @@ static void enumerate(const tw_model *m, tw_state s, int *w, int n, double p) {
     }
 }
 
-static void tiny_engine_matches_brute_force(void **state) {
-    (void)state;
+/* Every sentence of g by brute force against the forward algorithm: probabilities sum to
+ * 1, every conditional P(next | prefix) (on a subset of prefixes) and every sentence's
+ * probability agree, and so do the entropies.  Returns the number of sentences. */
+static int engine_matches_brute_force(const tw_grammar *g, const char *name) {
     tw_model m;
     char err[TB_ERRLEN];
-    assert_int_equal(tw_compile(&m, &tiny, err), 0);
+    assert_int_equal(tw_compile(&m, g, err), 0);
     bs = malloc(MAXSENT * sizeof *bs);
     assert_non_null(bs);
     nbs = 0;
     int w[TW_MAX_LEN];
     enumerate(&m, tw_start(), w, 0, 1.0);
     assert_true(nbs > 500);   /* big enough to be a real test */
-    print_message("tiny grammar: %d sentences\n", nbs);
+    print_message("%s: %d sentences\n", name, nbs);
     double sum = 0.0, H_bf = 0.0, H_fw = 0.0;
     for (int i = 0; i < nbs; i++) {
         sum += bs[i].p;
@@ -119,6 +145,46 @@ static void tiny_engine_matches_brute_force(void **state) {
     free(b);
     free(p);
     free(bs);
+    return nbs;
+}
+
+/* P(sentence) under g by the forward algorithm (0: impossible). */
+static double sentence_p(const tw_model *m, const char *text) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", text);
+    tw_belief b;
+    tw_belief_init(&b);
+    double P = 1.0;
+    for (char *t = strtok(buf, " "); t && P > 0; t = strtok(NULL, " ")) {
+        int id = tw_word_id(m, t);
+        assert_true(id >= 0);
+        P *= tw_observe(m, &b, id);
+    }
+    return P;
+}
+
+static void tiny_engine_matches_brute_force(void **state) {
+    (void)state;
+    engine_matches_brute_force(&tiny, "tiny grammar");
+    int n = engine_matches_brute_force(&tiny_world, "tiny world");
+    /* It covers every construction, and the facts are the only way some words can go. */
+    const char *has[] = {"the dog near the pies near the dog naps .", "the dog that sees the dogs naps .",
+                         "the dogs that the dog sees nap .", "rex lives in the yard .",
+                         "kit near the cakes eats the cakes .", "the dogs live in the park ."};
+    const char *never[] = {"rex lives in the park .", "kit eats the pie .", "the dogs that the dog sees naps .",
+                           "the dog that the dogs eat naps .", "rex that sees the dog naps .",
+                           "the dog near the pie near the dog near the dog naps ."};
+    tw_model m;
+    char err[TB_ERRLEN];
+    assert_int_equal(tw_compile(&m, &tiny_world, err), 0);
+    for (int i = 0; i < 6; i++) {
+        if (!(sentence_p(&m, has[i]) > 0)) fail_msg("'%s' should be a tiny-world sentence", has[i]);
+        if (sentence_p(&m, never[i]) != 0) fail_msg("'%s' should be impossible", never[i]);
+    }
+    /* P(rex) = 1/3 * 1/3 (names weigh 1 and 2); after "rex lives in the", "yard" is certain */
+    assert_true(fabs(sentence_p(&m, "rex") - 1.0 / 9) < 1e-15);
+    assert_true(fabs(sentence_p(&m, "rex lives in the yard") - sentence_p(&m, "rex lives in the")) < 1e-15);
+    assert_true(n < MAXSENT);
 }
 
 static void bad_grammars_are_rejected(void **state) {
@@ -138,6 +204,70 @@ static void bad_grammars_are_rejected(void **state) {
     g.nonwords = dup_nw;
     assert_int_equal(tw_compile(&m, &g, err), -1);
     assert_non_null(strstr(err, "dog"));
+    /* the world's facts must be sayable */
+    static const tw_name bad_home[] = {{"rex", T_ANIMAL, "pie", "pie", 1}};   /* a pie is no place */
+    static const tw_name bad_food[] = {{"rex", T_ANIMAL, "yard", "dog", 1}};
+    static const tw_name no_noun[] = {{"rex", T_ANIMAL, "yard", "bread", 1}};
+    g = tiny_world;
+    assert_int_equal(tw_compile(&m, &g, err), 0);
+    g.names = bad_home;
+    g.n_names = 1;
+    assert_int_equal(tw_compile(&m, &g, err), -1);
+    assert_non_null(strstr(err, "rex's home 'pie'"));
+    g.names = bad_food;
+    assert_int_equal(tw_compile(&m, &g, err), 0);   /* sees takes animals: a dog is a fine favourite */
+    g.names = no_noun;
+    assert_int_equal(tw_compile(&m, &g, err), -1);
+    assert_non_null(strstr(err, "bread"));
+    g = tiny_world;
+    g.p_rel[0] = 3;   /* P(PP) + P(relative) = 1/3 + 3/3 > 1 */
+    g.p_rel[1] = 3;
+    assert_int_equal(tw_compile(&m, &g, err), -1);
+    assert_non_null(strstr(err, "relative"));
+    g = tiny_world;
+    g.rel_word = NULL;
+    assert_int_equal(tw_compile(&m, &g, err), -1);
+}
+
+/* The sampler's labels agree with the words: the main verb agrees with the subject, the
+ * relative verb with its own subject, a name's home and food are its facts, and the
+ * relative clause starts with "that".  seen[] counts the constructions: 0 two attractors,
+ * 1 subject relatives, 2 object relatives, 3 names, 4 homes named, 5 foods named, 6 one
+ * attractor, 7 the home verb after a common noun. */
+static void check_parse(const tw_model *m, const int *w, int n, const tw_parse *ps, int *seen) {
+    const tw_grammar *g = m->g;
+    assert_int_equal(ps->n, n);
+    assert_int_equal(w[ps->verb_pos], m->verb_id[ps->verb][ps->subj_num]);
+    if (ps->rel == TW_RC_SUBJ) assert_int_equal(w[ps->rel_verb_pos], m->verb_id[ps->rel_verb][ps->subj_num]);
+    if (ps->rel == TW_RC_OBJ) {
+        assert_int_equal(w[ps->rel_verb_pos], m->verb_id[ps->rel_verb][ps->rel_num]);
+        assert_true((g->verbs[ps->rel_verb].obj >> ps->subj_cat) & 1u);   /* the gap is the head */
+    }
+    /* "that" right before a subject relative's verb, before DET [ADJ] NOUN in an object relative */
+    if (ps->rel == TW_RC_SUBJ) assert_int_equal(w[ps->rel_verb_pos - 1], m->rel_id);
+    if (ps->rel == TW_RC_OBJ) assert_true(w[ps->rel_verb_pos - 3] == m->rel_id || w[ps->rel_verb_pos - 4] == m->rel_id);
+    if (ps->rel == TW_RC_NONE) assert_int_equal(ps->rel_verb_pos, -1);
+    if (ps->name >= 0) {
+        assert_int_equal(w[0], m->name_id[ps->name]);
+        assert_int_equal(ps->subj_num, TW_SG);
+        assert_int_equal(ps->rel, TW_RC_NONE);
+        if (ps->home_pos >= 0) assert_int_equal(w[ps->home_pos], m->noun_id[m->name_home[ps->name]][TW_SG]);
+        if (ps->food_pos >= 0) {
+            int f = m->name_food[ps->name];
+            assert_true(w[ps->food_pos] == m->noun_id[f][0] || w[ps->food_pos] == m->noun_id[f][1]);
+        }
+    } else {
+        assert_true(ps->home_pos < 0 || ps->verb == m->home_verb);
+        assert_int_equal(ps->food_pos, -1);
+    }
+    seen[0] += ps->has_attr == 2;
+    seen[1] += ps->rel == TW_RC_SUBJ;
+    seen[2] += ps->rel == TW_RC_OBJ;
+    seen[3] += ps->name >= 0;
+    seen[4] += ps->name >= 0 && ps->home_pos >= 0;
+    seen[5] += ps->food_pos >= 0;
+    seen[6] += ps->has_attr == 1;
+    seen[7] += ps->name < 0 && ps->verb == m->home_verb;
 }
 
 /* The real grammar: next-word distributions sum to 1 along sampled sentences, every
@@ -148,20 +278,20 @@ static void real_grammar_distributions(void **state) {
     char err[TB_ERRLEN];
     assert_int_equal(tw_compile(&m, &toyworld_grammar, err), 0);
     assert_true(m.n_words - toyworld_grammar.n_nonwords >= 60);
-    assert_true(m.n_words - toyworld_grammar.n_nonwords <= 120);
+    assert_true(m.n_words - toyworld_grammar.n_nonwords <= 140);
     tw_belief *b = malloc(sizeof *b);
     double *p = malloc((size_t)m.n_words * sizeof *p);
     tb_rng r;
     rng_seed(&r, 7);
-    int lmin = 99, lmax = 0;
-    for (int s = 0; s < 300; s++) {
+    int lmin = 99, lmax = 0, seen[8] = {0};
+    for (int s = 0; s < 600; s++) {
         int w[TW_MAX_LEN];
         tw_parse ps;
         int n = tw_sample(&m, &r, w, &ps);
         assert_int_equal(w[n - 1], m.eos);
         if (n < lmin) lmin = n;
         if (n > lmax) lmax = n;
-        assert_int_equal(w[ps.verb_pos], m.verb_id[ps.verb][ps.subj_num]);
+        check_parse(&m, w, n, &ps, seen);
         tw_belief_init(b);
         for (int t = 0; t < n; t++) {
             tw_next_dist(&m, b, p);
@@ -173,8 +303,9 @@ static void real_grammar_distributions(void **state) {
             assert_true(tw_observe(&m, b, w[t]) > 0.0);
         }
     }
-    assert_true(lmin >= 4);
-    assert_true(lmax <= 14);
+    assert_true(lmin >= 3);   /* "tom runs ." */
+    assert_true(lmax <= 18);
+    for (int k = 0; k < 8; k++) assert_true(seen[k] > 0);   /* every construction turned up */
     free(b);
     free(p);
 }
@@ -190,7 +321,7 @@ static char *slurp(const char *path, size_t *len) {
 static const char *const FILES[] = {"train.txt", "val.txt", "vocab.tsv", "probes_sentences.txt",
                                     "probes_sentences.tsv", "probes_scrambled.txt",
                                     "probes_nonwords.txt", "probes_twins.txt", "probes_twins.tsv",
-                                    "minimal_pairs.tsv", "stats.json"};
+                                    "minimal_pairs.tsv", "fact_pairs.tsv", "facts.tsv", "stats.json"};
 #define NFILES (int)(sizeof FILES / sizeof FILES[0])
 
 static void tmpdir(char *buf, size_t n, const char *tag) {
@@ -239,6 +370,7 @@ static void seeds_are_deterministic(void **state) {
     o.n_val_sentences = 100;
     o.n_probe_sentences = 60;
     o.n_minimal_pairs = 40;
+    o.n_fact_pairs = 20;
     tmpdir(d1, sizeof d1, "s1");
     tmpdir(d2, sizeof d2, "s2");
     tmpdir(d3, sizeof d3, "s3");
@@ -256,8 +388,8 @@ static void seeds_are_deterministic(void **state) {
     /* More training sentences leave val and the probes unchanged (separate streams). */
     o.n_train_sentences = 800;
     assert_int_equal(toyworld_write(d3, 5, &o, err), 0);
-    const char *same[] = {"val.txt", "probes_sentences.txt", "minimal_pairs.tsv"};
-    for (int i = 0; i < 3; i++) {
+    const char *same[] = {"val.txt", "probes_sentences.txt", "minimal_pairs.tsv", "fact_pairs.tsv"};
+    for (int i = 0; i < 4; i++) {
         snprintf(a, sizeof a, "%s/%s", d1, same[i]);
         snprintf(b, sizeof b, "%s/%s", d3, same[i]);
         assert_true(same_file(a, b));
@@ -309,13 +441,19 @@ static void floor_below_bigram_below_unigram(void **state) {
     int nonwords = 0;
     for (int i = 0; i < c.tok.vocab_size; i++) nonwords += !strcmp(c.pos[i], "NONWORD");
     assert_true(nonwords >= 16);
-    /* The first token of a sentence is predicted from "a sentence begins" only. */
+    /* The first token of a sentence is predicted from "a sentence begins" only: a
+     * determiner, or (P = 1/4) a named character. */
     double *p = malloc((size_t)c.tok.vocab_size * sizeof *p);
     assert_int_equal(toyworld_next_dist(&c, NULL, 0, p, err), 0);
-    double first = 0.0;
-    for (int i = 0; i < c.tok.vocab_size; i++)
-        if (p[i] > 0) assert_string_equal(c.pos[i], "DET"), first += p[i];
+    double first = 0.0, named = 0.0;
+    for (int i = 0; i < c.tok.vocab_size; i++) {
+        if (!(p[i] > 0)) continue;
+        if (strcmp(c.pos[i], "NAME")) assert_string_equal(c.pos[i], "DET");
+        else named += p[i];
+        first += p[i];
+    }
     assert_true(fabs(first - 1.0) < 1e-12);
+    assert_true(fabs(named - 0.25) < 1e-12);
     /* An impossible prefix is an error, not a distribution. */
     int bad[2] = {tok_id(&c.tok, "the"), tok_id(&c.tok, "runs")};
     assert_int_equal(toyworld_next_dist(&c, bad, 2, p, err), -1);
@@ -331,33 +469,107 @@ static int *encode(const tb_corpus *c, const char *s, int *n) {
     return ids;
 }
 
+/* Every pair: the good sentence is possible, the bad one differs in exactly one word and
+ * is impossible under the grammar.  Returns the number of pairs; counts[k] the pairs whose
+ * phenomenon is names[k], *with_attr those with attractor 1. */
+static int check_pairs(const tb_corpus *c, const char *path, const char *const *names, int n_names, int *counts,
+                       int *with_attr, const char *swap_kind, int *swaps) {
+    char err[TB_ERRLEN];
+    tb_minpair *mp;
+    int n;
+    assert_int_equal(corpus_read_minimal_pairs(path, &mp, &n, err), 0);
+    *with_attr = 0;
+    for (int i = 0; i < n; i++) {
+        int ng, nb;
+        int *g = encode(c, mp[i].good, &ng), *b = encode(c, mp[i].bad, &nb);
+        double tg, tb;
+        assert_int_equal(ng, nb);
+        assert_int_equal(toyworld_sentence_nll(c, g, ng, &tg, NULL, err), 0);
+        assert_int_equal(toyworld_sentence_nll(c, b, nb, &tb, NULL, err), 0);
+        assert_true(isfinite(tg));
+        if (!isinf(tb)) fail_msg("'%s' should be impossible", mp[i].bad);
+        int diff = 0;
+        for (int k = 0; k < ng; k++)
+            if (g[k] != b[k]) {
+                diff++;
+                if (!strncmp(mp[i].phenomenon, swap_kind, strlen(swap_kind))) swaps[g[k] * c->tok.vocab_size + b[k]]++;
+            }
+        assert_int_equal(diff, 1);
+        *with_attr += mp[i].attractor;
+        int k = 0;
+        while (k < n_names && strcmp(names[k], mp[i].phenomenon)) k++;
+        if (k == n_names) fail_msg("unknown phenomenon '%s'", mp[i].phenomenon);
+        counts[k]++;
+        free(g);
+        free(b);
+    }
+    corpus_free_minimal_pairs(mp, n);
+    return n;
+}
+
 static void minimal_pairs_and_probes(void **state) {
     (void)state;
     tb_corpus c;
     char err[TB_ERRLEN];
     if (corpus_load(&c, NULL, TB_DATA_DIR, "word", err)) fail_msg("%s", err);
-    tb_minpair *mp;
-    int n, with_attr = 0;
-    assert_int_equal(corpus_read_minimal_pairs(TB_DATA_DIR "/minimal_pairs.tsv", &mp, &n, err), 0);
-    assert_true(n >= 240);
-    for (int i = 0; i < n; i++) {
-        int ng, nb;
-        int *g = encode(&c, mp[i].good, &ng), *b = encode(&c, mp[i].bad, &nb);
-        double tg, tb;
-        assert_int_equal(ng, nb);
-        assert_int_equal(toyworld_sentence_nll(&c, g, ng, &tg, NULL, err), 0);
-        assert_int_equal(toyworld_sentence_nll(&c, b, nb, &tb, NULL, err), 0);
-        assert_true(isfinite(tg));
-        assert_true(tb > tg);   /* agreement violation: +inf here */
-        int diff = 0;
-        for (int k = 0; k < ng; k++) diff += g[k] != b[k];
-        assert_int_equal(diff, 1);
-        with_attr += mp[i].attractor;
-        free(g);
-        free(b);
+    static const char *const ph[] = {"simple", "pp_attractor", "two_attractors", "relative_subject",
+                                     "relative_object", "filler_gap"};
+    static const char *const facts[] = {"fact_home", "fact_food"};
+    int by_ph[6] = {0}, fcnt[2] = {0}, with_attr, V = c.tok.vocab_size;
+    int *gap = calloc((size_t)V * V, sizeof *gap), *swap = calloc((size_t)V * V, sizeof *swap);
+    assert_non_null(gap);
+    assert_non_null(swap);
+    int n = check_pairs(&c, TB_DATA_DIR "/minimal_pairs.tsv", ph, 6, by_ph, &with_attr, "filler_gap", gap);
+    assert_int_equal(n, 480);
+    for (int k = 0; k < 6; k++) assert_int_equal(by_ph[k], 80);
+    assert_int_equal(with_attr, 4 * 80);   /* all but simple and filler_gap */
+    n = check_pairs(&c, TB_DATA_DIR "/fact_pairs.tsv", facts, 2, fcnt, &with_attr, "fact_", swap);
+    assert_int_equal(n, 160);
+    assert_int_equal(fcnt[0], 80);
+    assert_int_equal(with_attr, 0);
+    /* Counterbalanced: a verb (noun) that is right against another in one pair is wrong
+     * against it in another, as often; compared by lemma ("drives"/"drive" alike). */
+    tw_model *m = malloc(sizeof *m);
+    int *lemma = malloc((size_t)V * sizeof *lemma);
+    assert_true(m && lemma);
+    assert_int_equal(tw_compile(m, &toyworld_grammar, err), 0);
+    for (int w = 0; w < V; w++) lemma[w] = w;
+    for (int v = 0; v < m->n_verbs; v++) lemma[m->verb_id[v][1]] = m->verb_id[v][0];
+    for (int i = 0; i < toyworld_grammar.n_nouns; i++) lemma[m->noun_id[i][1]] = m->noun_id[i][0];
+    int *by_lemma[2] = {calloc((size_t)V * V, sizeof(int)), calloc((size_t)V * V, sizeof(int))};
+    assert_true(by_lemma[0] && by_lemma[1]);
+    for (int x = 0; x < V * V; x++) {
+        by_lemma[0][lemma[x / V] * V + lemma[x % V]] += gap[x];
+        by_lemma[1][lemma[x / V] * V + lemma[x % V]] += swap[x];
     }
-    assert_true(with_attr >= n / 2 - 1 && with_attr <= n / 2 + 1);
+    int traded = 0;
+    for (int x = 0; x < V; x++)
+        for (int y = 0; y < V; y++)
+            for (int k = 0; k < 2; k++) {
+                assert_int_equal(by_lemma[k][x * V + y], by_lemma[k][y * V + x]);
+                traded += by_lemma[k][x * V + y];
+            }
+    assert_int_equal(traded, 80 + 160);
+    free(by_lemma[0]);
+    free(by_lemma[1]);
+    free(lemma);
+    free(m);
+    free(gap);
+    free(swap);
+    /* a file of the old three columns still reads: the phenomenon comes from the attractor column */
+    char path[128];
+    snprintf(path, sizeof path, "/tmp/tb_test_corpus_%ld_pairs.tsv", (long)getpid());
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("good\tbad\tattractor\nthe dog runs .\tthe dog run .\t0\nthe dog near the cats runs .\tthe dog near the cats run .\t1\n", f);
+    fclose(f);
+    tb_minpair *mp;
+    assert_int_equal(corpus_read_minimal_pairs(path, &mp, &n, err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(mp[0].phenomenon, "simple");
+    assert_string_equal(mp[1].phenomenon, "pp_attractor");
     corpus_free_minimal_pairs(mp, n);
+    remove(path);
 
     char **sent, **scr, **nw;
     int ns, nsc, nnw;
@@ -382,9 +594,9 @@ static void minimal_pairs_and_probes(void **state) {
         for (int k = 0; k < c.tok.vocab_size; k++) assert_int_equal(cnt[k], 0);
         for (int k = 0; k < n3 - 1; k++) assert_string_equal(c.pos[x[k]], "NONWORD");
         assert_int_equal(x[n3 - 1], c.eos);
-        /* Which subject category: first noun. */
+        /* Which subject category: the first noun or name. */
         for (int k = 0; k < n1; k++)
-            if (!strcmp(c.pos[a[k]], "NOUN")) {
+            if (!strcmp(c.pos[a[k]], "NOUN") || !strcmp(c.pos[a[k]], "NAME")) {
                 if (!strcmp(c.category[a[k]], "animal")) per_cat[0]++;
                 else if (!strcmp(c.category[a[k]], "person")) per_cat[1]++;
                 else if (!strcmp(c.category[a[k]], "vehicle")) per_cat[2]++;
@@ -428,6 +640,14 @@ static void twins_same_words_different_structure(void **state) {
         for (int k = 0; k < c.tok.vocab_size; k++) assert_int_equal(cnt[k], 0);
         assert_true(moved >= 2);
         kinds[(i / 2) % 2]++;
+        /* only the structures a twin understands: no name, no relative clause, one PP at most */
+        int preps_before_verb = 0;
+        for (int k = 0; k < na && strcmp(c.pos[a[k]], "VERB"); k++) {
+            assert_string_not_equal(c.pos[a[k]], "NAME");
+            assert_string_not_equal(c.pos[a[k]], "COMP");
+            preps_before_verb += !strcmp(c.pos[a[k]], "PREP");
+        }
+        assert_true(preps_before_verb <= 1);
         free(a);
         free(b);
     }
@@ -441,7 +661,7 @@ static void twins_same_words_different_structure(void **state) {
     const char *so[] = {"the", "dog", "chases", "a", "cat", "."}, *so_t[] = {"a", "cat", "chases", "the", "dog", "."};
     const char *sa[] = {"the", "big", "dog", "near", "a", "girl", "runs", "."};
     const char *sa_t[] = {"a", "girl", "near", "the", "big", "dog", "runs", "."};
-    int w[8], t[8];
+    int w[12], t[12];
     for (int k = 0; k < 6; k++) w[k] = tw_word_id(m, so[k]);
     assert_int_equal(tw_twin(m, w, 6, TW_TWIN_SUBJ_OBJ, t), 1);
     for (int k = 0; k < 6; k++) assert_int_equal(t[k], tw_word_id(m, so_t[k]));
@@ -458,6 +678,18 @@ static void twins_same_words_different_structure(void **state) {
     const char *sel[] = {"the", "girl", "drives", "a", "car", "."};
     for (int k = 0; k < 6; k++) w[k] = tw_word_id(m, sel[k]);
     assert_int_equal(tw_twin(m, w, 6, TW_TWIN_SUBJ_OBJ, t), 0);
+    /* structures a twin does not understand: two attractors, a relative clause, a name */
+    const char *beyond[] = {"the dog near a cat near the girl runs .", "the dog that chases a cat sees the girl .",
+                            "mia chases the cat ."};
+    for (int i = 0; i < 3; i++) {
+        int k = 0;
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s", beyond[i]);
+        for (char *x = strtok(buf, " "); x; x = strtok(NULL, " ")) w[k++] = tw_word_id(m, x);
+        assert_true(k <= 10);
+        assert_int_equal(tw_twin(m, w, k, TW_TWIN_SUBJ_OBJ, t), 0);
+        assert_int_equal(tw_twin(m, w, k, TW_TWIN_SUBJ_ATTR, t), 0);
+    }
     free(m);
     corpus_free(&c);
 }
@@ -569,6 +801,7 @@ static void load_errors_and_text_corpora(void **state) {
     o.n_val_sentences = 5;
     o.n_probe_sentences = 6;
     o.n_minimal_pairs = 2;
+    o.n_fact_pairs = 2;
     assert_int_equal(toyworld_write(dir, 3, &o, err), 0);
     assert_int_equal(corpus_load(&c, NULL, dir, NULL, err), 0);
     corpus_free(&c);
@@ -654,7 +887,7 @@ static void score_and_tour(void **state) {
         const double *p = s.top_p + t * TOYWORLD_TOP;
         sum += s.nll[t];
         assert_true(s.possible[t]);
-        assert_true(exp(-(double)s.nll[t]) <= p[0] + 1e-9);
+        assert_true(exp(-(double)s.nll[t]) <= p[0] * (1 + 1e-6));   /* nll is a float */
         for (int j = 1; j < TOYWORLD_TOP; j++) assert_true(p[j] <= p[j - 1]);
     }
     assert_true(isfinite(s.total) && fabs(sum - s.total) < 1e-4);

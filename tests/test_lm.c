@@ -1,7 +1,7 @@
 /* test_lm.c -- a language model seen from the outside (src/study/lm.c, lm_eval.c): opening
  * either checkpoint kind, the tokens a capped score reads, and eval's numbers worked by
  * hand with a scorer whose cost of a token is its id; a diverged model (NaN loss) is an
- * error (issue 16 #5); the units of an ablation. */
+ * error (issue 16 #5); accuracy by phenomenon and fact recall; the units of an ablation. */
 #include "io.h"
 #include "lm_eval.h"
 
@@ -98,6 +98,45 @@ static void evaluation_worked_by_hand(void **state) {
     assert_true(fabs(r.floor_nats - (3 * 0.5 + 2 * 0.25) / 5) < 1e-7);
     assert_int_equal(r.pairs[0], 0);
     assert_true(isnan(r.pair_acc[0]));
+    corpus_free(&c);
+}
+
+/* Accuracy by phenomenon (the pairs file's fourth column) and fact recall, by hand with
+ * the id-cost scorer: a pair is right when its good sentence costs less. */
+static void phenomena_and_fact_recall(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    tb_corpus c;
+    toy_corpus(&c);
+    lm_scorer s = {"toy", NULL, id_cost, NULL, 0};
+    assert_int_equal(write_text_file(file("pairs.tsv"), "good\tbad\tattractor\tphenomenon\n"
+                                     "a .\tc .\t1\tagree\nc c .\tb .\t1\tagree\nb .\tc .\t0\tgap\n", err), 0);
+    assert_int_equal(write_text_file(file("facts.tsv"), "good\tbad\tattractor\tphenomenon\n"
+                                     "a b .\ta c .\t0\tfact_home\nc .\ta .\t0\tfact_food\na .\tb .\t0\tfact_food\n", err), 0);
+    lm_eval_result r;
+    assert_int_equal(lm_evaluate(&s, &c.tok, &c, 0, file("pairs.tsv"), &r, err), 0);
+    assert_true(r.pairs[0] == 3 && r.pairs[1] == 2 && r.pairs[2] == 1);
+    assert_true(fabs(r.pair_acc[0] - 2.0 / 3) < 1e-12 && r.pair_acc[1] == 0.5 && r.pair_acc[2] == 1.0);
+    assert_int_equal(r.n_kinds, 2);
+    assert_string_equal(r.kind[0].name, "agree");
+    assert_true(r.kind[0].pairs == 2 && r.kind[0].acc == 0.5);
+    assert_string_equal(r.kind[1].name, "gap");
+    assert_true(r.kind[1].pairs == 1 && r.kind[1].acc == 1.0);
+    assert_int_equal(r.facts, 0);   /* facts are scored apart */
+    assert_true(isnan(r.fact_acc));
+    assert_int_equal(lm_fact_recall(&s, &c.tok, file("facts.tsv"), &r, err), 0);
+    assert_int_equal(r.facts, 3);
+    assert_true(fabs(r.fact_acc - 2.0 / 3) < 1e-12);
+    assert_int_equal(r.n_fact_kinds, 2);
+    assert_true(!strcmp(r.fact_kind[0].name, "fact_home") && r.fact_kind[0].acc == 1.0);
+    assert_true(!strcmp(r.fact_kind[1].name, "fact_food") && r.fact_kind[1].acc == 0.5 && r.fact_kind[1].pairs == 2);
+    assert_true(r.pair_acc[0] > 0.6 && r.n_kinds == 2);   /* the syntax scores stay */
+    /* more kinds than a result holds is an error, not a silent truncation */
+    char text[2048] = "good\tbad\tattractor\tphenomenon\n";
+    for (int k = 0; k <= LM_EVAL_KINDS; k++) snprintf(text + strlen(text), sizeof text - strlen(text), "a .\tb .\t0\tkind%d\n", k);
+    assert_int_equal(write_text_file(file("pairs.tsv"), text, err), 0);
+    assert_int_equal(lm_evaluate(&s, &c.tok, &c, 0, file("pairs.tsv"), &r, err), -1);
+    assert_non_null(strstr(err, "kind16"));
     corpus_free(&c);
 }
 
@@ -206,8 +245,8 @@ static void open_either_kind(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    const char *names[] = {"pairs.tsv", "units.txt", "g.ckpt", "s.ckpt", "n.ckpt"};
-    for (int i = 0; i < 5; i++) remove(file(names[i]));
+    const char *names[] = {"pairs.tsv", "facts.tsv", "units.txt", "g.ckpt", "s.ckpt", "n.ckpt"};
+    for (int i = 0; i < 6; i++) remove(file(names[i]));
     rmdir(dir);
     return 0;
 }
@@ -215,6 +254,7 @@ static int teardown(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(evaluation_worked_by_hand),
+        cmocka_unit_test(phenomena_and_fact_recall),
         cmocka_unit_test(nan_loss_is_an_error),
         cmocka_unit_test(ablation_units),
         cmocka_unit_test(open_either_kind),

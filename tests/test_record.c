@@ -1,7 +1,8 @@
 /* test_record.c -- recording both models (src/study/recording.c): shapes, left context,
  * determinism, trial-to-trial noise of the spiking network, E/I sub-populations, a
  * recording compared with itself (similarity 1), stimuli of any length, the recording
- * folder (arrays and manifest.json), and bad inputs with clear errors. */
+ * folder (arrays and manifest.json), the no-language control, and bad inputs with clear
+ * errors. */
 #include "align.h"
 #include "gpt.h"
 #include "io.h"
@@ -160,6 +161,60 @@ static void snn_recording_trials_and_subpopulations(void **state) {
     lm_close(&m);
 }
 
+/* The negative control: with its input cut the network's rates no longer depend on the
+ * words (stimuli of the same lengths and trial seeds give the same recording), noise still
+ * drives it, the manifest says so, and a GPT is refused. */
+static void no_language_control(void **state) {
+    (void)state;
+    char err[TB_ERRLEN], path[2][320], out[320];
+    const char *text[2] = {"the cat sees a dog .\nthe dogs see a cat .\na cat sleeps .\n",
+                           "a dog sees the cat .\nthe cats see the dog .\nthe dog sleeps .\n"};
+    lm_model m;
+    rec_stimuli s[2];
+    rep_set r[2];
+    rec_opts o = {0, 3, 0, 42, -1};
+    assert_int_equal(lm_open(snn_path, &m, err), 0);
+    for (int k = 0; k < 2; k++) {
+        snprintf(path[k], sizeof path[k], "%s/words%d.txt", dir, k);
+        assert_int_equal(write_text_file(path[k], text[k], err), 0);
+        assert_int_equal(rec_stimuli_load(path[k], &m.tok, &s[k], err), 0);
+        assert_int_equal(rec_record(&m, &s[k], &o, &r[k], err), 0);
+    }
+    size_t bytes = (size_t)3 * 3 * 40 * sizeof(double);
+    assert_true(memcmp(r[0].layer[0].trial, r[1].layer[0].trial, bytes) != 0);   /* it hears the words */
+    rep_free(&r[0]);
+    rep_free(&r[1]);
+    assert_int_equal(rec_no_language(&m, err), 0);
+    for (int k = 0; k < 2; k++) assert_int_equal(rec_record(&m, &s[k], &o, &r[k], err), 0);
+    assert_memory_equal(r[0].layer[0].trial, r[1].layer[0].trial, bytes);       /* now it does not */
+    double tot = 0;
+    for (size_t i = 0; i < (size_t)3 * 40; i++) tot += r[0].layer[0].mean[i];
+    assert_true(tot > 0);                                                          /* noise drives it */
+    assert_true(memcmp(r[0].layer[0].trial, r[0].layer[0].trial + 3 * 40, 3 * 40 * sizeof(double)) != 0);
+    snprintf(out, sizeof out, "%s/none", dir);
+    assert_int_equal(rec_save(out, &m, path[0], &s[0], &o, &r[0], err), 0);
+    char *manifest, mpath[400];
+    size_t len;
+    snprintf(mpath, sizeof mpath, "%s/manifest.json", out);
+    assert_int_equal(read_file(mpath, &manifest, &len, err), 0);
+    assert_non_null(strstr(manifest, "\"language_input\": false"));
+    free(manifest);
+    remove(mpath);
+    snprintf(mpath, sizeof mpath, "%s/rates.npy", out);
+    remove(mpath);
+    rmdir(out);
+    for (int k = 0; k < 2; k++) {
+        rep_free(&r[k]);
+        rec_stimuli_free(&s[k]);
+        remove(path[k]);
+    }
+    lm_close(&m);
+    assert_int_equal(lm_open(gpt_path, &m, err), 0);
+    assert_int_equal(rec_no_language(&m, err), -1);
+    assert_non_null(strstr(err, "spiking network"));
+    lm_close(&m);
+}
+
 static void bad_checkpoints(void **state) {
     (void)state;
     char err[TB_ERRLEN], path[320];
@@ -286,6 +341,7 @@ static void recording_folder_and_manifest(void **state) {
     assert_true(asprintf(&want,
                          "{\n  \"model\": \"%s\",\n  \"kind\": \"srnn\",\n  \"step\": -1,\n  \"stimuli\": \"%s\",\n"
                          "  \"n_stimuli\": 3,\n  \"pool\": \"last\",\n  \"trials\": 2,\n  \"units\": \"firing rate, Hz\",\n"
+                         "  \"language_input\": true,\n"
                          "  \"arrays\": [\n"
                          "    {\"file\": \"rates.npy\", %s\"shape\": [2, 3, 40], %s\"unit: neuron (under Dale's law the "
                          "excitatory ones first)\"]},\n"
@@ -355,6 +411,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gpt_recording_shapes_and_determinism),
         cmocka_unit_test(snn_recording_trials_and_subpopulations),
+        cmocka_unit_test(no_language_control),
         cmocka_unit_test(bad_checkpoints),
         cmocka_unit_test(loader_constant_units_and_step_lists),
         cmocka_unit_test(long_stimulus_lines),

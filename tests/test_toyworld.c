@@ -16,7 +16,8 @@
 
 /* ---- a small grammar with real ambiguity ----------------------------------------------
  * "the" hides the number, "near" starts an attractor or a location phrase, and "big"
- * fits both categories, so the forward algorithm has to keep several hypotheses. */
+ * fits both categories, so the forward algorithm has to keep several hypotheses; it also
+ * has two attractor phrases, relative clauses, the home phrase and a named cat (tib). */
 enum { A_PET, A_SNACK, A_SPOT, A_NCATS };
 static const char *const a_cats[] = {"pet", "snack", "spot"};
 static const int a_subj[] = {1, 0, 0}, a_attr[] = {1, 1, 1}, a_loc[] = {0, 0, 1};
@@ -31,9 +32,12 @@ static const tw_adj a_adjs[] = {{"big", "size", 3u}, {"sleepy", "state", 1u << A
 static const tw_det a_dets[] = {{"the", 3, 2}, {"one", 1, 0}, {"two", 0, 1}};
 static const char *const a_preps[] = {"near"};
 static const char *const a_nonwords[] = {"florp"};
+static const tw_home a_home = {"lives", "live", "dwelling", 1u << A_PET, 1, 2, "at", "the", A_SPOT};
+static const tw_name a_names[] = {{"tib", A_PET, "yard", "bun", 1}};
 static const tw_grammar small = {
     a_cats, A_NCATS, a_subj, a_attr, a_loc, a_nouns, 4, a_verbs, 3, a_adjs, 2, a_dets, 3,
-    a_preps, 1, a_preps, 1, a_nonwords, 1, ".", {1, 4}, {1, 3}, {1, 2}};
+    a_preps, 1, a_preps, 1, a_nonwords, 1, ".", {1, 4}, {1, 3}, {1, 2},
+    {1, 2}, "that", {1, 4}, {1, 2}, &a_home, a_names, 1, {1, 4}};
 
 static int id_of(const tw_model *m, const char *w) {
     int id = tw_word_id(m, w);
@@ -75,6 +79,29 @@ static void walk(const brute *B, tw_state s, int d, double p) {
         if (tr[i].word == B->w[d]) walk(B, tr[i].next, d + 1, p * (double)tr[i].weight / (double)total);
 }
 
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* 1 if every state has its own label (tw_state_name tells them all apart). */
+static int distinct_names(const tw_model *m, const tw_states *S) {
+    char **names = malloc((size_t)S->n * sizeof *names);
+    assert_non_null(names);
+    for (int i = 0; i < S->n; i++) {
+        names[i] = malloc(160);
+        assert_non_null(names[i]);
+        tw_state_name(m, S->state[i], names[i], 160);
+    }
+    qsort(names, (size_t)S->n, sizeof *names, cmp_str);
+    int ok = 1;
+    for (int i = 1; i < S->n; i++)
+        if (!strcmp(names[i - 1], names[i])) {
+            print_message("two states named %s\n", names[i]);
+            ok = 0;
+        }
+    for (int i = 0; i < S->n; i++) free(names[i]);
+    free(names);
+    return ok;
+}
+
 static void states_cover_the_automaton(void **state) {
     (void)state;
     tw_model m;
@@ -103,6 +130,7 @@ static void states_cover_the_automaton(void **state) {
     }
     tw_state_name(&m, S.state[0], name, sizeof name);
     assert_string_equal(name, "start");
+    assert_true(distinct_names(&m, &S));
     /* the real toyworld grammar, too */
     tw_model tw;
     tw_states T;
@@ -110,6 +138,29 @@ static void states_cover_the_automaton(void **state) {
     assert_int_equal(tw_states_build(&tw, &T, err), 0);
     print_message("hidden states: %d (small grammar), %d (toyworld)\n", S.n, T.n);
     assert_true(T.n > S.n);
+    assert_true(distinct_names(&tw, &T));
+    /* the named subject is part of the state: "tib" leads to a state no common noun reaches */
+    tw_trans first[TW_MAX_TRANS];
+    uint64_t total;
+    int k = tw_step(&m, tw_start(), first, &total), named = 0;
+    for (int j = 0; j < k; j++)
+        if (first[j].word == tw_word_id(&m, "tib")) {
+            named++;
+            assert_int_equal(first[j].next.who, 1);
+            tw_state_name(&m, first[j].next, name, sizeof name);
+            assert_string_equal(name, "after_subj|subj:pet:sg|who:tib");
+        }
+    assert_int_equal(named, 1);
+    /* a grammar whose weights cannot be drawn with 32-bit integers is refused */
+    static const tw_noun heavy[] = {{"cat", "cats", A_PET, 2000000000}, {"hen", "hens", A_PET, 1999999999},
+                                    {"bun", "buns", A_SNACK, 2}, {"yard", "yards", A_SPOT, 1}};
+    tw_grammar g = small;
+    g.nouns = heavy;
+    tw_model hm;
+    tw_states H;
+    assert_int_equal(tw_compile(&hm, &g, err), 0);
+    assert_int_equal(tw_states_build(&hm, &H, err), -1);
+    assert_non_null(strstr(err, "2^32"));
     tw_states_free(&T);
     tw_states_free(&S);
 }
@@ -164,8 +215,12 @@ static void beliefs_match_brute_force(void **state) {
     /* hand-picked ambiguous sentences, then samples from the grammar */
     const char *hand[] = {"the cat naps .", "the big cats near the buns bite the buns .",
                           "the hen naps near the yard .", "two sleepy hens see one cat .",
-                          "the cats near the yards nap near two yards ."};
-    for (int i = 0; i < 5; i++) check_sentence(&m, &S, ids, encode(&m, hand[i], ids));
+                          "the cats near the yards nap near two yards .",
+                          "the cat near the buns near two hens naps near the yard .",
+                          "the cat that the hens see naps .", "the cats that see one hen bite two buns .",
+                          "tib near the hens lives at the yard .", "tib bites the big buns .",
+                          "the hens live at the yard ."};
+    for (int i = 0; i < 11; i++) check_sentence(&m, &S, ids, encode(&m, hand[i], ids));
     tb_rng r;
     rng_seed(&r, 7);
     int max_ambiguity = 0;

@@ -15,7 +15,7 @@ static const cli_cmd CMD = {
     "write the toyworld corpus, or print its entropy floor and baselines",
     "Without --stats: generate every file of the toyworld corpus into --out from --seed\n"
     "(train.txt val.txt vocab.tsv probes_*.txt probes_*.tsv minimal_pairs.tsv\n"
-    "stats.json; deterministic, the same bytes on every platform).\n"
+    "fact_pairs.tsv facts.tsv stats.json; deterministic, the same bytes on every platform).\n"
     "--stats: load the corpus and print the true cross-entropy of the validation split\n"
     "(the floor no model can beat) and the unigram/bigram baselines fitted on train, and\n"
     "draw the corpus tour into plots/ (corpus_zipf.png, corpus_categories.png) unless\n"
@@ -175,7 +175,8 @@ int cmd_corpus(int argc, char **argv) {
         {"train-sentences", 'i', &o.n_train_sentences, "20000", "sentences", "training split size", 10, 5000000, NULL},
         {"val-sentences", 'i', &o.n_val_sentences, "2000", "sentences", "validation split size", 1, 1000000, NULL},
         {"probe-sentences", 'i', &o.n_probe_sentences, "240", "sentences", "probe stimuli (balanced over subject category x number)", 1, 100000, NULL},
-        {"minimal-pairs", 'i', &o.n_minimal_pairs, "240", "pairs", "agreement minimal pairs (half with an attractor)", 1, 100000, NULL},
+        {"minimal-pairs", 'i', &o.n_minimal_pairs, "480", "pairs", "syntax minimal pairs (six phenomena in turn)", 1, 100000, NULL},
+        {"fact-pairs", 'i', &o.n_fact_pairs, "160", "pairs", "fact-recall pairs (homes and favourite foods)", 1, 100000, NULL},
         {"twin-pairs", 'i', &o.n_twin_pairs, "120", "pairs", "same-words twins (subject/object or subject/attractor swapped)", 1, 100000, NULL},
         {"stats", 'b', &stats, NULL, "", "load the corpus and print floor, baselines, sizes (no writing)", 0, 0, NULL},
         {"json", 'b', &json, NULL, "", "print one JSON object instead of the text report", 0, 0, NULL},
@@ -210,7 +211,8 @@ int cmd_corpus(int argc, char **argv) {
         printf("wrote %s: %ld train + %ld val sentences (%ld + %ld tokens), vocabulary %d\n", out,
                c.n_train_sentences, c.n_val_sentences, c.n_train, c.n_val, c.tok.vocab_size);
         printf("  train.txt val.txt vocab.tsv probes_sentences.txt probes_sentences.tsv\n"
-               "  probes_scrambled.txt probes_nonwords.txt probes_twins.txt probes_twins.tsv\n  minimal_pairs.tsv stats.json\n");
+               "  probes_scrambled.txt probes_nonwords.txt probes_twins.txt probes_twins.tsv\n"
+               "  minimal_pairs.tsv fact_pairs.tsv facts.tsv stats.json\n");
         printf("entropy floor %.4f nats/token;  bigram %.4f;  unigram %.4f  (more: tinybrain "
                "corpus --stats)\n", c.floor_nats, c.bigram_nats, c.unigram_nats);
     }

@@ -1,9 +1,10 @@
 /* eval.c -- `tinybrain eval CKPT`: how good is a trained language model?  Lesson 08.
  *
  * Validation loss against the true entropy floor and the n-gram baselines, minimal-pair
- * accuracy (agreement with and without an attractor noun in between), and the loss by
- * position in the sentence (lm_eval.h), for either model kind (lm_open, lm.h).  With
- * --ablate the GPT is scored with some residual units zeroed (lesson 14). */
+ * accuracy (with and without an attractor noun in between, and by phenomenon), fact
+ * recall (the world's facts, scored apart from syntax), and the loss by position in the
+ * sentence (lm_eval.h), for either model kind (lm_open, lm.h).  With --ablate the GPT is
+ * scored with some residual units zeroed (lesson 14). */
 #include "cli.h"
 #include "commands.h"
 #include "ablation.h"
@@ -87,6 +88,23 @@ static void print_control(const abl_control *a) {
                                "measures)");
 }
 
+/* "minimal_pair_acc_<phenomenon>" for every phenomenon, "fact_recall_acc" and
+ * "fact_recall_acc_<kind>" (a kind's "fact_" prefix dropped: fact_recall_acc_home). */
+static void json_pair_kinds(const lm_eval_result *r) {
+    char key[80];
+    for (int i = 0; i < r->n_kinds; i++) {
+        snprintf(key, sizeof key, "minimal_pair_acc_%s", r->kind[i].name);
+        json_num(key, r->kind[i].acc);
+    }
+    json_num("fact_recall_acc", r->fact_acc);
+    json_int("fact_pairs", r->facts);
+    for (int i = 0; i < r->n_fact_kinds; i++) {
+        const char *name = r->fact_kind[i].name;
+        snprintf(key, sizeof key, "fact_recall_acc_%s", strncmp(name, "fact_", 5) ? name : name + 5);
+        json_num(key, r->fact_kind[i].acc);
+    }
+}
+
 static void print_json(const lm_model *m, const tb_corpus *c, const lm_eval_result *r, int n_ablated,
                        const abl_control *a, const ideal_split *kl) {
     json_begin();
@@ -104,6 +122,7 @@ static void print_json(const lm_model *m, const tb_corpus *c, const lm_eval_resu
     json_num("minimal_pair_acc_attractor", r->pair_acc[1]);
     json_num("minimal_pair_acc_no_attractor", r->pair_acc[2]);
     json_int("minimal_pairs", r->pairs[0]);
+    json_pair_kinds(r);
     if (r->n_pos) {
         json_num_array("position_loss", r->pos_loss, r->n_pos);
         json_num_array("position_floor", r->pos_floor, r->n_pos);
@@ -130,6 +149,11 @@ static void print_positions(const lm_eval_result *r, int have_floor) {
     }
 }
 
+/* One line per phenomenon (or kind of fact), indented under its total. */
+static void print_kinds(const lm_pair_kind *k, int n) {
+    for (int i = 0; i < n; i++) printf("    %-20s %5.1f%% of %d\n", k[i].name, 100 * k[i].acc, k[i].pairs);
+}
+
 static void print_text(const lm_model *m, const tb_corpus *c, const lm_eval_result *r) {
     printf("%s: %s checkpoint", m->path, m->kind);
     if (m->step >= 0) printf(", step %lld", m->step);
@@ -144,11 +168,24 @@ static void print_text(const lm_model *m, const tb_corpus *c, const lm_eval_resu
     if (r->pairs[0])
         printf("  minimal pairs   %.1f%% of %d   (with attractor %.1f%% of %d, without %.1f%% of %d)\n", 100 * r->pair_acc[0],
                r->pairs[0], 100 * r->pair_acc[1], r->pairs[1], 100 * r->pair_acc[2], r->pairs[2]);
+    if (r->n_kinds > 1) print_kinds(r->kind, r->n_kinds);
+    if (r->facts) {
+        printf("  fact recall     %.1f%% of %d   (the world's facts, not syntax)\n", 100 * r->fact_acc, r->facts);
+        print_kinds(r->fact_kind, r->n_fact_kinds);
+    }
     if (r->n_pos) print_positions(r, c->val_nll_true != NULL);
 }
 
+/* The fact-recall pairs to score: --facts FILE, none ("none", or not toyworld), or the
+ * data folder's fact_pairs.tsv. */
+static char *facts_path(const char *opt, const tb_corpus *c, const char *data_dir) {
+    if (!strcmp(opt, "none")) return NULL;
+    if (*opt) return cli_strf("%s", opt);
+    return strcmp(c->name, "toyworld") ? NULL : cli_strf("%s/fact_pairs.tsv", data_dir);
+}
+
 int cmd_eval(int argc, char **argv) {
-    const char *corpus_opt, *data_dir, *pairs_opt, *plot_name, *ablate_file;
+    const char *corpus_opt, *data_dir, *pairs_opt, *facts_opt, *plot_name, *ablate_file;
     int json, val_tokens, ablate_layer, ablate_random, ablate_sets, kl;
     long long ablate_seed;
     cli_opt opts[] = {
@@ -160,15 +197,18 @@ int cmd_eval(int argc, char **argv) {
         {"corpus", 's', &corpus_opt, "", "", "corpus to evaluate on (default: the one the model was trained on)", 0, 0, NULL},
         {"data-dir", 's', &data_dir, TB_DATA_DIR, "", "toyworld data folder", 0, 0, NULL},
         {"pairs", 's', &pairs_opt, "", "", "minimal pairs TSV (default: DATA_DIR/minimal_pairs.tsv)", 0, 0, NULL},
+        {"facts", 's', &facts_opt, "", "", "fact-recall pairs TSV (default: DATA_DIR/fact_pairs.tsv; 'none': skip)", 0, 0, NULL},
         {"val-tokens", 'i', &val_tokens, "0", "tokens", "score only the first N validation tokens (0: all)", 0, 1e9, NULL},
         {"plot", 's', &plot_name, "", "", "also draw the per-position loss as plots/NAME.png", 0, 0, NULL},
         {"json", 'b', &json, NULL, "", "print one JSON object", 0, 0, NULL},
         {"kl", 'b', &kl, NULL, "", "toyworld: split the loss per token into the floor + KL(true || model), by position and construction", 0, 0, NULL},
     };
-    cli_cmd cmd = {"eval", "[CKPT]", "validation loss vs the entropy floor, minimal pairs, loss by position",
+    cli_cmd cmd = {"eval", "[CKPT]", "validation loss vs the entropy floor, minimal pairs, fact recall, loss by position",
                    "CKPT defaults to runs/gpt.ckpt.  The validation split is scored sentence by sentence,\n"
                    "each sentence read after \".\" (the convention of the true floor).  A minimal pair\n"
-                   "counts as right when the model gives the grammatical sentence the higher probability.",
+                   "counts as right when the model gives the grammatical sentence the higher probability;\n"
+                   "accuracy is reported by phenomenon (syntax: formal competence) and, on pairs that\n"
+                   "differ in a named character's home or food, as fact recall (functional competence).",
                    "tinybrain eval runs/gpt.ckpt --json"};
     char *pos[1], err[TB_ERRLEN];
     int npos = cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 0, 1), n_ablated = 0, rendered;
@@ -195,6 +235,9 @@ int cmd_eval(int argc, char **argv) {
     } else if (lm_evaluate(&m.scorer, &m.tok, &corp, val_tokens, pairs, &r, err)) {
         cli_die(1, "%s: %s", m.path, err);
     }
+    char *facts = facts_path(facts_opt, &corp, data_dir);
+    if (facts && lm_fact_recall(&m.scorer, &m.tok, facts, &r, err)) cli_die(1, "%s: %s", m.path, err);
+    free(facts);
     if (*plot_name && r.n_pos) {
         if (fig_position_loss(TB_PLOTS_DIR, plot_name, &r, &rendered, err)) cli_die(1, "%s", err);
         cli_note_plot(TB_PLOTS_DIR, plot_name, rendered);

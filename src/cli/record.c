@@ -9,8 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static void print_summary(const lm_model *m, const rec_stimuli *s, const rep_set *r, const char *out) {
-    printf("recorded %d stimuli from %s (%s, step %lld) into %s/:\n", s->n, m->path, m->kind, m->step, out);
+static void print_summary(const lm_model *m, const rec_stimuli *s, const rep_set *r, const char *out, int no_language) {
+    printf("recorded %d stimuli from %s (%s, step %lld%s) into %s/:\n", s->n, m->path, m->kind, m->step,
+           no_language ? "; no-language control: input cut, noise only" : "", out);
     for (int l = 0; l < r->n_layers; l++) {
         const rep_layer *L = &r->layer[l];
         if (L->trials > 1) printf("  %-22s %d trials x %d stimuli x %d units\n", L->name, L->trials, L->n, L->p);
@@ -42,7 +43,7 @@ static void record_ideal(const char *stimuli, const char *out) {
 
 int cmd_record(int argc, char **argv) {
     const char *stimuli, *out, *pool_s, *sites_s;
-    int trials;
+    int trials, no_language;
     long long seed;
     double noise_hz;
     cli_opt opts[] = {
@@ -53,6 +54,7 @@ int cmd_record(int argc, char **argv) {
         {"noise-hz", 'f', &noise_hz, "-1", "Hz", "spiking network: background noise rate (-1: the model's own)", -1, 1e5, NULL},
         {"seed", 'l', &seed, "1", "", "spiking network: seed of the trial noise", 0, 9.2e18, NULL},
         {"sites", 'c', &sites_s, "resid", "", "GPT: residual stream only, or also attention outputs and MLP units", 0, 0, "resid|all"},
+        {"no-language", 'b', &no_language, NULL, "", "spiking network: the negative control, its language input cut (noise only)", 0, 0, NULL},
     };
     cli_cmd cmd = {"record", "MODEL|ideal",
                    "play a trained model the probe stimuli; save each layer's activity as .npy",
@@ -62,7 +64,9 @@ int cmd_record(int argc, char **argv) {
                    "Spiking network: firing rates in Hz per neuron, trials x stimuli x neurons, each trial with "
                    "fresh Poisson background noise (what the noise ceiling needs). MODEL 'ideal' records the grammar's ideal "
                    "observer instead: its belief over hidden states and the true next-word distribution (mean over "
-                   "tokens and after the last word; lesson 16). Writes manifest.json beside.",
+                   "tokens and after the last word; lesson 16). Writes manifest.json beside. "
+                   "--no-language records the same network with its input weights zeroed: background noise only, the "
+                   "negative control whose alignment with any model should be ~ 0.",
                    "tinybrain record runs/gpt.ckpt --out runs/rec/gpt && tinybrain record runs/snn.ckpt --out runs/rec/snn"};
     char *pos[1];
     cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 1, 1);
@@ -74,6 +78,7 @@ int cmd_record(int argc, char **argv) {
     char err[TB_ERRLEN];
     lm_model m;
     if (lm_open(pos[0], &m, err)) cli_die(1, "%s", err);
+    if (no_language && rec_no_language(&m, err)) cli_die(2, "--no-language: %s", err);
     rec_stimuli s;
     if (rec_stimuli_load(stimuli, &m.tok, &s, err)) cli_die(1, "%s", err);
     rec_opts o = {!strcmp(pool_s, "last"), trials, !strcmp(sites_s, "all"), (uint64_t)seed, noise_hz,
@@ -89,7 +94,7 @@ int cmd_record(int argc, char **argv) {
     if (rc) cli_die(1, "%s: %s", pos[0], err);
     if (rec_save(out, &m, stimuli, &s, &o, &r, err)) cli_die(1, "%s", err);
     cli_log_command(out, argc, argv);
-    print_summary(&m, &s, &r, out);
+    print_summary(&m, &s, &r, out, no_language);
     rep_free(&r);
     rec_stimuli_free(&s);
     lm_close(&m);

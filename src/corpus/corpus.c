@@ -521,7 +521,7 @@ int corpus_read_lines(const char *path, char ***lines, int *n, char *err) {
 
 void corpus_free_minimal_pairs(tb_minpair *pairs, int n) {
     if (!pairs) return;
-    for (int i = 0; i < n; i++) { free(pairs[i].good); free(pairs[i].bad); }
+    for (int i = 0; i < n; i++) { free(pairs[i].good); free(pairs[i].bad); free(pairs[i].phenomenon); }
     free(pairs);
 }
 
@@ -536,10 +536,14 @@ int corpus_read_minimal_pairs(const char *path, tb_minpair **pairs, int *n, char
     int k = 0, rc = 0;
     for (int i = 0; i < nl && rc == 0; i++) {
         if (i == 0 && !strncmp(lines[i], "good\t", 5)) continue;   /* header */
-        char *f[4];
-        int nf = split_tabs(lines[i], f, 3);
+        char *f[5];
+        int nf = split_tabs(lines[i], f, 4);
         if (nf < 3) {
-            rc = tb_fail(err, "%s: row %d: expected good<TAB>bad<TAB>attractor", path, i + 1);
+            rc = tb_fail(err, "%s: row %d: expected good<TAB>bad<TAB>attractor[<TAB>phenomenon]", path, i + 1);
+            break;
+        }
+        if (nf >= 4 && !*f[3]) {
+            rc = tb_fail(err, "%s: row %d: empty phenomenon", path, i + 1);
             break;
         }
         if (strcmp(f[2], "0") && strcmp(f[2], "1")) {
@@ -553,8 +557,9 @@ int corpus_read_minimal_pairs(const char *path, tb_minpair **pairs, int *n, char
         out[k].good = dupstr(f[0]);
         out[k].bad = dupstr(f[1]);
         out[k].attractor = f[2][0] == '1';
+        out[k].phenomenon = dupstr(nf >= 4 ? f[3] : out[k].attractor ? "pp_attractor" : "simple");
         k++;
-        if (!out[k - 1].good || !out[k - 1].bad) rc = tb_fail(err, "out of memory");
+        if (!out[k - 1].good || !out[k - 1].bad || !out[k - 1].phenomenon) rc = tb_fail(err, "out of memory");
     }
     corpus_free_lines(lines, nl);
     if (rc == 0 && k == 0) rc = tb_fail(err, "%s: no minimal pairs", path);

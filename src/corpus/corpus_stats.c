@@ -49,7 +49,7 @@ int corpus_rank_frequencies(const tb_corpus *c, double *freq, int *n_seen, char 
 }
 
 /* The noun categories in order of first appearance in the vocabulary, and each token's
- * category index (-1: not a noun). */
+ * category index (-1: not a noun or a name). */
 static int noun_categories(const tb_corpus *c, tb_categories *k, int *cat_of, char *err) {
     int V = c->tok.vocab_size;
     k->names = malloc((size_t)V * sizeof *k->names);   /* at most one per token */
@@ -57,7 +57,7 @@ static int noun_categories(const tb_corpus *c, tb_categories *k, int *cat_of, ch
     k->n = 0;
     for (int i = 0; i < V; i++) {
         cat_of[i] = -1;
-        if (strcmp(c->pos[i], "NOUN")) continue;
+        if (strcmp(c->pos[i], "NOUN") && strcmp(c->pos[i], "NAME")) continue;   /* a name is a person */
         int j = 0;
         while (j < k->n && strcmp(k->names[j], c->category[i])) j++;
         if (j == k->n) k->names[k->n++] = c->category[i];

@@ -1,12 +1,14 @@
-/* toyworld.c -- the toyworld automaton: compile the grammar tables, step, sample, and
- * the forward algorithm that gives exact next-word probabilities.  Lesson 01.
+/* toyworld.c -- the toyworld automaton: step, sample, and the forward algorithm that
+ * gives exact next-word probabilities.  Lesson 01.
  *
  * The automaton's states (tw_state) remember only what the rest of the sentence
  * depends on: where we are (type), which noun phrase is being built (role, its
  * category c and number n), the subject's category and number (sc, sn: the verb must
- * agree with them even after "near the cats"), and the verb (v: which objects it takes).
+ * agree with them even after "near the cats" or "that the cats chase"), the verb (v:
+ * which objects it takes) and the named subject (who: its home and favourite food).
  * Each state lists its outgoing transitions with integer weights; each transition
- * emits exactly one word.  The grammar is in src/toyworld_grammar.c.
+ * emits exactly one word.  The grammar is in toyworld_grammar.c, its compilation into
+ * a word list in toyworld_compile.c.
  */
 #include "toyworld.h"
 #include "tb.h"
@@ -14,190 +16,122 @@
 #include <math.h>
 #include <string.h>
 
-/* ---- compiling the tables into a word list ----------------------------------------- */
+/* ---- states ---------------------------------------------------------------------------- */
 
-int tw_word_id(const tw_model *m, const char *w) {
-    for (int i = 0; i < m->n_words; i++)
-        if (!strcmp(m->word[i], w)) return i;
-    return -1;
-}
-
-static int add_word(tw_model *m, const char *w, const char *pos, const char *cat,
-                    const char *num, int allow_dup, char *err) {
-    if (!w || !*w) return tb_fail(err, "toyworld grammar: empty word in the %s table", pos);
-    for (const char *p = w; *p; p++)
-        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-            return tb_fail(err, "toyworld grammar: word '%s' contains whitespace", w);
-    int id = tw_word_id(m, w);
-    if (id >= 0) {
-        if (allow_dup && !strcmp(m->pos[id], pos)) return id;
-        return tb_fail(err, "toyworld grammar: word '%s' appears twice", w);
-    }
-    if (m->n_words >= TW_MAX_WORDS)
-        return tb_fail(err, "toyworld grammar: more than %d words", TW_MAX_WORDS);
-    id = m->n_words++;
-    m->word[id] = w; m->pos[id] = pos; m->category[id] = cat; m->number[id] = num;
-    return id;
-}
-
-static int check_prob(const int p[2], const char *what, char *err) {
-    if (p[1] <= 0 || p[0] < 0 || p[0] > p[1])
-        return tb_fail(err, "toyworld grammar: P(%s) = %d/%d is not a probability", what,
-                       p[0], p[1]);
-    return 0;
-}
-
-static int cat_has_nouns(const tw_grammar *g, int c) {
-    for (int i = 0; i < g->n_nouns; i++)
-        if (g->nouns[i].cat == c) return 1;
-    return 0;
-}
-
-static int check_tables(const tw_grammar *g, char *err) {
-    if (g->n_cats < 1 || g->n_cats > TW_MAX_CATS)
-        return tb_fail(err, "toyworld grammar: %d categories (1..%d allowed)", g->n_cats,
-                       TW_MAX_CATS);
-    int sizes[] = {g->n_nouns, g->n_verbs, g->n_adjs, g->n_dets, g->n_attr_preps,
-                   g->n_loc_preps, g->n_nonwords};
-    for (int i = 0; i < 7; i++)
-        if (sizes[i] < 0 || sizes[i] > TW_MAX_ITEMS)
-            return tb_fail(err, "toyworld grammar: a table has %d entries (max %d)", sizes[i],
-                           TW_MAX_ITEMS);
-    if (g->n_nouns < 1 || g->n_verbs < 1 || g->n_dets < 1)
-        return tb_fail(err, "toyworld grammar: needs nouns, verbs and determiners");
-    if (check_prob(g->p_adj, "adjective", err) || check_prob(g->p_attr, "attractor PP", err) ||
-        check_prob(g->p_loc, "location PP", err))
-        return -1;
-    int wsg = 0, wpl = 0;
-    for (int i = 0; i < g->n_dets; i++) {
-        if (g->dets[i].w_sg < 0 || g->dets[i].w_pl < 0)
-            return tb_fail(err, "toyworld grammar: determiner '%s' has a negative weight",
-                           g->dets[i].word);
-        wsg += g->dets[i].w_sg; wpl += g->dets[i].w_pl;
-    }
-    if (wsg <= 0 || wpl <= 0)
-        return tb_fail(err, "toyworld grammar: need a determiner for singular and for plural");
-    for (int i = 0; i < g->n_nouns; i++)
-        if (g->nouns[i].cat < 0 || g->nouns[i].cat >= g->n_cats || g->nouns[i].weight <= 0)
-            return tb_fail(err, "toyworld grammar: noun '%s' has a bad category or weight",
-                           g->nouns[i].sg);
-    int sum_subj = 0, sum_attr = 0, sum_loc = 0;
-    for (int c = 0; c < g->n_cats; c++) {
-        int ws = g->subj_cat_weight[c], wa = g->attr_cat_weight[c], wl = g->loc_cat_weight[c];
-        if (ws < 0 || wa < 0 || wl < 0)
-            return tb_fail(err, "toyworld grammar: negative weight for category '%s'",
-                           g->cat_names[c]);
-        sum_subj += ws; sum_attr += wa; sum_loc += wl;
-        if ((ws || wa || wl) && !cat_has_nouns(g, c))
-            return tb_fail(err, "toyworld grammar: category '%s' is used but has no nouns",
-                           g->cat_names[c]);
-        if (ws) {
-            int any = 0;
-            for (int v = 0; v < g->n_verbs; v++) any |= (g->verbs[v].subj >> c) & 1u;
-            if (!any)
-                return tb_fail(err, "toyworld grammar: subject category '%s' has no verb",
-                               g->cat_names[c]);
-        }
-    }
-    if (sum_subj <= 0) return tb_fail(err, "toyworld grammar: no subject category");
-    if (g->p_attr[0] > 0 && (sum_attr <= 0 || g->n_attr_preps < 1))
-        return tb_fail(err, "toyworld grammar: attractor PPs need prepositions and categories");
-    for (int v = 0; v < g->n_verbs; v++) {
-        const tw_verb *vb = &g->verbs[v];
-        if (vb->weight <= 0)
-            return tb_fail(err, "toyworld grammar: verb '%s' has weight %d", vb->sg, vb->weight);
-        for (int c = 0; c < TW_MAX_CATS; c++)
-            if ((vb->obj >> c) & 1u) {
-                if (c >= g->n_cats || !cat_has_nouns(g, c))
-                    return tb_fail(err, "toyworld grammar: verb '%s' takes objects of a "
-                                   "category with no nouns", vb->sg);
-            }
-        if (!vb->obj && g->p_loc[0] > 0 && (sum_loc <= 0 || g->n_loc_preps < 1))
-            return tb_fail(err, "toyworld grammar: location PPs need prepositions and categories");
-    }
-    return 0;
-}
-
-int tw_compile(tw_model *m, const tw_grammar *g, char *err) {
-    memset(m, 0, sizeof *m);
-    m->g = g;
-    if (check_tables(g, err)) return -1;
-    if ((m->eos = add_word(m, g->eos, "PUNCT", "end", "-", 0, err)) < 0) return -1;
-    for (int i = 0; i < g->n_dets; i++) {
-        const tw_det *d = &g->dets[i];
-        const char *num = d->w_sg && d->w_pl ? "-" : d->w_sg ? "sg" : "pl";
-        if ((m->det_id[i] = add_word(m, d->word, "DET", "function", num, 0, err)) < 0) return -1;
-    }
-    for (int i = 0; i < g->n_nouns; i++) {
-        const tw_noun *nn = &g->nouns[i];
-        const char *cat = g->cat_names[nn->cat];
-        if ((m->noun_id[i][TW_SG] = add_word(m, nn->sg, "NOUN", cat, "sg", 0, err)) < 0 ||
-            (m->noun_id[i][TW_PL] = add_word(m, nn->pl, "NOUN", cat, "pl", 0, err)) < 0)
-            return -1;
-    }
-    for (int i = 0; i < g->n_verbs; i++) {
-        const tw_verb *v = &g->verbs[i];
-        if ((m->verb_id[i][TW_SG] = add_word(m, v->sg, "VERB", v->cls, "sg", 0, err)) < 0 ||
-            (m->verb_id[i][TW_PL] = add_word(m, v->pl, "VERB", v->cls, "pl", 0, err)) < 0)
-            return -1;
-    }
-    for (int i = 0; i < g->n_adjs; i++)
-        if ((m->adj_id[i] = add_word(m, g->adjs[i].word, "ADJ", g->adjs[i].cls, "-", 0, err)) < 0)
-            return -1;
-    for (int i = 0; i < g->n_attr_preps; i++)
-        if ((m->attr_prep_id[i] = add_word(m, g->attr_preps[i], "PREP", "relation", "-", 1,
-                                           err)) < 0)
-            return -1;
-    for (int i = 0; i < g->n_loc_preps; i++)
-        if ((m->loc_prep_id[i] = add_word(m, g->loc_preps[i], "PREP", "relation", "-", 1,
-                                          err)) < 0)
-            return -1;
-    for (int i = 0; i < g->n_nonwords; i++)
-        if ((m->nonword_id[i] = add_word(m, g->nonwords[i], "NONWORD", "nonword", "-", 0,
-                                         err)) < 0)
-            return -1;
-    return 0;
-}
-
-/* ---- the automaton ------------------------------------------------------------------- */
-
-static tw_state mk(int type, int role, int c, int n, int sc, int sn, int v) {
+static tw_state bare(int type) {
     tw_state s;
-    s.type = (uint8_t)type; s.role = (uint8_t)role;
-    s.c = (uint8_t)c; s.n = (uint8_t)n; s.sc = (uint8_t)sc; s.sn = (uint8_t)sn;
-    s.v = (uint8_t)v;
+    memset(&s, 0, sizeof s);
+    s.type = (uint8_t)type;
     return s;
 }
 
-tw_state tw_start(void) { return mk(TW_START, 0, 0, 0, 0, 0, 0); }
+/* A state of this type that keeps `from`'s subject (sc, sn) and named subject (who). */
+static tw_state carry(int type, tw_state from) {
+    tw_state s = bare(type);
+    s.sc = from.sc; s.sn = from.sn; s.who = from.who;
+    return s;
+}
+
+tw_state tw_start(void) { return bare(TW_START); }
 
 static int same_state(tw_state a, tw_state b) {
     return a.type == b.type && a.role == b.role && a.c == b.c && a.n == b.n && a.sc == b.sc &&
-           a.sn == b.sn && a.v == b.v;
+           a.sn == b.sn && a.v == b.v && a.who == b.who;
 }
 
-static void add(tw_trans *out, int *k, int word, uint64_t weight, tw_state next, int kind,
-                int item, int c, int n) {
-    if (weight == 0 || *k >= TW_MAX_TRANS) return;
-    tw_trans *t = &out[(*k)++];
-    t->word = word; t->weight = (uint32_t)weight; t->next = next;
+/* ---- building a state's transitions ------------------------------------------------------
+ * A state's choices come in parts ("a preposition", "that", "a verb"), each a list with
+ * its own integer weights; mix() then gives each part its probability. */
+
+#define TW_PARTS 4   /* kinds of choice one state mixes (after a subject: PP, "that", verb) */
+
+typedef struct {
+    tw_trans *t;
+    uint64_t w[TW_MAX_TRANS];   /* weights while the parts are mixed */
+    int k;                      /* transitions so far */
+    int cut[TW_PARTS + 1], parts;   /* part j is t[cut[j] .. cut[j+1]) */
+} tw_list;
+
+static void list_init(tw_list *L, tw_trans *out) {
+    L->t = out;
+    L->k = 0;
+    L->parts = 0;
+    L->cut[0] = 0;
+}
+
+static void add(tw_list *L, int word, uint64_t weight, tw_state next, int kind, int item, int c, int n) {
+    if (weight == 0 || L->k >= TW_MAX_TRANS) return;
+    tw_trans *t = &L->t[L->k];
+    L->w[L->k++] = weight;
+    t->word = word; t->weight = 0; t->next = next;
     t->kind = (uint8_t)kind; t->item = (uint8_t)item; t->c = (uint8_t)c; t->n = (uint8_t)n;
 }
 
+/* Close the current part: the transitions added since the last cut (a state that asked
+ * for more than TW_PARTS parts keeps adding to the last one). */
+static void end_part(tw_list *L) {
+    if (L->parts < TW_PARTS) L->parts++;
+    L->cut[L->parts] = L->k;
+}
+
+static uint64_t gcd64(uint64_t a, uint64_t b) {
+    while (b) { uint64_t t = a % b; a = b; b = t; }
+    return a;
+}
+
+/* Give part j the probability p[j] / sum p (over the parts that have transitions) and
+ * keep each part's inner weights:  w -> w p[j] (L / W_j),  W_j = the part's total, L = the
+ * least common multiple of the W_j; then divide every weight by their greatest common
+ * divisor (the same ratios in smaller numbers).  Returns the total. */
+static uint64_t mix(tw_list *L, const uint64_t *p) {
+    uint64_t W[TW_PARTS], lcm = 1, g = 0, total = 0;
+    for (int j = 0; j < L->parts; j++) {
+        W[j] = 0;
+        for (int i = L->cut[j]; i < L->cut[j + 1]; i++) W[j] += L->w[i];
+        if (W[j] && p[j]) lcm = lcm / gcd64(lcm, W[j]) * W[j];
+    }
+    for (int j = 0; j < L->parts; j++)
+        for (int i = L->cut[j]; i < L->cut[j + 1]; i++) {
+            L->w[i] = W[j] && p[j] ? L->w[i] * p[j] * (lcm / W[j]) : 0;
+            g = gcd64(g, L->w[i]);
+        }
+    int k = 0;   /* drop what a zero probability removed */
+    for (int i = 0; i < L->k; i++) {
+        if (!L->w[i]) continue;
+        L->t[k] = L->t[i];
+        L->w[k] = L->w[i] / g;
+        total += L->w[k];
+        k++;
+    }
+    L->k = k;
+    return total;
+}
+
+/* One part only: its weights as they are. */
+static uint64_t one_part(tw_list *L) {
+    static const uint64_t p1[1] = {1};
+    end_part(L);
+    return mix(L, p1);
+}
+
+/* ---- the pieces of a sentence ------------------------------------------------------------ */
+
 /* A noun phrase begins: the determiner also fixes the phrase's category c (weight
- * catw[c]) and number n (through the determiner weights). */
-static void np_begin(const tw_model *m, tw_trans *out, int *k, int role, const int *catw,
-                     int sc, int sn) {
+ * catw[c]) and number n (through the determiner weights).  The subject starts a new
+ * (sc, sn); the other roles carry `from`'s subject and name along, except the location
+ * (nothing after it depends on them) and the object (only the name: its favourite food). */
+static void np_begin(const tw_model *m, tw_list *L, int role, const int *catw, tw_state from) {
     const tw_grammar *g = m->g;
     for (int c = 0; c < g->n_cats; c++) {
         if (!catw[c]) continue;
         for (int n = 0; n < 2; n++)
             for (int d = 0; d < g->n_dets; d++) {
-                int wd = n == TW_SG ? g->dets[d].w_sg : g->dets[d].w_pl;
-                int s_c = role == TW_ROLE_SUBJ ? c : sc, s_n = role == TW_ROLE_SUBJ ? n : sn;
-                if (role == TW_ROLE_OBJ || role == TW_ROLE_LOC) s_c = s_n = 0;
-                add(out, k, m->det_id[d], (uint64_t)catw[c] * (uint64_t)wd,
-                    mk(TW_NP_DET, role, c, n, s_c, s_n, 0), TW_K_DET, d, c, n);
+                tw_state s = role == TW_ROLE_LOC ? bare(TW_NP_DET) : carry(TW_NP_DET, from);
+                if (role == TW_ROLE_OBJ) s.sc = s.sn = 0;
+                if (role == TW_ROLE_SUBJ) { s.sc = (uint8_t)c; s.sn = (uint8_t)n; }
+                s.role = (uint8_t)role; s.c = (uint8_t)c; s.n = (uint8_t)n;
+                add(L, m->det_id[d], (uint64_t)catw[c] * (uint64_t)(n == TW_SG ? g->dets[d].w_sg : g->dets[d].w_pl),
+                    s, TW_K_DET, d, c, n);
             }
     }
 }
@@ -205,124 +139,268 @@ static void np_begin(const tw_model *m, tw_trans *out, int *k, int role, const i
 /* The state after the noun of a phrase with this role. */
 static tw_state after_noun(tw_state s) {
     switch (s.role) {
-    case TW_ROLE_SUBJ: return mk(TW_AFTER_SUBJ, 0, 0, 0, s.sc, s.sn, 0);
-    case TW_ROLE_ATTR: return mk(TW_VERB, 0, 0, 0, s.sc, s.sn, 0);
-    default: return mk(TW_END, 0, 0, 0, 0, 0, 0);
+    case TW_ROLE_SUBJ: return carry(TW_AFTER_SUBJ, s);
+    case TW_ROLE_ATTR: return carry(TW_AFTER_ATTR, s);
+    case TW_ROLE_ATTR2: case TW_ROLE_REL_OBJ: return carry(TW_VERB, s);
+    case TW_ROLE_REL_SUBJ: {   /* the relative verb agrees with this noun (c, n) */
+        tw_state r = carry(TW_REL_VERB, s);
+        r.c = s.c; r.n = s.n;
+        return r;
+    }
+    default: return bare(TW_END);
     }
 }
 
-/* Nouns of category c, number n; each weighted by its table weight times `scale`. */
-static void nouns_of(const tw_model *m, tw_trans *out, int *k, tw_state s, uint64_t scale) {
+/* Nouns of category c, number n, with their table weights; a named subject's object of its
+ * favourite food's category is always that food. */
+static void nouns_of(const tw_model *m, tw_list *L, tw_state s) {
     const tw_grammar *g = m->g;
+    int fav = s.role == TW_ROLE_OBJ && s.who ? m->name_food[s.who - 1] : -1;
+    if (fav >= 0 && g->nouns[fav].cat != s.c) fav = -1;
     for (int i = 0; i < g->n_nouns; i++)
-        if (g->nouns[i].cat == s.c)
-            add(out, k, m->noun_id[i][s.n], scale * (uint64_t)g->nouns[i].weight, after_noun(s),
-                TW_K_NOUN, i, s.c, s.n);
+        if (g->nouns[i].cat == s.c && (fav < 0 || i == fav))
+            add(L, m->noun_id[i][s.n], (uint64_t)g->nouns[i].weight, after_noun(s), TW_K_NOUN, i, s.c, s.n);
 }
 
-static uint64_t noun_weight_sum(const tw_grammar *g, int c) {
-    uint64_t w = 0;
-    for (int i = 0; i < g->n_nouns; i++)
-        if (g->nouns[i].cat == c) w += (uint64_t)g->nouns[i].weight;
-    return w;
-}
-
-/* Verbs the subject category sc can do, in the number sn, weight x scale. */
-static void verbs_of(const tw_model *m, tw_trans *out, int *k, int sc, int sn, uint64_t scale) {
+/* The main verb: the verbs the subject category can do, in the subject's number, and the
+ * home verb ("lives") if the subject can live somewhere.  One part. */
+static void main_verbs(const tw_model *m, tw_list *L, tw_state s) {
     const tw_grammar *g = m->g;
     for (int v = 0; v < g->n_verbs; v++) {
         const tw_verb *vb = &g->verbs[v];
-        if (!((vb->subj >> sc) & 1u)) continue;
-        tw_state next = vb->obj ? mk(TW_OBJ, 0, 0, 0, 0, 0, v) : mk(TW_INTR, 0, 0, 0, 0, 0, 0);
-        add(out, k, m->verb_id[v][sn], scale * (uint64_t)vb->weight, next, TW_K_VERB, v, sc, sn);
+        if (!((vb->subj >> s.sc) & 1u)) continue;
+        tw_state next = carry(vb->obj ? TW_OBJ : TW_INTR, s);
+        next.sc = next.sn = 0;
+        if (vb->obj) next.v = (uint8_t)v;
+        else next.who = 0;
+        add(L, m->verb_id[v][s.sn], (uint64_t)vb->weight, next, TW_K_VERB, v, s.sc, s.sn);
+    }
+    if (m->home_verb >= 0 && ((g->home->subj >> s.sc) & 1u)) {
+        tw_state next = bare(TW_HOME_PREP);
+        next.who = s.who;
+        int w = s.who ? g->home->name_weight : g->home->weight;
+        add(L, m->verb_id[m->home_verb][s.sn], (uint64_t)w, next, TW_K_VERB, m->home_verb, s.sc, s.sn);
     }
 }
 
-static uint64_t verb_weight_sum(const tw_grammar *g, int sc) {
-    uint64_t w = 0;
+/* The attractor prepositions, equally likely, each leading to `type`. */
+static void attr_preps(const tw_model *m, tw_list *L, int type, tw_state s) {
+    for (int i = 0; i < m->g->n_attr_preps; i++) add(L, m->attr_prep_id[i], 1, carry(type, s), TW_K_PREP, i, 0, 0);
+}
+
+/* The categories an object relative's subject may have: those that can do a verb taking
+ * the head's category sc as its object (weights of the subject table). */
+static void rel_subject_cats(const tw_grammar *g, int sc, int *catw) {
+    for (int c = 0; c < g->n_cats; c++) {
+        catw[c] = 0;
+        for (int v = 0; v < g->n_verbs && g->subj_cat_weight[c]; v++)
+            if ((g->verbs[v].subj >> c) & (g->verbs[v].obj >> sc) & 1u) catw[c] = g->subj_cat_weight[c];
+    }
+}
+
+/* 1 if a relative clause can follow a subject of category sc: a transitive verb it can
+ * do, or a verb taking it as the object. */
+static int rel_possible(const tw_grammar *g, int sc) {
+    int catw[TW_MAX_CATS];
+    rel_subject_cats(g, sc, catw);
+    for (int c = 0; c < g->n_cats; c++)
+        if (catw[c]) return 1;
     for (int v = 0; v < g->n_verbs; v++)
-        if ((g->verbs[v].subj >> sc) & 1u) w += (uint64_t)g->verbs[v].weight;
-    return w;
+        if (g->verbs[v].obj && ((g->verbs[v].subj >> sc) & 1u)) return 1;
+    return 0;
+}
+
+/* After the subject noun: an attractor phrase, "that" (common nouns, when a relative
+ * clause about sc can be said), or the verb. */
+static uint64_t after_subject(const tw_model *m, tw_list *L, tw_state s) {
+    const tw_grammar *g = m->g;
+    uint64_t a1 = (uint64_t)g->p_attr[0], b1 = (uint64_t)g->p_attr[1];
+    int rel = !s.who && m->rel_id >= 0 && rel_possible(g, s.sc);
+    uint64_t a2 = rel ? (uint64_t)g->p_rel[0] : 0, b2 = (uint64_t)g->p_rel[1];
+    attr_preps(m, L, TW_ATTR, s);
+    end_part(L);
+    if (a2) add(L, m->rel_id, 1, carry(TW_REL, s), TW_K_REL, 0, 0, 0);
+    end_part(L);
+    main_verbs(m, L, s);
+    end_part(L);
+    uint64_t p[3] = {a1 * b2, a2 * b1, b1 * b2 - a1 * b2 - a2 * b1};   /* P(PP), P(that), P(verb) */
+    return mix(L, p);
+}
+
+/* Transitive verbs a subject of category c can do whose objects include category o
+ * (o < 0: any), in number n, each leading to `next` (v set for TW_REL_OBJ). */
+static void rel_verbs(const tw_model *m, tw_list *L, int c, int n, int o, tw_state next) {
+    const tw_grammar *g = m->g;
+    for (int v = 0; v < g->n_verbs; v++) {
+        const tw_verb *vb = &g->verbs[v];
+        if (!vb->obj || !((vb->subj >> c) & 1u) || (o >= 0 && !((vb->obj >> o) & 1u))) continue;
+        if (next.type == TW_REL_OBJ) next.v = (uint8_t)v;
+        add(L, m->verb_id[v][n], (uint64_t)vb->weight, next, TW_K_VERB, v, c, n);
+    }
+}
+
+/* After "that": the relative verb (subject relative, agreeing with the head) or the
+ * relative clause's own subject (object relative). */
+static uint64_t after_that(const tw_model *m, tw_list *L, tw_state s) {
+    const tw_grammar *g = m->g;
+    int catw[TW_MAX_CATS];
+    rel_verbs(m, L, s.sc, s.sn, -1, carry(TW_REL_OBJ, s));
+    end_part(L);
+    rel_subject_cats(g, s.sc, catw);
+    np_begin(m, L, TW_ROLE_REL_SUBJ, catw, s);
+    end_part(L);
+    uint64_t p[2] = {(uint64_t)(g->p_rel_obj[1] - g->p_rel_obj[0]), (uint64_t)g->p_rel_obj[0]};
+    return mix(L, p);
+}
+
+/* The object of a verb v (its categories equally likely), for role OBJ or REL_OBJ. */
+static void object_of(const tw_model *m, tw_list *L, int role, tw_state s) {
+    int catw[TW_MAX_CATS] = {0};
+    for (int c = 0; c < m->g->n_cats; c++) catw[c] = (int)((m->g->verbs[s.v].obj >> c) & 1u);
+    np_begin(m, L, role, catw, s);
+}
+
+/* Where a noun phrase is being built: [ADJ] NOUN, P(adj) = a/b spread evenly over the
+ * adjectives that fit the category. */
+static uint64_t noun_phrase(const tw_model *m, tw_list *L, tw_state s) {
+    const tw_grammar *g = m->g;
+    if (s.type == TW_NP_DET)
+        for (int i = 0; i < g->n_adjs; i++)
+            if ((g->adjs[i].cats >> s.c) & 1u) {
+                tw_state a = s;
+                a.type = TW_NP_ADJ;
+                add(L, m->adj_id[i], 1, a, TW_K_ADJ, i, s.c, s.n);
+            }
+    end_part(L);
+    nouns_of(m, L, s);
+    end_part(L);
+    uint64_t p[2] = {(uint64_t)g->p_adj[0], (uint64_t)(g->p_adj[1] - g->p_adj[0])};
+    return mix(L, p);
+}
+
+/* "lives" -> "in" -> "the" -> the home noun (a named subject's own; else any, singular). */
+static uint64_t home_phrase(const tw_model *m, tw_list *L, tw_state s) {
+    const tw_grammar *g = m->g;
+    tw_state next = s;
+    next.type = (uint8_t)(s.type + 1);
+    if (s.type == TW_HOME_PREP) add(L, m->home_prep_id, 1, next, TW_K_PREP, 0, 0, 0);
+    else if (s.type == TW_HOME_DET) add(L, m->home_det_id, 1, next, TW_K_DET, 0, g->home->cat, TW_SG);
+    else
+        for (int i = 0; i < g->n_nouns; i++)
+            if (g->nouns[i].cat == g->home->cat && (!s.who || i == m->name_home[s.who - 1]))
+                add(L, m->noun_id[i][TW_SG], (uint64_t)g->nouns[i].weight, bare(TW_END), TW_K_NOUN, i,
+                    g->home->cat, TW_SG);
+    return one_part(L);
+}
+
+/* The start: a named character (P = p_name) or a common noun phrase. */
+static uint64_t sentence_start(const tw_model *m, tw_list *L) {
+    const tw_grammar *g = m->g;
+    for (int i = 0; i < g->n_names; i++) {
+        tw_state s = bare(TW_AFTER_SUBJ);
+        s.sc = (uint8_t)g->names[i].cat; s.sn = TW_SG; s.who = (uint8_t)(i + 1);
+        add(L, m->name_id[i], (uint64_t)g->names[i].weight, s, TW_K_NAME, i, s.sc, TW_SG);
+    }
+    end_part(L);
+    np_begin(m, L, TW_ROLE_SUBJ, g->subj_cat_weight, bare(TW_START));
+    end_part(L);
+    uint64_t p[2] = {(uint64_t)g->p_name[0], (uint64_t)(g->p_name[1] - g->p_name[0])};
+    return mix(L, p);
+}
+
+/* After an intransitive verb: "." or a location phrase (P = a/b). */
+static uint64_t after_intransitive(const tw_model *m, tw_list *L) {
+    const tw_grammar *g = m->g;
+    add(L, m->eos, 1, bare(TW_DONE), TW_K_EOS, 0, 0, 0);
+    end_part(L);
+    for (int i = 0; i < g->n_loc_preps; i++) add(L, m->loc_prep_id[i], 1, bare(TW_LOC), TW_K_PREP, i, 0, 0);
+    end_part(L);
+    uint64_t p[2] = {(uint64_t)(g->p_loc[1] - g->p_loc[0]), (uint64_t)g->p_loc[0]};
+    return mix(L, p);
+}
+
+static uint64_t step_list(const tw_model *m, tw_state s, tw_list *L) {
+    const tw_grammar *g = m->g;
+    switch ((tw_type)s.type) {
+    case TW_START: return sentence_start(m, L);
+    case TW_NP_DET: case TW_NP_ADJ: return noun_phrase(m, L, s);
+    case TW_AFTER_SUBJ: return after_subject(m, L, s);
+    case TW_ATTR: np_begin(m, L, TW_ROLE_ATTR, g->attr_cat_weight, s); return one_part(L);
+    case TW_AFTER_ATTR: {   /* a second attractor phrase (P = p_attr2) or the verb */
+        attr_preps(m, L, TW_ATTR2, s);
+        end_part(L);
+        main_verbs(m, L, s);
+        end_part(L);
+        uint64_t p[2] = {(uint64_t)g->p_attr2[0], (uint64_t)(g->p_attr2[1] - g->p_attr2[0])};
+        return mix(L, p);
+    }
+    case TW_ATTR2: np_begin(m, L, TW_ROLE_ATTR2, g->attr_cat_weight, s); return one_part(L);
+    case TW_REL: return after_that(m, L, s);
+    case TW_REL_OBJ: object_of(m, L, TW_ROLE_REL_OBJ, s); return one_part(L);
+    case TW_REL_VERB: rel_verbs(m, L, s.c, s.n, s.sc, carry(TW_VERB, s)); return one_part(L);
+    case TW_VERB: main_verbs(m, L, s); return one_part(L);
+    case TW_OBJ: object_of(m, L, TW_ROLE_OBJ, s); return one_part(L);
+    case TW_INTR: return after_intransitive(m, L);
+    case TW_LOC: np_begin(m, L, TW_ROLE_LOC, g->loc_cat_weight, s); return one_part(L);
+    case TW_END: add(L, m->eos, 1, bare(TW_DONE), TW_K_EOS, 0, 0, 0); return one_part(L);
+    case TW_HOME_PREP: case TW_HOME_DET: case TW_HOME_NOUN: return home_phrase(m, L, s);
+    case TW_DONE: break;
+    }
+    return 0;
 }
 
 int tw_step(const tw_model *m, tw_state s, tw_trans *out, uint64_t *total) {
-    const tw_grammar *g = m->g;
-    int k = 0;
-    switch ((tw_type)s.type) {
-    case TW_START:   /* NP_subj: category from subj_cat_weight */
-        np_begin(m, out, &k, TW_ROLE_SUBJ, g->subj_cat_weight, 0, 0);
-        break;
-    case TW_NP_DET: {  /* [ADJ] NOUN: P(adj) = a/b, spread evenly over fitting adjectives */
-        uint64_t a = (uint64_t)g->p_adj[0], b = (uint64_t)g->p_adj[1];
-        uint64_t K = 0, W = noun_weight_sum(g, s.c);
-        for (int i = 0; i < g->n_adjs; i++) K += (g->adjs[i].cats >> s.c) & 1u;
-        if (K == 0 || a == 0) { nouns_of(m, out, &k, s, 1); break; }
-        for (int i = 0; i < g->n_adjs; i++)
-            if ((g->adjs[i].cats >> s.c) & 1u)   /* a/b * 1/K  =  a*W / (b*K*W) */
-                add(out, &k, m->adj_id[i], a * W,
-                    mk(TW_NP_ADJ, s.role, s.c, s.n, s.sc, s.sn, 0), TW_K_ADJ, i, s.c, s.n);
-        nouns_of(m, out, &k, s, (b - a) * K);    /* (b-a)/b * w_i/W */
-        break;
-    }
-    case TW_NP_ADJ:
-        nouns_of(m, out, &k, s, 1);
-        break;
-    case TW_AFTER_SUBJ: {  /* PREP (P = a/b, prepositions equally likely) or the verb */
-        uint64_t a = (uint64_t)g->p_attr[0], b = (uint64_t)g->p_attr[1];
-        uint64_t P = (uint64_t)g->n_attr_preps, W = verb_weight_sum(g, s.sc);
-        if (a == 0 || P == 0) { verbs_of(m, out, &k, s.sc, s.sn, 1); break; }
-        for (int i = 0; i < g->n_attr_preps; i++)
-            add(out, &k, m->attr_prep_id[i], a * W, mk(TW_ATTR, 0, 0, 0, s.sc, s.sn, 0),
-                TW_K_PREP, i, 0, 0);
-        verbs_of(m, out, &k, s.sc, s.sn, (b - a) * P);
-        break;
-    }
-    case TW_ATTR:
-        np_begin(m, out, &k, TW_ROLE_ATTR, g->attr_cat_weight, s.sc, s.sn);
-        break;
-    case TW_VERB:
-        verbs_of(m, out, &k, s.sc, s.sn, 1);
-        break;
-    case TW_OBJ: {  /* object category: any the verb accepts, equally likely */
-        int catw[TW_MAX_CATS] = {0};
-        for (int c = 0; c < g->n_cats; c++) catw[c] = (int)((g->verbs[s.v].obj >> c) & 1u);
-        np_begin(m, out, &k, TW_ROLE_OBJ, catw, 0, 0);
-        break;
-    }
-    case TW_INTR: {  /* "." or a location phrase (P = a/b) */
-        uint64_t a = (uint64_t)g->p_loc[0], b = (uint64_t)g->p_loc[1];
-        uint64_t P = (uint64_t)g->n_loc_preps;
-        if (a == 0 || P == 0) {
-            add(out, &k, m->eos, 1, mk(TW_DONE, 0, 0, 0, 0, 0, 0), TW_K_EOS, 0, 0, 0);
-            break;
-        }
-        add(out, &k, m->eos, (b - a) * P, mk(TW_DONE, 0, 0, 0, 0, 0, 0), TW_K_EOS, 0, 0, 0);
-        for (int i = 0; i < g->n_loc_preps; i++)
-            add(out, &k, m->loc_prep_id[i], a, mk(TW_LOC, 0, 0, 0, 0, 0, 0), TW_K_PREP, i, 0, 0);
-        break;
-    }
-    case TW_LOC:
-        np_begin(m, out, &k, TW_ROLE_LOC, g->loc_cat_weight, 0, 0);
-        break;
-    case TW_END:
-        add(out, &k, m->eos, 1, mk(TW_DONE, 0, 0, 0, 0, 0, 0), TW_K_EOS, 0, 0, 0);
-        break;
-    case TW_DONE:
-        break;
-    }
-    uint64_t t = 0;
-    for (int i = 0; i < k; i++) t += out[i].weight;
-    *total = t;
-    return k;
+    tw_list L;
+    list_init(&L, out);
+    *total = step_list(m, s, &L);
+    for (int i = 0; i < L.k; i++) out[i].weight = L.w[i] > UINT32_MAX ? UINT32_MAX : (uint32_t)L.w[i];
+    return L.k;
 }
 
 /* ---- sampling --------------------------------------------------------------------------- */
+
+/* Record what transition t out of state s (emitting token number pos) says about the
+ * sentence. */
+static void note(const tw_model *m, tw_parse *p, tw_state s, const tw_trans *t, int pos) {
+    int det = t->kind == TW_K_DET, noun = t->kind == TW_K_NOUN, verb = t->kind == TW_K_VERB;
+    switch ((tw_type)s.type) {
+    case TW_START:
+        p->subj_cat = t->c; p->subj_num = t->n;
+        if (t->kind == TW_K_NAME) p->name = t->item;
+        break;
+    case TW_AFTER_SUBJ:
+        if (t->kind == TW_K_PREP) p->has_attr = 1;
+        break;
+    case TW_AFTER_ATTR:
+        if (t->kind == TW_K_PREP) p->has_attr = 2;
+        break;
+    case TW_ATTR: p->attr_cat = t->c; p->attr_num = t->n; break;
+    case TW_ATTR2: p->attr2_cat = t->c; p->attr2_num = t->n; break;
+    case TW_REL:
+        p->rel = verb ? TW_RC_SUBJ : TW_RC_OBJ;
+        if (det) { p->rel_cat = t->c; p->rel_num = t->n; }
+        break;
+    case TW_REL_OBJ: p->rel_cat = t->c; p->rel_num = t->n; break;
+    case TW_OBJ: p->obj_cat = t->c; p->obj_num = t->n; break;
+    case TW_INTR: if (t->kind == TW_K_PREP) p->has_loc = 1; break;
+    case TW_HOME_NOUN: p->home_pos = pos; break;
+    case TW_NP_DET: case TW_NP_ADJ:
+        if (noun && s.role == TW_ROLE_SUBJ) p->subj_noun = t->item;
+        if (noun && s.role == TW_ROLE_OBJ && s.who && m->g->nouns[m->name_food[s.who - 1]].cat == s.c) p->food_pos = pos;
+        break;
+    default: break;
+    }
+    if (verb && (s.type == TW_REL || s.type == TW_REL_VERB)) { p->rel_verb = t->item; p->rel_verb_pos = pos; }
+    else if (verb) { p->verb = t->item; p->verb_pos = pos; }
+}
 
 int tw_sample(const tw_model *m, tb_rng *r, int *words, tw_parse *parse) {
     tw_trans tr[TW_MAX_TRANS];
     tw_parse p;
     memset(&p, 0, sizeof p);
-    p.attr_cat = p.attr_num = p.obj_cat = p.obj_num = p.verb = p.verb_pos = -1;
+    p.subj_noun = p.name = p.attr_cat = p.attr_num = p.attr2_cat = p.attr2_num = -1;
+    p.rel_cat = p.rel_num = p.rel_verb = p.rel_verb_pos = p.verb = p.verb_pos = -1;
+    p.obj_cat = p.obj_num = p.home_pos = p.food_pos = -1;
     tw_state s = tw_start();
     int n = 0;
     while (n < TW_MAX_LEN) {
@@ -337,17 +415,7 @@ int tw_sample(const tw_model *m, tb_rng *r, int *words, tw_parse *parse) {
             if (u < acc) break;
         }
         const tw_trans *t = &tr[j];
-        switch ((tw_type)s.type) {
-        case TW_START: p.subj_cat = t->c; p.subj_num = t->n; break;
-        case TW_ATTR: p.attr_cat = t->c; p.attr_num = t->n; break;
-        case TW_OBJ: p.obj_cat = t->c; p.obj_num = t->n; break;
-        case TW_AFTER_SUBJ: if (t->kind == TW_K_PREP) p.has_attr = 1; break;
-        case TW_INTR: if (t->kind == TW_K_PREP) p.has_loc = 1; break;
-        default: break;
-        }
-        if (t->kind == TW_K_VERB) { p.verb = t->item; p.verb_pos = n; }
-        if (t->kind == TW_K_NOUN && s.role == TW_ROLE_SUBJ)
-            p.subj_noun = t->item;
+        note(m, &p, s, t, n);
         words[n++] = t->word;
         s = t->next;
     }

@@ -1,15 +1,16 @@
 /* toyworld_files.c -- write data/toyworld/ from a seed: the train/val splits, the word
  * metadata, the probe stimuli (sentences, scrambled word lists, nonword strings), the
- * agreement minimal pairs, the same-words twins and stats.json.  Lessons 01 and 13.
+ * same-words twins and stats.json; the minimal pairs and the fact-recall pairs are
+ * toyworld_pairs.c's.  Lessons 01 and 13.
  *
- * Every file comes from its own random stream (rng_stream(seed, k)), so changing the
- * number of training sentences does not change the validation set or the probes.  All
- * draws are integers (see tw_sample), so the text is the same on every platform.
+ * Every file comes from its own random stream (toyworld_priv.h), so changing the number
+ * of training sentences does not change the validation set or the probes.  All draws are
+ * integers (see tw_sample), so the text is the same on every platform.
  */
 #include "corpus.h"
 #include "io.h"
 #include "rng.h"
-#include "toyworld.h"
+#include "toyworld_priv.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -17,18 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { STREAM_TRAIN = 1, STREAM_VAL, STREAM_PROBES, STREAM_SCRAMBLE, STREAM_NONWORDS,
-       STREAM_PAIRS, STREAM_TWINS };
-
 /* ---- a growing text buffer -------------------------------------------------------- */
-typedef struct { char *s; size_t n, cap; int oom; } sbuf;
 
-static void sb_add(sbuf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void sb_add(sbuf *b, const char *fmt, ...) {
+void sb_add(sbuf *b, const char *fmt, ...) {
     if (b->oom) return;
     for (;;) {
         va_list ap;
@@ -47,11 +39,11 @@ static void sb_add(sbuf *b, const char *fmt, ...) {
     }
 }
 
-static void sb_sentence(sbuf *b, const tw_model *m, const int *w, int n) {
+void sb_sentence(sbuf *b, const tw_model *m, const int *w, int n) {
     for (int i = 0; i < n; i++) sb_add(b, i ? " %s" : "%s", m->word[w[i]]);
 }
 
-static int sb_write(sbuf *b, const char *dir, const char *name, char *err) {
+int sb_write(sbuf *b, const char *dir, const char *name, char *err) {
     char path[1200];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     if (b->oom) return tb_fail(err, "%s: out of memory", path);
@@ -62,13 +54,11 @@ static int sb_write(sbuf *b, const char *dir, const char *name, char *err) {
 }
 
 /* ---- sentences --------------------------------------------------------------------------- */
-typedef struct { int w[TW_MAX_LEN]; tw_parse p; } sent;
-
 static int same_sent(const sent *a, const int *w, int n) {
     return a->p.n == n && !memcmp(a->w, w, (size_t)n * sizeof *w);
 }
 
-static int seen_before(const sent *list, int k, const int *w, int n) {
+int seen_before(const sent *list, int k, const int *w, int n) {
     for (int i = 0; i < k; i++)
         if (same_sent(&list[i], w, n)) return 1;
     return 0;
@@ -146,37 +136,14 @@ static void scramble(tb_rng *r, const sent *s, int *w) {
     }
 }
 
-/* Agreement minimal pairs, BLiMP style: half without a prepositional phrase, half with
- * an attractor noun of the OTHER number between subject and verb; subject numbers
- * alternate.  bad = good with the verb in the wrong number. */
-static int gen_pairs(const tw_model *m, uint64_t seed, int n_pairs, sent *out, char *err) {
-    tb_rng r;
-    rng_stream(&r, seed, STREAM_PAIRS);
-    for (int i = 0; i < n_pairs; i++) {
-        int attr = i % 2, num = (i / 2) % 2;
-        long tries = 0;
-        for (;;) {
-            if (++tries > 2000000)
-                return tb_fail(err, "minimal pairs: cannot find %d different sentences", n_pairs);
-            sent s;
-            int n = tw_sample(m, &r, s.w, &s.p);
-            if (s.p.subj_num != num || s.p.has_attr != attr) continue;
-            if (attr && s.p.attr_num == num) continue;
-            if (seen_before(out, i, s.w, n)) continue;
-            out[i] = s;
-            break;
-        }
-    }
-    return 0;
-}
-
 /* ---- the whole folder ------------------------------------------------------------------- */
 
 void toyworld_default_opts(tb_toyworld_opts *o) {
     o->n_train_sentences = 20000;
     o->n_val_sentences = 2000;
     o->n_probe_sentences = 240;
-    o->n_minimal_pairs = 240;
+    o->n_minimal_pairs = 480;
+    o->n_fact_pairs = 160;
     o->n_twin_pairs = 120;
 }
 
@@ -191,6 +158,8 @@ static int check_opts(const tb_toyworld_opts *o, char *err) {
                        o->n_probe_sentences);
     if (o->n_minimal_pairs < 1 || o->n_minimal_pairs > 100000)
         return tb_fail(err, "minimal pairs must be in 1..100000 (got %d)", o->n_minimal_pairs);
+    if (o->n_fact_pairs < 1 || o->n_fact_pairs > 100000)
+        return tb_fail(err, "fact pairs must be in 1..100000 (got %d)", o->n_fact_pairs);
     if (o->n_twin_pairs < 1 || o->n_twin_pairs > 100000)
         return tb_fail(err, "twin pairs must be in 1..100000 (got %d)", o->n_twin_pairs);
     return 0;
@@ -205,6 +174,14 @@ static int write_vocab(const tw_model *m, const char *dir, char *err) {
     return sb_write(&b, dir, "vocab.tsv", err);
 }
 
+/* What stands between the subject and its verb: "simple", "pp", "two_pp", "rel_subj",
+ * "rel_obj" (the probes' `structure` column). */
+static const char *structure_name(const tw_parse *p) {
+    if (p->rel == TW_RC_SUBJ) return "rel_subj";
+    if (p->rel == TW_RC_OBJ) return "rel_obj";
+    return p->has_attr == 2 ? "two_pp" : p->has_attr ? "pp" : "simple";
+}
+
 static int write_probes(const tw_model *m, uint64_t seed, int n_probe, const char *dir,
                         char *err) {
     const tw_grammar *g = m->g;
@@ -213,7 +190,7 @@ static int write_probes(const tw_model *m, uint64_t seed, int n_probe, const cha
     if (gen_probes(m, seed, n_probe, pr, err)) { free(pr); return -1; }
     sbuf txt = {0}, tsv = {0}, scr = {0}, nw = {0};
     sb_add(&txt, "# toyworld probe sentences (labels in probes_sentences.tsv, same order)\n");
-    sb_add(&tsv, "id\tsentence\tsubj_cat\tsubj_num\tverb\tobj_cat\tattractor\tn_tokens\n");
+    sb_add(&tsv, "id\tsentence\tsubj_cat\tsubj_num\tverb\tobj_cat\tattractor\tn_tokens\tstructure\tnamed\n");
     sb_add(&scr, "# the probe sentences' words in a shuffled order (\".\" kept last)\n");
     sb_add(&nw, "# pronounceable nonwords, one string per probe sentence, same lengths\n");
     tb_rng rs, rn;
@@ -226,9 +203,10 @@ static int write_probes(const tw_model *m, uint64_t seed, int n_probe, const cha
         sb_add(&txt, "\n");
         sb_add(&tsv, "%d\t", i);
         sb_sentence(&tsv, m, s->w, n);
-        sb_add(&tsv, "\t%s\t%s\t%s\t%s\t%d\t%d\n", g->cat_names[s->p.subj_cat],
-               num_name(s->p.subj_num), g->verbs[s->p.verb].pl,
-               s->p.obj_cat >= 0 ? g->cat_names[s->p.obj_cat] : "none", s->p.has_attr, n);
+        sb_add(&tsv, "\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%d\n", g->cat_names[s->p.subj_cat],
+               num_name(s->p.subj_num), m->verb_lemma[s->p.verb],
+               s->p.obj_cat >= 0 ? g->cat_names[s->p.obj_cat] : "none", s->p.has_attr > 0, n,
+               structure_name(&s->p), s->p.name >= 0);
         scramble(&rs, s, w);
         sb_sentence(&scr, m, w, n);
         sb_add(&scr, "\n");
@@ -254,30 +232,13 @@ static int write_probes(const tw_model *m, uint64_t seed, int n_probe, const cha
     return rc;
 }
 
-static int write_pairs(const tw_model *m, uint64_t seed, int n_pairs, const char *dir, char *err) {
-    sent *pp = malloc((size_t)n_pairs * sizeof *pp);
-    if (!pp) return tb_fail(err, "out of memory");
-    if (gen_pairs(m, seed, n_pairs, pp, err)) { free(pp); return -1; }
-    sbuf b = {0};
-    sb_add(&b, "good\tbad\tattractor\n");
-    for (int i = 0; i < n_pairs; i++) {
-        sent *s = &pp[i];
-        int bad[TW_MAX_LEN];
-        memcpy(bad, s->w, (size_t)s->p.n * sizeof *bad);
-        bad[s->p.verb_pos] = m->verb_id[s->p.verb][1 - s->p.subj_num];
-        sb_sentence(&b, m, s->w, s->p.n);
-        sb_add(&b, "\t");
-        sb_sentence(&b, m, bad, s->p.n);
-        sb_add(&b, "\t%d\n", s->p.has_attr);
-    }
-    free(pp);
-    return sb_write(&b, dir, "minimal_pairs.tsv", err);
-}
-
 /* ---- same-words twins ------------------------------------------------------------------- */
 
 /* Pair i: kind alternates (subject<->object, subject<->attractor), the subjects' number
- * alternates every two pairs; out[2i] is a sampled sentence, out[2i+1] its twin. */
+ * alternates every two pairs; out[2i] is a sampled sentence, out[2i+1] its twin.  Only
+ * sentences of the structure tw_twin understands are used: a common-noun subject, at most
+ * one attractor phrase, no relative clause (a name or a relative clause would make a
+ * "twin" whose swapped phrases are not the ones the labels describe). */
 static int gen_twins(const tw_model *m, uint64_t seed, int n_twin, sent *out, char *err) {
     tb_rng r;
     rng_stream(&r, seed, STREAM_TWINS);
@@ -289,7 +250,8 @@ static int gen_twins(const tw_model *m, uint64_t seed, int n_twin, sent *out, ch
                 return tb_fail(err, "twins: cannot find %d different sentences with a twin", n_twin);
             sent s, t;
             int n = tw_sample(m, &r, s.w, &s.p);
-            if (s.p.subj_num != num || !tw_twin(m, s.w, n, kind, t.w)) continue;
+            if (s.p.subj_num != num || s.p.name >= 0 || s.p.rel != TW_RC_NONE || s.p.has_attr > 1) continue;
+            if (!tw_twin(m, s.w, n, kind, t.w)) continue;
             if (seen_before(out, 2 * i, s.w, n) || seen_before(out, 2 * i, t.w, n)) continue;
             t.p = s.p;
             out[2 * i] = s;
@@ -303,7 +265,6 @@ static int gen_twins(const tw_model *m, uint64_t seed, int n_twin, sent *out, ch
 /* The labels of a sentence read off its words (a twin has no sample record):
  * subject category and number, verb lemma, object category, attractor present. */
 static void twin_labels(const tw_model *m, const int *w, int n, sbuf *tsv) {
-    const tw_grammar *g = m->g;
     int subj = -1, verb = -1, obj = -1, attr = 0;
     for (int i = 0; i < n; i++) {
         const char *pos = m->pos[w[i]];
@@ -313,8 +274,8 @@ static void twin_labels(const tw_model *m, const int *w, int n, sbuf *tsv) {
         else if (!strcmp(pos, "NOUN") && verb >= 0 && obj < 0 && strcmp(m->pos[w[verb + 1]], "PREP")) obj = i;
     }
     const char *lemma = "?";
-    for (int v = 0; v < g->n_verbs && verb >= 0; v++)
-        if (m->verb_id[v][0] == w[verb] || m->verb_id[v][1] == w[verb]) lemma = g->verbs[v].pl;
+    for (int v = 0; v < m->n_verbs && verb >= 0; v++)
+        if (m->verb_id[v][0] == w[verb] || m->verb_id[v][1] == w[verb]) lemma = m->verb_lemma[v];
     sb_add(tsv, "\t%s\t%s\t%s\t%s\t%d\t%d\n", m->category[w[subj]], m->number[w[subj]], lemma,
            obj >= 0 ? m->category[w[obj]] : "none", attr, n);
 }
@@ -353,6 +314,41 @@ static double floor_of(const tw_model *m, const int *x, long n) {
     return s / (double)n;
 }
 
+/* stats.json: sizes, lengths, the floor and the baselines, with fixed decimals (the same
+ * bytes on every platform). */
+typedef struct { long n_train, n_val; int len_min, len_max; double floor, unigram, bigram, lambda; } tw_stats;
+
+static int write_stats(const tw_model *m, uint64_t seed, const tb_toyworld_opts *o, const tw_stats *t,
+                       const char *dir, char *err) {
+    sbuf b = {0};
+    sb_add(&b, "{\n  \"corpus\": \"toyworld\",\n  \"grammar_version\": %d,\n"
+           "  \"seed\": %llu,\n", TOYWORLD_GRAMMAR_VERSION, (unsigned long long)seed);
+    sb_add(&b, "  \"vocab_size\": %d,\n  \"nonwords\": %d,\n  \"names\": %d,\n", m->n_words,
+           m->g->n_nonwords, m->g->n_names);
+    sb_add(&b, "  \"train_sentences\": %d,\n  \"val_sentences\": %d,\n"
+           "  \"train_tokens\": %ld,\n  \"val_tokens\": %ld,\n", o->n_train_sentences,
+           o->n_val_sentences, t->n_train, t->n_val);
+    sb_add(&b, "  \"mean_sentence_tokens\": %.4f,\n  \"min_sentence_tokens\": %d,\n"
+           "  \"max_sentence_tokens\": %d,\n", (double)t->n_train / o->n_train_sentences, t->len_min,
+           t->len_max);
+    sb_add(&b, "  \"floor_nats\": %.6f,\n  \"floor_bits\": %.6f,\n", t->floor, t->floor / log(2.0));
+    sb_add(&b, "  \"unigram_nats\": %.6f,\n  \"bigram_nats\": %.6f,\n"
+           "  \"bigram_lambda\": %.3f,\n", t->unigram, t->bigram, t->lambda);
+    sb_add(&b, "  \"probe_sentences\": %d,\n  \"minimal_pairs\": %d,\n  \"fact_pairs\": %d,\n"
+           "  \"twin_pairs\": %d\n}\n", o->n_probe_sentences, o->n_minimal_pairs, o->n_fact_pairs,
+           o->n_twin_pairs);
+    return sb_write(&b, dir, "stats.json", err);
+}
+
+/* Sampling draws 32-bit integers: every state the grammar can reach must have weights that
+ * add up to less than 2^32 (tw_states_build visits them all and says which one does not). */
+static int check_weights(const tw_model *m, char *err) {
+    tw_states S;
+    if (tw_states_build(m, &S, err)) return -1;
+    tw_states_free(&S);
+    return 0;
+}
+
 int toyworld_write(const char *dir, uint64_t seed, const tb_toyworld_opts *opt, char *err) {
     tb_toyworld_opts o;
     if (opt) o = *opt;
@@ -361,41 +357,27 @@ int toyworld_write(const char *dir, uint64_t seed, const tb_toyworld_opts *opt, 
     tw_model *m = malloc(sizeof *m);
     if (!m) return tb_fail(err, "out of memory");
     int *tr = NULL, *va = NULL;
-    long ntr = 0, nva = 0, hist[TW_MAX_LEN] = {0};
+    long hist[TW_MAX_LEN] = {0};
+    tw_stats t = {0};
     sbuf b = {0};
     int rc = tw_compile(m, &toyworld_grammar, err);
+    if (!rc) rc = check_weights(m, err);
     if (!rc) rc = make_dirs(dir, err);
     if (!rc) rc = write_vocab(m, dir, err);
-    if (!rc) rc = gen_split(m, seed, STREAM_TRAIN, o.n_train_sentences, &tr, &ntr, &b, hist, err);
+    if (!rc) rc = gen_split(m, seed, STREAM_TRAIN, o.n_train_sentences, &tr, &t.n_train, &b, hist, err);
     if (!rc) rc = sb_write(&b, dir, "train.txt", err);
-    if (!rc) rc = gen_split(m, seed, STREAM_VAL, o.n_val_sentences, &va, &nva, &b, NULL, err);
+    if (!rc) rc = gen_split(m, seed, STREAM_VAL, o.n_val_sentences, &va, &t.n_val, &b, NULL, err);
     if (!rc) rc = sb_write(&b, dir, "val.txt", err);
     if (!rc) rc = write_probes(m, seed, o.n_probe_sentences, dir, err);
-    if (!rc) rc = write_pairs(m, seed, o.n_minimal_pairs, dir, err);
+    if (!rc) rc = write_minimal_pairs(m, seed, o.n_minimal_pairs, dir, err);
+    if (!rc) rc = write_fact_pairs(m, seed, o.n_fact_pairs, dir, err);
     if (!rc) rc = write_twins(m, seed, o.n_twin_pairs, dir, err);
-    double uni = NAN, bi = NAN, lam = NAN;
-    if (!rc) rc = corpus_baselines(tr, ntr, va, nva, m->n_words, m->eos, &uni, &bi, &lam, err);
+    if (!rc) rc = corpus_baselines(tr, t.n_train, va, t.n_val, m->n_words, m->eos, &t.unigram, &t.bigram, &t.lambda, err);
     if (!rc) {
-        double fl = floor_of(m, va, nva);
-        int lmin = 0, lmax = 0;
+        t.floor = floor_of(m, va, t.n_val);
         for (int i = 0; i < TW_MAX_LEN; i++)
-            if (hist[i]) { if (!lmin) lmin = i; lmax = i; }
-        /* Fixed decimals: the same bytes on every platform. */
-        sb_add(&b, "{\n  \"corpus\": \"toyworld\",\n  \"grammar_version\": %d,\n"
-               "  \"seed\": %llu,\n", TOYWORLD_GRAMMAR_VERSION, (unsigned long long)seed);
-        sb_add(&b, "  \"vocab_size\": %d,\n  \"nonwords\": %d,\n", m->n_words,
-               m->g->n_nonwords);
-        sb_add(&b, "  \"train_sentences\": %d,\n  \"val_sentences\": %d,\n"
-               "  \"train_tokens\": %ld,\n  \"val_tokens\": %ld,\n", o.n_train_sentences,
-               o.n_val_sentences, ntr, nva);
-        sb_add(&b, "  \"mean_sentence_tokens\": %.4f,\n  \"min_sentence_tokens\": %d,\n"
-               "  \"max_sentence_tokens\": %d,\n", (double)ntr / o.n_train_sentences, lmin, lmax);
-        sb_add(&b, "  \"floor_nats\": %.6f,\n  \"floor_bits\": %.6f,\n", fl, fl / log(2.0));
-        sb_add(&b, "  \"unigram_nats\": %.6f,\n  \"bigram_nats\": %.6f,\n"
-               "  \"bigram_lambda\": %.3f,\n", uni, bi, lam);
-        sb_add(&b, "  \"probe_sentences\": %d,\n  \"minimal_pairs\": %d,\n  \"twin_pairs\": %d\n}\n",
-               o.n_probe_sentences, o.n_minimal_pairs, o.n_twin_pairs);
-        rc = sb_write(&b, dir, "stats.json", err);
+            if (hist[i]) { if (!t.len_min) t.len_min = i; t.len_max = i; }
+        rc = write_stats(m, seed, &o, &t, dir, err);
     }
     free(b.s);
     free(tr);

@@ -83,6 +83,20 @@ static const tw_det dets[] = {{"the", 3, 3}, {"a", 2, 0}, {"some", 0, 2}};
 static const char *const attr_preps[] = {"near", "behind", "with"};
 static const char *const loc_preps[] = {"in", "near", "behind", "under"};
 
+/* Relative clauses: "the dog that chases the cats", "the dog that the cats chase". */
+static const char *const rel_word = "that";
+
+/* The home phrase: "lives in the garden" (animals and people live somewhere; the named
+ * characters say so four times as often). */
+static const tw_home home = {"lives", "live", "dwelling", ANIMATE, 2, 8, "in", "the", PLACE};
+
+/* The named characters and their facts: where each lives and the food it always picks.
+ * No two share both, so a fact can only be recalled from the name. */
+static const tw_name names[] = {
+    {"mia", PERSON, "garden", "pear", 1},  {"leo", PERSON, "river", "cake", 1},
+    {"ana", PERSON, "house", "bun", 1},    {"tom", PERSON, "park", "carrot", 1},
+};
+
 /* Pronounceable nonwords: in the vocabulary (so the localizer can play them to the
  * models), never in the training text. */
 static const char *const nonwords[] = {
@@ -95,7 +109,14 @@ const tw_grammar toyworld_grammar = {
     nouns, NOFS(nouns), verbs, NOFS(verbs), adjs, NOFS(adjs), dets, NOFS(dets),
     attr_preps, NOFS(attr_preps), loc_preps, NOFS(loc_preps), nonwords, NOFS(nonwords),
     ".",
-    {1, 4},   /* P(adjective)                    = 1/4 */
-    {1, 3},   /* P(PP after the subject)         = 1/3 */
-    {1, 2},   /* P(location after intransitive)  = 1/2 */
+    {1, 4},   /* P(adjective)                             = 1/4 */
+    {1, 4},   /* P(PP after the subject)                  = 1/4 */
+    {1, 2},   /* P(location after intransitive)           = 1/2 */
+    {1, 3},   /* P(a second PP | a first one)             = 1/3 */
+    rel_word,
+    {1, 5},   /* P(relative clause after a common noun)   = 1/5 */
+    {1, 2},   /* P(object relative | relative clause)     = 1/2 */
+    &home,
+    names, NOFS(names),
+    {1, 4},   /* P(the subject is a named character)      = 1/4 */
 };

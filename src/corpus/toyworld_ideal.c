@@ -19,7 +19,7 @@
 
 static uint64_t state_key(tw_state s) {
     return (uint64_t)s.type | (uint64_t)s.role << 8 | (uint64_t)s.c << 16 | (uint64_t)s.n << 24 |
-           (uint64_t)s.sc << 32 | (uint64_t)s.sn << 40 | (uint64_t)s.v << 48;
+           (uint64_t)s.sc << 32 | (uint64_t)s.sn << 40 | (uint64_t)s.v << 48 | (uint64_t)s.who << 56;
 }
 
 static size_t hash_slot(uint64_t key, int cap) {
@@ -84,6 +84,14 @@ int tw_states_build(const tw_model *m, tw_states *S, char *err) {
     for (int q = 0; q < S->n; q++) {   /* breadth-first: the queue is the list itself */
         uint64_t total;
         int k = tw_step(m, S->state[q], tr, &total);
+        if (total > UINT32_MAX) {   /* sampling draws 32-bit integers */
+            char name[128];
+            tw_state_name(m, S->state[q], name, sizeof name);
+            free(tr);
+            tw_states_free(S);
+            return tb_fail(err, "toyworld grammar: the weights out of state %s add up to more than 2^32 "
+                           "(use smaller weights or probabilities with smaller denominators)", name);
+        }
         for (int j = 0; j < k; j++) {
             if (tr[j].next.type == TW_DONE) continue;
             if (states_add(S, tr[j].next, &room)) {
@@ -103,31 +111,40 @@ void tw_states_free(tw_states *S) {
     memset(S, 0, sizeof *S);
 }
 
-static const char *const type_names[] = {"start", "np_det", "np_adj", "after_subj", "attr", "verb",
-                                         "obj", "intr", "loc", "end", "done"};
-static const char *const role_names[] = {"subj", "attr", "obj", "loc"};
+static const char *const type_names[] = {"start", "np_det", "np_adj", "after_subj", "attr", "verb", "obj",
+                                         "intr", "loc", "end", "done", "after_attr", "attr2", "rel", "rel_obj",
+                                         "rel_verb", "home_prep", "home_det", "home_noun"};
+static const char *const role_names[] = {"subj", "attr", "obj", "loc", "attr2", "rel_subj", "rel_obj"};
 
+/* 1 if a later verb still has to agree with the subject (sc, sn) held in state s. */
+static int holds_subject(tw_state s) {
+    switch ((tw_type)s.type) {
+    case TW_AFTER_SUBJ: case TW_ATTR: case TW_VERB: case TW_AFTER_ATTR: case TW_ATTR2: case TW_REL:
+    case TW_REL_VERB: case TW_REL_OBJ:
+        return 1;
+    case TW_NP_DET: case TW_NP_ADJ:
+        return s.role != TW_ROLE_SUBJ && s.role != TW_ROLE_OBJ && s.role != TW_ROLE_LOC;
+    default:
+        return 0;
+    }
+}
+
+/* Readable labels: "after_subj|subj:animal:sg", "np_det:rel_subj:person:pl|subj:vehicle:sg",
+ * "obj|verb:eats|who:mia", "rel_verb:person:pl|subj:animal:sg", "home_noun|who:mia"... */
 void tw_state_name(const tw_model *m, tw_state s, char *buf, size_t cap) {
     const tw_grammar *g = m->g;
     const char *num[2] = {"sg", "pl"};
-    const char *t = s.type <= TW_DONE ? type_names[s.type] : "?";
-    switch ((tw_type)s.type) {
-    case TW_NP_DET: case TW_NP_ADJ:   /* a noun phrase: its role, category, number (+ the subject's) */
-        if (s.role == TW_ROLE_ATTR)
-            snprintf(buf, cap, "%s:%s:%s:%s|subj:%s:%s", t, role_names[s.role], g->cat_names[s.c], num[s.n & 1],
-                     g->cat_names[s.sc], num[s.sn & 1]);
-        else
-            snprintf(buf, cap, "%s:%s:%s:%s", t, role_names[s.role & 3], g->cat_names[s.c], num[s.n & 1]);
-        break;
-    case TW_AFTER_SUBJ: case TW_ATTR: case TW_VERB:   /* the subject the verb must agree with */
-        snprintf(buf, cap, "%s|subj:%s:%s", t, g->cat_names[s.sc], num[s.sn & 1]);
-        break;
-    case TW_OBJ:
-        snprintf(buf, cap, "%s|verb:%s", t, g->verbs[s.v].sg);
-        break;
-    default:
-        snprintf(buf, cap, "%s", t);
-    }
+    const char *t = s.type < sizeof type_names / sizeof *type_names ? type_names[s.type] : "?";
+    char what[64] = "", subj[64] = "", who[48] = "";
+    if (s.type == TW_NP_DET || s.type == TW_NP_ADJ)
+        snprintf(what, sizeof what, ":%s:%s:%s", role_names[s.role % 7], g->cat_names[s.c], num[s.n & 1]);
+    else if (s.type == TW_REL_VERB)
+        snprintf(what, sizeof what, ":%s:%s", g->cat_names[s.c], num[s.n & 1]);
+    else if (s.type == TW_OBJ || s.type == TW_REL_OBJ)
+        snprintf(what, sizeof what, "|verb:%s", g->verbs[s.v].sg);
+    if (holds_subject(s)) snprintf(subj, sizeof subj, "|subj:%s:%s", g->cat_names[s.sc], num[s.sn & 1]);
+    if (s.who) snprintf(who, sizeof who, "|who:%s", g->names[s.who - 1].word);
+    snprintf(buf, cap, "%s%s%s%s", t, what, subj, who);
 }
 
 /* ---- the observer ------------------------------------------------------------------ */

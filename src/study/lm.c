@@ -120,8 +120,8 @@ int lm_val_loss(const lm_scorer *s, const tb_corpus *c, long max_tokens, float *
     return rc;
 }
 
-static int sentence_nll(const lm_scorer *s, const tb_tokenizer *tok, int eos, const char *text, double *total,
-                        char *err) {
+int lm_sentence_nll(const lm_scorer *s, const tb_tokenizer *tok, int eos, const char *text, double *total,
+                    char *err) {
     int *ids, n;
     char e[TB_ERRLEN];
     if (tok_encode(tok, text, &ids, &n, e)) return tb_fail(err, "minimal pair '%s': %s", text, e);
@@ -157,7 +157,7 @@ int lm_minimal_pairs(const lm_scorer *s, const tb_tokenizer *tok, const char *pa
     int rc = 0;
     for (int i = 0; i < np && !rc; i++) {
         double g, b;
-        if (sentence_nll(s, tok, eos, p[i].good, &g, err) || sentence_nll(s, tok, eos, p[i].bad, &b, err)) {
+        if (lm_sentence_nll(s, tok, eos, p[i].good, &g, err) || lm_sentence_nll(s, tok, eos, p[i].bad, &b, err)) {
             rc = -1;
             break;
         }

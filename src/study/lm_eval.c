@@ -1,9 +1,11 @@
-/* lm_eval.c -- validation loss against the floor, loss by position, minimal pairs, and
- * the units of an ablation (see include/lm_eval.h).  Lessons 08 and 14. */
+/* lm_eval.c -- validation loss against the floor, loss by position, minimal pairs by
+ * phenomenon, fact recall, and the units of an ablation (see include/lm_eval.h).  Lessons
+ * 08 and 14. */
 #include "lm_eval.h"
 #include "rng.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,10 +38,77 @@ static void by_position(const tb_corpus *c, const float *nll, long n, lm_eval_re
     }
 }
 
+/* ---- minimal pairs by phenomenon, fact recall ------------------------------------------- */
+
+/* The entry of kind `name` in kinds[*n] (added when new); NULL when there are too many. */
+static lm_pair_kind *kind_of(lm_pair_kind *kinds, int *n, const char *name) {
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(kinds[i].name, name)) return &kinds[i];
+    if (*n == LM_EVAL_KINDS || strlen(name) >= sizeof kinds[0].name) return NULL;
+    lm_pair_kind *k = &kinds[(*n)++];
+    snprintf(k->name, sizeof k->name, "%s", name);
+    k->pairs = 0;
+    k->acc = 0;
+    return k;
+}
+
+/* Every pair of path scored (right: -ln P(good) < -ln P(bad); a tie counts 1/2, so chance
+ * is 0.5), counted by kind into kinds[*n_kinds] and into all / with attractor / without
+ * (n[3], right[3]). */
+static int score_pairs(const lm_scorer *s, const tb_tokenizer *tok, const char *path, lm_pair_kind *kinds,
+                       int *n_kinds, int n[3], double right[3], char *err) {
+    int eos = tok_id(tok, ".");
+    if (tok->kind != TOK_WORD || eos < 0)
+        return tb_fail(err, "minimal pairs need a word-level model with the token '.' (toyworld)");
+    tb_minpair *p;
+    int np, rc = 0;
+    if (corpus_read_minimal_pairs(path, &p, &np, err)) return -1;
+    *n_kinds = 0;
+    for (int k = 0; k < 3; k++) n[k] = right[k] = 0;
+    for (int i = 0; i < np && !rc; i++) {
+        double g, b;
+        lm_pair_kind *k = kind_of(kinds, n_kinds, p[i].phenomenon);
+        if (!k) rc = tb_fail(err, "%s: phenomenon '%s': more than %d kinds, or a name over %d characters", path,
+                             p[i].phenomenon, LM_EVAL_KINDS, (int)sizeof k->name - 1);
+        else if (!lm_sentence_nll(s, tok, eos, p[i].good, &g, err) && !lm_sentence_nll(s, tok, eos, p[i].bad, &b, err)) {
+            double ok = g < b ? 1.0 : g == b ? 0.5 : 0.0;
+            int a = p[i].attractor ? 1 : 2;
+            k->pairs++;
+            k->acc += ok;   /* a count until the end */
+            n[0]++, n[a]++;
+            right[0] += ok, right[a] += ok;
+        } else rc = -1;
+    }
+    corpus_free_minimal_pairs(p, np);
+    for (int i = 0; i < *n_kinds; i++) kinds[i].acc /= kinds[i].pairs;
+    return rc;
+}
+
+/* The syntax pairs: all, with attractor, without, and by phenomenon. */
+static int minimal_pairs_by_kind(const lm_scorer *s, const tb_tokenizer *tok, const char *path, lm_eval_result *r,
+                                 char *err) {
+    double right[3];
+    if (score_pairs(s, tok, path, r->kind, &r->n_kinds, r->pairs, right, err)) return -1;
+    for (int k = 0; k < 3; k++) r->pair_acc[k] = r->pairs[k] ? right[k] / r->pairs[k] : NAN;
+    return 0;
+}
+
+int lm_fact_recall(const lm_scorer *s, const tb_tokenizer *tok, const char *facts_tsv, lm_eval_result *r, char *err) {
+    int n[3];
+    double right[3];
+    r->facts = 0;
+    r->fact_acc = NAN;
+    if (score_pairs(s, tok, facts_tsv, r->fact_kind, &r->n_fact_kinds, n, right, err)) return -1;
+    r->facts = n[0];
+    r->fact_acc = n[0] ? right[0] / n[0] : NAN;
+    return 0;
+}
+
 int lm_evaluate(const lm_scorer *s, const tb_tokenizer *tok, const tb_corpus *c, long max_tokens,
                 const char *pairs_tsv, lm_eval_result *r, char *err) {
     memset(r, 0, sizeof *r);
     for (int k = 0; k < 3; k++) r->pair_acc[k] = NAN;
+    r->fact_acc = NAN;
     float *nll = malloc((size_t)(c->n_val > 0 ? c->n_val : 1) * sizeof(float));
     if (!nll) return tb_fail(err, "out of memory for %ld validation tokens", c->n_val);
     if (lm_val_loss(s, c, max_tokens, nll, &r->val_loss, err)) { free(nll); return -1; }
@@ -52,7 +121,7 @@ int lm_evaluate(const lm_scorer *s, const tb_tokenizer *tok, const tb_corpus *c,
     r->floor_nats = floor_over(c, r->n_scored);
     by_position(c, nll, r->n_scored, r);
     free(nll);
-    if (pairs_tsv && lm_minimal_pairs(s, tok, pairs_tsv, r->pair_acc, r->pairs, err)) return -1;
+    if (pairs_tsv && minimal_pairs_by_kind(s, tok, pairs_tsv, r, err)) return -1;
     return 0;
 }
 

@@ -185,6 +185,27 @@ static int record_srnn(lm_model *m, const rec_stimuli *s, const rec_opts *o, rep
     return 0;
 }
 
+/* ---- the no-language control ------------------------------------------------------- */
+
+int rec_no_language(lm_model *m, char *err) {
+    if (strcmp(m->kind, "srnn"))
+        return tb_fail(err, "%s: the no-language control needs a spiking network (a '%s' checkpoint with no input "
+                            "is a constant, not a population)", m->path, m->kind);
+    srnn_model *g = &m->snn;
+    memset(g->p.w_in, 0, (size_t)g->V * g->N * sizeof *g->p.w_in);
+    srnn_refresh(g);
+    return 0;
+}
+
+/* 1 if the model hears its stimuli: a GPT always; a spiking network unless W_in is all zero. */
+static int hears_language(const lm_model *m) {
+    if (strcmp(m->kind, "srnn")) return 1;
+    const srnn_model *g = &m->snn;
+    for (size_t i = 0; i < (size_t)g->V * g->N; i++)
+        if (g->p.w_in[i] != 0.0f) return 1;
+    return 0;
+}
+
 int rec_record(lm_model *m, const rec_stimuli *s, const rec_opts *o, rep_set *out, char *err) {
     memset(out, 0, sizeof *out);
     int rc = !strcmp(m->kind, "gpt") ? record_gpt(m, s, o, out, err) : record_srnn(m, s, o, out, err);
@@ -255,6 +276,7 @@ static void manifest_head(json_writer *w, const lm_model *m, const char *stimuli
     jw_str(w, "pool", o->pool_last ? "last" : "mean");
     jw_int(w, "trials", o->trials);
     jw_str(w, "units", !strcmp(m->kind, "gpt") ? "activations (residual stream, pooled over tokens)" : "firing rate, Hz");
+    jw_bool(w, "language_input", hears_language(m));
     jw_array(w, "arrays", JW_LINES);
 }
 
