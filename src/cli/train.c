@@ -104,6 +104,15 @@ void train_print_losses(const struct tb_run *r, const double acc[3], int have_pa
 
 /* ---- tinybrain train -------------------------------------------------------------------- */
 
+/* The switches of lesson 18 (the tinkerer's lab), in include/gpt.h's table. */
+#define TINKER_MODEL_OPTS(g)                                                                                      \
+    {"moe-experts", 'i', &(g)->moe_experts, TB_STR(GPT_DEF_MOE_EXPERTS), "", "mixture of experts: E expert MLPs per block (0: the dense MLP)", 0, GPT_MAX_EXPERTS, NULL}, \
+    {"moe-top-k", 'i', &(g)->moe_top_k, TB_STR(GPT_DEF_MOE_TOP_K), "", "experts per token (1: Switch, 2: renormalised top-2)", 1, 2, NULL}, \
+    {"moe-capacity", 'f', &(g)->moe_capacity, TB_STR(GPT_DEF_MOE_CAPACITY), "", "capacity factor: an expert takes at most factor x k x tokens / E of a training batch (0: no limit)", 0, 1000, NULL}, \
+    {"moe-aux", 'f', &(g)->moe_aux, TB_STR(GPT_DEF_MOE_AUX), "", "weight of the load-balancing loss", 0, 100, NULL}, \
+    {"mlp-topk", 'i', &(g)->mlp_topk, TB_STR(GPT_DEF_MLP_TOPK), "units", "activation sparsity: keep the K largest MLP hidden units per token (0: all)", 0, 1e6, NULL}, \
+    {"pos-scale", 'f', &(g)->pos_scale, TB_STR(GPT_DEF_POS_SCALE), "", "amplitude of the sinusoids (--pos sinusoidal)", 1e-6, 100, NULL}
+
 static void print_header(const tb_run *r) {
     if (cli_quiet) return;
     const gpt_config *c = &r->gpt.cfg;
@@ -114,6 +123,10 @@ static void print_header(const tb_run *r) {
             gpt_pos_name(c->pos), gpt_norm_name(c->norm), gpt_act_name(c->act), c->tied ? "tied" : "untied",
             r->gpt.n_params, r->batch, r->steps, r->resumed ? " (resumed)" : "", tb_threads(), tb_threads() > 1 ? "s" : "",
             tb_kern->name);
+    if (c->moe_experts)
+        fprintf(stderr, "  mixture of experts: %d experts, top-%d, capacity factor %g, load-balancing weight %g\n",
+                c->moe_experts, c->moe_top_k, c->moe_capacity, c->moe_aux);
+    if (c->mlp_topk) fprintf(stderr, "  sparse MLP: the %d largest of %d hidden units per token\n", c->mlp_topk, c->mlp_ratio * c->d_model);
 }
 
 static void print_result(tb_run *r, const char *data_dir, int json) {
@@ -161,6 +174,7 @@ int cmd_train(int argc, char **argv) {
         {"wd", 'f', &o.adamw.weight_decay, TB_STR(RUN_GPT_WD), "", "AdamW weight decay (matrices only)", 0, 10, NULL},
         {"clip", 'f', &o.adamw.clip_norm, TB_STR(ADAMW_DEF_CLIP), "", "clip the global gradient norm to this (0: off)", 0, 1e6, NULL},
         {"seed", 'l', &seed, TB_STR(GPT_DEF_SEED), "", "initialisation and data order", 0, 9e18, NULL},
+        TINKER_MODEL_OPTS(g),
         TRAIN_SCHEDULE_OPTS(o, val_tokens, json),
     };
     cli_cmd cmd = {"train", "", "train the tiny GPT (toyworld by default)",

@@ -502,7 +502,10 @@ static int gpt_step(tb_run *r, char *err) {
     gpt_model *m = &r->gpt;
     run_draw_batch(r->corp.train, r->corp.n_train, -1, &r->data, r->x, r->y, r->batch, r->ctx);
     float loss;
-    if (gpt_forward(m, r->x, r->y, r->batch, r->ctx, &loss, err)) return -1;
+    m->training = 1;   /* the experts' capacity applies to training batches only */
+    int rc = gpt_forward(m, r->x, r->y, r->batch, r->ctx, &loss, err);
+    m->training = 0;
+    if (rc) return -1;
     if (!isfinite(loss)) return diverged(r, "the train loss", loss, r->step + 1, err);
     if (gpt_backward(m, err)) return -1;
     return optimizer_step(r, m->params_mem, m->grads_mem, m->decay_mask, loss, NAN, err);
