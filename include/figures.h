@@ -39,4 +39,9 @@ int fig_over_training(const char *dir, const char *name, const cmp_training *t, 
 /* energy: energy per token (with weight reads) against validation loss, per model kind. */
 int fig_energy(const char *dir, const char *name, const work_row *rows, int n, int *rendered, char *err);
 
+/* eval --lens: validation loss by exit layer (rows[n], n = L + 1) against the true floor
+ * (rows' floor_nats, when known) and the bigram baseline (NaN: none). */
+int fig_lens(const char *dir, const char *name, const lm_eval_result *rows, int n, double bigram, int *rendered,
+             char *err);
+
 #endif

@@ -6,6 +6,7 @@
 #include "figures.h"
 #include "rep.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +44,13 @@ static void print_json(const work_row *r, const char *path) {
     json_str("kind", r->kind);
     json_int("step", r->step);
     json_num("val_loss", r->val_loss);
-    if (!strcmp(r->kind, "gpt")) json_num("macs_per_token", r->macs);
-    else {
+    if (!strcmp(r->kind, "gpt")) {
+        json_num("macs_per_token", r->macs);
+        if (!isnan(r->mlp_active_frac)) {   /* counted while reading (lesson 18) */
+            json_num("mlp_active_frac", r->mlp_active_frac);
+            json_num("blocks_run", r->blocks_run);
+        }
+    } else {
         json_num("neuron_updates_per_token", r->neuron_updates);
         json_num("synaptic_events_per_token", r->syn_events);
         json_num("input_events_per_token", r->input_events);

@@ -221,3 +221,20 @@ int fig_compare_rdms(const char *path, const cmp_result *r, char *err) {
     free(ord); free(M); free(model); free(t0); free(t1);
     return rc;
 }
+
+/* eval --lens: the loss read out after each block, against the floor and the bigram. */
+int fig_lens(const char *dir, const char *name, const lm_eval_result *rows, int n, double bigram, int *rendered,
+             char *err) {
+    double x[GPT_MAX_LAYERS + 1], y[GPT_MAX_LAYERS + 1], fx[2] = {0, n - 1}, fy[2], by[2] = {bigram, bigram};
+    if (n < 1 || n > GPT_MAX_LAYERS + 1) return tb_fail(err, "lens plot: %d exit layers", n);
+    for (int e = 0; e < n; e++) { x[e] = e; y[e] = rows[e].val_loss; }
+    fy[0] = fy[1] = rows[n - 1].floor_nats;
+    tb_series s[3] = {{"model read out after block e", x, y, n, "linespoints"},
+                      {"true floor", fx, fy, 2, "dashed"},
+                      {"bigram", fx, by, 2, "dashed"}};
+    int ns = isnan(fy[0]) ? 1 : 3;
+    if (ns == 1 && !isnan(bigram)) { s[1] = s[2]; ns = 2; }
+    tb_lineplot lp = {"Logit lens: validation loss by exit layer", "exit layer e (0 = embedding; L = the whole model)",
+                      "nats per token", 0, 0, NAN, NAN, 0, 0};
+    return plot_lines(dir, name, &lp, s, ns, rendered, err);
+}
