@@ -238,3 +238,44 @@ int fig_lens(const char *dir, const char *name, const lm_eval_result *rows, int 
                       "nats per token", 0, 0, NAN, NAN, 0, 0};
     return plot_lines(dir, name, &lp, s, ns, rendered, err);
 }
+
+/* patch: one heatmap of restored shares M[rows, cols] (doubles), on the diverging map
+ * from -1 to 1 (0 = nothing restored, white). */
+static int patch_map(const char *path, const char *title, const char *xlabel, const char *ylabel, const double *M,
+                     int rows, int cols, const char *const *rl, const char *const *cl, char *err) {
+    float *f = malloc((size_t)rows * cols * sizeof(float));
+    if (!f) return tb_fail(err, "out of memory");
+    for (int i = 0; i < rows * cols; i++) f[i] = (float)M[i];
+    tb_heatmap o = {title, xlabel, ylabel, rl, cl, -1, 1, CMAP_DIVERGING, "share restored", 0};
+    int rc = plot_heatmap_png(path, f, rows, cols, &o, err);
+    free(f);
+    return rc;
+}
+
+int fig_patch_gpt(const char *dir, const char *name, const patch_gpt_result *r, char *err) {
+    char path[1200], lab[GPT_MAX_LAYERS + 1][24], hlab[256][12];
+    const char *rl[GPT_MAX_LAYERS + 1], *hl[256];
+    int L = r->L;
+    for (int l = 0; l <= L; l++) {
+        snprintf(lab[l], sizeof lab[l], l ? "block %d" : "embed", l);
+        rl[l] = lab[l];
+    }
+    for (int h = 0; h < r->NH && h < 256; h++) {
+        snprintf(hlab[h], sizeof hlab[h], "head %d", h);
+        hl[h] = hlab[h];
+    }
+    snprintf(path, sizeof path, "%s/%s_residual.png", dir, name);
+    if (patch_map(path, "Residual stream patched", "position (role in the prefix)",
+                  "layer", r->residual, L + 1, PATCH_NROLES, rl, patch_role_names, err))
+        return -1;
+    snprintf(path, sizeof path, "%s/%s_heads.png", dir, name);
+    return patch_map(path, "Head outputs patched", "head", "block", r->heads, L, r->NH, rl + 1,
+                     r->NH <= 256 ? hl : NULL, err);
+}
+
+int fig_patch_snn(const char *dir, const char *name, const patch_snn_result *r, char *err) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s_groups.png", dir, name);
+    return patch_map(path, "Neuron groups patched", "position (role in the prefix)",
+                     "neuron group", r->group_role, r->groups + 1, PATCH_NROLES, NULL, patch_role_names, err);
+}
