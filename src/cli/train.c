@@ -61,6 +61,9 @@ int train_loop(struct tb_run *r, const char *cmd) {
     if (*r->note) cli_note("%s", r->note);
     if (run_write_tsv(r, err)) cli_note("%s", err);
     plot_notes(r);
+    int rendered;
+    if (run_write_forgetting(r, &rendered, err)) cli_note("forgetting: %s", err);
+    else if (r->then_name) cli_note_plot(TB_PLOTS_DIR, cli_strf("%s_forgetting", r->name), rendered);
     if (st == RUN_STOPPED)
         cli_note("interrupted at step %lld: saved %s (continue with: tinybrain %s --resume %s)", r->step, r->path_ckpt,
                  cmd, r->path_ckpt);
@@ -79,6 +82,60 @@ int train_pairs(struct tb_run *r, const char *data_dir, double acc[3]) {
     return 0;
 }
 
+/* ---- a continual run's summary (lesson 18) -------------------------------------------- */
+
+/* The points where B began (then_at) and the last one; NULL when absent. */
+static void then_points(const tb_run *r, const cl_point **before, const cl_point **after) {
+    *before = *after = NULL;
+    for (int i = 0; i < r->forget.n; i++)
+        if ((long long)r->forget.p[i].step == r->then_at) *before = &r->forget.p[i];
+    if (r->forget.n) *after = &r->forget.p[r->forget.n - 1];
+}
+
+static void json_then(const tb_run *r) {
+    const cl_point *b, *a;
+    then_points(r, &b, &a);
+    const tb_corpus *ca = r->phase ? &r->corp_other : &r->corp, *cb = r->phase ? &r->corp : &r->corp_other;
+    json_writer *w = json_w();
+    jw_object(w, "continual", JW_LINES);
+    jw_str(w, "first", ca->name);
+    jw_str(w, "second", cb->name);
+    jw_int(w, "then_at", r->then_at);
+    jw_num(w, "replay", r->replay);
+    jw_num(w, "ewc", r->ewc);
+    jw_num(w, "floor_a", ca->floor_nats);
+    jw_num(w, "floor_b", cb->floor_nats);
+    jw_num(w, "excess_a_before", b ? b->val_a - ca->floor_nats : NAN);
+    jw_num(w, "excess_a_after", a ? a->val_a - ca->floor_nats : NAN);
+    jw_num(w, "forgetting_nats", a && b ? a->val_a - b->val_a : NAN);
+    jw_num(w, "pairs_a_before", b ? b->pairs_a : NAN);
+    jw_num(w, "pairs_a_after", a ? a->pairs_a : NAN);
+    jw_num(w, "excess_b_before", b ? b->val_b - cb->floor_nats : NAN);
+    jw_num(w, "excess_b_after", a ? a->val_b - cb->floor_nats : NAN);
+    jw_array(w, "curve", JW_LINES);   /* [step, excess_a, excess_b, pairs_a] */
+    for (int i = 0; i < r->forget.n; i++) {
+        const cl_point *p = &r->forget.p[i];
+        double v[4] = {p->step, p->val_a - ca->floor_nats, p->val_b - cb->floor_nats, p->pairs_a};
+        jw_nums(w, NULL, v, 4);
+    }
+    jw_end(w);
+    jw_end(w);
+}
+
+static void print_then(const tb_run *r) {
+    const cl_point *b, *a;
+    then_points(r, &b, &a);
+    if (!a || !b) return;
+    const tb_corpus *ca = r->phase ? &r->corp_other : &r->corp, *cb = r->phase ? &r->corp : &r->corp_other;
+    printf("continual: %s for %lld steps, then %s for %lld (replay %g, EWC lambda %g)\n", ca->name, r->then_at, cb->name,
+           r->steps - r->then_at, r->replay, r->ewc);
+    printf("  A %-11s %+.4f nats above its floor when B began, %+.4f now: forgot %.4f nats", ca->name,
+           b->val_a - ca->floor_nats, a->val_a - ca->floor_nats, a->val_a - b->val_a);
+    if (!isnan(a->pairs_a)) printf("; minimal pairs %.1f%% -> %.1f%%", 100 * b->pairs_a, 100 * a->pairs_a);
+    printf("\n  B %-11s %+.4f nats above its floor when B began, %+.4f now\n", cb->name, b->val_b - cb->floor_nats,
+           a->val_b - cb->floor_nats);
+}
+
 void train_json_losses(const struct tb_run *r, const double acc[3]) {
     json_int("steps", r->step);
     json_num("train_loss", r->last_train);
@@ -90,6 +147,7 @@ void train_json_losses(const struct tb_run *r, const double acc[3]) {
     json_num("minimal_pair_acc", acc[0]);
     json_num("minimal_pair_acc_attractor", acc[1]);
     json_num("minimal_pair_acc_no_attractor", acc[2]);
+    if (r->then_name) json_then(r);
 }
 
 void train_print_losses(const struct tb_run *r, const double acc[3], int have_pairs) {
@@ -100,6 +158,7 @@ void train_print_losses(const struct tb_run *r, const double acc[3], int have_pa
     printf("\n");
     if (have_pairs)
         printf("minimal pairs: %.1f%% (with attractor %.1f%%, without %.1f%%)\n", 100 * acc[0], 100 * acc[1], 100 * acc[2]);
+    if (r->then_name) print_then(r);
 }
 
 /* ---- tinybrain train -------------------------------------------------------------------- */
