@@ -22,6 +22,7 @@ int cmd_record(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_energy(int argc, char **argv);
 int cmd_patch(int argc, char **argv);
+int cmd_tweaks(int argc, char **argv);
 
 /* What `train` and `train-snn` share (train.c; the run itself is include/run.h):
  * train_open  checks the options (exit 2), opens or resumes the run (exit 1); resuming,

@@ -22,6 +22,7 @@ static const struct { const char *name; cli_main_fn fn; const char *summary; } c
     {"energy", cmd_energy, "work and energy per token: GPT multiply-accumulates vs spiking events (45 nm estimate)"},
     {"align", cmd_align, "compare two representations: RSA, CKA, CCA/SVCCA/PWCCA, Procrustes, encoding models"},
     {"localize", cmd_localize, "the language localizer: units more active for sentences than for nonwords"},
+    {"tweaks", cmd_tweaks, "the tinkerer's table: dense vs experts vs sparse vs a skipped block, over seeds"},
     {"patch", cmd_patch, "activation patching on the agreement minimal pairs: residual stream, heads, MLP units, neuron groups"},
     {"train-snn", cmd_train_snn, "train a recurrent spiking network on toyworld: BPTT (surrogate gradients), reservoir, STDP"},
 };
