@@ -57,6 +57,16 @@ static void json_localizer(const patch_vs_localizer *v) {
     jw_end(w);
 }
 
+/* The members both kinds start with. */
+static void json_head(const lm_model *m, int pairs, double ld_clean, double ld_corrupt) {
+    json_begin();
+    json_str("checkpoint", m->path);
+    json_str("kind", m->kind);
+    json_int("pairs", pairs);
+    json_num("logit_diff_clean", ld_clean);
+    json_num("logit_diff_corrupt", ld_corrupt);
+}
+
 /* A matrix as rows of numbers. */
 static void json_matrix(const char *key, const double *M, int rows, int cols) {
     json_writer *w = json_w();
@@ -93,12 +103,7 @@ static void run_gpt(const patch_cli *o, lm_model *m, const patch_pairs *p) {
     if (k && patch_localizer_gpt(g, p, layer, r.units, units, k, o->n_random, (uint64_t)o->seed, &v, err))
         cli_die(1, "%s", err);
     if (o->json) {
-        json_begin();
-        json_str("checkpoint", m->path);
-        json_str("kind", "gpt");
-        json_int("pairs", r.n_pairs);
-        json_num("logit_diff_clean", r.ld_clean);
-        json_num("logit_diff_corrupt", r.ld_corrupt);
+        json_head(m, r.n_pairs, r.ld_clean, r.ld_corrupt);
         json_roles();
         json_matrix("residual", r.residual, L + 1, PATCH_NROLES);
         json_matrix("residual_attractor", r.residual_attr, L + 1, PATCH_NROLES);
@@ -146,12 +151,7 @@ static void run_snn(const patch_cli *o, lm_model *m, const patch_pairs *p) {
     int *units = NULL, k = per_neuron ? read_units(o, s->N, &units) : 0;
     if (k && patch_localizer_snn(s, p, r.neurons, units, k, o->n_random, (uint64_t)o->seed, &v, err)) cli_die(1, "%s", err);
     if (o->json) {
-        json_begin();
-        json_str("checkpoint", m->path);
-        json_str("kind", "srnn");
-        json_int("pairs", r.n_pairs);
-        json_num("logit_diff_clean", r.ld_clean);
-        json_num("logit_diff_corrupt", r.ld_corrupt);
+        json_head(m, r.n_pairs, r.ld_clean, r.ld_corrupt);
         json_int("neurons_per_group", r.N / r.groups);
         json_roles();
         json_matrix("groups", r.group_role, r.groups + 1, PATCH_NROLES);

@@ -134,21 +134,32 @@ static int gather_rows(const moe_layer *L, const int *expert, const float *u, fl
     return rows;
 }
 
+/* Each expert e over its rows off[e]..off[e+1]-1: out = in W_e^T + b_e (W [E, O, I]). */
+static void each_expert_forward(const moe_layer *L, const int *off, float *out, const float *in, const float *W,
+                                const float *b, int I, int O) {
+    for (int e = 0; e < L->E; e++) {
+        int n = off[e + 1] - off[e];
+        if (n) tb_kern->matmul_forward(out + (size_t)off[e] * O, in + (size_t)off[e] * I, W + (size_t)e * O * I,
+                                       b + (size_t)e * O, n, I, O);
+    }
+}
+
+/* Its backward: din += dout W_e, dW_e += dout^T in, db_e += sum dout. */
+static void each_expert_backward(const moe_layer *L, const int *off, float *din, float *dW, float *db, const float *dout,
+                                 const float *in, const float *W, int I, int O) {
+    for (int e = 0; e < L->E; e++) {
+        int n = off[e + 1] - off[e];
+        if (n) tb_kern->matmul_backward(din + (size_t)off[e] * I, dW + (size_t)e * O * I, db + (size_t)e * O,
+                                        dout + (size_t)off[e] * O, in + (size_t)off[e] * I, W + (size_t)e * O * I, n, I, O);
+    }
+}
+
 /* Each expert over its rows: pre = x W1^T + b1, hid = act(pre) (top-K), y = hid W2^T + b2. */
 static void experts_forward(const moe_layer *L, const moe_scratch *w, const int *off, int rows) {
-    int C = L->C, H = L->H;
-    for (int e = 0; e < L->E; e++) {
-        int n = off[e + 1] - off[e];
-        if (n) tb_kern->matmul_forward(w->pre + (size_t)off[e] * H, w->x + (size_t)off[e] * C,
-                                       L->w1 + (size_t)e * H * C, L->b1 + (size_t)e * H, n, C, H);
-    }
-    act_forward(L->act, w->hid, w->pre, (size_t)rows * H);
-    if (L->topk) sparse_topk_rows(w->hid, (size_t)rows, H, L->topk, w->dh);
-    for (int e = 0; e < L->E; e++) {
-        int n = off[e + 1] - off[e];
-        if (n) tb_kern->matmul_forward(w->y + (size_t)off[e] * C, w->hid + (size_t)off[e] * H,
-                                       L->w2 + (size_t)e * C * H, L->b2 + (size_t)e * C, n, H, C);
-    }
+    each_expert_forward(L, off, w->pre, w->x, L->w1, L->b1, L->C, L->H);
+    act_forward(L->act, w->hid, w->pre, (size_t)rows * L->H);
+    if (L->topk) sparse_topk_rows(w->hid, (size_t)rows, L->H, L->topk, w->dh);
+    each_expert_forward(L, off, w->y, w->hid, L->w2, L->b2, L->H, L->C);
 }
 
 /* Scratch rows back to the slots (pre, hid, y), and out[n] = sum_j g_j y_j. */
@@ -192,23 +203,13 @@ static void experts_backward(const moe_layer *L, float *du, float *dw1, float *d
                              const moe_scratch *w, const moe_saved *s, const int *off, int rows) {
     int C = L->C, H = L->H, S = L->N * L->k;
     memset(w->dh, 0, (size_t)rows * H * sizeof(float));
-    for (int e = 0; e < L->E; e++) {   /* dhid = dY W2;  dW2 += dY^T hid;  db2 += sum dY */
-        int n = off[e + 1] - off[e];
-        if (n) tb_kern->matmul_backward(w->dh + (size_t)off[e] * H, dw2 + (size_t)e * C * H, db2 + (size_t)e * C,
-                                        w->y + (size_t)off[e] * C, w->hid + (size_t)off[e] * H,
-                                        L->w2 + (size_t)e * C * H, n, H, C);
-    }
+    each_expert_backward(L, off, w->dh, dw2, db2, w->y, w->hid, L->w2, H, C);   /* dhid = dY W2 */
     if (L->topk)   /* a unit the top-K zeroed passes no gradient */
         for (size_t i = 0; i < (size_t)rows * H; i++) if (w->hid[i] == 0.0f) w->dh[i] = 0.0f;
     memset(w->hid, 0, (size_t)rows * H * sizeof(float));
     act_backward(L->act, w->hid, w->pre, w->dh, (size_t)rows * H);   /* hid <- dpre */
     memset(w->y, 0, (size_t)rows * C * sizeof(float));
-    for (int e = 0; e < L->E; e++) {   /* dX = dpre W1;  dW1 += dpre^T x;  db1 += sum dpre */
-        int n = off[e + 1] - off[e];
-        if (n) tb_kern->matmul_backward(w->y + (size_t)off[e] * C, dw1 + (size_t)e * H * C, db1 + (size_t)e * H,
-                                        w->hid + (size_t)off[e] * H, w->x + (size_t)off[e] * C,
-                                        L->w1 + (size_t)e * H * C, n, C, H);
-    }
+    each_expert_backward(L, off, w->y, dw1, db1, w->hid, w->x, L->w1, C, H);   /* dX = dpre W1 */
     int row = 0;
     for (int e = 0; e < L->E; e++)
         for (int i = 0; i < S; i++) {
