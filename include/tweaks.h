@@ -5,7 +5,10 @@
  *   alignment the best layer's RSA with the spiking network: Spearman correlation of the
  *             two representational dissimilarity matrices (1 - Pearson r between the
  *             probe sentences' mean-pooled states; the network's rates averaged over its
- *             noisy trials), maximised over the GPT's layers (embedding .. block L);
+ *             noisy trials), maximised over the GPT's layers (embedding .. block L).  The
+ *             reference may be any checkpoint (a GPT: its last layer), and a spiking
+ *             network can be measured too (its rates: one layer), so the same numbers
+ *             read a continual run before and after its second language;
  *   energy    nJ per token of arithmetic at 45 nm, counting only the work that runs
  *             (work.h: experts chosen, nonzero hidden units, blocks not skipped).
  * Every number is a mean over seeds with a 95% Student-t interval (sweep_mean_ci).
@@ -26,17 +29,18 @@ typedef struct {
 extern const tk_variant tk_variants[TK_N_VARIANTS];
 
 /* What every model is measured on: the corpus, its minimal pairs, the probe sentences
- * and the spiking network's RDM on them. */
+ * and the reference network's RDM on them. */
 typedef struct {
     tb_corpus corp;
     char *pairs;             /* minimal_pairs.tsv */
     rec_stimuli stim;        /* probes_sentences.txt */
-    double *snn_rdm;         /* [m] the network's RDM, upper triangle */
+    double *snn_rdm;         /* [m] the reference's RDM, upper triangle */
     long m;
     long val_tokens;         /* validation tokens read for loss and energy (0: all) */
+    int trials;              /* a spiking network's noisy trials per sentence */
     uint64_t seed;
 } tk_bench;
-int  tk_bench_open(tk_bench *b, const char *snn_ckpt, const char *data_dir, int trials, long val_tokens, uint64_t seed,
+int  tk_bench_open(tk_bench *b, const char *brain, const char *data_dir, int trials, long val_tokens, uint64_t seed,
                    char *err);
 void tk_bench_free(tk_bench *b);
 
@@ -47,7 +51,8 @@ typedef struct {
     int best_layer;          /* where the RSA peaks */
 } tk_score;
 
-/* Open the GPT checkpoint, bypass its last block when skip_last, and measure it. */
+/* Open the checkpoint (either kind), bypass a GPT's last block when skip_last, measure it
+ * on toyworld. */
 int  tk_score_model(const tk_bench *b, const char *ckpt, int skip_last, tk_score *s, char *err);
 
 /* Mean and 95% interval over n seeds of each score. */

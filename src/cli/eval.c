@@ -203,15 +203,20 @@ static void print_lens(const tinker_eval *t, const lm_model *m) {
 }
 
 static void print_usage_table(const lm_usage *u) {
-    printf("\nMLP work by the part of speech read (share of hidden units nonzero%s):\n", u->E ? "; expert chosen first" : "");
+    printf("\nMLP work by part of speech: share of hidden units nonzero (active)%s\n",
+           u->E ? ", share of first choices per expert (experts)" : "");
     printf("  %-8s %9s", "category", "positions");
     for (int l = 0; l < u->L; l++) printf("  active_b%d", l);
-    for (int l = 0; u->E && l < u->L; l++) printf("  experts_b%d (share per expert)", l);
+    for (int l = 0; u->E && l < u->L; l++) {
+        char h[32];
+        snprintf(h, sizeof h, "experts_b%d", l);
+        printf("  %-*s", 5 * u->E - 1, h);
+    }
     printf("\n");
     for (int k = 0; k < u->n_cat; k++) {
         if (u->tokens[k] <= 0) continue;
         printf("  %-8s %9.0f", u->cat[k], u->tokens[k]);
-        for (int l = 0; l < u->L; l++) printf("  %10.3f", u->active[(size_t)l * u->n_cat + k]);
+        for (int l = 0; l < u->L; l++) printf("  %9.3f", u->active[(size_t)l * u->n_cat + k]);
         for (int l = 0; u->E && l < u->L; l++) {
             printf(" ");
             for (int e = 0; e < u->E; e++) printf(" %.2f", u->expert[((size_t)l * u->n_cat + k) * u->E + e]);

@@ -16,7 +16,7 @@
 #include <string.h>
 
 typedef struct {
-    const char *root, *snn, *data_dir;
+    const char *root, *snn, *data_dir, *score;
     int seeds, steps, snn_steps, jobs, threads, trials, json;
     long long val_tokens, seed;
     char exe[PATH_MAX];
@@ -134,12 +134,43 @@ static void print_json(const tweaks_cli *o, const tk_row *rows, const tk_score *
     json_end();
 }
 
+/* --score: one row per checkpoint, no training and no intervals. */
+static void score_list(const tweaks_cli *o, const tk_bench *b) {
+    char err[TB_ERRLEN], *list = cli_strf("%s", o->score), *save = NULL;
+    if (o->json) {
+        json_begin();
+        jw_array(json_w(), "models", JW_LINES);
+    } else {
+        printf("%-40s %12s %8s %8s %9s\n", "checkpoint (on toyworld)", "above floor", "pairs", "RSA", "nJ/token");
+    }
+    for (char *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        tk_score s;
+        if (tk_score_model(b, p, 0, &s, err)) cli_die(1, "%s", err);
+        if (!o->json) {
+            printf("%-40s %+12.4f %8.3f %8.3f %9.1f\n", p, s.v[TK_EXCESS], s.v[TK_PAIRS], s.v[TK_RSA], s.v[TK_ENERGY]);
+            continue;
+        }
+        json_writer *w = json_w();
+        jw_object(w, NULL, JW_COMPACT);
+        jw_str(w, "checkpoint", p);
+        for (int k = 0; k < TK_NSCORES; k++) jw_num(w, tk_score_names[k], s.v[k]);
+        jw_int(w, "best_layer", s.best_layer);
+        jw_end(w);
+    }
+    if (o->json) {
+        jw_end(json_w());
+        json_end();
+    }
+    free(list);
+}
+
 int cmd_tweaks(int argc, char **argv) {
     tweaks_cli o;
     cli_opt opts[] = {
         {"seeds", 'i', &o.seeds, "3", "", "seeds per variant (intervals need 2 or more)", 1, 100, NULL},
         {"steps", 'i', &o.steps, TB_STR(RUN_GPT_STEPS), "", "training steps of each GPT", 1, 1e8, NULL},
-        {"snn", 's', &o.snn, "", "", "the spiking network to align with (default: train one, --snn-steps, seed 1)", 0, 0, NULL},
+        {"brain", 's', &o.snn, "", "", "the network to align with (default: train a spiking one, --snn-steps, seed 1; a GPT: its last layer)", 0, 0, NULL},
+        {"score", 's', &o.score, "", "", "only measure these checkpoints (comma-separated, either kind), e.g. before and after --then", 0, 0, NULL},
         {"snn-steps", 'i', &o.snn_steps, TB_STR(RUN_SRNN_STEPS), "", "training steps of that network", 1, 1e8, NULL},
         {"trials", 'i', &o.trials, "10", "", "the network's noisy trials per probe sentence", 1, 1000, NULL},
         {"val-tokens", 'l', &o.val_tokens, "0", "tokens", "validation tokens read for loss and energy (0: all)", 0, 1e9, NULL},
@@ -153,7 +184,9 @@ int cmd_tweaks(int argc, char **argv) {
                    "Trains each variant with --seeds seeds (through the sweep library, one child process per run, "
                    "cached in --root) and measures every model on nats above toyworld's floor, minimal-pair "
                    "accuracy, RSA of its best layer with the spiking network on the probe sentences, and energy per "
-                   "token counting only the work that runs.  Each cell: mean [95% Student-t interval over seeds].",
+                   "token counting only the work that runs.  Each cell: mean [95% Student-t interval over seeds].  "
+                   "--score A,B,...: no training, the same four numbers for each checkpoint (a continual run before "
+                   "and after its second language; a spiking network too).",
                    "tinybrain tweaks --seeds 3 --steps 600"};
     char *pos[1];
     cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 0, 0);
@@ -163,6 +196,7 @@ int cmd_tweaks(int argc, char **argv) {
     char err[TB_ERRLEN];
     const char *snn = o.snn;
     sweep_run *snn_run = NULL;
+    if (!*snn && *o.score) cli_die(2, "--score: name the network to align with (--brain)");
     if (!*snn) {
         const char *none[1] = {NULL};
         int n;
@@ -171,6 +205,12 @@ int cmd_tweaks(int argc, char **argv) {
     }
     tk_bench b;
     if (tk_bench_open(&b, snn, o.data_dir, o.trials, (long)o.val_tokens, (uint64_t)o.seed, err)) cli_die(1, "%s", err);
+    if (*o.score) {
+        score_list(&o, &b);
+        free(snn_run);
+        tk_bench_free(&b);
+        return 0;
+    }
     tk_row rows[TK_N_VARIANTS];
     tk_score *all = calloc((size_t)TK_N_VARIANTS * o.seeds, sizeof *all);
     if (!all) cli_die(1, "out of memory");

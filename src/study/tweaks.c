@@ -41,40 +41,41 @@ static int rdm_of(const double *X, int n, int p, double **v, char *err) {
     return rc;
 }
 
-int tk_bench_open(tk_bench *b, const char *snn_ckpt, const char *data_dir, int trials, long val_tokens, uint64_t seed,
+int tk_bench_open(tk_bench *b, const char *brain, const char *data_dir, int trials, long val_tokens, uint64_t seed,
                   char *err) {
     memset(b, 0, sizeof *b);
     b->val_tokens = val_tokens;
     b->seed = seed;
+    b->trials = trials;
     b->pairs = malloc(strlen(data_dir) + 32);
     char *probes = malloc(strlen(data_dir) + 32);
     if (!b->pairs || !probes) { free(probes); return tb_fail(err, "out of memory"); }
     sprintf(b->pairs, "%s/minimal_pairs.tsv", data_dir);
     sprintf(probes, "%s/probes_sentences.txt", data_dir);
-    lm_model snn;
-    int rc = corpus_load(&b->corp, "toyworld", data_dir, "word", err) || lm_open(snn_ckpt, &snn, err);
+    lm_model ref;
+    int rc = corpus_load(&b->corp, "toyworld", data_dir, "word", err) || lm_open(brain, &ref, err);
     if (rc) { free(probes); return -1; }
-    rep_set rates = {0};
+    rep_set rec = {0};
     rec_opts o = {0, trials, 0, seed, -1};
-    if (strcmp(snn.kind, "srnn")) rc = tb_fail(err, "%s: the network to align with must be a spiking network (train-snn)", snn_ckpt);
-    if (!rc) rc = rec_stimuli_load(probes, &snn.tok, &b->stim, err) || rec_record(&snn, &b->stim, &o, &rates, err);
-    if (!rc) {
-        const rep_layer *R = &rates.layer[0];
+    rc = rec_stimuli_load(probes, &ref.tok, &b->stim, err) || rec_record(&ref, &b->stim, &o, &rec, err);
+    if (!rc) {   /* a spiking network's rates; a GPT's last residual layer */
+        const rep_layer *R = &rec.layer[strcmp(ref.kind, "srnn") ? rec_n_resid(&ref) - 1 : 0];
         b->m = (long)R->n * (R->n - 1) / 2;
         rc = rdm_of(R->mean, R->n, R->p, &b->snn_rdm, err);
     }
-    rep_free(&rates);
-    lm_close(&snn);
+    rep_free(&rec);
+    lm_close(&ref);
     free(probes);
     return rc ? -1 : 0;
 }
 
-/* The best layer's Spearman RSA with the network's RDM. */
+/* The best layer's Spearman RSA with the reference's RDM (a spiking network: its rates). */
 static int best_rsa(const tk_bench *b, lm_model *m, tk_score *s, char *err) {
     rep_set rec = {0};
-    rec_opts o = {0, 1, 0, b->seed, -1};
+    int snn = !strcmp(m->kind, "srnn");
+    rec_opts o = {0, snn ? b->trials : 1, 0, b->seed, -1};
     if (rec_record(m, &b->stim, &o, &rec, err)) return -1;
-    int rc = 0, n = rec_n_resid(m);
+    int rc = 0, n = snn ? 1 : rec_n_resid(m);
     s->v[TK_RSA] = -INFINITY;
     for (int l = 0; l < n && !rc; l++) {
         double *v;
@@ -92,7 +93,7 @@ int tk_score_model(const tk_bench *b, const char *ckpt, int skip_last, tk_score 
     lm_model m;
     memset(s, 0, sizeof *s);
     if (lm_open(ckpt, &m, err)) return -1;
-    int rc = strcmp(m.kind, "gpt") ? tb_fail(err, "%s: not a GPT checkpoint", ckpt) : 0;
+    int rc = skip_last && strcmp(m.kind, "gpt") ? tb_fail(err, "%s: only a GPT has blocks to skip", ckpt) : 0;
     int last = m.gpt.cfg.n_layer - 1;
     if (!rc && skip_last) rc = gpt_skip(&m.gpt, &last, 1, err);
     if (!rc) rc = tok_check_same(&m.tok, &b->corp.tok, ckpt, err);
