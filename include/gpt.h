@@ -32,9 +32,10 @@
  *   gpt_tap(m, GPT_TAP_ATTN_OUT, l, &w)     block l's attention output a_l (after the
  *                                           output projection), l = 0..L-1      [B,T,C]
  *   gpt_tap(m, GPT_TAP_MLP_HIDDEN, l, &w)   block l's MLP hidden units after the
- *                                           activation, l = 0..L-1              [B,T,H]
+ *                                           activation, l = 0..L-1              [B,T,k'H]
+ *                                           (with experts: the token's k slots in turn)
  *   gpt_tap(m, GPT_TAP_ATTN_WEIGHTS, l, &w) block l's attention weights A        [B,NH,T,T]
- * `w` receives the row width (C, C, H or T).  The pointers stay valid until the next
+ * `w` receives the row width (C, C, k'H or T).  The pointers stay valid until the next
  * forward pass.
  *
  * "The hidden state of layer l at the last token of a sentence": encode the sentence with
@@ -276,9 +277,10 @@ int  gpt_parse_pos(const char *s, gpt_pos *out);
 /* ---- the model ------------------------------------------------------------------- */
 /* Allocate and initialise: weights ~ N(0, 0.02), residual projections ~ N(0, 0.02/sqrt(2L)),
  * biases 0, norm gains 1; drawn from cfg->seed.  Sinusoids are scaled by pos_scale: at
- * amplitude 1 (each component's s.d. 0.71) they swamp the N(0, 0.02) token embeddings and
- * the model ends worse than the bigram; the default 0.0283 gives them the s.d. of a
- * learned table at init (lesson 18). */
+ * amplitude 1 (each component's s.d. 0.71) they swamp the N(0, 0.02) token embeddings:
+ * 1200 steps on toyworld end 0.31 nats above the floor with minimal pairs at chance (a
+ * learned table: 0.02); the default 0.0283 gives them the s.d. of a learned table at
+ * init (lesson 18). */
 int  gpt_init(gpt_model *m, const gpt_config *cfg, char *err);
 void gpt_free(gpt_model *m);
 /* Number of parameters (the LM head counted once when tied). */
