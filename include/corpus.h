@@ -63,11 +63,15 @@ typedef struct {
 } tb_corpus;
 
 /* path NULL or "toyworld": load data_dir (default TB_DATA_DIR) with word tokens.
+ * "toyworld-b": the second language of lesson 18 (toyworld.h), generated in memory over
+ * toyworld's vocabulary, with its own exact floor.
  * Otherwise a text file, split 90/10 into train/val, with tokens "char" or "word".
  * Missing/empty/unreadable files are errors naming the file. */
 int  corpus_load(tb_corpus *c, const char *path, const char *data_dir, const char *tokens,
                  char *err);
 void corpus_free(tb_corpus *c);
+/* corpus_load's "toyworld-b" (src/corpus/toyworld_b.c): c zeroed by the caller. */
+int  toyworld_b_load(tb_corpus *c, char *err);
 
 /* The "random sequences" control of lesson 13: shuffle the words of every training
  * sentence in place (the sentence end "." stays last), from a seeded stream.  Same words,

@@ -10,6 +10,7 @@
 
 #include "compare.h"
 #include "lm_eval.h"
+#include "patch.h"
 #include "work.h"
 
 /* eval: the loss by position in the sentence, with the true floor when it is known. */
@@ -39,5 +40,15 @@ int fig_over_training(const char *dir, const char *name, const cmp_training *t, 
 
 /* energy: energy per token (with weight reads) against validation loss, per model kind. */
 int fig_energy(const char *dir, const char *name, const work_row *rows, int n, int *rendered, char *err);
+
+/* eval --lens: validation loss by exit layer (rows[n], n = L + 1) against the true floor
+ * (rows' floor_nats, when known) and the bigram baseline (NaN: none). */
+int fig_lens(const char *dir, const char *name, const lm_eval_result *rows, int n, double bigram, int *rendered,
+             char *err);
+
+/* patch: DIR/NAME_residual.png (layer x position role) and DIR/NAME_heads.png (block x
+ * head) of the GPT; DIR/NAME_groups.png (neuron group x position role) of the network. */
+int fig_patch_gpt(const char *dir, const char *name, const patch_gpt_result *r, char *err);
+int fig_patch_snn(const char *dir, const char *name, const patch_snn_result *r, char *err);
 
 #endif

@@ -4,11 +4,13 @@
  * The model (notation of the lessons; B batch, T positions, C = d_model, NH heads,
  * hs = C/NH, H = mlp_ratio*C hidden units, V vocabulary, L blocks):
  *
- *   x_0      = wte[tok] + pos[t]                       (learned wpe or fixed sinusoids)
+ *   x_0      = wte[tok] + pos[t]                       (learned wpe or fixed sinusoids
+ *                                                       a pe[t], a = pos_scale)
  *   a_l      = attn(norm1(x_l))                        (causal multi-head self-attention)
  *   r_l      = x_l + a_l                               (residual stream)
  *   m_l      = act(norm2(r_l) fc^T + b) fcproj^T + b   (MLP, gelu|relu)
  *   x_{l+1}  = r_l + m_l
+ *   (block l skipped, gpt_skip: x_{l+1} = x_l; the logit lens reads normf(x_l) W^T)
  *   logits   = normf(x_L) W^T                          (W = wte when tied, else lm_head)
  *   loss     = mean over tokens of -ln softmax(logits)[next token]
  *
@@ -30,9 +32,10 @@
  *   gpt_tap(m, GPT_TAP_ATTN_OUT, l, &w)     block l's attention output a_l (after the
  *                                           output projection), l = 0..L-1      [B,T,C]
  *   gpt_tap(m, GPT_TAP_MLP_HIDDEN, l, &w)   block l's MLP hidden units after the
- *                                           activation, l = 0..L-1              [B,T,H]
+ *                                           activation, l = 0..L-1              [B,T,k'H]
+ *                                           (with experts: the token's k slots in turn)
  *   gpt_tap(m, GPT_TAP_ATTN_WEIGHTS, l, &w) block l's attention weights A        [B,NH,T,T]
- * `w` receives the row width (C, C, H or T).  The pointers stay valid until the next
+ * `w` receives the row width (C, C, k'H or T).  The pointers stay valid until the next
  * forward pass.
  *
  * "The hidden state of layer l at the last token of a sentence": encode the sentence with
@@ -48,6 +51,29 @@
  * MLP hidden units of block l; GPT_ABL_HEAD zeroes whole attention heads of block l (their
  * y before the output projection).  Calls accumulate; gpt_ablate_clear() restores the
  * intact model.  The backward pass respects the masks (an ablated unit passes no gradient).
+ *
+ * ---- The tinkerer's switches (lesson 18) ---------------------------------------------
+ * Mixture of experts (cfg.moe_experts = E > 0): every block's MLP becomes E expert MLPs of
+ * the same size and a router (gpt_moe.c):
+ *   p_n     = softmax(u_n Wr^T)               u_n = norm2(r_l) at token n, Wr [E, C]
+ *   experts e_1..e_k = the k largest p_n (k = moe_top_k = 1 or 2; ties to the lower index)
+ *   gates   k = 1: g_1 = p_{e1} (Switch);  k = 2: g_j = p_{ej} / (p_{e1} + p_{e2})
+ *   m_n     = sum over the token's kept slots j of g_j expert_{ej}(u_n)
+ *   L_aux   = moe_aux * E * sum_e f_e P_e      (load balancing, Switch Transformer eq. 4)
+ *             f_e = share of the k N routing choices that picked e, P_e = mean_n p_n[e]
+ * Capacity (training forwards only, m->training = 1): expert e takes at most
+ * ceil(moe_capacity * k * N / E) of the N tokens of a batch, first choices before second,
+ * in token order; a slot over capacity is dropped (its token skips that expert: the
+ * residual stream carries it).  Scoring never drops a token, so a sentence's score does
+ * not depend on what else is in its batch.  The objective is the mean cross-entropy plus
+ * L_aux (m->aux_loss); mean_loss stays the cross-entropy.
+ * Activation sparsity (cfg.mlp_topk = K > 0): after the activation only the K largest
+ * hidden units of each token (each expert slot) are kept, the rest set to 0 (k-winners-
+ * take-all); the gradient flows through the kept units only.
+ * Work counters (gpt_usage_enable): per input token id, how many hidden units were
+ * nonzero and which expert was chosen, over the scored positions of every forward.
+ * Layer skipping (gpt_skip) and activation patching (m->patch, gpt_patch) are inference
+ * tools of `eval --skip-layers/--lens` and `patch`.
  */
 #ifndef TB_GPT_H
 #define TB_GPT_H
@@ -80,6 +106,13 @@ typedef enum { GPT_POS_LEARNED = 0, GPT_POS_SINUSOIDAL = 1 } gpt_pos;
 #define GPT_MAX_LAYERS     64
 #define GPT_MAX_D_MODEL    4096
 #define GPT_MAX_MLP_RATIO  16
+#define GPT_DEF_MOE_EXPERTS 0     /* E: 0 = the dense MLP */
+#define GPT_DEF_MOE_TOP_K  1      /* k experts per token */
+#define GPT_DEF_MOE_CAPACITY 1.25 /* capacity factor (training batches; 0 = no limit) */
+#define GPT_DEF_MOE_AUX    0.01   /* alpha of the load-balancing loss */
+#define GPT_DEF_MLP_TOPK   0      /* K hidden units kept per token (0 = all) */
+#define GPT_DEF_POS_SCALE  0.0283 /* amplitude of the sinusoids: 0.02 sqrt(2), the s.d. of a learned table at init */
+#define GPT_MAX_EXPERTS    64
 
 typedef struct {
     int vocab_size;   /* V */
@@ -93,10 +126,17 @@ typedef struct {
     gpt_pos pos;
     int tied;         /* 1: the LM head reuses wte */
     uint64_t seed;    /* initialisation */
+    int moe_experts;  /* E experts per MLP (0: dense) */
+    int moe_top_k;    /* k = 1 | 2 */
+    double moe_capacity; /* capacity factor (0: no limit) */
+    double moe_aux;   /* alpha, weight of L_aux */
+    int mlp_topk;     /* K hidden units kept per token (0: all) */
+    double pos_scale; /* amplitude of the sinusoids (sinusoidal positions only) */
 } gpt_config;
 
-/* Parameters (and, with the same layout, their gradients).  Shapes: */
-#define GPT_NPARAM 17
+/* Parameters (and, with the same layout, their gradients).  Shapes (E' = max(E, 1); with
+ * experts the four MLP tensors get an expert axis after L: fcw [L, E, H, C], ...): */
+#define GPT_NPARAM 18
 typedef struct {
     float *wte;      /* [V, C]    token embedding (also the LM head when tied) */
     float *wpe;      /* [T, C]    learned positions (size 0 when sinusoidal) */
@@ -108,16 +148,17 @@ typedef struct {
     float *attprojb; /* [L, C] */
     float *ln2w;     /* [L, C] */
     float *ln2b;     /* [L, C]    (size 0 for rmsnorm) */
-    float *fcw;      /* [L, H, C] */
-    float *fcb;      /* [L, H] */
-    float *fcprojw;  /* [L, C, H] */
-    float *fcprojb;  /* [L, C] */
+    float *fcw;      /* [L, E', H, C] */
+    float *fcb;      /* [L, E', H] */
+    float *fcprojw;  /* [L, E', C, H] */
+    float *fcprojb;  /* [L, E', C] */
     float *lnfw;     /* [C] */
     float *lnfb;     /* [C]       (size 0 for rmsnorm) */
     float *lm_head;  /* [V, C]    (size 0 when tied) */
+    float *moe_router; /* [L, E, C] Wr (size 0 when dense) */
 } gpt_params;
 
-/* Activations of one forward pass, for the current B and T. */
+/* Activations of one forward pass, for the current B and T (k' = k with experts, else 1). */
 typedef struct {
     float *encoded;   /* [B,T,C]     x_0 */
     float *ln1;       /* [L,B,T,C] */
@@ -131,8 +172,8 @@ typedef struct {
     float *ln2;       /* [L,B,T,C] */
     float *ln2_mean;  /* [L,B,T] */
     float *ln2_rstd;  /* [L,B,T] */
-    float *fch;       /* [L,B,T,H]   MLP pre-activation */
-    float *fch_act;   /* [L,B,T,H]   MLP hidden units */
+    float *fch;       /* [L,B,T,k',H] MLP pre-activation (per expert slot) */
+    float *fch_act;   /* [L,B,T,k',H] MLP hidden units */
     float *fcproj;    /* [L,B,T,C]   m_l */
     float *residual3; /* [L,B,T,C]   x_{l+1} */
     float *lnf;       /* [B,T,C] */
@@ -141,6 +182,9 @@ typedef struct {
     float *logits;    /* [B,T,V] */
     float *probs;     /* [B,T,V] */
     float *losses;    /* [B,T]       -ln p(target); 0 where target < 0 */
+    float *moe_probs; /* [L,B,T,E]   router probabilities p */
+    float *moe_gate;  /* [L,B,T,k]   gates g (0 for a dropped slot) */
+    float *moe_y;     /* [L,B,T,k,C] each slot's expert output before its gate */
 } gpt_acts;
 
 /* Gradient scratch for the backward pass (one layer's worth, reused per block). */
@@ -153,7 +197,32 @@ typedef struct {
     float *dfch;      /* [B,T,H] */
     float *dfch_act;  /* [B,T,H] */
     float *dlogits;   /* [B,T,V] */
+    float *moe_x, *moe_pre, *moe_hid, *moe_dh, *moe_y;  /* [B*T*k, C|H|H|H|C] expert rows */
+    float *moe_dp;    /* [B,T,E] */
 } gpt_grad_acts;
+
+/* Work counters (gpt_usage_enable), summed over the scored positions (target >= 0) of
+ * every forward pass, by the token read at the position. */
+typedef struct {
+    double *count;    /* [V]       positions */
+    double *blocks;   /* [L, V]    positions where block l ran (not skipped) */
+    double *active;   /* [L, V]    nonzero MLP hidden units (all slots) */
+    double *slots;    /* [L, V]    MLP slots that ran (dense: 1 per position; MoE: up to k) */
+    double *expert;   /* [L, V, E] first-choice expert (MoE; NULL when dense) */
+} gpt_usage;
+
+/* Activation patching (`patch`, lesson 18): during a forward pass, the values at one site
+ * are overwritten with src (e.g. a clean run's tap), after the layer computed them. */
+typedef enum { GPT_PATCH_RESID, GPT_PATCH_ATTN_Y, GPT_PATCH_MLP } gpt_patch_site;
+typedef struct {
+    gpt_patch_site site;  /* RESID: x_l (l = 0..L); ATTN_Y: heads' outputs before the
+                             projection in block l (head h = units h*hs..(h+1)*hs-1);
+                             MLP: hidden units of block l (dense MLP only) */
+    int layer;
+    const int *pos;       /* [B] the position patched in each row (-1: none); NULL: all */
+    const unsigned char *units;  /* [width] 1 = patched; NULL: every unit */
+    const float *src;     /* [B, T, width] the values written */
+} gpt_patch;
 
 typedef struct {
     gpt_config cfg;
@@ -181,6 +250,13 @@ typedef struct {
     float *abl_resid;             /* [(L+1), C] 1 = keep, 0 = ablated; NULL = intact */
     float *abl_mlp;               /* [L, H] */
     float *abl_head;              /* [L, NH] */
+
+    int training;                 /* 1: MoE capacity applies (set by the training loop) */
+    int *moe_expert;              /* [L,B,T,k] each slot's expert e (dropped: -1 - e) */
+    float aux_loss;               /* L_aux of the last forward (0 when dense) */
+    unsigned char *skip;          /* [L] 1 = block bypassed (gpt_skip); NULL = none */
+    const gpt_patch *patch;       /* NULL: no patching */
+    gpt_usage usage;              /* counters (NULL arrays: off) */
 } gpt_model;
 
 /* ---- config ---------------------------------------------------------------------- */
@@ -191,13 +267,20 @@ int  gpt_check_config(const gpt_config *c, char *err);
 const char *gpt_act_name(gpt_act a);     /* "gelu" | "relu" */
 const char *gpt_norm_name(gpt_norm n);   /* "layernorm" | "rmsnorm" */
 const char *gpt_pos_name(gpt_pos p);     /* "learned" | "sinusoidal" */
+/* k' and E' of the shapes above (1 for a dense MLP). */
+int  gpt_slots(const gpt_config *c);
+int  gpt_n_experts(const gpt_config *c);
 int  gpt_parse_act(const char *s, gpt_act *out);    /* 0 / -1 */
 int  gpt_parse_norm(const char *s, gpt_norm *out);
 int  gpt_parse_pos(const char *s, gpt_pos *out);
 
 /* ---- the model ------------------------------------------------------------------- */
 /* Allocate and initialise: weights ~ N(0, 0.02), residual projections ~ N(0, 0.02/sqrt(2L)),
- * biases 0, norm gains 1; drawn from cfg->seed. */
+ * biases 0, norm gains 1; drawn from cfg->seed.  Sinusoids are scaled by pos_scale: at
+ * amplitude 1 (each component's s.d. 0.71) they swamp the N(0, 0.02) token embeddings:
+ * 1200 steps on toyworld end 0.31 nats above the floor with minimal pairs at chance (a
+ * learned table: 0.02); the default 0.0283 gives them the s.d. of a learned table at
+ * init (lesson 18). */
 int  gpt_init(gpt_model *m, const gpt_config *cfg, char *err);
 void gpt_free(gpt_model *m);
 /* Number of parameters (the LM head counted once when tied). */
@@ -226,8 +309,16 @@ typedef enum { GPT_POOL_MEAN = 0, GPT_POOL_LAST = 1 } gpt_pool;
 int  gpt_pooled_states(gpt_model *m, const int *ids, int n, gpt_pool pool, float *out, char *err);
 
 typedef enum { GPT_ABL_RESID, GPT_ABL_MLP, GPT_ABL_HEAD } gpt_ablate_site;
+/* GPT_ABL_MLP: dense MLPs only (an expert's units are not one population). */
 int  gpt_ablate(gpt_model *m, gpt_ablate_site site, int layer, const int *units, int n, char *err);
 void gpt_ablate_clear(gpt_model *m);
+
+/* Bypass blocks layers[n] (0..L-1) in every later forward (x_{l+1} = x_l); n = 0 clears.
+ * The logit lens at exit layer e is gpt_skip of blocks e..L-1. */
+int  gpt_skip(gpt_model *m, const int *layers, int n, char *err);
+/* Start (or restart from zero) the work counters of gpt_usage; gpt_usage_off stops them. */
+int  gpt_usage_enable(gpt_model *m, char *err);
+void gpt_usage_off(gpt_model *m);
 
 /* ---- scoring and sampling ---------------------------------------------------------- */
 /* Per-token negative log-likelihood (nats) of ids[n]: ids[0] is left context only
@@ -247,7 +338,10 @@ int  gpt_sample_next(gpt_model *m, const int *ids, int n, double temperature, in
 
 /* ---- checkpoints (kind "gpt") ------------------------------------------------------- */
 /* Add the config (keys: vocab_size ctx n_layer n_head d_model mlp_ratio act norm pos
- * tied seed) and one tensor per parameter to c. */
+ * tied seed; then only where they apply: moe_experts moe_top_k moe_capacity moe_aux
+ * with experts, mlp_topk when > 0, pos_scale with sinusoids) and one tensor per
+ * parameter to c.  A checkpoint without the later keys is a dense model (and, with
+ * sinusoids, amplitude 1: the table of checkpoints written before pos_scale existed). */
 int  gpt_to_ckpt(const gpt_model *m, tb_ckpt *c, char *err);
 /* Build a model from a checkpoint's config and tensors (validated). */
 int  gpt_from_ckpt(gpt_model *m, const tb_ckpt *c, char *err);
@@ -273,6 +367,37 @@ void norm_backward(gpt_norm kind, float *dinp, float *dw, float *db, const float
 /* out[n] = act(inp[n]);  dinp[n] += act'(inp) * dout */
 void act_forward(gpt_act kind, float *out, const float *inp, size_t n);
 void act_backward(gpt_act kind, float *dinp, const float *inp, const float *dout, size_t n);
+/* Keep the K largest of each row of h[rows, H] (ties to the lower index), zero the rest;
+ * scratch: H floats. */
+void sparse_topk_rows(float *h, size_t rows, int H, int K, float *scratch);
+
+/* The mixture-of-experts MLP of one block (gpt_moe.c), N tokens of width C, E experts of
+ * H hidden units, k slots per token. */
+typedef struct {
+    int N, C, H, E, k;
+    gpt_act act;
+    int topk;                 /* cfg.mlp_topk */
+    double capacity;          /* 0: no limit (scoring) */
+    double aux;               /* alpha */
+    const float *wr;          /* [E, C] */
+    const float *w1, *b1;     /* [E, H, C], [E, H] */
+    const float *w2, *b2;     /* [E, C, H], [E, C] */
+} moe_layer;
+typedef struct {              /* what the forward saves for the backward */
+    float *probs;             /* [N, E] */
+    int *expert;              /* [N, k] (dropped: -1 - e) */
+    float *gate;              /* [N, k] */
+    float *pre, *hid;         /* [N, k, H] */
+    float *y;                 /* [N, k, C] */
+} moe_saved;
+typedef struct { float *x, *pre, *hid, *dh, *y, *dp; } moe_scratch;  /* see gpt_grad_acts */
+/* out[N,C] (overwritten) from u[N,C]; returns L_aux. */
+double moe_forward(const moe_layer *L, float *out, const float *u, const moe_saved *s, const moe_scratch *w);
+/* du[N,C] += ..., dwr, dw1, db1, dw2, db2 += ... from dout[N,C] (the gradient of the
+ * cross-entropy part; L_aux's own gradient is added here). */
+void moe_backward(const moe_layer *L, float *du, float *dwr, float *dw1, float *db1, float *dw2, float *db2,
+                  const float *dout, const float *u, const moe_saved *s, const moe_scratch *w);
+
 /* out[B,T,C] = causal attention of qkv[B,T,3C]; att[B,NH,T,T] saved for backward.
  * head_mask[NH] (may be NULL) multiplies each head's output. */
 void attention_forward(float *out, float *att, const float *qkv, const float *head_mask,

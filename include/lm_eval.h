@@ -64,4 +64,30 @@ int lm_read_units(const char *path, int n_units, int **units, int *n, char *err)
  * control for a targeted ablation.  *units malloc'd [k]. */
 int lm_random_units(int n_units, int k, uint64_t seed, int **units, char *err);
 
+/* ---- the tinkerer's readings (lesson 18) -------------------------------------------- */
+
+/* The logit lens: for exit layer e = 0..L (0: the embedding), the GPT read out through
+ * the final norm and head after block e -- blocks e..L-1 bypassed on the residual stream
+ * (gpt_skip), on top of the caller's skip[n_skip] -- and scored like lm_evaluate into
+ * rows[e] (rows[L+1]).  The caller's skip set is in place again afterwards. */
+int lm_lens(gpt_model *m, const lm_scorer *s, const tb_tokenizer *tok, const tb_corpus *c, long max_tokens,
+            const char *pairs_tsv, const int *skip, int n_skip, lm_eval_result *rows, char *err);
+
+/* Work by token category while the GPT reads the validation split (gpt_usage): which
+ * expert each position chose first and how many MLP hidden units were nonzero.  The
+ * category of a position is the part of speech of the token read there (toyworld's
+ * vocab.tsv; "all" for text corpora). */
+typedef struct {
+    int L, E, n_cat;        /* blocks, experts (0: dense), categories */
+    const char **cat;       /* [n_cat] names (point into the corpus) */
+    double positions;       /* positions scored */
+    double *tokens;         /* [n_cat] positions of each category */
+    double *active;         /* [L, n_cat] share of the block's k' H hidden units that were nonzero */
+    double *expert;         /* [L, n_cat, E] share of the category's positions whose first choice was e */
+    double *blocks;         /* [L] share of positions at which block l ran (skipped: 0) */
+    double mean_active;     /* share of hidden units nonzero over every block that ran */
+} lm_usage;
+int  lm_usage_measure(gpt_model *m, const lm_scorer *s, const tb_corpus *c, long max_tokens, lm_usage *u, char *err);
+void lm_usage_free(lm_usage *u);
+
 #endif

@@ -32,6 +32,18 @@
  * (optim.h), [spiking: rate_lambda, rate_lo_hz, rate_hi_hz], and the tensor train_log
  * [rows, 5] (step lr train val gnorm; spiking: 6, + rate), -1 for "none".  No wall-clock
  * time: identical runs give identical files (timings live in runs/NAME.tsv).
+ * A continual run (--then) adds then_corpus then_at then_steps replay ewc, the tensor
+ * forget_log [points, 4] (step val_a val_b pairs_a) and, once B has begun with EWC,
+ * ewc_anchor and ewc_fisher [n_params]; an ordinary run's file has none of them.
+ *
+ * Continual learning (lesson 18, include/continual.h): with o.then_corpus the run trains
+ * `steps` steps on `corpus` (A), then `then_steps` more on then_corpus (B, same tokenizer):
+ * at step `steps`, after its validation and snapshots, EWC's Fisher information is
+ * estimated on A (with ewc > 0), the corpora swap places (r->corp is always the one being
+ * trained on, r->corp_other the other) and AdamW starts afresh (zero moments, warm-up and
+ * cosine over then_steps).  While on B a share `replay` of every batch comes from A.
+ * Every validation also scores the other corpus and A's minimal pairs (toyworld) into
+ * r->forget; runs/NAME_forgetting.tsv and plots/NAME_forgetting.png show it.
  *
  * Usage (`tinybrain train` is this plus options and printing), inside a function:
  *     run_opts o;
@@ -50,6 +62,7 @@
 #ifndef TB_RUN_H
 #define TB_RUN_H
 
+#include "continual.h"
 #include "corpus.h"
 #include "gpt.h"
 #include "lm.h"
@@ -79,6 +92,10 @@ typedef enum { RUN_GPT = 0, RUN_SRNN = 1 } run_kind;
 #define RUN_VAL_TOKENS      0       /* 0: the whole validation split */
 #define RUN_STDP_TOKENS     0
 #define RUN_RESERVOIR_TOKENS 0      /* 0: all training tokens */
+#define RUN_THEN_STEPS      0       /* continual: steps on the second corpus (0: as many as --steps) */
+#define RUN_REPLAY          0       /* share of each batch replayed from the first corpus */
+#define RUN_EWC             0       /* EWC lambda (0: off) */
+#define RUN_EWC_WINDOWS     64      /* windows of the first corpus for the Fisher estimate */
 #define RUN_MAX_BATCH       4096
 #define RUN_MAX_CTX         100000  /* spiking windows (the GPT's limit is GPT_MAX_CTX) */
 
@@ -108,6 +125,10 @@ typedef struct run_opts {
     srnn_config srnn;          /* RUN_SRNN: the model (likewise) */
     srnn_train_opts rate;      /* RUN_SRNN: the rate regulariser */
     srnn_reservoir_opts reservoir;  /* RUN_SRNN, reservoir mode */
+    const char *then_corpus;   /* continual learning: then train on this corpus ("" or NULL: no) */
+    int then_steps;            /* steps on it (0: as many as steps) */
+    double replay;             /* share of each batch from the first corpus while on the second */
+    double ewc;                /* EWC lambda while on the second (0: off) */
 } run_opts;
 
 /* The defaults of a kind: the tables of gpt.h or srnn.h, optim.h and this file. */
@@ -168,6 +189,15 @@ typedef struct tb_run {
     int resumed;
     int n_stale;               /* stale temporary files removed when the run opened */
     char note[TB_ERRLEN];      /* a warning from the last run_advance ("" : none) */
+    /* continual learning (then_name NULL: an ordinary run) */
+    char *then_name;           /* the second corpus */
+    long long then_at;         /* the step at which it takes over */
+    int phase;                 /* 0: on the first corpus, 1: on the second */
+    tb_corpus corp_other;      /* the corpus not being trained on */
+    double replay, ewc;
+    float *ewc_anchor, *ewc_fisher;   /* [n_params] once the second corpus began with EWC */
+    cl_log forget;             /* one point per validation */
+    char *data_dir;
     /* private */
     int *x, *y;                /* [B, T] batch scratch */
     int have_corpus;
@@ -210,6 +240,10 @@ int  run_write_tsv(const tb_run *r, char *err);
 int  run_plot_loss(const tb_run *r, int *rendered, char *err);
 /* plots/NAME_rate.*: spiking runs with at least two training steps (*drawn = 0 otherwise). */
 int  run_plot_rate(const tb_run *r, int *drawn, int *rendered, char *err);
+
+/* A continual run's forgetting log: runs/NAME_forgetting.tsv and plots/NAME_forgetting.*
+ * (*rendered = 1 with the PNG); nothing for an ordinary run. */
+int  run_write_forgetting(const tb_run *r, int *rendered, char *err);
 
 /* B windows of T+1 consecutive tokens of ids[n] at random offsets from rng:
  * x[b,t] = ids[s_b + t], y[b,t] = ids[s_b + t + 1].  eos >= 0: each start moves forward

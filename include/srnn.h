@@ -265,6 +265,19 @@ int  srnn_record(srnn_model *m, const int *ids, int n, uint64_t noise_seed, doub
 int  srnn_spikes(const srnn_model *m, const int *ids, int n, uint64_t noise_seed, double noise_hz, float *spikes,
                  char *err);
 
+/* ---- activation patching (lesson 18, `patch`; srnn_patch.c) ----------------------------
+ * The state of the network after a token: per neuron its membrane potential, its spike
+ * in the last step, its readout trace and its spike count in the token's window
+ * (srnn_state_size floats: v[N] | s[N] | z[N] | counts[N]). */
+size_t srnn_state_size(const srnn_model *m);
+/* Run ids[n] from rest with the scoring noise (the same background for every call), and
+ * when src and mask are given, after token t (every t when pos < 0, else t == pos) give
+ * the neurons in mask[N] the state src[t] holds.  states[n, srnn_state_size] (may be
+ * NULL) receives the state after each token; logits[V] the readout after the last one.
+ * LIF networks only; the model is only read. */
+int  srnn_patch_run(const srnn_model *m, const int *ids, int n, const float *src, const unsigned char *mask,
+                    int pos, float *states, float *logits, char *err);
+
 /* ---- checkpoints (kind "srnn") -------------------------------------------------------- */
 /* Config keys: vocab_size n_neurons steps_per_token dt_ms tau_m_ms theta slope neuron
  * readout tau_trace_ms dale frac_inh p_conn w_in_std w_rec_gain noise_hz noise_w mode

@@ -100,6 +100,17 @@ typedef struct {
 extern const tw_grammar toyworld_grammar;
 #define TOYWORLD_GRAMMAR_VERSION 2
 
+/* A second language over toyworld's vocabulary, for continual learning (lesson 18;
+ * src/corpus/toyworld_b.c): its own determiners, the verb agreement the other way round,
+ * creatures, other restrictions and weights.  Its corpus is generated in memory when
+ * corpus "toyworld-b" is loaded: TOYWORLD_B_TRAIN and _VAL sentences from seed
+ * TOYWORLD_B_SEED. */
+extern const tw_grammar toyworld_b_grammar;
+#define TOYWORLD_B_NAME  "toyworld-b"
+#define TOYWORLD_B_SEED  2
+#define TOYWORLD_B_TRAIN 20000
+#define TOYWORLD_B_VAL   2000
+
 /* The grammar compiled into a word list (ids in this order are the vocabulary ids). */
 typedef struct {
     const tw_grammar *g;
@@ -127,6 +138,10 @@ typedef struct {
  * real nouns) and build the word list.  Errors name the offending table entry. */
 int tw_compile(tw_model *m, const tw_grammar *g, char *err);
 int tw_word_id(const tw_model *m, const char *w);   /* -1 if absent */
+/* Compile g onto vocab's word list: the ids (and so the tokenizer) are vocab's, every
+ * word of g must be in it; the metadata (pos, category, number) is g's, "UNUSED" for the
+ * words g never produces. */
+int tw_compile_shared(tw_model *m, const tw_grammar *g, const tw_grammar *vocab, char *err);
 
 /* ---- automaton --------------------------------------------------------------- */
 typedef enum {

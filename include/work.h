@@ -7,7 +7,12 @@
  *        sentence (t = 0 is the "." in front), every layer does 4 C^2 (Q, K, V, output
  *        projection) + 2 r C^2 (MLP) + 2 C (t + 1) (scores and the weighted sum over the
  *        t + 1 visible positions), and the head C V.  Norms and softmax are left out
- *        (a few percent).
+ *        (a few percent).  A GPT whose work depends on what it reads -- experts, zeros in
+ *        its MLP (ReLU's own or a top-K MLP), skipped blocks (lesson 18) -- is counted
+ *        while it reads (gpt_usage): a skipped block does nothing; an MLP slot that ran
+ *        does C H MACs in its first layer and C per nonzero hidden unit in its second (a
+ *        zero input is work skipped), and a router C E.  For the dense GELU model the
+ *        count is the formula above.
  *   SNN  events, counted by the simulator itself (srnn_counters): neuron updates (each
  *        neuron each step: v = beta v + I, compare with theta), recurrent synaptic events
  *        (a spike x its fan-out: one addition each), input additions (the token's input
@@ -23,6 +28,7 @@
 #define TB_WORK_H
 
 #include "gpt.h"
+#include "lm.h"
 #include "srnn.h"
 
 #define PJ_MULT 3.7                      /* fp32 multiply */
@@ -43,12 +49,16 @@ typedef struct {
     double rate_hz;           /* SNN: mean firing rate */
     double e_compute;         /* pJ per token, compute only */
     double e_memory;          /* pJ per token, with one weight read per MAC or event */
+    double mlp_active_frac;   /* GPT counted while reading: share of MLP hidden units nonzero (NaN: not counted) */
+    double blocks_run;        /* GPT counted while reading: blocks that ran per position (NaN: not counted) */
 } work_row;
 
 /* GPT MACs per token presented, over the sentences of the stream ids[n] (sentences end
  * in eos): a sentence of k tokens is read as "." + its k tokens, positions t = 0..k (the
  * way eval scores it, and the way the spiking network is fed), so it presents k + 1. */
 double work_gpt_macs_per_token(const gpt_config *g, const int *ids, long n, int eos);
+/* The same from the counters of a scoring pass over those tokens (gpt_usage). */
+double work_gpt_macs_counted(const gpt_config *g, const gpt_usage *u, const int *ids, long n, int eos);
 /* The GPT's energy from its MACs, and the network's per-token events and energy from
  * its counters; both fill the rest of row. */
 void work_gpt_energy(work_row *row, double macs);
@@ -57,5 +67,7 @@ void work_srnn_energy(work_row *row, const srnn_counters *k, double dt_ms);
 /* Open checkpoint `path` (either kind), read the first max_tokens validation tokens
  * (whole sentences; 0 = all) of its corpus from data_dir, and count its work. */
 int work_measure(const char *path, const char *data_dir, long max_tokens, work_row *row, char *err);
+/* The same for an open model (with whatever blocks it skips) on a loaded corpus. */
+int work_measure_model(lm_model *m, const tb_corpus *corp, long max_tokens, work_row *row, char *err);
 
 #endif

@@ -37,6 +37,29 @@ static void gpt_macs_by_hand(void **state) {
     assert_true(work_gpt_macs_per_token(&g, one, 0, 0) == 0.0);
 }
 
+/* Counted work (lesson 18) from hand-made counters, C = 2, r = 4 (H = 8), L = 2, V = 3:
+ * over 4 scored positions, block 0 ran at all 4 with 16 nonzero hidden units in total,
+ * block 1 was skipped.  Per position: 1 block, MLP C H + 16 x C / 4 = 16 + 8 MACs, so
+ * per_pos = 4 C^2 + 24 + C V = 46 and attention 2 C (t + 1) for one block. */
+static void gpt_macs_counted_by_hand(void **state) {
+    (void)state;
+    gpt_config g;
+    memset(&g, 0, sizeof g);
+    g.d_model = 2; g.mlp_ratio = 4; g.n_layer = 2; g.vocab_size = 3; g.ctx = 8;
+    double count[3] = {1, 2, 1}, blocks[6] = {1, 2, 1, 0, 0, 0}, active[6] = {4, 8, 4, 0, 0, 0};
+    double slots[6] = {1, 2, 1, 0, 0, 0};
+    gpt_usage u = {count, blocks, active, slots, NULL};
+    int one[2] = {1, 0};   /* ". a .": t = 0, 1, 2 -> 3 x 46 + 4 (1 + 2 + 3) = 162 over 3 */
+    assert_true(fabs(work_gpt_macs_counted(&g, &u, one, 2, 0) - 54.0) < 1e-12);
+    /* both blocks dense and never zero: the shape formula */
+    double b2[6] = {1, 2, 1, 1, 2, 1}, a2[6] = {8, 16, 8, 8, 16, 8};
+    gpt_usage d = {count, b2, a2, b2, NULL};
+    assert_true(fabs(work_gpt_macs_counted(&g, &d, one, 2, 0) - work_gpt_macs_per_token(&g, one, 2, 0)) < 1e-12);
+    /* two experts (router C E = 4 per block), top-1: the same MLP work plus the routers */
+    g.moe_experts = 2;
+    assert_true(fabs(work_gpt_macs_counted(&g, &d, one, 2, 0) - work_gpt_macs_per_token(&g, one, 2, 0) - 8) < 1e-12);
+}
+
 static void energy_of_macs_and_events(void **state) {
     (void)state;
     work_row r;
@@ -90,6 +113,7 @@ static void measure_a_checkpoint(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gpt_macs_by_hand),
+        cmocka_unit_test(gpt_macs_counted_by_hand),
         cmocka_unit_test(energy_of_macs_and_events),
         cmocka_unit_test(measure_a_checkpoint),
     };

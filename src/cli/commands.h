@@ -26,6 +26,8 @@ int cmd_energy(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_patch(int argc, char **argv);
+int cmd_tweaks(int argc, char **argv);
 
 /* What `train` and `train-snn` share (train.c; the run itself is include/run.h):
  * train_open  checks the options (exit 2), opens or resumes the run (exit 1); resuming,
@@ -48,7 +50,14 @@ int cmd_report(int argc, char **argv);
     {"val-tokens", 'i', &(val_tokens), TB_STR(RUN_VAL_TOKENS), "tokens", "validate on the first N tokens only (0: all)", 0, 1e9, NULL}, \
     {"save-at", 's', &(o).save_at, "", "", "also keep runs/NAME/step_NNNNNN.ckpt at these steps, e.g. 0,50,200,final", 0, 0, NULL}, \
     {"resume", 's', &(o).resume, "", "", "continue the run saved in this checkpoint, bit for bit (spiking: BPTT runs)", 0, 0, NULL}, \
-    {"json", 'b', &(json), NULL, "", "print a one-object JSON summary at the end", 0, 0, NULL}
+    {"json", 'b', &(json), NULL, "", "print a one-object JSON summary at the end", 0, 0, NULL},                   \
+    TRAIN_THEN_OPTS(o)
+/* Continual learning (lesson 18): A = --corpus, then B = --then. */
+#define TRAIN_THEN_OPTS(o)                                                                                        \
+    {"then", 's', &(o).then_corpus, "", "", "continual learning: after --steps on --corpus, train on this corpus (e.g. toyworld-b)", 0, 0, NULL}, \
+    {"then-steps", 'i', &(o).then_steps, TB_STR(RUN_THEN_STEPS), "", "steps on the --then corpus (0: as many as --steps)", 0, 1e8, NULL}, \
+    {"replay", 'f', &(o).replay, TB_STR(RUN_REPLAY), "", "share of each batch drawn from the first corpus while on the second", 0, 0.99, NULL}, \
+    {"ewc", 'f', &(o).ewc, TB_STR(RUN_EWC), "", "EWC: pull towards the first corpus's weights, lambda x Fisher (0: plain fine-tuning)", 0, 1e12, NULL}
 
 struct tb_run;
 struct run_opts;

@@ -6,6 +6,7 @@
 #include "figures.h"
 #include "rep.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +51,13 @@ static void print_json(const work_row *rows, char **paths, int n) {
         jw_str(w, "kind", r->kind);
         jw_int(w, "step", r->step);
         jw_num(w, "val_loss", r->val_loss);
-        if (!strcmp(r->kind, "gpt")) jw_num(w, "macs_per_token", r->macs);
-        else {
+        if (!strcmp(r->kind, "gpt")) {
+            jw_num(w, "macs_per_token", r->macs);
+            if (!isnan(r->mlp_active_frac)) {   /* counted while reading (lesson 18) */
+                jw_num(w, "mlp_active_frac", r->mlp_active_frac);
+                jw_num(w, "blocks_run", r->blocks_run);
+            }
+        } else {
             jw_num(w, "neuron_updates_per_token", r->neuron_updates);
             jw_num(w, "synaptic_events_per_token", r->syn_events);
             jw_num(w, "input_events_per_token", r->input_events);

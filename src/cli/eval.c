@@ -4,10 +4,13 @@
  * accuracy (with and without an attractor noun in between, and by phenomenon), fact
  * recall (the world's facts, scored apart from syntax), and the loss by position in the
  * sentence (lm_eval.h), for either model kind (lm_open, lm.h).  With --ablate the GPT is
- * scored with some residual units zeroed (lesson 14). */
+ * scored with some residual units zeroed (lesson 14); --kl splits the loss into the floor
+ * and KL (lesson 16, eval_kl.c); --skip-layers, --lens and --usage are the tinkerer's
+ * readings of lesson 18 (eval_tinker.c). */
 #include "cli.h"
 #include "commands.h"
 #include "ablation.h"
+#include "eval_tinker.h"
 #include "figures.h"
 
 #include <math.h>
@@ -107,7 +110,6 @@ static void json_pair_kinds(const lm_eval_result *r) {
 
 static void print_json(const lm_model *m, const tb_corpus *c, const lm_eval_result *r, int n_ablated,
                        const abl_control *a, const ideal_split *kl) {
-    json_begin();
     json_str("checkpoint", m->path);
     json_str("kind", m->kind);
     json_int("step", m->step);
@@ -129,7 +131,6 @@ static void print_json(const lm_model *m, const tb_corpus *c, const lm_eval_resu
     }
     if (a) json_control(a);
     if (kl) eval_kl_json(kl);
-    json_end();
 }
 
 static void print_positions(const lm_eval_result *r, int have_floor) {
@@ -188,6 +189,7 @@ int cmd_eval(int argc, char **argv) {
     const char *corpus_opt, *data_dir, *pairs_opt, *facts_opt, *plot_name, *ablate_file;
     int json, val_tokens, ablate_layer, ablate_random, ablate_sets, kl;
     long long ablate_seed;
+    tinker_eval tk = {0};
     cli_opt opts[] = {
         {"ablate", 's', &ablate_file, "", "", "GPT: zero these residual-stream units (file of indices, e.g. from localize --out)", 0, 0, NULL},
         {"ablate-layer", 'i', &ablate_layer, "-1", "", "GPT: layer whose residual units are zeroed (0 = embedding; -1 = last)", -1, 1000, NULL},
@@ -200,6 +202,10 @@ int cmd_eval(int argc, char **argv) {
         {"facts", 's', &facts_opt, "", "", "fact-recall pairs TSV (default: DATA_DIR/fact_pairs.tsv; 'none': skip)", 0, 0, NULL},
         {"val-tokens", 'i', &val_tokens, "0", "tokens", "score only the first N validation tokens (0: all)", 0, 1e9, NULL},
         {"plot", 's', &plot_name, "", "", "also draw the per-position loss as plots/NAME.png", 0, 0, NULL},
+        {"skip-layers", 's', &tk.skip_list, "", "", "GPT: bypass these blocks (0..L-1, e.g. 1 or 0,2) on the residual stream", 0, 0, NULL},
+        {"lens", 'b', &tk.lens, NULL, "", "GPT: the logit lens, loss and pairs read out after every block (plots/NAME.png)", 0, 0, NULL},
+        {"lens-name", 's', &tk.lens_name, "lens", "", "file name of the lens plot", 0, 0, NULL},
+        {"usage", 'b', &tk.usage, NULL, "", "GPT: active MLP units and expert choices by part of speech (always for experts/sparse MLPs)", 0, 0, NULL},
         {"json", 'b', &json, NULL, "", "print one JSON object", 0, 0, NULL},
         {"kl", 'b', &kl, NULL, "", "toyworld: split the loss per token into the floor + KL(true || model), by position and construction", 0, 0, NULL},
     };
@@ -226,6 +232,7 @@ int cmd_eval(int argc, char **argv) {
         cli_die(1, "%s", err);
     if (tok_check_same(&m.tok, &corp.tok, m.path, err)) cli_die(1, "%s (model and corpus '%s' do not match)", err, corp.name);
     char *pairs = *pairs_opt ? cli_strf("%s", pairs_opt) : !strcmp(corp.name, "toyworld") ? cli_strf("%s/minimal_pairs.tsv", data_dir) : NULL;
+    tinker_run(&tk, &m, &corp, val_tokens, pairs, json);
     lm_eval_result r;
     abl_control ac;
     if (control) {
@@ -244,13 +251,20 @@ int cmd_eval(int argc, char **argv) {
     }
     ideal_split split;
     if (kl && ideal_loss_split(&m.scorer, &corp, val_tokens, &split, err)) cli_die(1, "%s: %s", m.path, err);
-    if (json) print_json(&m, &corp, &r, n_ablated, control ? &ac : NULL, kl ? &split : NULL);
-    else {
+    if (json) {
+        json_begin();
+        print_json(&m, &corp, &r, n_ablated, control ? &ac : NULL, kl ? &split : NULL);
+        json_tinker(&tk, &m);
+        json_end();
+    } else {
         print_text(&m, &corp, &r);
         if (control) print_control(&ac);
         if (kl) eval_kl_print(&split);
+        if (tk.lens_rows) print_lens(&tk, &m);
+        if (tk.have_usage) print_usage_table(&tk.use);
     }
     if (control) abl_control_free(&ac);
+    tinker_free(&tk);
     free(pairs);
     lm_close(&m);
     corpus_free(&corp);

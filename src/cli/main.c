@@ -25,6 +25,8 @@ static const struct { const char *name; cli_main_fn fn; const char *summary; } c
     {"localize", cmd_localize, "the language localizer: units more active for sentences than for nonwords"},
     {"sweep", cmd_sweep, "train every combination of --vary flag values x seeds (cached); table and plots with seed intervals"},
     {"report", cmd_report, "a run as one self-contained HTML page: commands, configuration, numbers, pictures"},
+    {"tweaks", cmd_tweaks, "the tinkerer's table: dense vs experts vs sparse vs a skipped block, over seeds"},
+    {"patch", cmd_patch, "activation patching on the agreement minimal pairs: residual stream, heads, MLP units, neuron groups"},
     {"train-snn", cmd_train_snn, "train a recurrent spiking network on toyworld: BPTT (surrogate gradients), reservoir, STDP"},
 };
 

@@ -67,6 +67,9 @@ int train_loop(struct tb_run *r, const char *cmd) {
     if (*r->note) cli_note("%s", r->note);
     if (run_write_tsv(r, err)) cli_note("%s", err);
     plot_notes(r);
+    int rendered;
+    if (run_write_forgetting(r, &rendered, err)) cli_note("forgetting: %s", err);
+    else if (r->then_name) cli_note_plot(TB_PLOTS_DIR, cli_strf("%s_forgetting", r->name), rendered);
     if (st == RUN_STOPPED)
         cli_note("interrupted at step %lld: saved %s (continue with: tinybrain %s --resume %s)", r->step, r->path_ckpt,
                  cmd, r->path_ckpt);
@@ -85,6 +88,60 @@ int train_pairs(struct tb_run *r, const char *data_dir, double acc[3]) {
     return 0;
 }
 
+/* ---- a continual run's summary (lesson 18) -------------------------------------------- */
+
+/* The points where B began (then_at) and the last one; NULL when absent. */
+static void then_points(const tb_run *r, const cl_point **before, const cl_point **after) {
+    *before = *after = NULL;
+    for (int i = 0; i < r->forget.n; i++)
+        if ((long long)r->forget.p[i].step == r->then_at) *before = &r->forget.p[i];
+    if (r->forget.n) *after = &r->forget.p[r->forget.n - 1];
+}
+
+static void json_then(const tb_run *r) {
+    const cl_point *b, *a;
+    then_points(r, &b, &a);
+    const tb_corpus *ca = r->phase ? &r->corp_other : &r->corp, *cb = r->phase ? &r->corp : &r->corp_other;
+    json_writer *w = json_w();
+    jw_object(w, "continual", JW_LINES);
+    jw_str(w, "first", ca->name);
+    jw_str(w, "second", cb->name);
+    jw_int(w, "then_at", r->then_at);
+    jw_num(w, "replay", r->replay);
+    jw_num(w, "ewc", r->ewc);
+    jw_num(w, "floor_a", ca->floor_nats);
+    jw_num(w, "floor_b", cb->floor_nats);
+    jw_num(w, "excess_a_before", b ? b->val_a - ca->floor_nats : NAN);
+    jw_num(w, "excess_a_after", a ? a->val_a - ca->floor_nats : NAN);
+    jw_num(w, "forgetting_nats", a && b ? a->val_a - b->val_a : NAN);
+    jw_num(w, "pairs_a_before", b ? b->pairs_a : NAN);
+    jw_num(w, "pairs_a_after", a ? a->pairs_a : NAN);
+    jw_num(w, "excess_b_before", b ? b->val_b - cb->floor_nats : NAN);
+    jw_num(w, "excess_b_after", a ? a->val_b - cb->floor_nats : NAN);
+    jw_array(w, "curve", JW_LINES);   /* [step, excess_a, excess_b, pairs_a] */
+    for (int i = 0; i < r->forget.n; i++) {
+        const cl_point *p = &r->forget.p[i];
+        double v[4] = {p->step, p->val_a - ca->floor_nats, p->val_b - cb->floor_nats, p->pairs_a};
+        jw_nums(w, NULL, v, 4);
+    }
+    jw_end(w);
+    jw_end(w);
+}
+
+static void print_then(const tb_run *r) {
+    const cl_point *b, *a;
+    then_points(r, &b, &a);
+    if (!a || !b) return;
+    const tb_corpus *ca = r->phase ? &r->corp_other : &r->corp, *cb = r->phase ? &r->corp : &r->corp_other;
+    printf("continual: %s for %lld steps, then %s for %lld (replay %g, EWC lambda %g)\n", ca->name, r->then_at, cb->name,
+           r->steps - r->then_at, r->replay, r->ewc);
+    printf("  A %-11s %+.4f nats above its floor when B began, %+.4f now: forgot %.4f nats", ca->name,
+           b->val_a - ca->floor_nats, a->val_a - ca->floor_nats, a->val_a - b->val_a);
+    if (!isnan(a->pairs_a)) printf("; minimal pairs %.1f%% -> %.1f%%", 100 * b->pairs_a, 100 * a->pairs_a);
+    printf("\n  B %-11s %+.4f nats above its floor when B began, %+.4f now\n", cb->name, b->val_b - cb->floor_nats,
+           a->val_b - cb->floor_nats);
+}
+
 void train_json_losses(const struct tb_run *r, const double acc[3]) {
     json_int("steps", r->step);
     json_num("train_loss", r->last_train);
@@ -96,6 +153,7 @@ void train_json_losses(const struct tb_run *r, const double acc[3]) {
     json_num("minimal_pair_acc", acc[0]);
     json_num("minimal_pair_acc_attractor", acc[1]);
     json_num("minimal_pair_acc_no_attractor", acc[2]);
+    if (r->then_name) json_then(r);
 }
 
 void train_print_losses(const struct tb_run *r, const double acc[3], int have_pairs) {
@@ -106,9 +164,19 @@ void train_print_losses(const struct tb_run *r, const double acc[3], int have_pa
     printf("\n");
     if (have_pairs)
         printf("minimal pairs: %.1f%% (with attractor %.1f%%, without %.1f%%)\n", 100 * acc[0], 100 * acc[1], 100 * acc[2]);
+    if (r->then_name) print_then(r);
 }
 
 /* ---- tinybrain train -------------------------------------------------------------------- */
+
+/* The switches of lesson 18 (the tinkerer's lab), in include/gpt.h's table. */
+#define TINKER_MODEL_OPTS(g)                                                                                      \
+    {"moe-experts", 'i', &(g)->moe_experts, TB_STR(GPT_DEF_MOE_EXPERTS), "", "mixture of experts: E expert MLPs per block (0: the dense MLP)", 0, GPT_MAX_EXPERTS, NULL}, \
+    {"moe-top-k", 'i', &(g)->moe_top_k, TB_STR(GPT_DEF_MOE_TOP_K), "", "experts per token (1: Switch, 2: renormalised top-2)", 1, 2, NULL}, \
+    {"moe-capacity", 'f', &(g)->moe_capacity, TB_STR(GPT_DEF_MOE_CAPACITY), "", "capacity factor: an expert takes at most factor x k x tokens / E of a training batch (0: no limit)", 0, 1000, NULL}, \
+    {"moe-aux", 'f', &(g)->moe_aux, TB_STR(GPT_DEF_MOE_AUX), "", "weight of the load-balancing loss", 0, 100, NULL}, \
+    {"mlp-topk", 'i', &(g)->mlp_topk, TB_STR(GPT_DEF_MLP_TOPK), "units", "activation sparsity: keep the K largest MLP hidden units per token (0: all)", 0, 1e6, NULL}, \
+    {"pos-scale", 'f', &(g)->pos_scale, TB_STR(GPT_DEF_POS_SCALE), "", "amplitude of the sinusoids (--pos sinusoidal)", 1e-6, 100, NULL}
 
 static void print_header(const tb_run *r) {
     if (cli_quiet) return;
@@ -120,6 +188,10 @@ static void print_header(const tb_run *r) {
             gpt_pos_name(c->pos), gpt_norm_name(c->norm), gpt_act_name(c->act), c->tied ? "tied" : "untied",
             r->gpt.n_params, r->batch, r->steps, r->resumed ? " (resumed)" : "", tb_threads(), tb_threads() > 1 ? "s" : "",
             tb_kern->name);
+    if (c->moe_experts)
+        fprintf(stderr, "  mixture of experts: %d experts, top-%d, capacity factor %g, load-balancing weight %g\n",
+                c->moe_experts, c->moe_top_k, c->moe_capacity, c->moe_aux);
+    if (c->mlp_topk) fprintf(stderr, "  sparse MLP: the %d largest of %d hidden units per token\n", c->mlp_topk, c->mlp_ratio * c->d_model);
 }
 
 static void print_result(tb_run *r, const char *data_dir, int json) {
@@ -167,6 +239,7 @@ int cmd_train(int argc, char **argv) {
         {"wd", 'f', &o.adamw.weight_decay, TB_STR(RUN_GPT_WD), "", "AdamW weight decay (matrices only)", 0, 10, NULL},
         {"clip", 'f', &o.adamw.clip_norm, TB_STR(ADAMW_DEF_CLIP), "", "clip the global gradient norm to this (0: off)", 0, 1e6, NULL},
         {"seed", 'l', &seed, TB_STR(GPT_DEF_SEED), "", "initialisation and data order", 0, 9e18, NULL},
+        TINKER_MODEL_OPTS(g),
         TRAIN_SCHEDULE_OPTS(o, val_tokens, json),
     };
     cli_cmd cmd = {"train", "", "train the tiny GPT (toyworld by default)",

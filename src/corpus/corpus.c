@@ -24,7 +24,9 @@ static int corpus_model(const tb_corpus *c, tw_model *m, char *err) {
     if (c->eos < 0 || c->tok.kind != TOK_WORD)
         return tb_fail(err, "%s: not a toyworld corpus (no grammar to compute exact "
                        "probabilities)", c->name);
-    if (tw_compile(m, &toyworld_grammar, err)) return -1;
+    int b = !strcmp(c->name, TOYWORLD_B_NAME);   /* the second language shares the vocabulary */
+    if (b ? tw_compile_shared(m, &toyworld_b_grammar, &toyworld_grammar, err) : tw_compile(m, &toyworld_grammar, err))
+        return -1;
     if (c->tok.vocab_size != m->n_words)
         return tb_fail(err, "%s: vocabulary has %d words, this tinybrain's grammar %d "
                        "(regenerate with: tinybrain corpus)", c->name, c->tok.vocab_size,
@@ -449,6 +451,8 @@ int corpus_load(tb_corpus *c, const char *path, const char *data_dir, const char
             return tb_fail(err, "toyworld uses word tokens (got --tokens %s)", tokens);
         }
         rc = load_toyworld(c, data_dir ? data_dir : TB_DATA_DIR, err);
+    } else if (!strcmp(path, TOYWORLD_B_NAME)) {
+        rc = toyworld_b_load(c, err);   /* word tokens, whatever `tokens` says (a name, not a file) */
     } else {
         rc = load_text(c, path, tokens, err);
     }

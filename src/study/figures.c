@@ -270,3 +270,61 @@ int fig_compare_rdms(const char *path, const cmp_result *r, char *err) {
     free(ord); free(M); free(model); free(t0); free(t1);
     return rc;
 }
+
+/* eval --lens: the loss read out after each block, against the floor and the bigram. */
+int fig_lens(const char *dir, const char *name, const lm_eval_result *rows, int n, double bigram, int *rendered,
+             char *err) {
+    double x[GPT_MAX_LAYERS + 1], y[GPT_MAX_LAYERS + 1], fx[2] = {0, n - 1}, fy[2], by[2] = {bigram, bigram};
+    if (n < 1 || n > GPT_MAX_LAYERS + 1) return tb_fail(err, "lens plot: %d exit layers", n);
+    for (int e = 0; e < n; e++) { x[e] = e; y[e] = rows[e].val_loss; }
+    fy[0] = fy[1] = rows[n - 1].floor_nats;
+    tb_series s[3] = {{"model read out after block e", x, y, n, "linespoints"},
+                      {"true floor", fx, fy, 2, "dashed"},
+                      {"bigram", fx, by, 2, "dashed"}};
+    int ns = isnan(fy[0]) ? 1 : 3;
+    if (ns == 1 && !isnan(bigram)) { s[1] = s[2]; ns = 2; }
+    tb_lineplot lp = {"Logit lens: validation loss by exit layer", "exit layer e (0 = embedding; L = the whole model)",
+                      "nats per token", 0, 0, NAN, NAN, 0, 0};
+    return plot_lines(dir, name, &lp, s, ns, rendered, err);
+}
+
+/* patch: one heatmap of restored shares M[rows, cols] (doubles), on the diverging map
+ * from -1 to 1 (0 = nothing restored, white). */
+static int patch_map(const char *path, const char *title, const char *xlabel, const char *ylabel, const double *M,
+                     int rows, int cols, const char *const *rl, const char *const *cl, char *err) {
+    float *f = malloc((size_t)rows * cols * sizeof(float));
+    if (!f) return tb_fail(err, "out of memory");
+    for (int i = 0; i < rows * cols; i++) f[i] = (float)M[i];
+    tb_heatmap o = {title, xlabel, ylabel, rl, cl, -1, 1, CMAP_DIVERGING, "share restored", 0};
+    int rc = plot_heatmap_png(path, f, rows, cols, &o, err);
+    free(f);
+    return rc;
+}
+
+int fig_patch_gpt(const char *dir, const char *name, const patch_gpt_result *r, char *err) {
+    char path[1200], lab[GPT_MAX_LAYERS + 1][24], hlab[256][12];
+    const char *rl[GPT_MAX_LAYERS + 1], *hl[256];
+    int L = r->L;
+    for (int l = 0; l <= L; l++) {
+        snprintf(lab[l], sizeof lab[l], l ? "block %d" : "embed", l);
+        rl[l] = lab[l];
+    }
+    for (int h = 0; h < r->NH && h < 256; h++) {
+        snprintf(hlab[h], sizeof hlab[h], "head %d", h);
+        hl[h] = hlab[h];
+    }
+    snprintf(path, sizeof path, "%s/%s_residual.png", dir, name);
+    if (patch_map(path, "Residual stream patched", "position (role in the prefix)",
+                  "layer", r->residual, L + 1, PATCH_NROLES, rl, patch_role_names, err))
+        return -1;
+    snprintf(path, sizeof path, "%s/%s_heads.png", dir, name);
+    return patch_map(path, "Head outputs patched", "head", "block", r->heads, L, r->NH, rl + 1,
+                     r->NH <= 256 ? hl : NULL, err);
+}
+
+int fig_patch_snn(const char *dir, const char *name, const patch_snn_result *r, char *err) {
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s_groups.png", dir, name);
+    return patch_map(path, "Neuron groups patched", "position (role in the prefix)",
+                     "neuron group", r->group_role, r->groups + 1, PATCH_NROLES, NULL, patch_role_names, err);
+}

@@ -170,3 +170,99 @@ int lm_random_units(int n_units, int k, uint64_t seed, int **units, char *err) {
     *units = u;
     return 0;
 }
+
+/* ---- the tinkerer's readings: logit lens, expert usage, active units (lesson 18) --- */
+
+int lm_lens(gpt_model *m, const lm_scorer *s, const tb_tokenizer *tok, const tb_corpus *c, long max_tokens,
+            const char *pairs_tsv, const int *skip, int n_skip, lm_eval_result *rows, char *err) {
+    int L = m->cfg.n_layer, rc = 0;
+    int *sk = malloc((size_t)(L + n_skip) * sizeof(int));
+    if (!sk) return tb_fail(err, "out of memory");
+    for (int e = 0; e <= L && !rc; e++) {
+        /* exit after block e: blocks e..L-1 bypassed, on top of the caller's own */
+        int n = n_skip;
+        memcpy(sk, skip, (size_t)n_skip * sizeof(int));
+        for (int l = e; l < L; l++) sk[n++] = l;
+        rc = gpt_skip(m, sk, n, err) || lm_evaluate(s, tok, c, max_tokens, pairs_tsv, &rows[e], err);
+    }
+    free(sk);
+    if (gpt_skip(m, skip, n_skip, rc ? NULL : err)) return -1;
+    return rc ? -1 : 0;
+}
+
+void lm_usage_free(lm_usage *u) {
+    free(u->cat);
+    free(u->tokens);
+    free(u->active);
+    free(u->expert);
+    free(u->blocks);
+    memset(u, 0, sizeof *u);
+}
+
+/* The category of each token id: its part of speech (toyworld), or one "all". */
+static int usage_categories(const tb_corpus *c, lm_usage *u, int *cat_of, char *err) {
+    int V = c->tok.vocab_size;
+    u->cat = malloc((size_t)V * sizeof *u->cat);
+    if (!u->cat) return tb_fail(err, "out of memory");
+    for (int v = 0; v < V; v++) {
+        const char *name = c->pos ? c->pos[v] : "all";
+        int k = 0;
+        while (k < u->n_cat && strcmp(u->cat[k], name)) k++;
+        if (k == u->n_cat) u->cat[u->n_cat++] = name;
+        cat_of[v] = k;
+    }
+    return 0;
+}
+
+/* Sum the model's counters (gpt_usage) into categories, then into shares. */
+static void usage_fold(const gpt_model *m, const int *cat_of, lm_usage *u) {
+    const gpt_usage *g = &m->usage;
+    int V = m->cfg.vocab_size, L = u->L, E = u->E, K = u->n_cat;
+    double width = (double)gpt_slots(&m->cfg) * m->cfg.mlp_ratio * m->cfg.d_model, ran = 0, act = 0, total = 0;
+    for (int v = 0; v < V; v++) {
+        u->tokens[cat_of[v]] += g->count[v];
+        total += g->count[v];
+        for (int l = 0; l < L; l++) {
+            size_t i = (size_t)l * V + v, o = (size_t)l * K + cat_of[v];
+            u->active[o] += g->active[i];
+            u->blocks[l] += g->blocks[i];
+            ran += g->blocks[i];
+            act += g->active[i];
+            for (int e = 0; e < E; e++) u->expert[o * E + e] += g->expert[i * E + e];
+        }
+    }
+    /* active units over the block's hidden units at the positions where it ran; expert
+     * choices over the category's positions */
+    for (int l = 0; l < L; l++)
+        for (int k = 0; k < K; k++) {
+            size_t o = (size_t)l * K + k;
+            double n = u->tokens[k] * (u->blocks[l] / (total > 0 ? total : 1));
+            u->active[o] = n > 0 ? u->active[o] / (n * width) : NAN;
+            for (int e = 0; e < E; e++) u->expert[o * E + e] = u->tokens[k] > 0 ? u->expert[o * E + e] / u->tokens[k] : NAN;
+        }
+    for (int l = 0; l < L; l++) u->blocks[l] = total > 0 ? u->blocks[l] / total : NAN;
+    u->mean_active = ran > 0 ? act / (ran * width) : NAN;
+    u->positions = total;
+}
+
+int lm_usage_measure(gpt_model *m, const lm_scorer *s, const tb_corpus *c, long max_tokens, lm_usage *u, char *err) {
+    memset(u, 0, sizeof *u);
+    int V = m->cfg.vocab_size, L = m->cfg.n_layer, E = m->cfg.moe_experts;
+    u->L = L;
+    u->E = E;
+    int *cat_of = malloc((size_t)V * sizeof(int));
+    if (!cat_of || usage_categories(c, u, cat_of, err)) { free(cat_of); lm_usage_free(u); return cat_of ? -1 : tb_fail(err, "out of memory"); }
+    size_t K = (size_t)u->n_cat;
+    u->tokens = calloc(K, sizeof(double));
+    u->active = calloc((size_t)L * K, sizeof(double));
+    u->expert = calloc((size_t)L * K * (E ? E : 1), sizeof(double));
+    u->blocks = calloc((size_t)L, sizeof(double));
+    double loss;
+    int rc = u->tokens && u->active && u->expert && u->blocks ? 0 : tb_fail(err, "out of memory");
+    if (!rc) rc = gpt_usage_enable(m, err) || lm_val_loss(s, c, max_tokens, NULL, &loss, err);
+    if (!rc) usage_fold(m, cat_of, u);
+    gpt_usage_off(m);
+    free(cat_of);
+    if (rc) lm_usage_free(u);
+    return rc ? -1 : 0;
+}

@@ -98,7 +98,7 @@ static void pool_rows(const float *x, int n, int C, size_t ld, int last, double 
 
 static int record_gpt(lm_model *m, const rec_stimuli *s, const rec_opts *o, rep_set *out, char *err) {
     gpt_model *g = &m->gpt;
-    int L = g->cfg.n_layer, C = g->cfg.d_model, H = g->cfg.mlp_ratio * C, n = s->n;
+    int L = g->cfg.n_layer, C = g->cfg.d_model, H = gpt_slots(&g->cfg) * g->cfg.mlp_ratio * C, n = s->n;   /* experts: k slots */
     int nl = (L + 1) + (o->sites_all ? 2 * L : 0);
     out->layer = calloc((size_t)nl, sizeof(rep_layer));
     if (!out->layer) return tb_fail(err, "out of memory");

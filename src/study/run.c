@@ -44,6 +44,10 @@ void run_default_opts(run_opts *o, run_kind kind) {
     srnn_default_config(&o->srnn);
     srnn_default_train_opts(&o->rate);
     o->reservoir = (srnn_reservoir_opts){SRNN_DEF_RIDGE, RUN_RESERVOIR_TOKENS};
+    o->then_corpus = "";
+    o->then_steps = RUN_THEN_STEPS;
+    o->replay = RUN_REPLAY;
+    o->ewc = RUN_EWC;
 }
 
 static int check_name(const char *name, char *err) {
@@ -99,6 +103,19 @@ static int check_model(const run_opts *o, char *err) {
     return srnn_check_config(&c, err);
 }
 
+/* Continual learning's options (lesson 18). */
+static int check_then(const run_opts *o, char *err) {
+    int then = o->then_corpus && *o->then_corpus;
+    if (!then && (o->replay > 0 || o->ewc > 0 || o->then_steps > 0))
+        return tb_fail(err, "--replay, --ewc and --then-steps belong to a continual run: add --then CORPUS");
+    if (!(o->replay >= 0 && o->replay < 1)) return tb_fail(err, "--replay %g: must be in [0, 1)", o->replay);
+    if (!(o->ewc >= 0 && o->ewc <= 1e12)) return tb_fail(err, "--ewc %g: must be >= 0", o->ewc);
+    if (o->then_steps < 0) return tb_fail(err, "--then-steps %d: must be >= 0", o->then_steps);
+    if (then && o->kind == RUN_SRNN && o->srnn.mode != SRNN_BPTT)
+        return tb_fail(err, "--then: a reservoir is fitted once; continual learning needs --mode bptt");
+    return 0;
+}
+
 int run_check_opts(const run_opts *o, char *err) {
     long long *s;
     int n;
@@ -106,6 +123,7 @@ int run_check_opts(const run_opts *o, char *err) {
     free(s);
     if (o->eval_every < 1) return tb_fail(err, "--eval-every %d: must be >= 1", o->eval_every);
     if (o->resume && *o->resume) return 0;
+    if (check_then(o, err)) return -1;
     if (o->steps < 0) return tb_fail(err, "--steps %d: must be >= 0", o->steps);
     if (o->batch < 1 || o->batch > RUN_MAX_BATCH) return tb_fail(err, "--batch %d: must be 1..%d", o->batch, RUN_MAX_BATCH);
     return check_model(o, err);
@@ -272,6 +290,27 @@ static int build_model(tb_run *r, const run_opts *o, char *err) {
     return start_optimizer(r, o, r->srnn.n_params, err);
 }
 
+/* A continual run's second corpus (same tokenizer) and its settings. */
+int run_then_open(tb_run *r, const char *then, const char *data_dir, long long then_at, long long then_steps,
+                  double replay, double ewc, char *err) {
+    r->then_name = strdup(then);
+    r->data_dir = strdup(data_dir ? data_dir : TB_DATA_DIR);
+    if (!r->then_name || !r->data_dir) return tb_fail(err, "out of memory");
+    char e[TB_ERRLEN];
+    if (corpus_load(&r->corp_other, then, r->data_dir, r->tokens, e)) {
+        memset(&r->corp_other, 0, sizeof r->corp_other);
+        return tb_fail(err, "--then: %s", e);
+    }
+    if (tok_check_same(&r->corp.tok, &r->corp_other.tok, then, e))
+        return tb_fail(err, "--then %s: %s (a continual run reads both corpora with one tokenizer)", then, e);
+    if (r->corp_other.n_train < r->ctx + 2) return tb_fail(err, "--then %s: training split too short", then);
+    r->then_at = then_at;
+    r->steps = then_at + then_steps;
+    r->replay = replay;
+    r->ewc = ewc;
+    return 0;
+}
+
 static int open_new(tb_run *r, const run_opts *o, char *err) {
     const char *name = o->name ? o->name : run_kinds[o->kind].default_name;
     if (set_identity(r, o, name, o->corpus ? o->corpus : RUN_CORPUS, err) || take_ownership(r, err) ||
@@ -286,7 +325,10 @@ static int open_new(tb_run *r, const run_opts *o, char *err) {
     r->batch = o->batch;
     r->steps = o->steps;
     rng_stream(&r->data, o->seed, 1);
-    return build_model(r, o, err);
+    if (build_model(r, o, err)) return -1;
+    if (!o->then_corpus || !*o->then_corpus) return 0;
+    return run_then_open(r, o->then_corpus, o->data_dir, o->steps, o->then_steps ? o->then_steps : o->steps, o->replay,
+                         o->ewc, err);
 }
 
 /* The model and tokenizer of the checkpoint (the tokenizer must be the corpus's). */
@@ -336,8 +378,11 @@ static int resume_from(tb_run *r, const run_opts *o, const tb_ckpt *c, char *err
     }
     if (load_model(r, c, e) || run_load_state(r, c, e)) return tb_fail(err, "%s: %s", path, e);
     if (r->kind == RUN_GPT) r->ctx = r->gpt.cfg.ctx;
-    r->steps = r->opt.cfg.total_steps > r->step ? r->opt.cfg.total_steps : r->step;
-    r->opt.cfg.total_steps = (int)r->steps;
+    if (run_then_load(r, c, o->data_dir, e)) return tb_fail(err, "%s: %s", path, e);
+    if (!r->then_name) {   /* a continual run keeps its two schedules */
+        r->steps = r->opt.cfg.total_steps > r->step ? r->opt.cfg.total_steps : r->step;
+        r->opt.cfg.total_steps = (int)r->steps;
+    }
     r->good_step = r->step;
     r->good_path = strdup(path);
     r->resumed = 1;
@@ -385,6 +430,7 @@ int run_open(tb_run *r, const run_opts *o, char *err) {
 }
 
 int run_set_steps(tb_run *r, long long steps, char *err) {
+    if (r->then_name) return tb_fail(err, "--steps: a continual run (--then) keeps the schedule it began with");
     if (steps < r->step) return tb_fail(err, "--steps %lld is before the checkpoint's step %lld", steps, r->step);
     if (steps > 1000000000) return tb_fail(err, "--steps %lld: too many", steps);
     r->steps = steps;
@@ -401,6 +447,9 @@ void run_free(tb_run *r) {
     free(r->name); free(r->corpus_name); free(r->tokens);
     free(r->path_ckpt); free(r->path_tsv); free(r->dir_steps); free(r->good_path); free(r->runs_dir);
     free(r->save_at); free(r->x); free(r->y);
+    if (r->then_name) corpus_free(&r->corp_other);
+    free(r->then_name); free(r->data_dir); free(r->ewc_anchor); free(r->ewc_fisher);
+    cl_log_free(&r->forget);
     if (r->lock_fd >= 0) close(r->lock_fd);   /* releases the lock */
     memset(r, 0, sizeof *r);
     r->lock_fd = -1;
@@ -473,7 +522,8 @@ static int validation_due(const tb_run *r, int stop) {
     if (g->n && RUN_LOG(g, g->n - 1, RUN_STEP) == (double)r->step && !isnan(RUN_LOG(g, g->n - 1, RUN_VAL)) &&
         r->good_step == r->step && !strcmp(r->good_path, r->path_ckpt))
         return 0;   /* a run resumed from its own validated checkpoint: nothing new to save */
-    return r->step == r->steps || (r->step > 0 && r->step % r->eval_every == 0) || stop;
+    return r->step == r->steps || (r->step > 0 && r->step % r->eval_every == 0) || stop ||
+           (r->then_name && r->step == r->then_at);   /* where the first corpus ends */
 }
 
 /* Validation loss (spiking: and the mean firing rate while reading the validation text,
@@ -492,9 +542,35 @@ static int validate(tb_run *r, double *val, double *rate, char *err) {
     return rc;
 }
 
+/* A continual run's point: the other corpus's loss and (toyworld) A's minimal pairs. */
+static int then_point(tb_run *r, double val, char *err) {
+    const tb_corpus *a = r->phase ? &r->corp_other : &r->corp;
+    cl_point pt = {(double)r->step, r->phase ? NAN : val, r->phase ? val : NAN, NAN};
+    double other;
+    if (lm_val_loss(&r->sc, &r->corp_other, r->val_tokens, NULL, &other, err)) return -1;
+    if (r->phase) pt.val_a = other;
+    else pt.val_b = other;
+    if (!strcmp(a->name, "toyworld")) {
+        char *pairs = str_printf("%s/minimal_pairs.tsv", r->data_dir);
+        int np[3], rc = pairs ? 0 : tb_fail(err, "out of memory");
+        double acc[3];
+        if (!rc) rc = lm_minimal_pairs(&r->sc, &a->tok, pairs, acc, np, err);
+        free(pairs);
+        if (rc) return -1;
+        pt.pairs_a = acc[0];
+    }
+    return cl_log_push(&r->forget, &pt, err);
+}
+
 static int validate_and_save(tb_run *r, char *err) {
     double val, rate;
     if (validate(r, &val, &rate, err)) return -1;
+    if (r->then_name) {   /* the spiking network's work counters are not disturbed: scoring adds to them */
+        srnn_counters keep = r->srnn.ctr;
+        int rc = then_point(r, val, err);
+        r->srnn.ctr = keep;
+        if (rc) return -1;
+    }
     r->last_val = val;
     r->val_rate = rate;
     run_log *g = &r->log;
@@ -528,14 +604,54 @@ static int optimizer_step(tb_run *r, float *params, float *grads, const unsigned
     return log_step(r, lr, loss, gn, rate, err);
 }
 
-static int gpt_step(tb_run *r, char *err) {
-    gpt_model *m = &r->gpt;
-    run_draw_batch(r->corp.train, r->corp.n_train, -1, &r->data, r->x, r->y, r->batch, r->ctx);
-    float loss;
-    if (gpt_forward(m, r->x, r->y, r->batch, r->ctx, &loss, err)) return -1;
+/* B windows for the step: from the corpus trained on, the first round(replay B) of them
+ * from the other one while a continual run is on its second corpus. */
+static void draw_batch(tb_run *r, int eos_mode) {
+    int n_rep = r->phase ? (int)lround(r->replay * r->batch) : 0, T = r->ctx;
+    const tb_corpus *c = &r->corp, *o = &r->corp_other;
+    if (n_rep)
+        run_draw_batch(o->train, o->n_train, eos_mode ? o->eos : -1, &r->data, r->x, r->y, n_rep, T);
+    run_draw_batch(c->train, c->n_train, eos_mode ? c->eos : -1, &r->data, r->x + (size_t)n_rep * T,
+                   r->y + (size_t)n_rep * T, r->batch - n_rep, T);
+}
+
+/* Gradient of windows x, y [B, T] into the model's grads; *loss the cross-entropy. */
+static int batch_grad(tb_run *r, const int *x, const int *y, int B, const srnn_train_opts *rate, double *loss,
+                      double *hz, char *err) {
+    *hz = NAN;
+    if (r->kind == RUN_GPT) {
+        gpt_model *m = &r->gpt;
+        float l;
+        m->training = 1;   /* the experts' capacity applies to training batches only */
+        int rc = gpt_forward(m, x, y, B, r->ctx, &l, err);
+        m->training = 0;
+        *loss = l;
+        if (rc) return -1;
+        return isfinite(l) ? gpt_backward(m, err) : 0;
+    }
+    srnn_batch_stats bs;
+    uint64_t noise_seed = rng_child_seed(r->seed, "train noise", (uint64_t)r->step);
+    if (srnn_forward_backward(&r->srnn, x, y, B, r->ctx, rate, noise_seed, 1, &bs, err)) return -1;
+    *loss = bs.ce;
+    *hz = bs.mean_rate_hz;
+    return 0;
+}
+
+static float *run_grads(tb_run *r) { return r->kind == RUN_GPT ? r->gpt.grads_mem : r->srnn.grads_mem; }
+
+/* One training step of either kind (BPTT for the spiking network). */
+static int train_step(tb_run *r, char *err) {
+    draw_batch(r, r->kind == RUN_SRNN);
+    double loss, hz;
+    if (batch_grad(r, r->x, r->y, r->batch, &r->rate, &loss, &hz, err)) return -1;
     if (!isfinite(loss)) return diverged(r, "the train loss", loss, r->step + 1, err);
-    if (gpt_backward(m, err)) return -1;
-    return optimizer_step(r, m->params_mem, m->grads_mem, m->decay_mask, loss, NAN, err);
+    size_t n;
+    float *params = (float *)run_params(r, &n);
+    if (r->ewc_anchor) ewc_penalty(params, r->ewc_anchor, r->ewc_fisher, n, r->ewc, run_grads(r));
+    const unsigned char *decay = r->kind == RUN_GPT ? r->gpt.decay_mask : r->srnn.decay_mask;
+    int rc = optimizer_step(r, params, run_grads(r), decay, loss, hz, err);
+    if (r->kind == RUN_SRNN) srnn_refresh(&r->srnn);
+    return rc;
 }
 
 /* The reservoir's one step: run the training text through the network, fit the readout. */
@@ -551,17 +667,48 @@ static int reservoir_step(tb_run *r, char *err) {
     return run_log_push(&r->log, row, err);
 }
 
-static int srnn_step(tb_run *r, char *err) {
-    srnn_model *m = &r->srnn;
-    if (m->cfg.mode != SRNN_BPTT) return reservoir_step(r, err);
-    run_draw_batch(r->corp.train, r->corp.n_train, r->corp.eos, &r->data, r->x, r->y, r->batch, r->ctx);
-    srnn_batch_stats bs;
-    uint64_t noise_seed = rng_child_seed(r->seed, "train noise", (uint64_t)r->step);
-    if (srnn_forward_backward(m, r->x, r->y, r->batch, r->ctx, &r->rate, noise_seed, 1, &bs, err)) return -1;
-    if (!isfinite(bs.ce)) return diverged(r, "the train loss", bs.ce, r->step + 1, err);
-    int rc = optimizer_step(r, m->params_mem, m->grads_mem, m->decay_mask, bs.ce, bs.mean_rate_hz, err);
-    srnn_refresh(m);
-    return rc;
+/* ---- continual learning: the second corpus takes over ------------------------------ */
+
+/* EWC's anchor (the weights now) and Fisher information on the corpus trained so far:
+ * the mean squared gradient of RUN_EWC_WINDOWS single windows of its training text. */
+static int ewc_prepare(tb_run *r, char *err) {
+    size_t n;
+    const float *p = run_params(r, &n);
+    r->ewc_anchor = malloc(n * sizeof(float));
+    r->ewc_fisher = calloc(n, sizeof(float));
+    if (!r->ewc_anchor || !r->ewc_fisher) return tb_fail(err, "out of memory for EWC (%zu weights)", n);
+    memcpy(r->ewc_anchor, p, n * sizeof(float));
+    tb_rng g;   /* a GPT checkpoint keeps its seed in the model's config (r->seed is the spiking run's) */
+    rng_seed(&g, rng_child_seed(r->kind == RUN_GPT ? r->gpt.cfg.seed : r->seed, "ewc fisher", 0));
+    srnn_train_opts ce_only = r->rate;
+    ce_only.rate_lambda = 0;   /* the information about the language, not the rate band */
+    const tb_corpus *c = &r->corp;
+    for (int w = 0; w < RUN_EWC_WINDOWS; w++) {
+        double loss, hz;
+        run_draw_batch(c->train, c->n_train, r->kind == RUN_SRNN ? c->eos : -1, &g, r->x, r->y, 1, r->ctx);
+        if (batch_grad(r, r->x, r->y, 1, &ce_only, &loss, &hz, err)) return -1;
+        ewc_fisher_add(r->ewc_fisher, run_grads(r), n, 1.0 / RUN_EWC_WINDOWS);
+    }
+    return 0;
+}
+
+void run_then_swap(tb_run *r) {
+    tb_corpus t = r->corp;
+    r->corp = r->corp_other;
+    r->corp_other = t;
+    r->phase = 1;
+}
+
+/* At then_at: EWC's anchor and Fisher, the corpora swap, AdamW starts afresh. */
+static int start_second(tb_run *r, char *err) {
+    if (r->ewc > 0 && ewc_prepare(r, err)) return -1;
+    run_then_swap(r);
+    tb_adamw_cfg c = r->opt.cfg;
+    c.total_steps = (int)(r->steps - r->then_at);
+    size_t n;
+    run_params(r, &n);
+    adamw_free(&r->opt);
+    return adamw_init(&r->opt, &c, n, err);
 }
 
 int run_advance(tb_run *r, int stop, char *err) {
@@ -572,7 +719,9 @@ int run_advance(tb_run *r, int stop, char *err) {
     if (validation_due(r, stop) && validate_and_save(r, err)) return RUN_FAILED;
     if (stop) return RUN_STOPPED;
     if (r->step >= r->steps) return RUN_DONE;
+    /* a continual run's second corpus takes over (after the first one's last validation) */
+    if (r->then_name && !r->phase && r->step == r->then_at && start_second(r, err)) return RUN_FAILED;
     /* 3. one training step */
-    int rc = r->kind == RUN_GPT ? gpt_step(r, err) : srnn_step(r, err);
+    int rc = r->kind == RUN_SRNN && r->srnn.cfg.mode != SRNN_BPTT ? reservoir_step(r, err) : train_step(r, err);
     return rc ? RUN_FAILED : RUN_STEPPED;
 }

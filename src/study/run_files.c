@@ -149,6 +149,101 @@ int run_load_state(tb_run *r, const tb_ckpt *c, char *err) {
     return log_from_ckpt(r, c, err);
 }
 
+/* ---- a continual run's keys and tensors ---------------------------------------------- */
+
+/* a b c into a fresh string */
+static char *str_join(const char *a, const char *b, const char *c) {
+    size_t n = strlen(a) + strlen(b) + strlen(c) + 1;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s%s%s", a, b, c);
+    return s;
+}
+
+static int add_floats(tb_ckpt *c, const char *name, const float *x, int64_t rows, int64_t cols) {
+    int64_t shape[2] = {rows, cols};
+    return ckpt_add_tensor(c, name, x, cols ? 2 : 1, shape);
+}
+
+int run_then_to_ckpt(const tb_run *r, tb_ckpt *c, char *err) {
+    if (!r->then_name) return 0;
+    int rc = ckpt_set(c, "then_corpus", r->then_name) || ckpt_set_int(c, "then_at", r->then_at) ||
+             ckpt_set_int(c, "then_steps", r->steps - r->then_at) || ckpt_set_double(c, "replay", r->replay) ||
+             ckpt_set_double(c, "ewc", r->ewc);
+    const cl_log *g = &r->forget;
+    float *t = malloc((size_t)(g->n ? g->n : 1) * CL_NCOLS * sizeof(float));
+    if (!t) rc = 1;
+    for (int i = 0; !rc && i < g->n; i++) {
+        const double v[CL_NCOLS] = {g->p[i].step, g->p[i].val_a, g->p[i].val_b, g->p[i].pairs_a};
+        for (int k = 0; k < CL_NCOLS; k++) t[(size_t)i * CL_NCOLS + k] = isnan(v[k]) ? -1.0f : (float)v[k];
+    }
+    if (!rc && g->n) rc = add_floats(c, "forget_log", t, g->n, CL_NCOLS);
+    free(t);
+    size_t n;
+    run_params(r, &n);
+    if (!rc && r->ewc_anchor)
+        rc = add_floats(c, "ewc_anchor", r->ewc_anchor, (int64_t)n, 0) || add_floats(c, "ewc_fisher", r->ewc_fisher, (int64_t)n, 0);
+    return rc ? tb_fail(err, "out of memory building the checkpoint") : 0;
+}
+
+/* The points up to the run's step. */
+static int forget_from_ckpt(tb_run *r, const tb_ckpt *c, char *err) {
+    const tb_tensor *t = ckpt_find(c, "forget_log");
+    if (!t) return 0;
+    if (t->ndim != 2 || t->shape[1] != CL_NCOLS) return tb_fail(err, "tensor 'forget_log' has the wrong shape");
+    for (int64_t i = 0; i < t->shape[0]; i++) {
+        const float *x = t->data + i * CL_NCOLS;
+        if ((long long)x[0] > r->step) break;
+        cl_point pt = {x[0], x[1] < 0 ? NAN : x[1], x[2] < 0 ? NAN : x[2], x[3] < 0 ? NAN : x[3]};
+        if (cl_log_push(&r->forget, &pt, err)) return -1;
+    }
+    return 0;
+}
+
+static int ewc_from_ckpt(tb_run *r, const tb_ckpt *c, char *err) {
+    size_t n;
+    run_params(r, &n);
+    int64_t shape[1] = {(int64_t)n};
+    r->ewc_anchor = malloc(n * sizeof(float));
+    r->ewc_fisher = malloc(n * sizeof(float));
+    if (!r->ewc_anchor || !r->ewc_fisher) return tb_fail(err, "out of memory");
+    return ckpt_read_tensor(c, "ewc_anchor", r->ewc_anchor, 1, shape, err) ||
+                   ckpt_read_tensor(c, "ewc_fisher", r->ewc_fisher, 1, shape, err)
+               ? -1
+               : 0;
+}
+
+int run_then_load(tb_run *r, const tb_ckpt *c, const char *data_dir, char *err) {
+    const char *then = ckpt_get(c, "then_corpus");
+    if (!then) return 0;
+    long long at, steps;
+    double replay, ewc;
+    if (ckpt_get_int(c, "then_at", &at, err) || ckpt_get_int(c, "then_steps", &steps, err) ||
+        ckpt_get_double(c, "replay", &replay, err) || ckpt_get_double(c, "ewc", &ewc, err))
+        return -1;
+    if (at < 0 || steps < 0 || !(replay >= 0 && replay < 1) || !(ewc >= 0))
+        return tb_fail(err, "continual-learning keys out of range");
+    if (run_then_open(r, then, data_dir, at, steps, replay, ewc, err) || forget_from_ckpt(r, c, err)) return -1;
+    if (r->step <= at) return 0;   /* still on the first corpus (the switch follows step then_at) */
+    run_then_swap(r);
+    return ewc > 0 ? ewc_from_ckpt(r, c, err) : 0;
+}
+
+int run_write_forgetting(const tb_run *r, int *rendered, char *err) {
+    *rendered = 0;
+    if (!r->then_name) return 0;
+    const tb_corpus *a = r->phase ? &r->corp_other : &r->corp, *b = r->phase ? &r->corp : &r->corp_other;
+    char *tsv = NULL, *name = NULL;
+    int rc = (tsv = str_join(TB_RUNS_DIR "/", r->name, "_forgetting.tsv")) && (name = str_join("", r->name, "_forgetting"))
+                 ? 0
+                 : tb_fail(err, "out of memory");
+    if (!rc) rc = cl_write_tsv(&r->forget, a->floor_nats, b->floor_nats, tsv, err);
+    if (!rc && make_dirs(TB_PLOTS_DIR, err)) rc = -1;
+    if (!rc) rc = cl_plot(&r->forget, a->floor_nats, b->floor_nats, (double)r->then_at, TB_PLOTS_DIR, name, rendered, err);
+    free(tsv);
+    free(name);
+    return rc;
+}
+
 /* ---- the checkpoint ---------------------------------------------------------------- */
 
 static int model_to_ckpt(const tb_run *r, tb_ckpt *c, char *err) {
@@ -165,7 +260,7 @@ int run_save(const tb_run *r, const char *path, char *err) {
     /* the order of keys and tensors is the file's byte contract (run.h) */
     int rc = model_to_ckpt(r, &c, err) || tok_save(&r->corp.tok, &c, err) ||
              (r->opt.m && adamw_to_ckpt(&r->opt, &c, err)) || put_state(r, &c, err) || log_to_ckpt(r, &c, err) ||
-             ckpt_save(&c, path, err);
+             run_then_to_ckpt(r, &c, err) || ckpt_save(&c, path, err);
     ckpt_free(&c);
     return rc ? -1 : 0;
 }

@@ -21,4 +21,14 @@ extern const run_kind_info run_kinds[2];
  * batch, spiking keys and the log (rows up to the step) from a checkpoint of the run. */
 int run_load_state(tb_run *r, const tb_ckpt *c, char *err);
 
+/* Continual runs (run.c): open the second corpus with the run's settings; and (run_files.c)
+ * their checkpoint keys and tensors, written only for a continual run, and read back on
+ * resume (a checkpoint without then_corpus is an ordinary run: nothing happens). */
+int run_then_open(tb_run *r, const char *then, const char *data_dir, long long then_at, long long then_steps,
+                  double replay, double ewc, char *err);
+int run_then_to_ckpt(const tb_run *r, tb_ckpt *c, char *err);
+int run_then_load(tb_run *r, const tb_ckpt *c, const char *data_dir, char *err);
+/* Swap the corpora: r->corp becomes the second (phase 1). */
+void run_then_swap(tb_run *r);
+
 #endif
