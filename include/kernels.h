@@ -116,6 +116,12 @@ typedef void tb_daxpy2_fn(int n, double a, const double *u, double b, const doub
                           double *y);
 /* A plane rotation of two rows: (x[i], y[i]) <- (c x[i] - s y[i], s x[i] + c y[i]). */
 typedef void tb_drot_fn(int n, double *x, double *y, double c, double s);
+/* A chain of plane rotations down the rows of W (the eigenvector update of one QL sweep):
+ * for i = k-1 down to 0, rows i and i+1 of W (row stride ldw) over columns j < ncol,
+ *   (W[i][j], W[i+1][j]) <- (c[i] W[i][j] - s[i] W[i+1][j], s[i] W[i][j] + c[i] W[i+1][j]),
+ * the same numbers as drot applied k times, row pair by row pair; a column at a time,
+ * the row being carried down the chain stays in a register. */
+typedef void tb_drot_chain_fn(int k, const double *c, const double *s, double *W, size_t ldw, int ncol);
 /* r <= 4 rows of a product, summed over p in order from zero:
  *   C[q*ldc + j] = sum_{p<k} a[p*as + q*ai] B[p*ldb + j],   q < r, j < n. */
 typedef void tb_dgemm4_fn(int r, int k, int n, const double *a, size_t as, size_t ai,
@@ -151,6 +157,7 @@ typedef struct tb_kernels {
     tb_daxpy_fn *daxpy;
     tb_daxpy2_fn *daxpy2;
     tb_drot_fn *drot;
+    tb_drot_chain_fn *drot_chain;
     tb_dgemm4_fn *dgemm4;
 } tb_kernels;
 

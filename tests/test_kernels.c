@@ -526,6 +526,34 @@ static void linalg_vector_twins(void **state) {
     }
 }
 
+/* drot_chain: the scalar one equals drot applied rotation by rotation (k = rows - 1
+ * down to 0), every twin the scalar bits, on awkward column counts and a row stride
+ * wider than the columns (the column beyond is untouched). */
+static void linalg_drot_chain_twins(void **state) {
+    (void)state;
+    const tb_kernels *t[3];
+    int nt = tables(t);
+    tb_rng r;
+    rng_seed(&r, 12);
+    const int ks[] = {1, 2, 7, 30}, ns[] = {1, 3, 7, 17, 63, 129};
+    for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
+        for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
+            int k = ks[ki], n = ns[ni];
+            size_t ld = (size_t)n + 1, size = (size_t)(k + 1) * ld;
+            double *c = randd(&r, (size_t)k), *s = randd(&r, (size_t)k), *W0 = randd(&r, size);
+            double *ref = malloc(size * 8), *got = malloc(size * 8);
+            for (int i = 0; i < k; i++) { double h = hypot(c[i], s[i]); c[i] /= h; s[i] /= h; }
+            memcpy(ref, W0, size * 8);
+            for (int i = k - 1; i >= 0; i--) t[0]->drot(n, ref + (size_t)i * ld, ref + (size_t)(i + 1) * ld, c[i], s[i]);
+            for (int ti = 0; ti < nt; ti++) {
+                memcpy(got, W0, size * 8);
+                t[ti]->drot_chain(k, c, s, got, ld, n);
+                if (memcmp(ref, got, size * 8)) fail_msg("%s drot_chain k=%d n=%d differs from drot", t[ti]->name, k, n);
+            }
+            free(c); free(s); free(W0); free(ref); free(got);
+        }
+}
+
 /* dgemm4 for 1..4 rows, both layouts of A (a_p(q) = A[p*m + q] as in A^T B, and
  * A[q*k + p] as in A B), awkward k and n, ldc > n: the scalar one equals the sum in p
  * order from zero, every twin the scalar bits, and columns beyond n are untouched. */
@@ -612,7 +640,7 @@ static void tables_complete(void **state) {
         assert_true(k->gelu_forward && k->gelu_backward && k->vexp);
         assert_true(k->lif_cuba && k->lif_coba);
         assert_true(k->rows_add && k->rows_acc && k->matvecs);
-        assert_true(k->daxpy && k->daxpy2 && k->drot && k->dgemm4);
+        assert_true(k->daxpy && k->daxpy2 && k->drot && k->drot_chain && k->dgemm4);
     }
 }
 
@@ -652,6 +680,7 @@ int main(void) {
         cmocka_unit_test(lif_twins),
         cmocka_unit_test(srnn_twins),
         cmocka_unit_test(linalg_vector_twins),
+        cmocka_unit_test(linalg_drot_chain_twins),
         cmocka_unit_test(linalg_dgemm4_twins),
         cmocka_unit_test(linalg_same_bits_in_every_table),
         cmocka_unit_test(tables_complete),

@@ -20,15 +20,116 @@
 /* symmetric eigendecomposition                                             */
 /* ======================================================================== */
 
+/* The O(n^3) loops of la_eigh are spread over the thread pool in slices of rows or
+ * columns.  Each element is computed by one task with the same operations in the same
+ * order as the serial loop (threads.h, rule 2), so any thread count gives the same bits;
+ * below EIG_PAR elements a step runs on the calling thread (waking the pool costs more). */
+#define EIG_PAR 40000
+
+typedef struct {
+    int n, i;              /* matrix order; active block rows/columns [0, i) */
+    double *M;             /* the n x n matrix being worked on */
+    size_t ld;             /* its row stride in the QL step */
+    double *d, *e, *u, *g; /* the step's vectors (see the loops that use them) */
+    const double *c, *s;   /* a QL sweep's rotations */
+} eig_job;
+
+/* Slice [a, b) of [0, len) for task t of nt, cut at multiples of 16 (SIMD blocks). */
+static void eig_slice(int len, int t, int nt, int *a, int *b) {
+    int blocks = (len + 15) / 16;
+    *a = (int)((long long)blocks * t / nt) * 16;
+    *b = (int)((long long)blocks * (t + 1) / nt) * 16;
+    if (*a > len) *a = len;
+    if (*b > len) *b = len;
+}
+
+static void eig_run(void (*fn)(void *, int, int), eig_job *j, double work) {
+    int nt = work >= EIG_PAR ? tb_threads() : 1;
+    if (nt <= 1) fn(j, 0, 1);
+    else tb_parallel(nt, fn, j);
+}
+
+/* e[k] = sum_{j<i} A[k,j] d[j] for k < i (A symmetric, stored whole: column j = row j),
+ * summed over j in order from zero. */
+static void symv_task(void *ctx, int t, int nt) {
+    eig_job *j = ctx;
+    int a, b;
+    eig_slice(j->i, t, nt, &a, &b);
+    if (b > a) tb_kern->dgemm4(1, j->i, b - a, j->d, 1, 0, j->M + a, (size_t)j->n, j->e + a, 0);
+}
+
+/* The rank-2 update A[.., c] += -d[c] e - e[c] d on the columns c < i (whole columns, so
+ * A stays symmetric: the two products of a mirrored pair are the same two numbers). */
+static void syr2_task(void *ctx, int t, int nt) {
+    eig_job *j = ctx;
+    int a, b;
+    eig_slice(j->i, t, nt, &a, &b);
+    for (int c = a; c < b; c++) tb_kern->daxpy2(j->i, -j->d[c], j->e, -j->e[c], j->d, j->M + (size_t)c * j->n);
+}
+
+/* One step of the accumulation on the row-major R (R[k*n + j] = element (k, j)): for
+ * the columns c <= i of this task, g[c] = sum_{k<=i} u[k] R[k,c] (in order from zero),
+ * then R[k, c] += (-g[c]) d[k]. */
+static void accum_task(void *ctx, int t, int nt) {
+    eig_job *j = ctx;
+    int a, b, n = j->n, w = j->i + 1;
+    eig_slice(w, t, nt, &a, &b);
+    if (b <= a) return;
+    tb_kern->dgemm4(1, w, b - a, j->u, 1, 0, j->M + a, (size_t)n, j->g + a, 0);
+    for (int c = a; c < b; c++) j->g[c] = -j->g[c];
+    for (int k = 0; k < w; k++) tb_kern->daxpy(b - a, j->d[k], j->g + a, j->M + (size_t)k * n + a);
+}
+
+static void transpose_square(int n, double *M) {
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++) {
+            double t = M[(size_t)i * n + j];
+            M[(size_t)i * n + j] = M[(size_t)j * n + i];
+            M[(size_t)j * n + i] = t;
+        }
+}
+
+/* Multiply the reflections stored by the reduction (u of step i in column i above the
+ * diagonal, h in d[i]) into the orthogonal matrix, as tred2's second half, with the
+ * buffer transposed so that both of its loops run along contiguous rows. */
+static void accumulate_reflections(int n, double *V, double *d, double *scratch) {
+#define RM(k, j) V[(size_t)(k) * n + (j)]
+    eig_job job = {.n = n, .M = V, .d = d, .u = scratch, .g = scratch + n};
+    transpose_square(n, V);
+    for (int i = 0; i < n - 1; i++) {
+        RM(n - 1, i) = RM(i, i);
+        RM(i, i) = 1.0;
+        double h = d[i + 1];
+        if (h != 0.0) {
+            for (int k = 0; k <= i; k++) {
+                job.u[k] = RM(k, i + 1);
+                d[k] = job.u[k] / h;
+            }
+            job.i = i;
+            eig_run(accum_task, &job, 2.0 * (i + 1) * (i + 1));
+        }
+        for (int k = 0; k <= i; k++) RM(k, i + 1) = 0.0;
+    }
+    for (int j = 0; j < n; j++) {
+        d[j] = RM(n - 1, j);
+        RM(n - 1, j) = 0.0;
+    }
+    RM(n - 1, n - 1) = 1.0;
+    transpose_square(n, V);
+#undef RM
+}
+
 /* Householder reduction of the symmetric V[n,n] (overwritten) to tridiagonal form: on
- * return d[] is the diagonal, e[1..n-1] the sub-diagonal, and V the orthogonal matrix
- * that did it (A = V T V^T).  Each step i zeroes row i left of the sub-diagonal with
- * the reflection P = I - u u^T / h.  V is stored COLUMN-major (AT(i,j) = V[j*n + i]):
- * the inner loops run down columns, which are then contiguous in memory (5x faster at
- * n = 512 than the row-major transcription), and column j of the result is row j of
- * the buffer, which is the layout the QL step wants. */
-static void tridiagonalise(int n, double *V, double *d, double *e) {
+ * return d[] is the diagonal, e[1..n-1] the sub-diagonal, and (accumulate != 0) V the
+ * orthogonal matrix that did it (A = V T V^T), column j of it stored as row j of the
+ * buffer: the layout the QL step wants.  Each step i zeroes row i left of the
+ * sub-diagonal with the reflection P = I - u u^T / h; the active block is kept whole
+ * (both triangles), so the matrix-vector product and the rank-2 update run down
+ * contiguous columns.  AT(i, j) = V[j*n + i] is element (i, j) in the notation of the
+ * EISPACK tred2 this follows, and every number is the one tred2 computes. */
+static void tridiagonalise(int n, double *V, double *d, double *e, int accumulate, double *scratch) {
 #define AT(i, j) V[(size_t)(j) * n + (i)]
+    eig_job job = {.n = n, .M = V, .d = d, .e = e};
     for (int j = 0; j < n; j++) d[j] = AT(n - 1, j);
     for (int i = n - 1; i > 0; i--) {
         double scale = 0.0, h = 0.0;
@@ -50,104 +151,99 @@ static void tridiagonalise(int n, double *V, double *d, double *e) {
             e[i] = scale * g;
             h -= f * g;
             d[i - 1] = f - g;
-            for (int j = 0; j < i; j++) e[j] = 0.0;
-            for (int j = 0; j < i; j++) {
-                f = d[j];
-                AT(j, i) = f;
-                g = e[j] + AT(j, j) * f;
-                for (int k = j + 1; k <= i - 1; k++) {
-                    g += AT(k, j) * d[k];
-                    e[k] += AT(k, j) * f;
-                }
-                e[j] = g;
-            }
+            for (int j = 0; j < i; j++) AT(j, i) = d[j]; /* u, kept for the accumulation */
+            job.i = i;
+            eig_run(symv_task, &job, (double)i * i);     /* e = A u */
             f = 0.0;
             for (int j = 0; j < i; j++) {
                 e[j] /= h;
                 f += e[j] * d[j];
             }
             double hh = f / (h + h);
-            tb_kern->daxpy(i, -hh, d, e);                            /* e -= hh d */
+            tb_kern->daxpy(i, -hh, d, e);                /* e -= hh d */
+            eig_run(syr2_task, &job, (double)i * i);     /* A -= d e^T + e d^T */
             for (int j = 0; j < i; j++) {
-                f = d[j];
-                g = e[j];
-                tb_kern->daxpy2(i - j, -f, e + j, -g, d + j, &AT(j, j)); /* A[j.., j] -= f e + g d */
                 d[j] = AT(i - 1, j);
                 AT(i, j) = 0.0;
             }
         }
         d[i] = h;
     }
-    /* Accumulate the transformations. */
-    for (int i = 0; i < n - 1; i++) {
-        AT(n - 1, i) = AT(i, i);
-        AT(i, i) = 1.0;
-        double h = d[i + 1];
-        if (h != 0.0) {
-            for (int k = 0; k <= i; k++) d[k] = AT(k, i + 1) / h;
-            for (int j = 0; j <= i; j++) {
-                double g = 0.0;
-                for (int k = 0; k <= i; k++) g += AT(k, i + 1) * AT(k, j);
-                tb_kern->daxpy(i + 1, -g, d, &AT(0, j));                /* A[.., j] -= g d */
-            }
-        }
-        for (int k = 0; k <= i; k++) AT(k, i + 1) = 0.0;
-    }
-    for (int j = 0; j < n; j++) {
-        d[j] = AT(n - 1, j);
-        AT(n - 1, j) = 0.0;
-    }
-    AT(n - 1, n - 1) = 1.0;
-    e[0] = 0.0;
 #undef AT
+    if (accumulate) accumulate_reflections(n, V, d, scratch);
+    else for (int j = 0; j < n; j++) d[j] = V[(size_t)j * n + j];
+    e[0] = 0.0;
 }
 
-/* Implicit QL with Wilkinson-type shifts on the tridiagonal (d, e).  W[n,n] holds the
- * eigenvector matrix TRANSPOSED (row j = vector j), so each plane rotation touches two
- * contiguous rows (W may be NULL: eigenvalues only).  Returns -1 if an eigenvalue fails to converge in 60 iterations. */
-static int tridiagonal_ql(int n, double *d, double *e, double *W) {
+/* Columns of the rotation chain of one QL sweep (rows l..m of W), for task t. */
+static void chain_task(void *ctx, int t, int nt) {
+    eig_job *j = ctx;
+    int a, b;
+    eig_slice(j->n, t, nt, &a, &b);
+    if (b > a) tb_kern->drot_chain(j->i, j->c, j->s, j->M + a, j->ld, b - a);
+}
+
+/* One implicit QL sweep with a Wilkinson-type shift on rows l..m of the tridiagonal
+ * (d, e); *f accumulates the shifts.  Rotation i (rows i and i+1) is (cs[i], ss[i]). */
+static void ql_sweep(int n, int l, int m, double *d, double *e, double *f, double *cs, double *ss) {
+    double g = d[l];
+    double p = (d[l + 1] - g) / (2.0 * e[l]);
+    double r = hypot(p, 1.0);
+    if (p < 0) r = -r;
+    d[l] = e[l] / (p + r);
+    d[l + 1] = e[l] * (p + r);
+    double dl1 = d[l + 1], h = g - d[l];
+    for (int i = l + 2; i < n; i++) d[i] -= h;
+    *f += h;
+    p = d[m];
+    double c = 1.0, c2 = c, c3 = c, el1 = e[l + 1], s = 0.0, s2 = 0.0;
+    for (int i = m - 1; i >= l; i--) {
+        c3 = c2;
+        c2 = c;
+        s2 = s;
+        g = c * e[i];
+        h = c * p;
+        r = hypot(p, e[i]);
+        e[i + 1] = s * r;
+        s = e[i] / r;
+        c = p / r;
+        p = c * d[i] - s * g;
+        d[i + 1] = h + s * (c * g + s * d[i]);
+        cs[i] = c;
+        ss[i] = s;
+    }
+    p = -s * s2 * c3 * el1 * e[l] / dl1;
+    e[l] = s * p;
+    d[l] = c * p;
+}
+
+/* Implicit QL with Wilkinson-type shifts on the tridiagonal (d, e) (EISPACK tql2).
+ * W[n, ldw] holds the eigenvector matrix TRANSPOSED (row j = vector j); each sweep's
+ * chain of rotations is applied to it afterwards, column slices in parallel (W may be
+ * NULL: eigenvalues only).  cs, ss: n doubles of scratch each.  Returns -1 if an
+ * eigenvalue fails to converge in 60 iterations. */
+static int tridiagonal_ql(int n, double *d, double *e, double *W, size_t ldw, double *cs, double *ss) {
     for (int i = 1; i < n; i++) e[i - 1] = e[i];
     e[n - 1] = 0.0;
     double f = 0.0, tst1 = 0.0, eps = DBL_EPSILON;
+    eig_job job = {.n = n, .M = W, .ld = ldw};
     for (int l = 0; l < n; l++) {
         double t = fabs(d[l]) + fabs(e[l]);
         if (t > tst1) tst1 = t;
         int m = l;
         while (m < n && fabs(e[m]) > eps * tst1) m++;
         if (m == n) m = n - 1;
-        if (m > l) {
-            int iter = 0;
-            do {
-                if (++iter > 60) return -1;
-                double g = d[l];
-                double p = (d[l + 1] - g) / (2.0 * e[l]);
-                double r = hypot(p, 1.0);
-                if (p < 0) r = -r;
-                d[l] = e[l] / (p + r);
-                d[l + 1] = e[l] * (p + r);
-                double dl1 = d[l + 1], h = g - d[l];
-                for (int i = l + 2; i < n; i++) d[i] -= h;
-                f += h;
-                p = d[m];
-                double c = 1.0, c2 = c, c3 = c, el1 = e[l + 1], s = 0.0, s2 = 0.0;
-                for (int i = m - 1; i >= l; i--) {
-                    c3 = c2;
-                    c2 = c;
-                    s2 = s;
-                    g = c * e[i];
-                    h = c * p;
-                    r = hypot(p, e[i]);
-                    e[i + 1] = s * r;
-                    s = e[i] / r;
-                    c = p / r;
-                    p = c * d[i] - s * g;
-                    d[i + 1] = h + s * (c * g + s * d[i]);
-                    if (W) tb_kern->drot(n, W + (size_t)i * n, W + (size_t)(i + 1) * n, c, s);
-                }
-                p = -s * s2 * c3 * el1 * e[l] / dl1;
-                e[l] = s * p;
-                d[l] = c * p;
-            } while (fabs(e[l]) > eps * tst1);
+        for (int iter = 1; m > l; iter++) {
+            if (iter > 60) return -1;
+            ql_sweep(n, l, m, d, e, &f, cs, ss);
+            if (W) {
+                job.M = W + (size_t)l * ldw;
+                job.i = m - l;
+                job.c = cs + l;
+                job.s = ss + l;
+                eig_run(chain_task, &job, 3.0 * (m - l) * n);
+            }
+            if (!(fabs(e[l]) > eps * tst1)) break;
         }
         d[l] += f;
         e[l] = 0.0;
@@ -155,23 +251,28 @@ static int tridiagonal_ql(int n, double *d, double *e, double *W) {
     return 0;
 }
 
+/* The row stride of the QL step's eigenvector buffer: a stride of a multiple of 4 KB
+ * would put a column slice's rows in one cache set (2.4x slower at n = 512). */
+static size_t ql_stride(int n) { return (size_t)n + (n % 64 == 0 ? 8 : 0); }
+
 int la_eigh(int n, const double *A, double *w, double *V, char *err) {
     if (n < 1) return tb_fail(err, "eigh: empty matrix");
     for (size_t i = 0; i < (size_t)n * n; i++)
         if (!isfinite(A[i])) return tb_fail(err, "eigh: matrix has a non-finite entry");
-    double *Q = malloc((size_t)n * n * sizeof(double)), *W = malloc((size_t)n * n * sizeof(double));
-    double *e = malloc((size_t)n * sizeof(double));
+    size_t ld = ql_stride(n);
+    double *Q = malloc((size_t)n * n * sizeof(double)), *e = malloc((size_t)n * sizeof(double));
+    double *scratch = malloc(2 * (size_t)n * sizeof(double)), *W = V ? malloc((size_t)n * ld * sizeof(double)) : NULL;
     int *idx = malloc((size_t)n * sizeof(int));
-    if (!Q || !W || !e || !idx) {
-        free(Q); free(W); free(e); free(idx);
+    if (!Q || !e || !scratch || !idx || (V && !W)) {
+        free(Q); free(e); free(scratch); free(idx); free(W);
         return tb_fail(err, "eigh: out of memory (n = %d)", n);
     }
     /* symmetrise: only the average of A and A^T is used */
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++) Q[(size_t)i * n + j] = 0.5 * (A[(size_t)i * n + j] + A[(size_t)j * n + i]);
-    tridiagonalise(n, Q, w, e); /* Q's row j is now column j of the reduction */
-    memcpy(W, Q, (size_t)n * n * sizeof(double));
-    int rc = tridiagonal_ql(n, w, e, V ? W : NULL);
+    tridiagonalise(n, Q, w, e, V != NULL, scratch); /* Q's row j is now column j of the reduction */
+    for (int j = 0; W && j < n; j++) memcpy(W + (size_t)j * ld, Q + (size_t)j * n, (size_t)n * sizeof(double));
+    int rc = tridiagonal_ql(n, w, e, W, ld, scratch, scratch + n);
     if (rc == 0) {
         /* sort descending (selection sort on indices: n is small next to the O(n^3) above) */
         for (int i = 0; i < n; i++) idx[i] = i;
@@ -185,11 +286,11 @@ int la_eigh(int n, const double *A, double *w, double *V, char *err) {
         memcpy(w, e, (size_t)n * sizeof(double));
         if (V)
             for (int j = 0; j < n; j++) {
-                const double *vec = W + (size_t)idx[j] * n;
+                const double *vec = W + (size_t)idx[j] * ld;
                 for (int i = 0; i < n; i++) V[(size_t)i * n + j] = vec[i];
             }
     }
-    free(Q); free(W); free(e); free(idx);
+    free(Q); free(e); free(scratch); free(idx); free(W);
     return rc ? tb_fail(err, "eigh: QL iteration did not converge (n = %d)", n) : 0;
 }
 

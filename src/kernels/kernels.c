@@ -24,7 +24,8 @@
 #define SPIKING(ISA)                                                                                    \
     .lif_cuba = lif_cuba_##ISA, .lif_coba = lif_coba_##ISA, .rows_add = rows_add_##ISA,                 \
     .rows_acc = rows_acc_##ISA, .matvecs = matvecs_##ISA
-#define LINALG(ISA) .daxpy = daxpy_##ISA, .daxpy2 = daxpy2_##ISA, .drot = drot_##ISA, .dgemm4 = dgemm4_##ISA
+#define LINALG(ISA) .daxpy = daxpy_##ISA, .daxpy2 = daxpy2_##ISA, .drot = drot_##ISA, .drot_chain = drot_chain_##ISA,     \
+                    .dgemm4 = dgemm4_##ISA
 
 static const tb_kernels scalar_table = {
     .name = "scalar", DENSE_PRODUCTS(scalar), DENSE_ROWWISE(scalar), SPIKING(scalar), LINALG(scalar)};

@@ -37,6 +37,7 @@ tb_matvecs_fn matvecs_scalar, matvecs_avx2, matvecs_neon;
 tb_daxpy_fn daxpy_scalar, daxpy_avx2, daxpy_neon;
 tb_daxpy2_fn daxpy2_scalar, daxpy2_avx2, daxpy2_neon;
 tb_drot_fn drot_scalar, drot_avx2, drot_neon;
+tb_drot_chain_fn drot_chain_scalar, drot_chain_avx2, drot_chain_neon;
 tb_dgemm4_fn dgemm4_scalar, dgemm4_avx2, dgemm4_neon;
 
 /* matmul in terms of a table's own sgemm (dense_scalar.c; every dense_*.c uses it). */

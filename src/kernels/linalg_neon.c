@@ -36,6 +36,28 @@ void drot_neon(int n, double *x, double *y, double c, double s) {
     drot_scalar(n - i, x + i, y + i, c, s);
 }
 
+/* Columns [j, j + 8) of the chain (see drot_chain_scalar): four chains of 2 columns. */
+static void chain_8(int k, const double *c, const double *s, double *W, size_t ldw) {
+    float64x2_t carry[4];
+    for (int v = 0; v < 4; v++) carry[v] = vld1q_f64(W + (size_t)k * ldw + 2 * v);
+    for (int i = k - 1; i >= 0; i--) {
+        float64x2_t ci = vdupq_n_f64(c[i]), si = vdupq_n_f64(s[i]);
+        double *wi = W + (size_t)i * ldw;
+        for (int v = 0; v < 4; v++) {
+            float64x2_t x = vld1q_f64(wi + 2 * v);
+            vst1q_f64(wi + ldw + 2 * v, vaddq_f64(vmulq_f64(si, x), vmulq_f64(ci, carry[v])));
+            carry[v] = vsubq_f64(vmulq_f64(ci, x), vmulq_f64(si, carry[v]));
+        }
+    }
+    for (int v = 0; v < 4; v++) vst1q_f64(W + 2 * v, carry[v]);
+}
+
+void drot_chain_neon(int k, const double *c, const double *s, double *W, size_t ldw, int ncol) {
+    int j = 0;
+    for (; j + 8 <= ncol; j += 8) chain_8(k, c, s, W + j, ldw);
+    drot_chain_scalar(k, c, s, W + j, ldw, ncol - j);
+}
+
 /* C[0..4, j..j+4) = sum_p a_p B[p, j..j+4), the block in 8 registers while p runs. */
 static void block_4x4(int k, const double *a, size_t as, size_t ai, const double *B, size_t ldb,
                       double *C, size_t ldc) {
