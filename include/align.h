@@ -193,6 +193,12 @@ typedef struct {
     double ci;             /* 0.95 */
     uint64_t seed;
     enc_opts enc;
+    /* Progress (NULL: none): align_all calls progress(progress_ctx, stage, done, total)
+     * before each family it computes -- stage "rsa", "cka", "cca", "procrustes",
+     * "encoding" or "bootstrap", done of total steps finished -- and once with stage
+     * "done" and done == total at the end.  The CLI prints it; the library never does. */
+    void (*progress)(void *ctx, const char *stage, int done, int total);
+    void *progress_ctx;
 } align_opts;
 void align_opts_default(align_opts *o);
 

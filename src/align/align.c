@@ -92,6 +92,8 @@ done:
 
 void align_opts_default(align_opts *o) {
     memset(o, 0, sizeof *o);
+    o->progress = NULL;
+    o->progress_ctx = NULL;
     o->rsa = o->cka = o->cca = o->procrustes = 1;
     o->encoding = 0;
     o->rdm = RDM_CORRELATION;
@@ -210,22 +212,34 @@ static int encoding_part(const double *X, int n, int px, const double *Y, int py
     return 0;
 }
 
+/* Tell o->progress that `stage` starts (*done steps of total finished); 1 to go on. */
+static int report(const align_opts *o, const char *stage, int *done, int total) {
+    if (o->progress) o->progress(o->progress_ctx, stage, *done, total);
+    (*done)++;
+    return 1;
+}
+
 int align_all(const double *X, int n, int px, const double *Y, int py, const double *Y_trials,
               int trials, const align_opts *o, align_result *r, char *err) {
     result_reset(r);
     if (n < 3) return tb_fail(err, "need at least 3 stimuli to compare (got %d)", n);
     if (check_finite(X, n, px, "A", err) || check_finite(Y, n, py, "B", err)) return -1;
     double *Da = NULL, *Db = NULL, *Kx = NULL, *Ky = NULL;
-    int rc = -1;
-    if (o->rsa && rsa_part(X, n, px, Y, py, o, &Da, &Db, r, err)) goto done;
-    if (o->cka && cka_part(X, n, px, Y, py, o, &Kx, &Ky, r, err)) goto done;
-    if (o->cca) {
+    int rc = -1, done = 0;
+    int total = !!o->rsa + !!o->cka + !!o->cca + !!o->procrustes + !!o->encoding + (o->boot > 0);
+    if (o->rsa && report(o, "rsa", &done, total) && rsa_part(X, n, px, Y, py, o, &Da, &Db, r, err)) goto done;
+    if (o->cka && report(o, "cka", &done, total) && cka_part(X, n, px, Y, py, o, &Kx, &Ky, r, err)) goto done;
+    if (o->cca && report(o, "cca", &done, total)) {
         r->cca_warning = (px > n / 2 || py > n / 2);
         if (al_cca_family(X, n, px, Y, py, o->svcca_keep, &r->cca_mean, &r->pwcca, &r->svcca, err)) goto done;
     }
-    if (o->procrustes && procrustes(X, n, px, Y, py, &r->procrustes_euclidean, &r->procrustes_angular, err)) goto done;
-    if (o->encoding && encoding_part(X, n, px, Y, py, Y_trials, trials, o, r, err)) goto done;
-    if (o->boot > 0 && al_bootstrap_ci(o->rsa ? Da : NULL, Db, Kx, Ky, n, o, r, err)) goto done;
+    if (o->procrustes && report(o, "procrustes", &done, total) &&
+        procrustes(X, n, px, Y, py, &r->procrustes_euclidean, &r->procrustes_angular, err)) goto done;
+    if (o->encoding && report(o, "encoding", &done, total) &&
+        encoding_part(X, n, px, Y, py, Y_trials, trials, o, r, err)) goto done;
+    if (o->boot > 0 && report(o, "bootstrap", &done, total) &&
+        al_bootstrap_ci(o->rsa ? Da : NULL, Db, Kx, Ky, n, o, r, err)) goto done;
+    report(o, "done", &done, total);
     rc = 0;
 done:
     free(Da); free(Db); free(Kx); free(Ky);
