@@ -10,7 +10,8 @@
  *   linalg  the float64 loops under the eigensolver, the SVD and the products of the
  *           alignment metrics (lessons 10-12).
  * Every kernel exists as a scalar reference ("scalar") and as AVX2+FMA ("avx2", x86-64)
- * and NEON ("neon", aarch64) versions; the neon table names the scalar definition
+ * and NEON ("neon", aarch64) versions (on a CPU with AVX-512F the avx2 sgemm runs a
+ * 512-bit micro-kernel, dense_avx512.c, that gives the AVX2 kernel's bits exactly); the neon table names the scalar definition
  * where a NEON twin would not pay (the element-wise dense kernels).  kernels_init()
  * picks one table at start-up (__builtin_cpu_supports on x86) and every model calls
  * through it, so --kernels scalar (or TINYBRAIN_KERNELS=scalar) switches all of them.

@@ -11,6 +11,7 @@
  * enough that a wrong index or a missing term (an error of order one term) fails.
  */
 #include "kernels.h"
+#include "../src/kernels/kernels_priv.h" /* kernels_sgemm_512 */
 #include "linalg.h"
 #include "rng.h"
 #include "threads.h"
@@ -120,6 +121,37 @@ static void sgemm_threads(void **state) {
     }
     tb_threads_init(2);
     free(A); free(B); free(C1); free(C2);
+}
+
+/* The avx2 table's sgemm runs a 512-bit micro-kernel on CPUs with AVX-512F
+ * (dense_avx512.c): it must give the AVX2 kernel's bits exactly, for every transpose,
+ * alpha, beta (0, 1 and 0.5: fused and unfused epilogues) and awkward sizes. */
+static void sgemm_512_same_bits(void **state) {
+    (void)state;
+    const tb_kernels *k = kernels_table("avx2");
+    if (!k) skip();
+    tb_rng r;
+    rng_seed(&r, 13);
+    const int dims[][3] = {{1, 1, 1}, {7, 17, 63}, {13, 40, 129}, {64, 48, 33}, {130, 100, 1024}};
+    const float betas[3] = {0.0f, 1.0f, 0.5f};
+    for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
+        for (int tr = 0; tr < 4; tr++)
+            for (int b = 0; b < 3; b++) {
+                int M = dims[d][0], N = dims[d][1], K = dims[d][2], tA = tr & 1, tB = tr >> 1;
+                int lda = (tA ? M : K) + 1, ldb = (tB ? K : N) + 3, ldc = N + 2;
+                float *A = randv(&r, (size_t)(tA ? K : M) * lda, 1), *B = randv(&r, (size_t)(tB ? N : K) * ldb, 1);
+                float *C0 = randv(&r, (size_t)M * ldc, 1), *C[2];
+                for (int w = 0; w < 2; w++) {
+                    C[w] = malloc((size_t)M * ldc * 4);
+                    memcpy(C[w], C0, (size_t)M * ldc * 4);
+                    kernels_sgemm_512 = w;
+                    k->sgemm(tA, tB, M, N, K, 0.75f, A, lda, B, ldb, betas[b], C[w], ldc);
+                }
+                kernels_sgemm_512 = 1;
+                if (memcmp(C[0], C[1], (size_t)M * ldc * 4))
+                    fail_msg("512-bit sgemm differs from AVX2 at %dx%dx%d tA=%d tB=%d beta=%g", M, N, K, tA, tB, betas[b]);
+                free(A); free(B); free(C0); free(C[0]); free(C[1]);
+            }
 }
 
 /* matmul_forward/backward against their definitions in double. */
@@ -671,6 +703,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sgemm_all_tables),
         cmocka_unit_test(sgemm_threads),
+        cmocka_unit_test(sgemm_512_same_bits),
         cmocka_unit_test(matmul_forward_backward),
         cmocka_unit_test(vexp_accuracy),
         cmocka_unit_test(elementwise_twins),

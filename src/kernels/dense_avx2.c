@@ -66,9 +66,11 @@ static void micro_6x16(int K, const float *Ap, const float *Bp, float *C, int ld
 #define MICRO micro_6x16
 #include "dense_pack.h"
 
+/* On a CPU with AVX-512F the 512-bit twin of this kernel (dense_avx512.c): the same bits. */
 void sgemm_avx2(int transA, int transB, int M, int N, int K, float alpha, const float *A,
                 int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-    sgemm_packed(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (sgemm_avx512_usable()) sgemm_avx512(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else sgemm_packed(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void matmul_forward_avx2(float *out, const float *inp, const float *weight, const float *bias,

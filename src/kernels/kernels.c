@@ -44,6 +44,7 @@ static const tb_kernels neon_table = {
 /* ---- the choice ------------------------------------------------------------------------ */
 
 const tb_kernels *tb_kern = &scalar_table;
+int kernels_sgemm_512 = 1;
 
 const tb_kernels *kernels_table(const char *name) {
     if (!strcmp(name, "scalar")) return &scalar_table;

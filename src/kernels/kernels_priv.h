@@ -24,6 +24,13 @@ tb_map_fn gelu_forward_scalar, gelu_forward_avx2;
 tb_gelu_backward_fn gelu_backward_scalar, gelu_backward_avx2;
 tb_map_fn vexp_scalar, vexp_avx2;
 
+/* dense_avx512.c (x86-64): the 512-bit sgemm the avx2 table runs when
+ * sgemm_avx512_usable() (the CPU has AVX-512F and kernels_sgemm_512 is 1, its
+ * default; tests set it to 0 to compare the two, which give the same bits). */
+tb_sgemm_fn sgemm_avx512;
+int sgemm_avx512_usable(void);
+extern int kernels_sgemm_512;
+
 /* snn_scalar.c, snn_avx2.c, snn_neon.c */
 tb_lif_fn lif_cuba_scalar, lif_cuba_avx2, lif_cuba_neon;
 tb_lif_fn lif_coba_scalar, lif_coba_avx2, lif_coba_neon;
