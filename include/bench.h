@@ -24,6 +24,18 @@ double bench_now_s(void);
 /* Median of x[n], n >= 1 (x is sorted in place). */
 double bench_median(double *x, int n);
 
+/* ---- the machine's measured peak (bench_peak.c) -------------------------------------
+ * Single-precision FMA throughput with no memory traffic, on `threads` threads of the
+ * pool at once (1 <= threads <= tb_threads()), with the widest instruction set the CPU
+ * has: the ceiling every "% of peak" in bench gpt and bench kernels refers to. */
+typedef struct {
+    const char *isa;          /* "AVX-512F FMA", "AVX2 FMA", "plain C (compiler-vectorised)" */
+    int threads;
+    double gflops;            /* all threads together */
+    double gflops_per_core;
+} bench_peak_result;
+int bench_peak(int threads, bench_peak_result *r, char *err);
+
 /* ---- reference scripts -------------------------------------------------------------
  * 1 if /usr/bin/python3 can import `module` ("torch", "brian2"); Debian packages them
  * as python3-torch and python3-brian.  They are never a dependency of tinybrain. */
@@ -34,6 +46,14 @@ int bench_python_has(const char *module);
  * run or printed no keys[0]. */
 int bench_run_script(const char *script, const char *args, const char *const *keys, int nkeys,
                      double *vals, char *err);
+/* Which BLAS /usr/bin/python3 loads with `module` ("torch", "numpy"): the shared
+ * libraries with "blas" in their name in the process's memory map, classified into
+ * *kind: "OpenBLAS", "MKL", "BLIS", "reference BLAS" (Netlib's, 2-3 GFLOP/s: a ratio
+ * against it measures nothing) or "unknown"; path[len] names the library.  -1 with err
+ * when python3 or the module cannot be loaded. */
+int bench_python_blas(const char *module, const char **kind, char *path, size_t len, char *err);
+/* 1 when kind is one a speed ratio may be printed against (not the reference BLAS). */
+int bench_blas_fair(const char *kind);
 /* The peers' wrappers below (bench_torch_gpt, bench_torch_srnn, bench_brian) run one
  * setting each; -1 with err (e.g. "python3 cannot import torch") when it could not run. */
 

@@ -1,0 +1,102 @@
+/* bench_peak.c -- the machine's measured single-precision peak (`bench peak`; lesson 06:
+ * what "percent of peak" is a percent of).
+ *
+ * A loop of independent fused multiply-adds that never touches memory: 12 accumulators
+ * (enough to cover the FMA latency on every current core), each updated as
+ * acc = acc * x + y.  Run on every thread of the pool at once, it gives the FLOP/s no
+ * real kernel can beat on this machine, with its clock and its neighbours as they are
+ * now.  The widest instruction set the CPU has is used (AVX-512F, else AVX2+FMA, else
+ * plain C, which the compiler vectorises as it can); the functions carry target
+ * attributes, so the file needs no special flags and the binary still runs anywhere. */
+#include "bench.h"
+#include "threads.h"
+
+#include <stdlib.h>
+
+#define ACCS 12
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+__attribute__((target("avx512f"))) static double fma_loop_512(long iters) {
+    __m512 acc[ACCS], x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
+    for (int a = 0; a < ACCS; a++) acc[a] = _mm512_set1_ps((float)a);
+    for (long i = 0; i < iters; i++)
+        for (int a = 0; a < ACCS; a++) acc[a] = _mm512_fmadd_ps(acc[a], x, y);
+    float out[16];
+    __m512 s = acc[0];
+    for (int a = 1; a < ACCS; a++) s = _mm512_add_ps(s, acc[a]);
+    _mm512_storeu_ps(out, s);
+    return out[0];
+}
+
+__attribute__((target("avx2,fma"))) static double fma_loop_256(long iters) {
+    __m256 acc[ACCS], x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
+    for (int a = 0; a < ACCS; a++) acc[a] = _mm256_set1_ps((float)a);
+    for (long i = 0; i < iters; i++)
+        for (int a = 0; a < ACCS; a++) acc[a] = _mm256_fmadd_ps(acc[a], x, y);
+    float out[8];
+    __m256 s = acc[0];
+    for (int a = 1; a < ACCS; a++) s = _mm256_add_ps(s, acc[a]);
+    _mm256_storeu_ps(out, s);
+    return out[0];
+}
+#endif
+
+/* Plain C: 4 lanes x 12 accumulators (the compiler keeps them in vector registers). */
+static double fma_loop_c(long iters) {
+    float acc[ACCS][4];
+    for (int a = 0; a < ACCS; a++)
+        for (int l = 0; l < 4; l++) acc[a][l] = (float)(a + l);
+    for (long i = 0; i < iters; i++)
+        for (int a = 0; a < ACCS; a++)
+            for (int l = 0; l < 4; l++) acc[a][l] = acc[a][l] * 0.999999f + 1e-7f;
+    double s = 0;
+    for (int a = 0; a < ACCS; a++) s += acc[a][0];
+    return s;
+}
+
+typedef struct { int width; long iters; double sink[TB_MAX_THREADS]; } peak_job;
+
+static void peak_task(void *ctx, int t, int nt) {
+    (void)nt;
+    peak_job *j = ctx;
+#if defined(__x86_64__)
+    if (j->width == 16) { j->sink[t] = fma_loop_512(j->iters); return; }
+    if (j->width == 8) { j->sink[t] = fma_loop_256(j->iters); return; }
+#endif
+    j->sink[t] = fma_loop_c(j->iters);
+}
+
+/* Floats per FMA instruction of the widest set this CPU runs, and its name. */
+static int peak_width(const char **isa) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) { *isa = "AVX-512F FMA"; return 16; }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) { *isa = "AVX2 FMA"; return 8; }
+#endif
+    *isa = "plain C (compiler-vectorised)";
+    return 4;
+}
+
+int bench_peak(int threads, bench_peak_result *r, char *err) {
+    if (threads < 1 || threads > tb_threads()) return tb_fail(err, "peak: %d threads asked, the pool has %d", threads, tb_threads());
+    peak_job j = {.width = peak_width(&r->isa)};
+    double flops_per_iter = 2.0 * ACCS * j.width, times[5];
+    /* size the loop to ~40 ms on one thread, then time 5 runs and keep the median */
+    j.iters = 100000;
+    double t0 = bench_now_s();
+    peak_task(&j, 0, 1);
+    double dt = bench_now_s() - t0;
+    if (dt > 0) j.iters = (long)(j.iters * 0.04 / dt) + 1;
+    for (int k = 0; k < 5; k++) {
+        t0 = bench_now_s();
+        tb_parallel(threads, peak_task, &j);
+        times[k] = bench_now_s() - t0;
+    }
+    double sec = bench_median(times, 5);
+    r->threads = threads;
+    r->gflops = flops_per_iter * (double)j.iters * threads / sec * 1e-9;
+    r->gflops_per_core = r->gflops / threads;
+    return 0;
+}
