@@ -63,6 +63,7 @@ static void micro_6x16(int K, const float *Ap, const float *Bp, float *C, int ld
     }
 }
 
+#define PACK_AVX 1
 #define MICRO micro_6x16
 #include "dense_pack.h"
 

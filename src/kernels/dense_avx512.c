@@ -57,6 +57,7 @@ static void micro_8x32(int K, const float *Ap, const float *Bp, float *C, int ld
     }
 }
 
+#define PACK_AVX 1
 #define MICRO micro_8x32
 #include "dense_pack.h"
 
