@@ -76,8 +76,15 @@ typedef struct {
     double fwd_ms, bwd_ms, opt_ms;   /* mean ms of forward, backward, AdamW */
     double flops;                    /* per step, the formula above */
     float first_loss, last_loss;     /* of the first (warm-up) and the last step */
+    /* Where a step's time goes (mean ms per timed step, from gpt.h's phase marks): */
+    int layers;
+    double embed_fwd_ms, head_fwd_ms, head_bwd_ms, embed_bwd_ms; /* embeddings; final norm + LM head + loss */
+    double *layer_fwd_ms, *layer_bwd_ms;  /* [layers], owned: bench_gpt_result_free */
+    double pool_jobs;                /* parallel regions handed to the pool per step */
+    double pool_wait_ms;             /* the caller waiting for the workers after its own share */
 } bench_gpt_result;
 int bench_gpt_steps(const bench_gpt_preset *p, int steps, int warmup, bench_gpt_result *r, char *err);
+void bench_gpt_result_free(bench_gpt_result *r);
 /* torch_gpt.py at the same preset: its ms per step and GFLOP/s. */
 int bench_torch_gpt(const char *script, const char *preset, int threads, int steps, int warmup, double *ms,
                     double *gflops, char *err);

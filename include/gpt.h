@@ -155,6 +155,14 @@ typedef struct {
     float *dlogits;   /* [B,T,V] */
 } gpt_grad_acts;
 
+/* Phase marks for a profiler (bench gpt --breakdown): gpt_forward and gpt_backward
+ * call on_phase(ctx, phase, layer) as each phase begins (layer -1 outside the blocks)
+ * and GPT_PHASE_END when they return.  NULL (the default): nothing is called. */
+typedef enum {
+    GPT_PHASE_EMBED_FWD, GPT_PHASE_LAYER_FWD, GPT_PHASE_HEAD_FWD,
+    GPT_PHASE_HEAD_BWD, GPT_PHASE_LAYER_BWD, GPT_PHASE_EMBED_BWD, GPT_PHASE_END
+} gpt_phase;
+
 typedef struct {
     gpt_config cfg;
     size_t param_sizes[GPT_NPARAM];
@@ -181,6 +189,9 @@ typedef struct {
     float *abl_resid;             /* [(L+1), C] 1 = keep, 0 = ablated; NULL = intact */
     float *abl_mlp;               /* [L, H] */
     float *abl_head;              /* [L, NH] */
+
+    void (*on_phase)(void *ctx, gpt_phase phase, int layer); /* see gpt_phase (NULL: none) */
+    void *on_phase_ctx;
 } gpt_model;
 
 /* ---- config ---------------------------------------------------------------------- */

@@ -85,6 +85,18 @@ static void gpt_workload(void **state) {
     double BT = (double)p->batch * p->ctx;
     assert_true(r.flops == 6.0 * r.params * BT + 6.0 * p->layers * BT * p->ctx * p->dim);
     assert_true(r.ms > 0 && r.fwd_ms > 0 && r.bwd_ms > 0 && r.opt_ms > 0);
+    /* the phases cover the passes: their sums are the forward and backward times (up
+     * to the few microseconds between the marks and the step's own clock) */
+    double f = r.embed_fwd_ms + r.head_fwd_ms, b = r.embed_bwd_ms + r.head_bwd_ms;
+    assert_int_equal(r.layers, p->layers);
+    for (int l = 0; l < r.layers; l++) {
+        assert_true(r.layer_fwd_ms[l] > 0 && r.layer_bwd_ms[l] > 0);
+        f += r.layer_fwd_ms[l];
+        b += r.layer_bwd_ms[l];
+    }
+    assert_true(fabs(f - r.fwd_ms) < 0.05 * r.fwd_ms + 0.05 && fabs(b - r.bwd_ms) < 0.05 * r.bwd_ms + 0.05);
+    assert_true(r.pool_jobs >= 0 && r.pool_wait_ms >= 0);
+    bench_gpt_result_free(&r);
 }
 
 /* Spiking-LM steps: a probability of firing, a loss near ln V at the start. */

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_THREADS TB_MAX_THREADS
@@ -39,6 +40,25 @@ static struct {
           .done = PTHREAD_COND_INITIALIZER};
 
 static _Thread_local int in_task = 0;
+
+/* tb_threads_profile: counted by the caller's thread only */
+static struct { int on; long jobs; double wait_s; } prof;
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void tb_threads_profile(int on) {
+    prof.on = on;
+    if (on) { prof.jobs = 0; prof.wait_s = 0; }
+}
+
+void tb_threads_profile_read(long *jobs, double *wait_s) {
+    *jobs = prof.jobs;
+    *wait_s = prof.wait_s;
+}
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -148,5 +168,9 @@ void tb_parallel(int ntasks, void (*fn)(void *ctx, int task, int ntasks), void *
         pthread_mutex_unlock(&pool.mu);
     }
     run_share(0);
+    if (!prof.on) { wait_for_workers(); return; }
+    double t0 = now_s();
     wait_for_workers();
+    prof.wait_s += now_s() - t0;
+    prof.jobs++;
 }

@@ -85,6 +85,12 @@ static void print_json(const gpt_bench *b) {
     json_num("forward_ms", r->fwd_ms);
     json_num("backward_ms", r->bwd_ms);
     json_num("optimizer_ms", r->opt_ms);
+    json_num("embed_fwd_ms", r->embed_fwd_ms);
+    json_num("head_fwd_ms", r->head_fwd_ms);
+    json_num("head_bwd_ms", r->head_bwd_ms);
+    json_num("embed_bwd_ms", r->embed_bwd_ms);
+    json_num("pool_jobs_per_step", r->pool_jobs);
+    json_num("pool_wait_ms", r->pool_wait_ms);
     json_num("first_loss", r->first_loss);
     json_num("last_loss", r->last_loss);
     if (b->have_torch) {
@@ -94,6 +100,22 @@ static void print_json(const gpt_bench *b) {
         json_num("speedup_vs_best_torch", fmin(b->torch_ms[0], b->torch_ms[1]) / r->ms);
     }
     json_end();
+}
+
+/* Where a step's time goes: each phase's forward and backward, AdamW, the pool. */
+static void print_breakdown(const bench_gpt_result *r) {
+    printf("\n  %-16s %9s %9s   (mean ms per step)\n", "phase", "forward", "backward");
+    printf("  %-16s %9.2f %9.2f\n", "embeddings", r->embed_fwd_ms, r->embed_bwd_ms);
+    for (int l = 0; l < r->layers; l++) {
+        char name[32];
+        snprintf(name, sizeof name, "block %d", l);
+        printf("  %-16s %9.2f %9.2f\n", name, r->layer_fwd_ms[l], r->layer_bwd_ms[l]);
+    }
+    printf("  %-16s %9.2f %9.2f\n", "norm, head, loss", r->head_fwd_ms, r->head_bwd_ms);
+    printf("  %-16s %9s %9.2f   (update)\n", "AdamW", "", r->opt_ms);
+    printf("  %-16s %9.2f %9.2f   (all phases)\n", "total", r->fwd_ms, r->bwd_ms);
+    printf("  thread pool: %.0f parallel regions per step; the caller waits %.2f ms per step for the workers\n"
+           "  after its own share (imbalance + hand-over)\n", r->pool_jobs, r->pool_wait_ms);
 }
 
 static void print_text(const gpt_args *a, const gpt_bench *b) {
@@ -109,8 +131,7 @@ static void print_text(const gpt_args *a, const gpt_bench *b) {
     printf("  GFLOP/s        %.1f   (%.2f GFLOP/step = 6 params B T + 6 L B T^2 C)\n", b->gflops, r->flops / 1e9);
     printf("  of peak        %.0f%%   (peak %.0f GFLOP/s at %d thread%s, measured now: %s)\n", 100 * b->gflops / b->peak,
            b->peak, nt, nt > 1 ? "s" : "", b->peak_isa);
-    if (a->breakdown)
-        printf("  mean split     forward %.2f ms, backward %.2f ms, AdamW %.2f ms\n", r->fwd_ms, r->bwd_ms, r->opt_ms);
+    if (a->breakdown) print_breakdown(r);
     printf("  loss           %.4f -> %.4f (random tokens: ln %d = %.4f)\n", r->first_loss, r->last_loss, p->vocab,
            log(p->vocab));
     if (!a->compare) return;
@@ -155,5 +176,6 @@ int bench_gpt_main(int argc, char **argv) {
     if (a.compare) b.have_torch = run_torch(&a, &b);
     if (a.json) print_json(&b);
     else print_text(&a, &b);
+    bench_gpt_result_free(&b.r);
     return 0;
 }

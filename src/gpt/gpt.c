@@ -274,6 +274,11 @@ static void mul_mask_rows(float *x, const float *mask, size_t rows, int width) {
         for (int i = 0; i < width; i++) x[r * width + i] *= mask[i];
 }
 
+/* A profiler's phase mark (gpt.h, gpt_phase). */
+static void phase_mark(const gpt_model *m, gpt_phase phase, int layer) {
+    if (m->on_phase) m->on_phase(m->on_phase_ctx, phase, layer);
+}
+
 int gpt_forward(gpt_model *m, const int *inputs, const int *targets, int B, int T,
                 float *mean_loss, char *err) {
     const gpt_config *c = &m->cfg;
@@ -295,9 +300,11 @@ int gpt_forward(gpt_model *m, const int *inputs, const int *targets, int B, int 
 
     gpt_params *p = &m->params;
     gpt_acts *a = &m->acts;
+    phase_mark(m, GPT_PHASE_EMBED_FWD, -1);
     encoder_forward(a->encoded, inputs, p->wte, c->pos == GPT_POS_LEARNED ? p->wpe : m->pos_table, B, T, C);
     if (m->abl_resid) mul_mask_rows(a->encoded, m->abl_resid, BT, C);
     for (int l = 0; l < L; l++) {
+        phase_mark(m, GPT_PHASE_LAYER_FWD, l);
         const float *x = l == 0 ? a->encoded : a->residual3 + (l - 1) * BT * C;
         float *ln1 = a->ln1 + l * BT * C, *qkv = a->qkv + l * BT * 3 * C, *atty = a->atty + l * BT * C;
         float *att = a->att + (size_t)l * B * NH * T * T, *attproj = a->attproj + l * BT * C;
@@ -320,6 +327,7 @@ int gpt_forward(gpt_model *m, const int *inputs, const int *targets, int B, int 
         if (m->abl_resid) mul_mask_rows(res3, m->abl_resid + (size_t)(l + 1) * C, BT, C);
     }
     const float *xL = a->residual3 + (L - 1) * BT * C;
+    phase_mark(m, GPT_PHASE_HEAD_FWD, -1);
     norm_forward(c->norm, a->lnf, a->lnf_mean, a->lnf_rstd, xL, p->lnfw, p->lnfb, (int)BT, C);
     tb_kern->matmul_forward(a->logits, a->lnf, c->tied ? p->wte : p->lm_head, NULL, (int)BT, C, V);
     crossentropy_forward(a->probs, a->losses, a->logits, m->targets, (int)BT, V);
@@ -330,6 +338,7 @@ int gpt_forward(gpt_model *m, const int *inputs, const int *targets, int B, int 
     m->n_targets = n;
     m->mean_loss = n ? (float)(sum / n) : 0.0f;
     if (mean_loss) *mean_loss = m->mean_loss;
+    phase_mark(m, GPT_PHASE_END, -1);
     return 0;
 }
 
@@ -347,6 +356,7 @@ int gpt_backward(gpt_model *m, char *err) {
     memset(m->grads_mem, 0, m->n_params * sizeof(float));
 
     /* loss -> logits -> final norm */
+    phase_mark(m, GPT_PHASE_HEAD_BWD, -1);
     crossentropy_backward(d->dlogits, a->probs, m->targets, 1.0f / m->n_targets, (int)BT, V);
     memset(d->dln, 0, BT * C * sizeof(float));
     tb_kern->matmul_backward(d->dln, c->tied ? g->wte : g->lm_head, NULL, d->dlogits, a->lnf,
@@ -356,6 +366,7 @@ int gpt_backward(gpt_model *m, char *err) {
                   a->lnf_mean, a->lnf_rstd, (int)BT, C, m->scratch);
 
     for (int l = L - 1; l >= 0; l--) {
+        phase_mark(m, GPT_PHASE_LAYER_BWD, l);
         const float *x = l == 0 ? a->encoded : a->residual3 + (l - 1) * BT * C;
         const float *ln1 = a->ln1 + l * BT * C, *qkv = a->qkv + l * BT * 3 * C, *atty = a->atty + l * BT * C;
         const float *att = a->att + (size_t)l * B * NH * T * T, *res2 = a->residual2 + l * BT * C;
@@ -393,8 +404,10 @@ int gpt_backward(gpt_model *m, char *err) {
                       a->ln1_mean + l * BT, a->ln1_rstd + l * BT, (int)BT, C, m->scratch);
         /* dresidual = d(loss)/d(x_l) */
     }
+    phase_mark(m, GPT_PHASE_EMBED_BWD, -1);
     if (m->abl_resid) mul_mask_rows(d->dresidual, m->abl_resid, BT, C);
     encoder_backward(g->wte, c->pos == GPT_POS_LEARNED ? g->wpe : NULL, d->dresidual, m->inputs, B, T, C);
+    phase_mark(m, GPT_PHASE_END, -1);
     return 0;
 }
 
