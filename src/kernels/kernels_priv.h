@@ -26,10 +26,16 @@ tb_map_fn vexp_scalar, vexp_avx2;
 
 /* dense_avx512.c (x86-64): the 512-bit sgemm the avx2 table runs when
  * sgemm_avx512_usable() (the CPU has AVX-512F and kernels_sgemm_512 is 1, its
- * default; tests set it to 0 to compare the two, which give the same bits). */
+ * default; tests set it to 0 to compare the two, which give the same bits; it switches
+ * the 512-bit float64 block below too). */
 tb_sgemm_fn sgemm_avx512;
 int sgemm_avx512_usable(void);
 extern int kernels_sgemm_512;
+/* linalg_avx512.c (x86-64): dgemm4_avx2's 4 x 16 block in 512-bit registers (the same
+ * bits), used when dgemm_avx512_usable() (AVX-512F, and kernels_sgemm_512 as above). */
+void dgemm_block_4x16(int first, int k, const double *a, size_t as, size_t ai, const double *B, size_t ldb,
+                      double *C, size_t ldc);
+int dgemm_avx512_usable(void);
 
 /* snn_scalar.c, snn_avx2.c, snn_neon.c */
 tb_lif_fn lif_cuba_scalar, lif_cuba_avx2, lif_cuba_neon;

@@ -132,6 +132,7 @@ ROW_BLOCK(4)
 void dgemm4_avx2(int r, int k, int n, const double *a, size_t as, size_t ai, const double *B,
                  size_t ldb, double *C, size_t ldc) {
     if ((r != 4 && r != 1) || k <= 0) { dgemm4_scalar(r, k, n, a, as, ai, B, ldb, C, ldc); return; }
+    int wide = dgemm_avx512_usable(); /* 4 x 16 blocks in 512-bit registers: the same bits */
     for (int p0 = 0; p0 < k; p0 += KC) {
         int kc = k - p0 < KC ? k - p0 : KC, j = 0;
         const double *ap = a + (size_t)p0 * as, *bp = B + (size_t)p0 * ldb;
@@ -145,6 +146,8 @@ void dgemm4_avx2(int r, int k, int n, const double *a, size_t as, size_t ai, con
             }
             continue;
         }
+        if (wide)
+            for (; j + 16 <= n; j += 16) dgemm_block_4x16(p0 == 0, kc, ap, as, ai, bp + j, ldb, C + j, ldc);
         for (; j + 8 <= n; j += 8) block_4x8(p0 == 0, kc, ap, as, ai, bp + j, ldb, C + j, ldc);
         for (; j < n; j++) block_4x1(p0 == 0, kc, ap, as, ai, bp + j, ldb, C + j, ldc);
     }
