@@ -3,7 +3,8 @@
  * What they model, in four families (one file per family and instruction set in
  * src/kernels/, FAMILY_scalar.c beside FAMILY_avx2.c and FAMILY_neon.c):
  *   dense   the float32 algebra of the transformer (lessons 06-08) and of the spiking
- *           models' readouts: sgemm, matmul, softmax, layer/RMS norm, GELU, exp;
+ *           models' readouts: sgemm, matmul, softmax, layer/RMS norm, GELU, exp, and
+ *           the AdamW update;
  *   snn     the LIF update of a spiking network's neurons (lesson 04);
  *   srnn    the event-driven sums and the dense mat-vecs of the spiking language model
  *           (lesson 09);
@@ -76,6 +77,15 @@ typedef void tb_map_fn(float *out, const float *inp, int n);
 /* dinp[i] += dout[i] * gelu'(inp[i]). */
 typedef void tb_gelu_backward_fn(float *dinp, const float *inp, const float *dout, int n);
 
+/* One AdamW update of n parameters (lesson 08; optim.c derives the constants): for i < n
+ *   g = grads[i] scale (stored back), m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g g,
+ *   params[i] -= lr (m / bc1 / (sqrt(v / bc2) + eps) + (mask[i] ? wd params[i] : 0))
+ * (mask NULL: every parameter decays).  Every operation is correctly rounded and none is
+ * fused, so every table gives the scalar bits. */
+typedef struct { float scale, b1, b2, bc1, bc2, lr, wd, eps; } tb_adamw_coef;
+typedef void tb_adamw_fn(float *params, float *grads, float *m, float *v, const unsigned char *mask, size_t n,
+                         const tb_adamw_coef *c);
+
 /* ---- the LIF update of a spiking network (lesson 04) --------------------------------- */
 
 /* Per-population constants of one step dt (snn.c derives them from tau_m, tau_e, ...). */
@@ -144,6 +154,7 @@ typedef struct tb_kernels {
     tb_map_fn *gelu_forward;
     tb_gelu_backward_fn *gelu_backward;
     tb_map_fn *vexp;
+    tb_adamw_fn *adamw;
 
     /* snn */
     tb_lif_fn *lif_cuba;

@@ -504,6 +504,53 @@ static void srnn_twins(void **state) {
     }
 }
 
+/* adamw: the scalar one against the formula (the same expression, so exactly), every
+ * twin the scalar bits, with and without a decay mask, on awkward lengths. */
+static void adamw_check(const tb_kernels *k, const float *const *src, float *const *ref, int n,
+                        const unsigned char *mask, const tb_adamw_coef *c) {
+    float *b[4];
+    for (int a = 0; a < 4; a++) {
+        b[a] = malloc((size_t)n * 4);
+        memcpy(b[a], src[a], (size_t)n * 4);
+    }
+    k->adamw(b[0], b[1], b[2], b[3], mask, (size_t)n, c);
+    for (int a = 0; a < 4; a++) {
+        if (ref[a] && memcmp(ref[a], b[a], (size_t)n * 4)) fail_msg("%s adamw n=%d differs from scalar", k->name, n);
+        free(b[a]);
+    }
+}
+
+static void adamw_twins(void **state) {
+    (void)state;
+    const tb_kernels *t[3];
+    int nt = tables(t);
+    tb_rng r;
+    rng_seed(&r, 14);
+    tb_adamw_coef c = {0.7f, 0.9f, 0.999f, 0.19f, 0.002f, 1e-3f, 0.1f, 1e-8f};
+    for (int si = 0; si < NSIZES; si++)
+        for (int masked = 0; masked < 2; masked++) {
+            int n = SIZES[si];
+            float *src[4], *ref[4];
+            for (int a = 0; a < 4; a++) src[a] = randv(&r, (size_t)n, 1);
+            unsigned char *mask = malloc((size_t)n);
+            for (int i = 0; i < n; i++) { src[3][i] = fabsf(src[3][i]); mask[i] = (unsigned char)(rng_below(&r, 3) ? 1 : 0); }
+            const unsigned char *mk = masked ? mask : NULL;
+            for (int i = 0; i < n; i++) { /* the formula, element by element */
+                float g = src[1][i] * c.scale, m = c.b1 * src[2][i] + (1.0f - c.b1) * g;
+                float v = c.b2 * src[3][i] + (1.0f - c.b2) * g * g;
+                float decay = (!mk || mk[i]) ? c.wd * src[0][i] : 0.0f;
+                float want[4] = {src[0][i] - c.lr * (m / c.bc1 / (sqrtf(v / c.bc2) + c.eps) + decay), g, m, v};
+                for (int a = 0; a < 4; a++) {
+                    if (i == 0) ref[a] = malloc((size_t)n * 4);
+                    ref[a][i] = want[a];
+                }
+            }
+            for (int ti = 0; ti < nt; ti++) adamw_check(t[ti], (const float *const *)src, ref, n, mk, &c);
+            for (int a = 0; a < 4; a++) { free(src[a]); free(ref[a]); }
+            free(mask);
+        }
+}
+
 /* ---- linalg: float64 loops ------------------------------------------------------------ */
 
 static double *randd(tb_rng *r, size_t n) {
@@ -669,7 +716,7 @@ static void tables_complete(void **state) {
         assert_true(k->softmax_forward && k->softmax_backward);
         assert_true(k->layernorm_forward && k->layernorm_backward);
         assert_true(k->rmsnorm_forward && k->rmsnorm_backward);
-        assert_true(k->gelu_forward && k->gelu_backward && k->vexp);
+        assert_true(k->gelu_forward && k->gelu_backward && k->vexp && k->adamw);
         assert_true(k->lif_cuba && k->lif_coba);
         assert_true(k->rows_add && k->rows_acc && k->matvecs);
         assert_true(k->daxpy && k->daxpy2 && k->drot && k->drot_chain && k->dgemm4);
@@ -708,6 +755,7 @@ int main(void) {
         cmocka_unit_test(vexp_accuracy),
         cmocka_unit_test(elementwise_twins),
         cmocka_unit_test(row_kernel_twins),
+        cmocka_unit_test(adamw_twins),
         cmocka_unit_test(scalar_math),
         cmocka_unit_test(lif_hand_worked),
         cmocka_unit_test(lif_twins),

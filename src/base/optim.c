@@ -1,6 +1,7 @@
 /* optim.c -- AdamW (Loshchilov & Hutter 2019) with warm-up + cosine schedule and
  * global-norm clipping.  Lessons 08 and 09.  See include/optim.h for the equations. */
 #include "optim.h"
+#include "kernels.h"
 #include "threads.h"
 
 #include <math.h>
@@ -58,25 +59,18 @@ typedef struct {
     tb_adamw *o;
     float *params, *grads;
     const unsigned char *decay_mask;
-    float scale, b1, b2, bc1, bc2, flr, wd, eps;
+    tb_adamw_coef c;
 } adam_job;
 
-/* Elements [a, b): each one's update depends on nothing else, so slicing the array over
- * the thread pool changes no bit (threads.h, rule 2). */
+/* Elements [a, b) through the kernel table's adamw (kernels.h: the same bits in every
+ * table): each element's update depends on nothing else, so slicing the array over the
+ * thread pool changes no bit (threads.h, rule 2). */
 static void adam_task(void *ctx, int t, int nt) {
     const adam_job *j = ctx;
     tb_adamw *o = j->o;
     size_t a = o->n * (size_t)t / (size_t)nt, b = o->n * (size_t)(t + 1) / (size_t)nt;
-    float *m = o->m, *v = o->v, *params = j->params, *grads = j->grads;
-    for (size_t i = a; i < b; i++) {
-        float g = grads[i] * j->scale;
-        grads[i] = g;
-        m[i] = j->b1 * m[i] + (1.0f - j->b1) * g;
-        v[i] = j->b2 * v[i] + (1.0f - j->b2) * g * g;
-        float mhat = m[i] / j->bc1, vhat = v[i] / j->bc2;
-        float decay = (!j->decay_mask || j->decay_mask[i]) ? j->wd * params[i] : 0.0f;
-        params[i] -= j->flr * (mhat / (sqrtf(vhat) + j->eps) + decay);
-    }
+    tb_kern->adamw(j->params + a, j->grads + a, o->m + a, o->v + a, j->decay_mask ? j->decay_mask + a : NULL, b - a,
+                   &j->c);
 }
 
 double adamw_step(tb_adamw *o, float *params, float *grads, const unsigned char *decay_mask) {
@@ -86,9 +80,9 @@ double adamw_step(tb_adamw *o, float *params, float *grads, const unsigned char 
     if (c->clip_norm > 0 && norm > c->clip_norm) scale = (float)(c->clip_norm / norm);
     double lr = adamw_lr(c, o->t);
     o->t++;
-    adam_job j = {o, params, grads, decay_mask, scale, (float)c->beta1, (float)c->beta2,
-                  (float)(1.0 - pow(c->beta1, (double)o->t)), (float)(1.0 - pow(c->beta2, (double)o->t)),
-                  (float)lr, (float)c->weight_decay, (float)c->eps};
+    adam_job j = {o, params, grads, decay_mask,
+                  {scale, (float)c->beta1, (float)c->beta2, (float)(1.0 - pow(c->beta1, (double)o->t)),
+                   (float)(1.0 - pow(c->beta2, (double)o->t)), (float)lr, (float)c->weight_decay, (float)c->eps}};
     int nt = o->n >= 65536 ? tb_threads() : 1;
     if (nt > 1) tb_parallel(nt, adam_task, &j);
     else adam_task(&j, 0, 1);

@@ -20,7 +20,8 @@
     .softmax_forward = softmax_forward_##ISA, .softmax_backward = softmax_backward_##ISA,               \
     .layernorm_forward = layernorm_forward_##ISA, .layernorm_backward = layernorm_backward_##ISA,       \
     .rmsnorm_forward = rmsnorm_forward_##ISA, .rmsnorm_backward = rmsnorm_backward_##ISA,               \
-    .gelu_forward = gelu_forward_##ISA, .gelu_backward = gelu_backward_##ISA, .vexp = vexp_##ISA
+    .gelu_forward = gelu_forward_##ISA, .gelu_backward = gelu_backward_##ISA, .vexp = vexp_##ISA,    \
+    .adamw = adamw_##ISA
 #define SPIKING(ISA)                                                                                    \
     .lif_cuba = lif_cuba_##ISA, .lif_coba = lif_coba_##ISA, .rows_add = rows_add_##ISA,                 \
     .rows_acc = rows_acc_##ISA, .matvecs = matvecs_##ISA

@@ -23,6 +23,7 @@ tb_rmsnorm_backward_fn rmsnorm_backward_scalar, rmsnorm_backward_avx2;
 tb_map_fn gelu_forward_scalar, gelu_forward_avx2;
 tb_gelu_backward_fn gelu_backward_scalar, gelu_backward_avx2;
 tb_map_fn vexp_scalar, vexp_avx2;
+tb_adamw_fn adamw_scalar, adamw_avx2;
 
 /* dense_avx512.c (x86-64): the 512-bit sgemm the avx2 table runs when
  * sgemm_avx512_usable() (the CPU has AVX-512F and kernels_sgemm_512 is 1, its
