@@ -10,6 +10,7 @@
  */
 #include "align_priv.h"
 #include "linalg.h"
+#include "threads.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -149,6 +150,20 @@ static int check_finite(const double *X, int n, int p, const char *side, char *e
     return 0;
 }
 
+/* The three RSA correlations of two RDM upper triangles: Spearman (two sorts) on one
+ * task and Pearson + Kendall (one sort) on the other; each number is computed by one
+ * task, so the thread count changes no bit. */
+typedef struct { const double *va, *vb; long m; align_result *r; } rsa_job;
+
+static void rsa_task(void *ctx, int t, int nt) {
+    rsa_job *j = ctx;
+    if (t == 0) j->r->rsa_spearman = rsa_spearman(j->va, j->vb, j->m);
+    if (t == 1 || nt == 1) {
+        j->r->rsa_pearson = rsa_pearson(j->va, j->vb, j->m);
+        j->r->rsa_kendall_a = rsa_kendall_a(j->va, j->vb, j->m);
+    }
+}
+
 /* RSA: both RDMs into *Da, *Db (n x n, kept for the bootstrap), the three correlations
  * of their upper triangles, and the permutation p. */
 static int rsa_part(const double *X, int n, int px, const double *Y, int py, const align_opts *o, double **Da,
@@ -164,9 +179,8 @@ static int rsa_part(const double *X, int n, int px, const double *Y, int py, con
     if (align_rdm(Y, n, py, o->rdm, *Db, e1)) { tb_fail(err, "B: %s", e1); goto done; }
     rdm_upper(*Da, n, va);
     rdm_upper(*Db, n, vb);
-    r->rsa_pearson = rsa_pearson(va, vb, m);
-    r->rsa_spearman = rsa_spearman(va, vb, m);
-    r->rsa_kendall_a = rsa_kendall_a(va, vb, m);
+    rsa_job job = {va, vb, m, r};
+    tb_parallel(m >= 20000 ? 2 : 1, rsa_task, &job);
     if (o->perm > 0) r->rsa_perm_p = rsa_permutation_p(*Da, *Db, n, o->perm, o->seed, NULL);
     rc = 0;
 done:
