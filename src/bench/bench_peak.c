@@ -18,29 +18,21 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-__attribute__((target("avx512f"))) static double fma_loop_512(long iters) {
-    __m512 acc[ACCS], x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
-    for (int a = 0; a < ACCS; a++) acc[a] = _mm512_set1_ps((float)a);
-    for (long i = 0; i < iters; i++)
-        for (int a = 0; a < ACCS; a++) acc[a] = _mm512_fmadd_ps(acc[a], x, y);
-    float out[16];
-    __m512 s = acc[0];
-    for (int a = 1; a < ACCS; a++) s = _mm512_add_ps(s, acc[a]);
-    _mm512_storeu_ps(out, s);
-    return out[0];
-}
-
-__attribute__((target("avx2,fma"))) static double fma_loop_256(long iters) {
-    __m256 acc[ACCS], x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
-    for (int a = 0; a < ACCS; a++) acc[a] = _mm256_set1_ps((float)a);
-    for (long i = 0; i < iters; i++)
-        for (int a = 0; a < ACCS; a++) acc[a] = _mm256_fmadd_ps(acc[a], x, y);
-    float out[8];
-    __m256 s = acc[0];
-    for (int a = 1; a < ACCS; a++) s = _mm256_add_ps(s, acc[a]);
-    _mm256_storeu_ps(out, s);
-    return out[0];
-}
+/* fma_loop_512 and fma_loop_256: the loop above with one instruction set's vectors. */
+#define FMA_LOOP(name, isa, V, W, set1, fmadd, add, storeu)                     \
+    __attribute__((target(isa))) static double name(long iters) {               \
+        V acc[ACCS], x = set1(0.999999f), y = set1(1e-7f);                      \
+        for (int a = 0; a < ACCS; a++) acc[a] = set1((float)a);                 \
+        for (long i = 0; i < iters; i++)                                        \
+            for (int a = 0; a < ACCS; a++) acc[a] = fmadd(acc[a], x, y);        \
+        float out[W];                                                           \
+        V sum = acc[0];                                                         \
+        for (int a = 1; a < ACCS; a++) sum = add(sum, acc[a]);                  \
+        storeu(out, sum);                                                       \
+        return out[0];                                                          \
+    }
+FMA_LOOP(fma_loop_512, "avx512f", __m512, 16, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_storeu_ps)
+FMA_LOOP(fma_loop_256, "avx2,fma", __m256, 8, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_storeu_ps)
 #endif
 
 /* Plain C: 4 lanes x 12 accumulators (the compiler keeps them in vector registers). */
