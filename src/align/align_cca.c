@@ -188,28 +188,38 @@ done:
 
 /* ---- PWCCA ---------------------------------------------------------------------------- */
 
-/* PWCCA weights from X's centred data Xc[n,px] and its canonical variates H[n,k]
- * (overwritten): alpha_i = sum_j |<h_i, x_j>| with h_i the orthonormalised canonical
- * variates (the QR step of Morcos et al.'s code) and x_j X's unit columns, into alpha[k]. */
-static int pwcca_alpha(const double *Xc, int n, int px, const double *H, int k, double *alpha, char *err) {
-    double *Ht = al_doubles((size_t)n * k), *P = al_doubles((size_t)k * px);
-    int rc = -1;
-    if (!Ht || !P) { tb_fail(err, "out of memory"); goto done; }
-    for (int i = 0; i < n; i++)      /* the variates as rows of Ht[k,n], each contiguous */
-        for (int c = 0; c < k; c++) Ht[(size_t)c * n + i] = H[(size_t)i * k + c];
-    for (int c = 0; c < k; c++) {    /* modified Gram-Schmidt */
-        double *hc = Ht + (size_t)c * n;
-        for (int d = 0; d < c; d++) {
-            const double *hd = Ht + (size_t)d * n;
-            double s = 0;
-            for (int i = 0; i < n; i++) s += hc[i] * hd[i];
-            tb_kern->daxpy(n, -s, hd, hc); /* hc -= s hd */
+/* Orthonormalise the columns of H[n,k] in place (the QR step of Morcos et al.'s code),
+ * with Ht[k,n] holding the finished columns as rows: classical Gram-Schmidt applied
+ * twice per column ("CGS2", as stable as the modified form), so that both projections
+ * are matrix-vector products through the kernel table (h[n] is scratch, s[k] too). */
+static void orthonormalise(double *H, double *Ht, int n, int k, double *h, double *s) {
+    for (int c = 0; c < k; c++) {
+        for (int i = 0; i < n; i++) h[i] = H[(size_t)i * k + c];
+        for (int pass = 0; pass < 2 && c > 0; pass++) {
+            tb_kern->dgemm4(1, n, c, h, 1, 0, H, (size_t)k, s, 0);  /* s = H[:, <c]^T h */
+            for (int d = 0; d < c; d++) s[d] = -s[d];
+            for (int d = 0; d < c; d++) tb_kern->daxpy(n, s[d], Ht + (size_t)d * n, h); /* h -= H[:, <c] s */
         }
         double nn = 0;
-        for (int i = 0; i < n; i++) nn += hc[i] * hc[i];
+        for (int i = 0; i < n; i++) nn += h[i] * h[i];
         nn = nn > 0 ? 1.0 / sqrt(nn) : 0;
-        for (int i = 0; i < n; i++) hc[i] *= nn;
+        for (int i = 0; i < n; i++) {
+            h[i] *= nn;
+            H[(size_t)i * k + c] = h[i];
+        }
+        memcpy(Ht + (size_t)c * n, h, (size_t)n * sizeof(double));
     }
+}
+
+/* PWCCA weights from X's centred data Xc[n,px] and its canonical variates H[n,k]
+ * (overwritten): alpha_i = sum_j |<h_i, x_j>| with h_i the orthonormalised canonical
+ * variates and x_j X's unit columns, into alpha[k]. */
+static int pwcca_alpha(const double *Xc, int n, int px, double *H, int k, double *alpha, char *err) {
+    double *Ht = al_doubles((size_t)n * k), *P = al_doubles((size_t)k * px);
+    double *h = al_doubles((size_t)n), *s = al_doubles((size_t)k);
+    int rc = -1;
+    if (!Ht || !P || !h || !s) { tb_fail(err, "out of memory"); goto done; }
+    orthonormalise(H, Ht, n, k, h, s);
     la_gemm_nn(k, n, px, Ht, Xc, P); /* P[c, j] = <h_c, x_j> */
     for (int c = 0; c < k; c++) {
         alpha[c] = 0;
@@ -217,7 +227,7 @@ static int pwcca_alpha(const double *Xc, int n, int px, const double *H, int k, 
     }
     rc = 0;
 done:
-    free(Ht); free(P);
+    free(Ht); free(P); free(h); free(s);
     return rc;
 }
 

@@ -23,15 +23,15 @@
 /* The O(n^3) loops of la_eigh are spread over the thread pool in slices of rows or
  * columns.  Each element is computed by one task with the same operations in the same
  * order as the serial loop (threads.h, rule 2), so any thread count gives the same bits;
- * below EIG_PAR elements a step runs on the calling thread (waking the pool costs more). */
-#define EIG_PAR 40000
+ * below EIG_PAR elements a step runs on the calling thread: a step is a few hundred
+ * microseconds at most, and on a machine shared with other work a worker that is not
+ * running when the step is handed out costs more than the step. */
+#define EIG_PAR 250000
 
 typedef struct {
     int n, i;              /* matrix order; active block rows/columns [0, i) */
     double *M;             /* the n x n matrix being worked on */
-    size_t ld;             /* its row stride in the QL step */
     double *d, *e, *u, *g; /* the step's vectors (see the loops that use them) */
-    const double *c, *s;   /* a QL sweep's rotations */
 } eig_job;
 
 /* Slice [a, b) of [0, len) for task t of nt, cut at multiples of 16 (SIMD blocks). */
@@ -175,12 +175,81 @@ static void tridiagonalise(int n, double *V, double *d, double *e, int accumulat
     e[0] = 0.0;
 }
 
-/* Columns of the rotation chain of one QL sweep (rows l..m of W), for task t. */
-static void chain_task(void *ctx, int t, int nt) {
-    eig_job *j = ctx;
+/* ---- the QL sweeps' rotations, applied to the eigenvectors in one go ----------------
+ * The rotations of a QL sweep depend on the tridiagonal only, never on the eigenvectors,
+ * so the sweeps are logged and replayed afterwards column slice by column slice: a slice
+ * of ROT_COLS columns stays in L2 while every sweep passes over it, where applying each
+ * sweep to all of W at once streamed the whole matrix from L3 once per sweep (~2n times).
+ * Each element still sees the same rotations in the same order: the same bits.  The log
+ * is replayed early when it holds ROT_CAP rotations (64 MB), which bounds its memory. */
+#define ROT_COLS 32
+#define ROT_CAP (4u << 20)
+
+typedef struct {
+    double *c, *s;       /* each sweep's k rotations, contiguous, in drot_chain's indexing */
+    size_t nrot, caprot;
+    int *first, *k;      /* per sweep: its first row and its number of rotations */
+    int nsweep, capsweep;
+} rot_log;
+
+static int rot_log_add(rot_log *g, int l, int k, const double *c, const double *s) {
+    if (g->nrot + (size_t)k > g->caprot) {
+        size_t cap = 2 * (g->nrot + (size_t)k) + 1024;
+        double *nc = realloc(g->c, cap * sizeof(double));
+        if (nc) g->c = nc;
+        double *ns = nc ? realloc(g->s, cap * sizeof(double)) : NULL;
+        if (!ns) return -1;
+        g->s = ns;
+        g->caprot = cap;
+    }
+    if (g->nsweep == g->capsweep) {
+        int cap = 2 * g->capsweep + 64;
+        int *nf = realloc(g->first, (size_t)cap * sizeof(int));
+        if (nf) g->first = nf;
+        int *nk = nf ? realloc(g->k, (size_t)cap * sizeof(int)) : NULL;
+        if (!nk) return -1;
+        g->k = nk;
+        g->capsweep = cap;
+    }
+    memcpy(g->c + g->nrot, c, (size_t)k * sizeof(double));
+    memcpy(g->s + g->nrot, s, (size_t)k * sizeof(double));
+    g->first[g->nsweep] = l;
+    g->k[g->nsweep++] = k;
+    g->nrot += (size_t)k;
+    return 0;
+}
+
+typedef struct { const rot_log *g; double *W; size_t ld; int n; } replay_job;
+
+static void replay_task(void *ctx, int t, int nt) {
+    const replay_job *j = ctx;
+    const rot_log *g = j->g;
     int a, b;
     eig_slice(j->n, t, nt, &a, &b);
-    if (b > a) tb_kern->drot_chain(j->i, j->c, j->s, j->M + a, j->ld, b - a);
+    for (int j0 = a; j0 < b; j0 += ROT_COLS) {
+        int w = b - j0 < ROT_COLS ? b - j0 : ROT_COLS;
+        size_t off = 0;
+        for (int q = 0; q < g->nsweep; q++) {
+            tb_kern->drot_chain(g->k[q], g->c + off, g->s + off, j->W + (size_t)g->first[q] * j->ld + j0, j->ld, w);
+            off += (size_t)g->k[q];
+        }
+    }
+}
+
+/* Apply the logged sweeps to W[n, ld] (rows = eigenvectors) and empty the log. */
+static void rot_log_replay(rot_log *g, double *W, size_t ld, int n) {
+    replay_job j = {g, W, ld, n};
+    int nt = 3.0 * (double)g->nrot * n >= EIG_PAR ? tb_threads() : 1;
+    if (g->nsweep > 0) {
+        if (nt > 1) tb_parallel(nt, replay_task, &j);
+        else replay_task(&j, 0, 1);
+    }
+    g->nrot = 0;
+    g->nsweep = 0;
+}
+
+static void rot_log_free(rot_log *g) {
+    free(g->c); free(g->s); free(g->first); free(g->k);
 }
 
 /* One implicit QL sweep with a Wilkinson-type shift on rows l..m of the tridiagonal
@@ -217,16 +286,26 @@ static void ql_sweep(int n, int l, int m, double *d, double *e, double *f, doubl
     d[l] = c * p;
 }
 
+static int ql_iterate(int n, double *d, double *e, double *W, size_t ldw, double *cs, double *ss, rot_log *g);
+
 /* Implicit QL with Wilkinson-type shifts on the tridiagonal (d, e) (EISPACK tql2).
- * W[n, ldw] holds the eigenvector matrix TRANSPOSED (row j = vector j); each sweep's
- * chain of rotations is applied to it afterwards, column slices in parallel (W may be
+ * W[n, ldw] holds the eigenvector matrix TRANSPOSED (row j = vector j); the sweeps'
+ * rotations are logged and replayed on it in column slices (see rot_log; W may be
  * NULL: eigenvalues only).  cs, ss: n doubles of scratch each.  Returns -1 if an
  * eigenvalue fails to converge in 60 iterations. */
 static int tridiagonal_ql(int n, double *d, double *e, double *W, size_t ldw, double *cs, double *ss) {
+    rot_log g = {0};
+    int rc = ql_iterate(n, d, e, W, ldw, cs, ss, &g);
+    if (W && rc == 0) rot_log_replay(&g, W, ldw, n);
+    rot_log_free(&g);
+    return rc;
+}
+
+/* The QL iteration of tridiagonal_ql, logging each sweep's rotations in g. */
+static int ql_iterate(int n, double *d, double *e, double *W, size_t ldw, double *cs, double *ss, rot_log *g) {
     for (int i = 1; i < n; i++) e[i - 1] = e[i];
     e[n - 1] = 0.0;
     double f = 0.0, tst1 = 0.0, eps = DBL_EPSILON;
-    eig_job job = {.n = n, .M = W, .ld = ldw};
     for (int l = 0; l < n; l++) {
         double t = fabs(d[l]) + fabs(e[l]);
         if (t > tst1) tst1 = t;
@@ -236,12 +315,9 @@ static int tridiagonal_ql(int n, double *d, double *e, double *W, size_t ldw, do
         for (int iter = 1; m > l; iter++) {
             if (iter > 60) return -1;
             ql_sweep(n, l, m, d, e, &f, cs, ss);
-            if (W) {
-                job.M = W + (size_t)l * ldw;
-                job.i = m - l;
-                job.c = cs + l;
-                job.s = ss + l;
-                eig_run(chain_task, &job, 3.0 * (m - l) * n);
+            if (W && (g->nrot >= ROT_CAP || rot_log_add(g, l, m - l, cs + l, ss + l))) {
+                rot_log_replay(g, W, ldw, n); /* full, or out of memory: apply what is logged */
+                if (rot_log_add(g, l, m - l, cs + l, ss + l)) return -2;
             }
             if (!(fabs(e[l]) > eps * tst1)) break;
         }
@@ -291,6 +367,7 @@ int la_eigh(int n, const double *A, double *w, double *V, char *err) {
             }
     }
     free(Q); free(e); free(scratch); free(idx); free(W);
+    if (rc == -2) return tb_fail(err, "eigh: out of memory (n = %d)", n);
     return rc ? tb_fail(err, "eigh: QL iteration did not converge (n = %d)", n) : 0;
 }
 

@@ -36,6 +36,7 @@ extern int kernels_sgemm_512;
  * bits), used when dgemm_avx512_usable() (AVX-512F, and kernels_sgemm_512 as above). */
 void dgemm_block_4x16(int first, int k, const double *a, size_t as, size_t ai, const double *B, size_t ldb,
                       double *C, size_t ldc);
+void drot_chain_32(int k, const double *c, const double *s, double *W, size_t ldw);
 int dgemm_avx512_usable(void);
 
 /* snn_scalar.c, snn_avx2.c, snn_neon.c */

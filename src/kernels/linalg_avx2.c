@@ -60,6 +60,8 @@ CHAIN_BLOCK(1)
 
 void drot_chain_avx2(int k, const double *c, const double *s, double *W, size_t ldw, int ncol) {
     int j = 0;
+    if (dgemm_avx512_usable())
+        for (; j + 32 <= ncol; j += 32) drot_chain_32(k, c, s, W + j, ldw);
     for (; j + 16 <= ncol; j += 16) chain_4(k, c, s, W + j, ldw);
     for (; j + 4 <= ncol; j += 4) chain_1(k, c, s, W + j, ldw);
     drot_chain_scalar(k, c, s, W + j, ldw, ncol - j);

@@ -1,5 +1,6 @@
-/* linalg_avx512.c -- the 512-bit block of dgemm4_avx2 (lessons 10-12), on CPUs with
- * AVX-512F: four rows of C by 16 columns in 8 zmm registers while p runs.  Like every
+/* linalg_avx512.c -- the 512-bit blocks of dgemm4_avx2 and drot_chain_avx2 (lessons
+ * 10-12), on CPUs with AVX-512F: four rows of C by 16 columns in 8 zmm registers while p
+ * runs, and 32 columns of a rotation chain.  Like every
  * float64 loop of the kernel tables it multiplies and adds separately, in the scalar
  * twin's order (no fused multiply-add), so it gives the scalar bits; it only doubles the
  * width.  Compiled with the baseline flags, its functions carrying the target attribute;
@@ -26,6 +27,24 @@ __attribute__((target("avx512f"))) void dgemm_block_4x16(int first, int k, const
     }
     for (int q = 0; q < 4; q++)
         for (int h = 0; h < 2; h++) _mm512_storeu_pd(C + (size_t)q * ldc + 8 * h, c[q][h]);
+}
+
+/* drot_chain_avx2's block of 32 columns in four zmm chains (see drot_chain_scalar): the
+ * chain is bound by its multiplies, so the width doubles its speed; the same bits. */
+__attribute__((target("avx512f"))) void drot_chain_32(int k, const double *c, const double *s, double *W,
+                                                      size_t ldw) {
+    __m512d carry[4];
+    for (int v = 0; v < 4; v++) carry[v] = _mm512_loadu_pd(W + (size_t)k * ldw + 8 * v);
+    for (int i = k - 1; i >= 0; i--) {
+        __m512d ci = _mm512_set1_pd(c[i]), si = _mm512_set1_pd(s[i]);
+        double *wi = W + (size_t)i * ldw;
+        for (int v = 0; v < 4; v++) {
+            __m512d x = _mm512_loadu_pd(wi + 8 * v);
+            _mm512_storeu_pd(wi + ldw + 8 * v, _mm512_add_pd(_mm512_mul_pd(si, x), _mm512_mul_pd(ci, carry[v])));
+            carry[v] = _mm512_sub_pd(_mm512_mul_pd(ci, x), _mm512_mul_pd(si, carry[v]));
+        }
+    }
+    for (int v = 0; v < 4; v++) _mm512_storeu_pd(W + 8 * v, carry[v]);
 }
 
 int dgemm_avx512_usable(void) {
