@@ -14,7 +14,8 @@ int bench_peak_main(int argc, char **argv) {
     cli_cmd cmd = {"bench peak", "", "measured FP32 FMA peak (GFLOP/s) at 1 thread and at --threads",
                    "Independent fused multiply-adds in registers with the widest instruction set the CPU\n"
                    "has (AVX-512F, AVX2+FMA or plain C), on 1 thread and then on every thread at once; the\n"
-                   "median of 5 runs of ~40 ms.  A busy machine measures lower: read it beside `uptime`.",
+                   "fastest of 41 runs of ~2 ms.  On a busy machine the all-threads figure is the one that\n"
+                   "suffers: read it beside `uptime`.",
                    "tinybrain bench peak --threads 2"};
     cli_parse(&cmd, opts, NOPT(opts), argc, argv, NULL, 0, 0);
     char err[TB_ERRLEN];
@@ -30,7 +31,7 @@ int bench_peak_main(int argc, char **argv) {
         json_end();
         return 0;
     }
-    printf("FP32 peak with %s (register-only FMAs, median of 5 runs):\n", one.isa);
+    printf("FP32 peak with %s (register-only FMAs, fastest of 41 runs):\n", one.isa);
     printf("  1 thread    %7.1f GFLOP/s\n", one.gflops);
     printf("  %d thread%s  %7.1f GFLOP/s  (%.2fx; %.1f per thread)\n", all.threads, all.threads > 1 ? "s" : " ",
            all.gflops, all.gflops / one.gflops, all.gflops_per_core);
