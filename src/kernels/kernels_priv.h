@@ -55,6 +55,26 @@ tb_drot_fn drot_scalar, drot_avx2, drot_neon;
 tb_drot_chain_fn drot_chain_scalar, drot_chain_avx2, drot_chain_neon;
 tb_dgemm4_fn dgemm4_scalar, dgemm4_avx2, dgemm4_neon;
 
+/* The column block of drot_chain for one instruction set (drot_chain_scalar is the
+ * definition): V vectors of W doubles each (V chains in flight), from the vector type VT
+ * and its unaligned LOAD/STORE, SET1 (broadcast), ADD, SUB and MUL.  DECL is the
+ * function's storage class, attributes, return type and name. */
+#define ROT_CHAIN(DECL, V, VT, W, LOAD, STORE, SET1, ADD, SUB, MUL)                           \
+    DECL(int k, const double *c, const double *s, double *M, size_t ldw) {                    \
+        VT carry[V];                                                                          \
+        for (int v = 0; v < V; v++) carry[v] = LOAD(M + (size_t)k * ldw + W * v);             \
+        for (int i = k - 1; i >= 0; i--) {                                                    \
+            VT ci = SET1(c[i]), si = SET1(s[i]);                                              \
+            double *mi = M + (size_t)i * ldw;                                                 \
+            for (int v = 0; v < V; v++) {                                                     \
+                VT x = LOAD(mi + W * v);                                                      \
+                STORE(mi + ldw + W * v, ADD(MUL(si, x), MUL(ci, carry[v])));                  \
+                carry[v] = SUB(MUL(ci, x), MUL(si, carry[v]));                                \
+            }                                                                                 \
+        }                                                                                     \
+        for (int v = 0; v < V; v++) STORE(M + W * v, carry[v]);                               \
+    }
+
 /* matmul in terms of a table's own sgemm (dense_scalar.c; every dense_*.c uses it). */
 void kernels_matmul_forward_via(tb_sgemm_fn *sgemm, float *out, const float *inp,
                                 const float *weight, const float *bias, int N, int C, int OC);

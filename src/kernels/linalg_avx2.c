@@ -37,26 +37,11 @@ void drot_avx2(int n, double *x, double *y, double c, double s) {
     drot_scalar(n - i, x + i, y + i, c, s);
 }
 
-/* Columns [j, j + 4V) of the chain (see drot_chain_scalar): V vectors of 4 columns,
- * V independent dependency chains in flight. */
-#define CHAIN_BLOCK(V)                                                                       \
-    static void chain_##V(int k, const double *c, const double *s, double *W, size_t ldw) {  \
-        __m256d carry[V];                                                                    \
-        for (int v = 0; v < V; v++) carry[v] = _mm256_loadu_pd(W + (size_t)k * ldw + 4 * v);  \
-        for (int i = k - 1; i >= 0; i--) {                                                   \
-            __m256d ci = _mm256_set1_pd(c[i]), si = _mm256_set1_pd(s[i]);                    \
-            double *wi = W + (size_t)i * ldw;                                                \
-            for (int v = 0; v < V; v++) {                                                    \
-                __m256d x = _mm256_loadu_pd(wi + 4 * v);                                     \
-                _mm256_storeu_pd(wi + ldw + 4 * v,                                           \
-                                 _mm256_add_pd(_mm256_mul_pd(si, x), _mm256_mul_pd(ci, carry[v]))); \
-                carry[v] = _mm256_sub_pd(_mm256_mul_pd(ci, x), _mm256_mul_pd(si, carry[v])); \
-            }                                                                                \
-        }                                                                                    \
-        for (int v = 0; v < V; v++) _mm256_storeu_pd(W + 4 * v, carry[v]);                   \
-    }
-CHAIN_BLOCK(4)
-CHAIN_BLOCK(1)
+/* Columns [j, j + 16) and [j, j + 4) of the chain (see drot_chain_scalar). */
+ROT_CHAIN(static void chain_4, 4, __m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_add_pd,
+          _mm256_sub_pd, _mm256_mul_pd)
+ROT_CHAIN(static void chain_1, 1, __m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_add_pd,
+          _mm256_sub_pd, _mm256_mul_pd)
 
 void drot_chain_avx2(int k, const double *c, const double *s, double *W, size_t ldw, int ncol) {
     int j = 0;

@@ -30,22 +30,9 @@ __attribute__((target("avx512f"))) void dgemm_block_4x16(int first, int k, const
 }
 
 /* drot_chain_avx2's block of 32 columns in four zmm chains (see drot_chain_scalar): the
- * chain is bound by its multiplies, so the width doubles its speed; the same bits. */
-__attribute__((target("avx512f"))) void drot_chain_32(int k, const double *c, const double *s, double *W,
-                                                      size_t ldw) {
-    __m512d carry[4];
-    for (int v = 0; v < 4; v++) carry[v] = _mm512_loadu_pd(W + (size_t)k * ldw + 8 * v);
-    for (int i = k - 1; i >= 0; i--) {
-        __m512d ci = _mm512_set1_pd(c[i]), si = _mm512_set1_pd(s[i]);
-        double *wi = W + (size_t)i * ldw;
-        for (int v = 0; v < 4; v++) {
-            __m512d x = _mm512_loadu_pd(wi + 8 * v);
-            _mm512_storeu_pd(wi + ldw + 8 * v, _mm512_add_pd(_mm512_mul_pd(si, x), _mm512_mul_pd(ci, carry[v])));
-            carry[v] = _mm512_sub_pd(_mm512_mul_pd(ci, x), _mm512_mul_pd(si, carry[v]));
-        }
-    }
-    for (int v = 0; v < 4; v++) _mm512_storeu_pd(W + 8 * v, carry[v]);
-}
+ * chain is bound by its multiplies, so the width pays; the same bits. */
+ROT_CHAIN(__attribute__((target("avx512f"))) void drot_chain_32, 4, __m512d, 8, _mm512_loadu_pd, _mm512_storeu_pd,
+          _mm512_set1_pd, _mm512_add_pd, _mm512_sub_pd, _mm512_mul_pd)
 
 int dgemm_avx512_usable(void) {
     static int usable = -1;

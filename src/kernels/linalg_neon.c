@@ -37,20 +37,7 @@ void drot_neon(int n, double *x, double *y, double c, double s) {
 }
 
 /* Columns [j, j + 8) of the chain (see drot_chain_scalar): four chains of 2 columns. */
-static void chain_8(int k, const double *c, const double *s, double *W, size_t ldw) {
-    float64x2_t carry[4];
-    for (int v = 0; v < 4; v++) carry[v] = vld1q_f64(W + (size_t)k * ldw + 2 * v);
-    for (int i = k - 1; i >= 0; i--) {
-        float64x2_t ci = vdupq_n_f64(c[i]), si = vdupq_n_f64(s[i]);
-        double *wi = W + (size_t)i * ldw;
-        for (int v = 0; v < 4; v++) {
-            float64x2_t x = vld1q_f64(wi + 2 * v);
-            vst1q_f64(wi + ldw + 2 * v, vaddq_f64(vmulq_f64(si, x), vmulq_f64(ci, carry[v])));
-            carry[v] = vsubq_f64(vmulq_f64(ci, x), vmulq_f64(si, carry[v]));
-        }
-    }
-    for (int v = 0; v < 4; v++) vst1q_f64(W + 2 * v, carry[v]);
-}
+ROT_CHAIN(static void chain_8, 4, float64x2_t, 2, vld1q_f64, vst1q_f64, vdupq_n_f64, vaddq_f64, vsubq_f64, vmulq_f64)
 
 void drot_chain_neon(int k, const double *c, const double *s, double *W, size_t ldw, int ncol) {
     int j = 0;
