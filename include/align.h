@@ -196,6 +196,12 @@ typedef struct {
     uint64_t seed;
     enc_opts enc;
     tb_progress progress;  /* cmp_layers (compare.h): told after each pair of layers */
+    /* Stages (NULL: none): align_all calls on_stage(on_stage_ctx, stage, done, total)
+     * before each family it computes -- stage "rsa", "cka", "cca", "procrustes",
+     * "encoding" or "bootstrap", done of total steps finished -- and once with stage
+     * "done" and done == total at the end.  The CLI prints it; the library never does. */
+    void (*on_stage)(void *ctx, const char *stage, int done, int total);
+    void *on_stage_ctx;
 } align_opts;
 void align_opts_default(align_opts *o);
 

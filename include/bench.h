@@ -24,6 +24,19 @@ double bench_now_s(void);
 /* Median of x[n], n >= 1 (x is sorted in place). */
 double bench_median(double *x, int n);
 
+/* ---- the machine's measured peak (bench_peak.c) -------------------------------------
+ * Single-precision FMA throughput with no memory traffic, on `threads` threads of the
+ * pool at once (1 <= threads <= tb_threads()), with the widest instruction set the CPU
+ * has, the fastest of 41 runs of ~2 ms: the ceiling every "% of peak" in bench gpt
+ * refers to. */
+typedef struct {
+    const char *isa;          /* "AVX-512F FMA", "AVX2 FMA", "plain C (compiler-vectorised)" */
+    int threads;
+    double gflops;            /* all threads together */
+    double gflops_per_core;
+} bench_peak_result;
+int bench_peak(int threads, bench_peak_result *r, char *err);
+
 /* ---- reference scripts -------------------------------------------------------------
  * 1 if /usr/bin/python3 can import `module` ("torch", "brian2"); Debian packages them
  * as python3-torch and python3-brian.  They are never a dependency of tinybrain. */
@@ -34,6 +47,14 @@ int bench_python_has(const char *module);
  * run or printed no keys[0]. */
 int bench_run_script(const char *script, const char *args, const char *const *keys, int nkeys,
                      double *vals, char *err);
+/* Which BLAS /usr/bin/python3 loads with `module` ("torch", "numpy"): the shared
+ * libraries with "blas" in their name in the process's memory map, classified into
+ * *kind: "OpenBLAS", "MKL", "BLIS", "reference BLAS" (Netlib's, 2-3 GFLOP/s: a ratio
+ * against it measures nothing) or "unknown"; path[len] names the library.  -1 with err
+ * when python3 or the module cannot be loaded. */
+int bench_python_blas(const char *module, const char **kind, char *path, size_t len, char *err);
+/* 1 when kind is one a speed ratio may be printed against (not the reference BLAS). */
+int bench_blas_fair(const char *kind);
 /* The peers' wrappers below (bench_torch_gpt, bench_torch_srnn, bench_brian) run one
  * setting each; -1 with err (e.g. "python3 cannot import torch") when it could not run. */
 
@@ -56,8 +77,15 @@ typedef struct {
     double fwd_ms, bwd_ms, opt_ms;   /* mean ms of forward, backward, AdamW */
     double flops;                    /* per step, the formula above */
     float first_loss, last_loss;     /* of the first (warm-up) and the last step */
+    /* Where a step's time goes (mean ms per timed step, from gpt.h's phase marks): */
+    int layers;
+    double embed_fwd_ms, head_fwd_ms, head_bwd_ms, embed_bwd_ms; /* embeddings; final norm + LM head + loss */
+    double *layer_fwd_ms, *layer_bwd_ms;  /* [layers], owned: bench_gpt_result_free */
+    double pool_jobs;                /* parallel regions handed to the pool per step */
+    double pool_wait_ms;             /* the caller waiting for the workers after its own share */
 } bench_gpt_result;
 int bench_gpt_steps(const bench_gpt_preset *p, int steps, int warmup, bench_gpt_result *r, char *err);
+void bench_gpt_result_free(bench_gpt_result *r);
 /* torch_gpt.py at the same preset: its ms per step and GFLOP/s. */
 int bench_torch_gpt(const char *script, const char *preset, int threads, int steps, int warmup, double *ms,
                     double *gflops, char *err);

@@ -224,6 +224,14 @@ typedef struct {
     const float *src;     /* [B, T, width] the values written */
 } gpt_patch;
 
+/* Phase marks for a profiler (bench gpt --breakdown): gpt_forward and gpt_backward
+ * call on_phase(ctx, phase, layer) as each phase begins (layer -1 outside the blocks)
+ * and GPT_PHASE_END when they return.  NULL (the default): nothing is called. */
+typedef enum {
+    GPT_PHASE_EMBED_FWD, GPT_PHASE_LAYER_FWD, GPT_PHASE_HEAD_FWD,
+    GPT_PHASE_HEAD_BWD, GPT_PHASE_LAYER_BWD, GPT_PHASE_EMBED_BWD, GPT_PHASE_END
+} gpt_phase;
+
 typedef struct {
     gpt_config cfg;
     size_t param_sizes[GPT_NPARAM];
@@ -257,6 +265,9 @@ typedef struct {
     unsigned char *skip;          /* [L] 1 = block bypassed (gpt_skip); NULL = none */
     const gpt_patch *patch;       /* NULL: no patching */
     gpt_usage usage;              /* counters (NULL arrays: off) */
+
+    void (*on_phase)(void *ctx, gpt_phase phase, int layer); /* see gpt_phase (NULL: none) */
+    void *on_phase_ctx;
 } gpt_model;
 
 /* ---- config ---------------------------------------------------------------------- */

@@ -3,14 +3,16 @@
  * What they model, in four families (one file per family and instruction set in
  * src/kernels/, FAMILY_scalar.c beside FAMILY_avx2.c and FAMILY_neon.c):
  *   dense   the float32 algebra of the transformer (lessons 06-08) and of the spiking
- *           models' readouts: sgemm, matmul, softmax, layer/RMS norm, GELU, exp;
+ *           models' readouts: sgemm, matmul, softmax, layer/RMS norm, GELU, exp, and
+ *           the AdamW update;
  *   snn     the LIF update of a spiking network's neurons (lesson 04);
  *   srnn    the event-driven sums and the dense mat-vecs of the spiking language model
  *           (lesson 09);
  *   linalg  the float64 loops under the eigensolver, the SVD and the products of the
  *           alignment metrics (lessons 10-12).
  * Every kernel exists as a scalar reference ("scalar") and as AVX2+FMA ("avx2", x86-64)
- * and NEON ("neon", aarch64) versions; the neon table names the scalar definition
+ * and NEON ("neon", aarch64) versions (on a CPU with AVX-512F the avx2 sgemm runs a
+ * 512-bit micro-kernel, dense_avx512.c, that gives the AVX2 kernel's bits exactly); the neon table names the scalar definition
  * where a NEON twin would not pay (the element-wise dense kernels).  kernels_init()
  * picks one table at start-up (__builtin_cpu_supports on x86) and every model calls
  * through it, so --kernels scalar (or TINYBRAIN_KERNELS=scalar) switches all of them.
@@ -75,6 +77,15 @@ typedef void tb_map_fn(float *out, const float *inp, int n);
 /* dinp[i] += dout[i] * gelu'(inp[i]). */
 typedef void tb_gelu_backward_fn(float *dinp, const float *inp, const float *dout, int n);
 
+/* One AdamW update of n parameters (lesson 08; optim.c derives the constants): for i < n
+ *   g = grads[i] scale (stored back), m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g g,
+ *   params[i] -= lr (m / bc1 / (sqrt(v / bc2) + eps) + (mask[i] ? wd params[i] : 0))
+ * (mask NULL: every parameter decays).  Every operation is correctly rounded and none is
+ * fused, so every table gives the scalar bits. */
+typedef struct { float scale, b1, b2, bc1, bc2, lr, wd, eps; } tb_adamw_coef;
+typedef void tb_adamw_fn(float *params, float *grads, float *m, float *v, const unsigned char *mask, size_t n,
+                         const tb_adamw_coef *c);
+
 /* ---- the LIF update of a spiking network (lesson 04) --------------------------------- */
 
 /* Per-population constants of one step dt (snn.c derives them from tau_m, tau_e, ...). */
@@ -116,6 +127,12 @@ typedef void tb_daxpy2_fn(int n, double a, const double *u, double b, const doub
                           double *y);
 /* A plane rotation of two rows: (x[i], y[i]) <- (c x[i] - s y[i], s x[i] + c y[i]). */
 typedef void tb_drot_fn(int n, double *x, double *y, double c, double s);
+/* A chain of plane rotations down the rows of W (the eigenvector update of one QL sweep):
+ * for i = k-1 down to 0, rows i and i+1 of W (row stride ldw) over columns j < ncol,
+ *   (W[i][j], W[i+1][j]) <- (c[i] W[i][j] - s[i] W[i+1][j], s[i] W[i][j] + c[i] W[i+1][j]),
+ * the same numbers as drot applied k times, row pair by row pair; a column at a time,
+ * the row being carried down the chain stays in a register. */
+typedef void tb_drot_chain_fn(int k, const double *c, const double *s, double *W, size_t ldw, int ncol);
 /* r <= 4 rows of a product, summed over p in order from zero:
  *   C[q*ldc + j] = sum_{p<k} a[p*as + q*ai] B[p*ldb + j],   q < r, j < n. */
 typedef void tb_dgemm4_fn(int r, int k, int n, const double *a, size_t as, size_t ai,
@@ -137,6 +154,7 @@ typedef struct tb_kernels {
     tb_map_fn *gelu_forward;
     tb_gelu_backward_fn *gelu_backward;
     tb_map_fn *vexp;
+    tb_adamw_fn *adamw;
 
     /* snn */
     tb_lif_fn *lif_cuba;
@@ -151,6 +169,7 @@ typedef struct tb_kernels {
     tb_daxpy_fn *daxpy;
     tb_daxpy2_fn *daxpy2;
     tb_drot_fn *drot;
+    tb_drot_chain_fn *drot_chain;
     tb_dgemm4_fn *dgemm4;
 } tb_kernels;
 

@@ -444,6 +444,54 @@ static void svcca_keeps_the_signal_subspace(void **state) {
  * signal scores high.  Held-out correlations of noise have sd ~1/sqrt(60) per variate;
  * averaged over >= 8 variates and 10 folds the mean stays within ~0.03 of 0.  Results do
  * not depend on the thread count. */
+/* More channels than stimuli: the CCA family goes through the stimulus-space (Gram)
+ * form.  Repeating every unit of X[40,15] 4 times (60 units > 40 stimuli) and of
+ * Y[40,12] 4 times adds no direction, so the first 12 canonical correlations, SVCCA and
+ * PWCCA (whose weights all double) are those of the feature-space form on the
+ * originals, and the other 36 correlations are exactly 0 (the ridge is 1e-6 of the
+ * mean eigenvalue either way; the eigenvalues double, so tolerance 1e-5).  A side with
+ * 20,000 channels and 30 stimuli finishes in a blink (no 20,000 x 20,000 matrix). */
+static double *repeat_columns(const double *X, int n, int p, int times) {
+    double *R = malloc((size_t)n * p * times * sizeof(double));
+    for (int i = 0; i < n; i++)
+        for (int t = 0; t < times; t++) memcpy(R + ((size_t)i * times + t) * p, X + (size_t)i * p, (size_t)p * 8);
+    return R;
+}
+
+static void cca_gram_form_matches_feature_form(void **state) {
+    (void)state;
+    tb_rng r;
+    rng_seed(&r, 41);
+    int n = 40, px = 15, py = 12;
+    double *X = randm(&r, n, px), *Y = randm(&r, n, py), *N = randm(&r, n, py);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < py; j++) Y[(size_t)i * py + j] = X[(size_t)i * px + j] + 2 * N[(size_t)i * py + j];
+    double *X4 = repeat_columns(X, n, px, 4), *Y4 = repeat_columns(Y, n, py, 4);
+    double rho[12], rho4[48], m, m4, sv, sv4, pw, pw4;
+    char err[TB_ERRLEN];
+    assert_int_equal(cca(X, n, px, Y, py, rho, &m, err), 0);
+    assert_int_equal(cca(X4, n, 4 * px, Y4, 4 * py, rho4, &m4, err), 0);
+    for (int i = 0; i < 12; i++) assert_true(fabs(rho[i] - rho4[i]) < 1e-5);
+    for (int i = 12; i < 48; i++) assert_true(rho4[i] == 0.0);
+    assert_true(fabs(m4 - m / 4) < 1e-5);
+    assert_int_equal(svcca(X, n, px, Y, py, 0.99, &sv, NULL, NULL, err), 0);
+    assert_int_equal(svcca(X4, n, 4 * px, Y4, 4 * py, 0.99, &sv4, NULL, NULL, err), 0);
+    assert_true(fabs(sv - sv4) < 1e-9);
+    assert_int_equal(pwcca(X, n, px, Y, py, &pw, err), 0);
+    assert_int_equal(pwcca(X4, n, 4 * px, Y4, 4 * py, &pw4, err), 0);
+    assert_true(fabs(pw - pw4) < 1e-5 && pw > 0.3);
+    int wide = 20000, nw = 30;
+    double *W = randm(&r, nw, wide), *V = randm(&r, nw, wide);
+    align_opts o;
+    align_result res;
+    align_opts_default(&o);
+    o.rsa = o.cka = o.procrustes = 0;
+    assert_int_equal(align_all(W, nw, wide, V, wide, NULL, 0, &o, &res, err), 0);
+    assert_true(fabs(res.cca_mean - 29.0 / wide) < 1e-6); /* n - 1 correlations of ~1 */
+    assert_true(res.svcca > 0.9 && res.pwcca > 0.9 && res.cca_warning == 1);
+    free(X); free(Y); free(N); free(X4); free(Y4); free(W); free(V);
+}
+
 static void cca_cv_noise_near_zero_signal_high(void **state) {
     (void)state;
     char err[TB_ERRLEN];
@@ -1045,6 +1093,7 @@ int main(void) {
         cmocka_unit_test(cca_when_p_approaches_n_goes_to_one),
         cmocka_unit_test(pwcca_ignores_null_canonical_variates),
         cmocka_unit_test(svcca_keeps_the_signal_subspace),
+        cmocka_unit_test(cca_gram_form_matches_feature_form),
         cmocka_unit_test(cca_cv_noise_near_zero_signal_high),
         cmocka_unit_test(cca_identifiability_rule),
         cmocka_unit_test(procrustes_hand_worked_and_invariant),

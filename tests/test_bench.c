@@ -85,6 +85,18 @@ static void gpt_workload(void **state) {
     double BT = (double)p->batch * p->ctx;
     assert_true(r.flops == 6.0 * r.params * BT + 6.0 * p->layers * BT * p->ctx * p->dim);
     assert_true(r.ms > 0 && r.fwd_ms > 0 && r.bwd_ms > 0 && r.opt_ms > 0);
+    /* the phases cover the passes: their sums are the forward and backward times (up
+     * to the few microseconds between the marks and the step's own clock) */
+    double f = r.embed_fwd_ms + r.head_fwd_ms, b = r.embed_bwd_ms + r.head_bwd_ms;
+    assert_int_equal(r.layers, p->layers);
+    for (int l = 0; l < r.layers; l++) {
+        assert_true(r.layer_fwd_ms[l] > 0 && r.layer_bwd_ms[l] > 0);
+        f += r.layer_fwd_ms[l];
+        b += r.layer_bwd_ms[l];
+    }
+    assert_true(fabs(f - r.fwd_ms) < 0.05 * r.fwd_ms + 0.05 && fabs(b - r.bwd_ms) < 0.05 * r.bwd_ms + 0.05);
+    assert_true(r.pool_jobs >= 0 && r.pool_wait_ms >= 0);
+    bench_gpt_result_free(&r);
 }
 
 /* Spiking-LM steps: a probability of firing, a loss near ln V at the start. */
@@ -123,6 +135,25 @@ static void network_and_align_workloads(void **state) {
     free(Y);
 }
 
+/* The peak: positive, at least a few GFLOP/s on any machine that runs the tests, the
+ * all-threads figure per thread no more than 1.5x the one-thread figure (it cannot
+ * beat one core per thread), and a pool it does not have is refused.  The BLAS rule:
+ * a ratio is printed against every BLAS except Netlib's reference one. */
+static void peak_and_blas_rule(void **state) {
+    (void)state;
+    bench_peak_result one, all;
+    char err[TB_ERRLEN];
+    assert_int_equal(bench_peak(1, &one, err), 0);
+    assert_true(one.gflops > 1.0 && one.threads == 1 && one.isa && one.isa[0]);
+    assert_int_equal(bench_peak(tb_threads(), &all, err), 0);
+    assert_true(all.gflops_per_core < 1.5 * one.gflops);
+    assert_int_equal(bench_peak(tb_threads() + 1, &all, err), -1);
+    assert_true(bench_blas_fair("OpenBLAS") && bench_blas_fair("MKL") && !bench_blas_fair("reference BLAS"));
+    const char *kind;
+    char path[256];
+    assert_int_equal(bench_python_blas("no such module!", &kind, path, sizeof path, err), -1);
+}
+
 int main(void) {
     tb_threads_init(1);
     const struct CMUnitTest tests[] = {
@@ -132,6 +163,7 @@ int main(void) {
         cmocka_unit_test(gpt_workload),
         cmocka_unit_test(srnn_workload),
         cmocka_unit_test(network_and_align_workloads),
+        cmocka_unit_test(peak_and_blas_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
  * enough that a wrong index or a missing term (an error of order one term) fails.
  */
 #include "kernels.h"
+#include "../src/kernels/kernels_priv.h" /* kernels_sgemm_512 */
 #include "linalg.h"
 #include "rng.h"
 #include "threads.h"
@@ -120,6 +121,37 @@ static void sgemm_threads(void **state) {
     }
     tb_threads_init(2);
     free(A); free(B); free(C1); free(C2);
+}
+
+/* The avx2 table's sgemm runs a 512-bit micro-kernel on CPUs with AVX-512F
+ * (dense_avx512.c): it must give the AVX2 kernel's bits exactly, for every transpose,
+ * alpha, beta (0, 1 and 0.5: fused and unfused epilogues) and awkward sizes. */
+static void sgemm_512_same_bits(void **state) {
+    (void)state;
+    const tb_kernels *k = kernels_table("avx2");
+    if (!k) skip();
+    tb_rng r;
+    rng_seed(&r, 13);
+    const int dims[][3] = {{1, 1, 1}, {7, 17, 63}, {13, 40, 129}, {64, 48, 33}, {130, 100, 1024}};
+    const float betas[3] = {0.0f, 1.0f, 0.5f};
+    for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
+        for (int tr = 0; tr < 4; tr++)
+            for (int b = 0; b < 3; b++) {
+                int M = dims[d][0], N = dims[d][1], K = dims[d][2], tA = tr & 1, tB = tr >> 1;
+                int lda = (tA ? M : K) + 1, ldb = (tB ? K : N) + 3, ldc = N + 2;
+                float *A = randv(&r, (size_t)(tA ? K : M) * lda, 1), *B = randv(&r, (size_t)(tB ? N : K) * ldb, 1);
+                float *C0 = randv(&r, (size_t)M * ldc, 1), *C[2];
+                for (int w = 0; w < 2; w++) {
+                    C[w] = malloc((size_t)M * ldc * 4);
+                    memcpy(C[w], C0, (size_t)M * ldc * 4);
+                    kernels_sgemm_512 = w;
+                    k->sgemm(tA, tB, M, N, K, 0.75f, A, lda, B, ldb, betas[b], C[w], ldc);
+                }
+                kernels_sgemm_512 = 1;
+                if (memcmp(C[0], C[1], (size_t)M * ldc * 4))
+                    fail_msg("512-bit sgemm differs from AVX2 at %dx%dx%d tA=%d tB=%d beta=%g", M, N, K, tA, tB, betas[b]);
+                free(A); free(B); free(C0); free(C[0]); free(C[1]);
+            }
 }
 
 /* matmul_forward/backward against their definitions in double. */
@@ -472,6 +504,53 @@ static void srnn_twins(void **state) {
     }
 }
 
+/* adamw: the scalar one against the formula (the same expression, so exactly), every
+ * twin the scalar bits, with and without a decay mask, on awkward lengths. */
+static void adamw_check(const tb_kernels *k, const float *const *src, float *const *ref, int n,
+                        const unsigned char *mask, const tb_adamw_coef *c) {
+    float *b[4];
+    for (int a = 0; a < 4; a++) {
+        b[a] = malloc((size_t)n * 4);
+        memcpy(b[a], src[a], (size_t)n * 4);
+    }
+    k->adamw(b[0], b[1], b[2], b[3], mask, (size_t)n, c);
+    for (int a = 0; a < 4; a++) {
+        if (ref[a] && memcmp(ref[a], b[a], (size_t)n * 4)) fail_msg("%s adamw n=%d differs from scalar", k->name, n);
+        free(b[a]);
+    }
+}
+
+static void adamw_twins(void **state) {
+    (void)state;
+    const tb_kernels *t[3];
+    int nt = tables(t);
+    tb_rng r;
+    rng_seed(&r, 14);
+    tb_adamw_coef c = {0.7f, 0.9f, 0.999f, 0.19f, 0.002f, 1e-3f, 0.1f, 1e-8f};
+    for (int si = 0; si < NSIZES; si++)
+        for (int masked = 0; masked < 2; masked++) {
+            int n = SIZES[si];
+            float *src[4], *ref[4];
+            for (int a = 0; a < 4; a++) src[a] = randv(&r, (size_t)n, 1);
+            unsigned char *mask = malloc((size_t)n);
+            for (int i = 0; i < n; i++) { src[3][i] = fabsf(src[3][i]); mask[i] = (unsigned char)(rng_below(&r, 3) ? 1 : 0); }
+            const unsigned char *mk = masked ? mask : NULL;
+            for (int i = 0; i < n; i++) { /* the formula, element by element */
+                float g = src[1][i] * c.scale, m = c.b1 * src[2][i] + (1.0f - c.b1) * g;
+                float v = c.b2 * src[3][i] + (1.0f - c.b2) * g * g;
+                float decay = (!mk || mk[i]) ? c.wd * src[0][i] : 0.0f;
+                float want[4] = {src[0][i] - c.lr * (m / c.bc1 / (sqrtf(v / c.bc2) + c.eps) + decay), g, m, v};
+                for (int a = 0; a < 4; a++) {
+                    if (i == 0) ref[a] = malloc((size_t)n * 4);
+                    ref[a][i] = want[a];
+                }
+            }
+            for (int ti = 0; ti < nt; ti++) adamw_check(t[ti], (const float *const *)src, ref, n, mk, &c);
+            for (int a = 0; a < 4; a++) { free(src[a]); free(ref[a]); }
+            free(mask);
+        }
+}
+
 /* ---- linalg: float64 loops ------------------------------------------------------------ */
 
 static double *randd(tb_rng *r, size_t n) {
@@ -524,6 +603,34 @@ static void linalg_vector_twins(void **state) {
         free(x); free(u); free(y0); free(z0);
         for (int k = 0; k < 2; k++) { free(y[k]); free(z[k]); }
     }
+}
+
+/* drot_chain: the scalar one equals drot applied rotation by rotation (k = rows - 1
+ * down to 0), every twin the scalar bits, on awkward column counts and a row stride
+ * wider than the columns (the column beyond is untouched). */
+static void linalg_drot_chain_twins(void **state) {
+    (void)state;
+    const tb_kernels *t[3];
+    int nt = tables(t);
+    tb_rng r;
+    rng_seed(&r, 12);
+    const int ks[] = {1, 2, 7, 30}, ns[] = {1, 3, 7, 17, 63, 129};
+    for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++)
+        for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
+            int k = ks[ki], n = ns[ni];
+            size_t ld = (size_t)n + 1, size = (size_t)(k + 1) * ld;
+            double *c = randd(&r, (size_t)k), *s = randd(&r, (size_t)k), *W0 = randd(&r, size);
+            double *ref = malloc(size * 8), *got = malloc(size * 8);
+            for (int i = 0; i < k; i++) { double h = hypot(c[i], s[i]); c[i] /= h; s[i] /= h; }
+            memcpy(ref, W0, size * 8);
+            for (int i = k - 1; i >= 0; i--) t[0]->drot(n, ref + (size_t)i * ld, ref + (size_t)(i + 1) * ld, c[i], s[i]);
+            for (int ti = 0; ti < nt; ti++) {
+                memcpy(got, W0, size * 8);
+                t[ti]->drot_chain(k, c, s, got, ld, n);
+                if (memcmp(ref, got, size * 8)) fail_msg("%s drot_chain k=%d n=%d differs from drot", t[ti]->name, k, n);
+            }
+            free(c); free(s); free(W0); free(ref); free(got);
+        }
 }
 
 /* dgemm4 for 1..4 rows, both layouts of A (a_p(q) = A[p*m + q] as in A^T B, and
@@ -609,10 +716,10 @@ static void tables_complete(void **state) {
         assert_true(k->softmax_forward && k->softmax_backward);
         assert_true(k->layernorm_forward && k->layernorm_backward);
         assert_true(k->rmsnorm_forward && k->rmsnorm_backward);
-        assert_true(k->gelu_forward && k->gelu_backward && k->vexp);
+        assert_true(k->gelu_forward && k->gelu_backward && k->vexp && k->adamw);
         assert_true(k->lif_cuba && k->lif_coba);
         assert_true(k->rows_add && k->rows_acc && k->matvecs);
-        assert_true(k->daxpy && k->daxpy2 && k->drot && k->dgemm4);
+        assert_true(k->daxpy && k->daxpy2 && k->drot && k->drot_chain && k->dgemm4);
     }
 }
 
@@ -643,15 +750,18 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sgemm_all_tables),
         cmocka_unit_test(sgemm_threads),
+        cmocka_unit_test(sgemm_512_same_bits),
         cmocka_unit_test(matmul_forward_backward),
         cmocka_unit_test(vexp_accuracy),
         cmocka_unit_test(elementwise_twins),
         cmocka_unit_test(row_kernel_twins),
+        cmocka_unit_test(adamw_twins),
         cmocka_unit_test(scalar_math),
         cmocka_unit_test(lif_hand_worked),
         cmocka_unit_test(lif_twins),
         cmocka_unit_test(srnn_twins),
         cmocka_unit_test(linalg_vector_twins),
+        cmocka_unit_test(linalg_drot_chain_twins),
         cmocka_unit_test(linalg_dgemm4_twins),
         cmocka_unit_test(linalg_same_bits_in_every_table),
         cmocka_unit_test(tables_complete),

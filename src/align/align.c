@@ -10,6 +10,7 @@
  */
 #include "align_priv.h"
 #include "linalg.h"
+#include "threads.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -92,6 +93,9 @@ done:
 
 void align_opts_default(align_opts *o) {
     memset(o, 0, sizeof *o);
+    o->progress = (tb_progress){NULL, NULL};
+    o->on_stage = NULL;
+    o->on_stage_ctx = NULL;
     o->rsa = o->cka = o->cca = o->procrustes = 1;
     o->encoding = 0;
     o->rdm = RDM_CORRELATION;
@@ -147,6 +151,20 @@ static int check_finite(const double *X, int n, int p, const char *side, char *e
     return 0;
 }
 
+/* The three RSA correlations of two RDM upper triangles: Spearman (two sorts) on one
+ * task and Pearson + Kendall (one sort) on the other; each number is computed by one
+ * task, so the thread count changes no bit. */
+typedef struct { const double *va, *vb; long m; align_result *r; } rsa_job;
+
+static void rsa_task(void *ctx, int t, int nt) {
+    rsa_job *j = ctx;
+    if (t == 0) j->r->rsa_spearman = rsa_spearman(j->va, j->vb, j->m);
+    if (t == 1 || nt == 1) {
+        j->r->rsa_pearson = rsa_pearson(j->va, j->vb, j->m);
+        j->r->rsa_kendall_a = rsa_kendall_a(j->va, j->vb, j->m);
+    }
+}
+
 /* RSA: both RDMs into *Da, *Db (n x n, kept for the bootstrap), the three correlations
  * of their upper triangles, and the permutation p. */
 static int rsa_part(const double *X, int n, int px, const double *Y, int py, const align_opts *o, double **Da,
@@ -162,9 +180,8 @@ static int rsa_part(const double *X, int n, int px, const double *Y, int py, con
     if (align_rdm(Y, n, py, o->rdm, *Db, e1)) { tb_fail(err, "B: %s", e1); goto done; }
     rdm_upper(*Da, n, va);
     rdm_upper(*Db, n, vb);
-    r->rsa_pearson = rsa_pearson(va, vb, m);
-    r->rsa_spearman = rsa_spearman(va, vb, m);
-    r->rsa_kendall_a = rsa_kendall_a(va, vb, m);
+    rsa_job job = {va, vb, m, r};
+    tb_parallel(m >= 20000 ? 2 : 1, rsa_task, &job);
     if (o->perm > 0) r->rsa_perm_p = rsa_permutation_p(*Da, *Db, n, o->perm, o->seed, NULL);
     rc = 0;
 done:
@@ -210,22 +227,34 @@ static int encoding_part(const double *X, int n, int px, const double *Y, int py
     return 0;
 }
 
+/* Tell o->on_stage that `stage` starts (*done steps of total finished); 1 to go on. */
+static int report(const align_opts *o, const char *stage, int *done, int total) {
+    if (o->on_stage) o->on_stage(o->on_stage_ctx, stage, *done, total);
+    (*done)++;
+    return 1;
+}
+
 int align_all(const double *X, int n, int px, const double *Y, int py, const double *Y_trials,
               int trials, const align_opts *o, align_result *r, char *err) {
     result_reset(r);
     if (n < 3) return tb_fail(err, "need at least 3 stimuli to compare (got %d)", n);
     if (check_finite(X, n, px, "A", err) || check_finite(Y, n, py, "B", err)) return -1;
     double *Da = NULL, *Db = NULL, *Kx = NULL, *Ky = NULL;
-    int rc = -1;
-    if (o->rsa && rsa_part(X, n, px, Y, py, o, &Da, &Db, r, err)) goto done;
-    if (o->cka && cka_part(X, n, px, Y, py, o, &Kx, &Ky, r, err)) goto done;
-    if (o->cca) {
+    int rc = -1, done = 0;
+    int total = !!o->rsa + !!o->cka + !!o->cca + !!o->procrustes + !!o->encoding + (o->boot > 0);
+    if (o->rsa && report(o, "rsa", &done, total) && rsa_part(X, n, px, Y, py, o, &Da, &Db, r, err)) goto done;
+    if (o->cka && report(o, "cka", &done, total) && cka_part(X, n, px, Y, py, o, &Kx, &Ky, r, err)) goto done;
+    if (o->cca && report(o, "cca", &done, total)) {
         r->cca_warning = (px > n / 2 || py > n / 2);
         if (al_cca_family(X, n, px, Y, py, o->svcca_keep, &r->cca_mean, &r->pwcca, &r->svcca, err)) goto done;
     }
-    if (o->procrustes && procrustes(X, n, px, Y, py, &r->procrustes_euclidean, &r->procrustes_angular, err)) goto done;
-    if (o->encoding && encoding_part(X, n, px, Y, py, Y_trials, trials, o, r, err)) goto done;
-    if (o->boot > 0 && al_bootstrap_ci(o->rsa ? Da : NULL, Db, Kx, Ky, n, o, r, err)) goto done;
+    if (o->procrustes && report(o, "procrustes", &done, total) &&
+        procrustes(X, n, px, Y, py, &r->procrustes_euclidean, &r->procrustes_angular, err)) goto done;
+    if (o->encoding && report(o, "encoding", &done, total) &&
+        encoding_part(X, n, px, Y, py, Y_trials, trials, o, r, err)) goto done;
+    if (o->boot > 0 && report(o, "bootstrap", &done, total) &&
+        al_bootstrap_ci(o->rsa ? Da : NULL, Db, Kx, Ky, n, o, r, err)) goto done;
+    report(o, "done", &done, total);
     rc = 0;
 done:
     free(Da); free(Db); free(Kx); free(Ky);

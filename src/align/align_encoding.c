@@ -272,18 +272,25 @@ done:
 }
 
 /* Held-out predictions with each unit's alpha into rows te of P[n, py]:
- * ym + Z diag(s^2 / (s^2 + alpha)) Q. */
-static void fold_predict(const ridge_fold *f, const int *te, double *P) {
-    int r = f->r, py = f->py;
-    for (int i = 0; i < f->nte; i++) {
-        double *pr = P + (size_t)te[i] * py;
-        for (int c = 0; c < py; c++) pr[c] = f->ym[c];
-        for (int k = 0; k < r; k++) {
-            double zk = f->Z[(size_t)i * r + k] * sqrt(f->s2[k]);
-            const double *qk = f->Q + (size_t)k * py;
-            for (int c = 0; c < py; c++) pr[c] += zk * qk[c] / (f->s2[k] + f->alpha[c]);
-        }
+ * ym + Z F with F[k, c] = s_k Q[k, c] / (s_k^2 + alpha_c): one product (the division
+ * per test row, component and unit was a fifth of the encoding's time). */
+static int fold_predict(const ridge_fold *f, const int *te, double *P, char *err) {
+    int r = f->r, py = f->py, nte = f->nte;
+    double *F = al_doubles((size_t)r * py), *Pt = al_doubles((size_t)nte * py);
+    if (!F || !Pt) { free(F); free(Pt); return tb_fail(err, "out of memory"); }
+    for (int k = 0; k < r; k++) {
+        double sk = sqrt(f->s2[k]);
+        const double *qk = f->Q + (size_t)k * py;
+        for (int c = 0; c < py; c++) F[(size_t)k * py + c] = sk * qk[c] / (f->s2[k] + f->alpha[c]);
     }
+    la_gemm_nn(nte, r, py, f->Z, F, Pt);
+    for (int i = 0; i < nte; i++) {
+        double *pr = P + (size_t)te[i] * py;
+        for (int c = 0; c < py; c++) pr[c] = f->ym[c] + Pt[(size_t)i * py + c];
+    }
+    free(F);
+    free(Pt);
+    return 0;
 }
 
 /* One outer fold: fit on rows tr[ntr], predict rows te[nte] into P (rows of the full
@@ -300,8 +307,7 @@ static int fit_fold(const double *X, int px, const double *Y, int py, const int 
     int rc = -1;
     if (!f.Xtr || !f.Xte || !f.Ytr || !f.ym || !f.alpha || !mu || !sd) { tb_fail(err, "out of memory"); goto done; }
     fold_data(&f, X, Y, tr, te, mu, sd);
-    if (fold_basis(&f, err) || choose_alpha(&f, o, err)) goto done;
-    fold_predict(&f, te, P);
+    if (fold_basis(&f, err) || choose_alpha(&f, o, err) || fold_predict(&f, te, P, err)) goto done;
     rc = 0;
 done:
     ridge_fold_free(&f);

@@ -1,6 +1,8 @@
 /* optim.c -- AdamW (Loshchilov & Hutter 2019) with warm-up + cosine schedule and
  * global-norm clipping.  Lessons 08 and 09.  See include/optim.h for the equations. */
 #include "optim.h"
+#include "kernels.h"
+#include "threads.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -52,6 +54,25 @@ double grad_norm(const float *g, size_t n) {
     return sqrt(s);
 }
 
+/* One step's constants and arrays, for the element-wise update in slices. */
+typedef struct {
+    tb_adamw *o;
+    float *params, *grads;
+    const unsigned char *decay_mask;
+    tb_adamw_coef c;
+} adam_job;
+
+/* Elements [a, b) through the kernel table's adamw (kernels.h: the same bits in every
+ * table): each element's update depends on nothing else, so slicing the array over the
+ * thread pool changes no bit (threads.h, rule 2). */
+static void adam_task(void *ctx, int t, int nt) {
+    const adam_job *j = ctx;
+    tb_adamw *o = j->o;
+    size_t a = o->n * (size_t)t / (size_t)nt, b = o->n * (size_t)(t + 1) / (size_t)nt;
+    tb_kern->adamw(j->params + a, j->grads + a, o->m + a, o->v + a, j->decay_mask ? j->decay_mask + a : NULL, b - a,
+                   &j->c);
+}
+
 double adamw_step(tb_adamw *o, float *params, float *grads, const unsigned char *decay_mask) {
     const tb_adamw_cfg *c = &o->cfg;
     double norm = grad_norm(grads, o->n);
@@ -59,19 +80,12 @@ double adamw_step(tb_adamw *o, float *params, float *grads, const unsigned char 
     if (c->clip_norm > 0 && norm > c->clip_norm) scale = (float)(c->clip_norm / norm);
     double lr = adamw_lr(c, o->t);
     o->t++;
-    float b1 = (float)c->beta1, b2 = (float)c->beta2;
-    float bc1 = (float)(1.0 - pow(c->beta1, (double)o->t));
-    float bc2 = (float)(1.0 - pow(c->beta2, (double)o->t));
-    float flr = (float)lr, wd = (float)c->weight_decay, eps = (float)c->eps;
-    for (size_t i = 0; i < o->n; i++) {
-        float g = grads[i] * scale;
-        grads[i] = g;
-        o->m[i] = b1 * o->m[i] + (1.0f - b1) * g;
-        o->v[i] = b2 * o->v[i] + (1.0f - b2) * g * g;
-        float mhat = o->m[i] / bc1, vhat = o->v[i] / bc2;
-        float decay = (!decay_mask || decay_mask[i]) ? wd * params[i] : 0.0f;
-        params[i] -= flr * (mhat / (sqrtf(vhat) + eps) + decay);
-    }
+    adam_job j = {o, params, grads, decay_mask,
+                  {scale, (float)c->beta1, (float)c->beta2, (float)(1.0 - pow(c->beta1, (double)o->t)),
+                   (float)(1.0 - pow(c->beta2, (double)o->t)), (float)lr, (float)c->weight_decay, (float)c->eps}};
+    int nt = o->n >= 65536 ? tb_threads() : 1;
+    if (nt > 1) tb_parallel(nt, adam_task, &j);
+    else adam_task(&j, 0, 1);
     return norm;
 }
 

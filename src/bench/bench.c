@@ -34,6 +34,36 @@ int bench_python_has(const char *module) {
     return system(cmd) == 0;
 }
 
+int bench_python_blas(const char *module, const char **kind, char *path, size_t len, char *err) {
+    char cmd[512];
+    *kind = "unknown";
+    if (len) path[0] = 0;
+    if (strspn(module, "abcdefghijklmnopqrstuvwxyz0123456789_.") != strlen(module))
+        return tb_fail(err, "python module name '%s'", module);
+    snprintf(cmd, sizeof cmd,
+             PYTHON " -c 'import %s; [print(l.split()[-1]) for l in open(\"/proc/self/maps\") if \"blas\" in l.lower()]'"
+             " 2>/dev/null", module);
+    FILE *f = popen(cmd, "r");
+    if (!f) return tb_fail(err, "cannot start " PYTHON);
+    char line[1024];
+    int found = 0; /* 2: the library behind the libblas.so.3 interface; 1: some BLAS mapped */
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        int iface = strstr(line, "/libblas.so") != NULL; /* what the BLAS symbols resolve to */
+        const char *k = strstr(line, "openblas") ? "OpenBLAS" : strstr(line, "mkl") ? "MKL"
+                      : strstr(line, "blis") ? "BLIS" : strstr(line, "/blas/libblas") ? "reference BLAS" : NULL;
+        if (k && 1 + iface > found) {
+            *kind = k;
+            snprintf(path, len, "%s", line);
+            found = 1 + iface;
+        }
+    }
+    if (pclose(f) != 0 && !found) return tb_fail(err, PYTHON " cannot import %s", module);
+    return 0;
+}
+
+int bench_blas_fair(const char *kind) { return strcmp(kind, "reference BLAS") != 0; }
+
 /* The number after "key": in line, if the key is there. */
 static int find_number(const char *line, const char *key, double *v) {
     char quoted[128];

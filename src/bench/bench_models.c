@@ -6,6 +6,7 @@
 #include "rng.h"
 #include "snn.h"
 #include "srnn.h"
+#include "threads.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -65,17 +66,71 @@ static void random_tokens(int *x, int *y, int n, int vocab) {
     for (int i = 0; i < n; i++) { x[i] = (int)rng_below(&r, (uint32_t)vocab); y[i] = (int)rng_below(&r, (uint32_t)vocab); }
 }
 
+/* The phase clock: on each mark, the time since the last one goes to the phase that
+ * was running.  Slots: embed fwd, L layers fwd, head fwd, head bwd, L layers bwd,
+ * embed bwd (-1: between passes). */
+typedef struct { int L, slot; double t_last, *acc; } phase_clock;
+
+static void on_phase(void *ctx, gpt_phase ph, int layer) {
+    phase_clock *c = ctx;
+    double now = bench_now_s();
+    if (c->slot >= 0) c->acc[c->slot] += now - c->t_last;
+    c->t_last = now;
+    int L = c->L;
+    c->slot = ph == GPT_PHASE_EMBED_FWD ? 0 : ph == GPT_PHASE_LAYER_FWD ? 1 + layer : ph == GPT_PHASE_HEAD_FWD ? L + 1
+            : ph == GPT_PHASE_HEAD_BWD ? L + 2 : ph == GPT_PHASE_LAYER_BWD ? L + 3 + layer
+            : ph == GPT_PHASE_EMBED_BWD ? 2 * L + 3 : -1;
+}
+
+/* Mean ms per step of each phase into r (acc in seconds over `steps` steps). */
+static int phase_results(const phase_clock *c, int steps, bench_gpt_result *r, char *err) {
+    int L = c->L;
+    r->layers = L;
+    r->layer_fwd_ms = malloc((size_t)L * sizeof(double));
+    r->layer_bwd_ms = malloc((size_t)L * sizeof(double));
+    if (!r->layer_fwd_ms || !r->layer_bwd_ms) return tb_fail(err, "out of memory");
+    double k = 1e3 / steps;
+    r->embed_fwd_ms = k * c->acc[0];
+    r->head_fwd_ms = k * c->acc[L + 1];
+    r->head_bwd_ms = k * c->acc[L + 2];
+    r->embed_bwd_ms = k * c->acc[2 * L + 3];
+    for (int l = 0; l < L; l++) {
+        r->layer_fwd_ms[l] = k * c->acc[1 + l];
+        r->layer_bwd_ms[l] = k * c->acc[L + 3 + l];
+    }
+    long jobs;
+    double wait;
+    tb_threads_profile_read(&jobs, &wait);
+    r->pool_jobs = (double)jobs / steps;
+    r->pool_wait_ms = k * wait;
+    return 0;
+}
+
+void bench_gpt_result_free(bench_gpt_result *r) {
+    free(r->layer_fwd_ms);
+    free(r->layer_bwd_ms);
+    r->layer_fwd_ms = r->layer_bwd_ms = NULL;
+}
+
 int bench_gpt_steps(const bench_gpt_preset *p, int steps, int warmup, bench_gpt_result *r, char *err) {
     gpt_model m;
     tb_adamw opt;
+    memset(r, 0, sizeof *r);
     if (gpt_setup(p, &m, &opt, err)) return -1;
     int B = p->batch, T = p->ctx, rc = 0;
     int *x = malloc((size_t)B * T * sizeof *x), *y = malloc((size_t)B * T * sizeof *y);
-    double *ms = malloc((size_t)steps * sizeof *ms);
-    if (!x || !y || !ms) { rc = tb_fail(err, "out of memory"); goto done; }
+    double *ms = malloc((size_t)steps * sizeof *ms), *acc = calloc(2 * (size_t)p->layers + 4, sizeof(double));
+    phase_clock clock = {p->layers, -1, 0, acc};
+    if (!x || !y || !ms || !acc) { rc = tb_fail(err, "out of memory"); goto done; }
     random_tokens(x, y, B * T, p->vocab);
+    m.on_phase = on_phase;
+    m.on_phase_ctx = &clock;
     double fwd = 0, bwd = 0, op = 0;
     for (int s = 0; s < warmup + steps; s++) {
+        if (s == warmup) { /* the phases and the pool are counted over the timed steps */
+            memset(acc, 0, (2 * (size_t)p->layers + 4) * sizeof(double));
+            tb_threads_profile(1);
+        }
         /* forward, backward, AdamW, each timed */
         double t0 = bench_now_s();
         float loss;
@@ -100,8 +155,11 @@ int bench_gpt_steps(const bench_gpt_preset *p, int steps, int warmup, bench_gpt_
     r->opt_ms = 1e3 * op / steps;
     double tokens = (double)B * T;
     r->flops = 6.0 * m.n_params * tokens + 6.0 * p->layers * tokens * T * p->dim;
+    tb_threads_profile(0);
+    rc = phase_results(&clock, steps, r, err);
 done:
-    free(x); free(y); free(ms);
+    tb_threads_profile(0);
+    free(x); free(y); free(ms); free(acc);
     adamw_free(&opt);
     gpt_free(&m);
     return rc;

@@ -145,6 +145,14 @@ static void rdm_png(const rep_layer *A, const rep_layer *B, const run_cfg *c) {
     free(path);
 }
 
+/* align_all's progress hook: one updating line on a terminal, log lines otherwise
+ * (stderr, so never mixed into --json; silent with --quiet). */
+static void align_progress(void *ctx, const char *stage, int done, int total) {
+    (void)ctx;
+    cli_progress(done, total, "%s", stage);
+    if (done == total) cli_progress_end();
+}
+
 static void run(const char *a, const char *b, int drop_constant, const run_cfg *c) {
     rep_set A, B;
     cmp_pairs p;
@@ -247,6 +255,8 @@ int cmd_align(int argc, char **argv) {
     c.o.rbf_f = rbf_f;
     c.o.enc.folds = folds;
     c.o.enc.seed = (uint64_t)seed;
+    c.o.on_stage = align_progress;
+    cli_progress_start();
     run(pos[0], pos[1], drop_constant, &c);
     return 0;
 }

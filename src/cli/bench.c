@@ -8,6 +8,7 @@
 
 
 static const struct { const char *name; cli_main_fn fn; const char *summary; } benches[] = {
+    {"peak", bench_peak_main, "measured FP32 FMA peak of this machine, 1 thread and all threads"},
     {"kernels", bench_kernels_main, "matmul GFLOP/s at the transformer's shapes, scalar vs SIMD, 1 vs N threads"},
     {"gpt", bench_gpt_main, "ms per GPT training step at --preset classroom|small, GFLOP/s; --compare-torch"},
     {"snn", bench_snn_main, "spiking network cost at 4k/16k/64k neurons, in-degree 80 vs 2%; --compare-brian"},

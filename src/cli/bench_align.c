@@ -5,7 +5,8 @@
  * timed once (they take long enough to be stable), with all threads, in the order
  * `align --metric all` runs them; `all` is their sum.  Expected growth: RSA ~ n^2 p
  * (RDMs) + n^2 log n (ranks); CKA ~ n p^2 or n^2 p; CCA ~ n p^2 + p^3; Procrustes
- * ~ n p^2 + p^3; encoding ~ folds x (n p^2 + p^3 + alphas x n p^2).  RSA permutations
+ * ~ n p^2 + p^3 (n^2 p + n^3 when p > n: the stimulus-space form); encoding ~ folds x
+ * (n p^2 + p^3 + alphas x n p^2).  RSA permutations
  * cost ~ n^2 each, so they are timed (1000 of them) only up to n = --perm-max-n. */
 #include "bench.h"
 #include "cli.h"
@@ -39,8 +40,10 @@ int bench_align_main(int argc, char **argv) {
                    "tinybrain bench align --max-n 2000"};
     char *pos[1];
     cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 0, 0);
+    /* the last row is brain-sized: 100 stimuli x 20,000 channels (the CCA family goes
+     * through the 100 x 100 Gram matrices) */
     static const int sizes[][2] = {{250, 128}, {500, 128}, {500, 512}, {1000, 128}, {1000, 512},
-                                   {1000, 1024}, {2000, 512}, {4000, 512}};
+                                   {1000, 1024}, {2000, 512}, {4000, 512}, {100, 20000}};
     const char *fam_names[6] = {"rsa", "cka", "cca", "procrustes", "encoding", "perm"};
     int w[10] = {6, 6, 7, 7, 7, 7, 7, 7, 8, 8};
     const char *head[10] = {"n", "p", "rsa", "cka", "cca", "procr", "enc", "all", "perm", "threads"};
@@ -60,7 +63,7 @@ int bench_align_main(int argc, char **argv) {
     cli_progress_start();
     for (int s = 0; s < nsizes; s++) {
         int n = sizes[s][0], p = sizes[s][1];
-        if (n > max_n || (quick && n > 500)) continue;
+        if (n > max_n || (quick && (n > 500 || p > 512))) continue;
         double *X, *Y, t[6], all = 0;
         char err[TB_ERRLEN];
         if (bench_align_data(n, p, &X, &Y, err)) cli_die(1, "%s", err);

@@ -25,13 +25,23 @@ typedef struct {
 typedef struct {
     int n_runs, threads[2];
     bench_srnn_result ours[2];
-    int have_torch;
+    int have_torch;   /* PyTorch ran, on a real BLAS (bench_blas_fair) */
+    const char *blas;
     double torch_ms[2], torch_p;
 } srnn_bench;
 
 /* PyTorch at 1 and 2 threads (a note when it cannot run). */
 static void run_torch(const srnn_args *a, srnn_bench *b) {
-    char err[TB_ERRLEN];
+    char err[TB_ERRLEN], path[512];
+    if (bench_python_blas("torch", &b->blas, path, sizeof path, err)) {
+        cli_note("--compare-torch: %s; skipping PyTorch (Debian: python3-torch)", err);
+        return;
+    }
+    if (!bench_blas_fair(b->blas)) {
+        cli_note("--compare-torch: PyTorch loads the reference BLAS (%s), which no PyTorch user would time: "
+                 "not run, no ratio (apt-get install libopenblas0-pthread, then run again)", path);
+        return;
+    }
     for (int t = 0; t < 2; t++) {
         double p;
         if (bench_torch_srnn(a->script, &a->s, t + 1, &b->torch_ms[t], &p, err)) {
@@ -61,6 +71,7 @@ static void print_json(const srnn_args *a, const srnn_bench *b, double best_torc
     json_num("first_loss", r->first_loss);
     json_num("last_loss", r->last_loss);
     if (b->have_torch) {
+        json_str("torch_blas", b->blas);
         json_num("torch_ms_1thread", b->torch_ms[0]);
         json_num("torch_ms_2threads", b->torch_ms[1]);
         json_num("speedup_vs_best_torch", best_torch / r->ms);
@@ -92,7 +103,8 @@ static void print_text(const srnn_args *a, const srnn_bench *b, double best_torc
     for (int i = 0; b->have_torch && i < 2; i++) table_row("pytorch", i + 1, b->torch_ms[i], b->torch_p);
     const bench_srnn_result *r = &b->ours[b->n_runs - 1];
     if (a->breakdown) printf("\nforward pass alone: %.2f ms at %d thread(s)\n", r->fwd_ms, b->threads[b->n_runs - 1]);
-    if (b->have_torch) printf("\nspeed-up over PyTorch's better run: %.1fx\n", best_torch / r->ms);
+    if (b->have_torch)
+        printf("\nPyTorch's BLAS: %s; speed-up over PyTorch's better run: %.1fx\n", b->blas, best_torch / r->ms);
 }
 
 int bench_snn_train_main(int argc, char **argv) {
@@ -119,7 +131,7 @@ int bench_snn_train_main(int argc, char **argv) {
     /* 1 thread first: the pool is then resized once, before it ever ran a job (resizing a
      * pool that has run jobs is unsafe in threads.c today) */
     int nthr = tb_threads();
-    srnn_bench b = {.n_runs = nthr > 1 ? 2 : 1, .threads = {1, nthr}, .torch_ms = {NAN, NAN}, .torch_p = NAN};
+    srnn_bench b = {.n_runs = nthr > 1 ? 2 : 1, .threads = {1, nthr}, .torch_ms = {NAN, NAN}, .torch_p = NAN, .blas = "unknown"};
     for (int i = 0; i < b.n_runs; i++) {
         tb_threads_init(b.threads[i]);
         if (bench_srnn_steps(&a.s, a.steps, a.warmup, a.breakdown, &b.ours[i], err)) cli_die(1, "%s", err);

@@ -104,5 +104,6 @@ int bench_snn_main(int argc, char **argv);
 int bench_gpt_main(int argc, char **argv);
 int bench_snn_train_main(int argc, char **argv);
 int bench_align_main(int argc, char **argv);
+int bench_peak_main(int argc, char **argv);
 
 #endif

@@ -469,6 +469,11 @@ static void skip_forward(gpt_model *m, const block_acts *a) {
     memset(a->fcproj, 0, BT * C * sizeof(float));
 }
 
+/* A profiler's phase mark (gpt.h, gpt_phase). */
+static void phase_mark(const gpt_model *m, gpt_phase phase, int layer) {
+    if (m->on_phase) m->on_phase(m->on_phase_ctx, phase, layer);
+}
+
 static int check_batch(const gpt_model *m, const int *inputs, const int *targets, int B, int T, char *err) {
     const gpt_config *c = &m->cfg;
     if (B < 1 || T < 1) return tb_fail(err, "gpt_forward: empty batch (%d x %d)", B, T);
@@ -490,6 +495,7 @@ static void head_forward(gpt_model *m) {
     int C = c->d_model, V = c->vocab_size, L = c->n_layer;
     size_t BT = (size_t)m->B * m->T;
     const float *xL = a->residual3 + (L - 1) * BT * C;
+    phase_mark(m, GPT_PHASE_HEAD_FWD, -1);
     norm_forward(c->norm, a->lnf, a->lnf_mean, a->lnf_rstd, xL, p->lnfw, p->lnfb, (int)BT, C);
     tb_kern->matmul_forward(a->logits, a->lnf, c->tied ? p->wte : p->lm_head, NULL, (int)BT, C, V);
     crossentropy_forward(a->probs, a->losses, a->logits, m->targets, (int)BT, V);
@@ -514,12 +520,14 @@ int gpt_forward(gpt_model *m, const int *inputs, const int *targets, int B, int 
         for (size_t i = 0; i < BT; i++) m->usage.count[inputs[i]] += m->targets[i] >= 0;
 
     gpt_params *p = &m->params;
+    phase_mark(m, GPT_PHASE_EMBED_FWD, -1);
     encoder_forward(m->acts.encoded, inputs, p->wte, c->pos == GPT_POS_LEARNED ? p->wpe : m->pos_table, B, T, c->d_model);
     finish_resid(m, 0, m->acts.encoded);
     m->aux_loss = 0.0f;
     for (int l = 0; l < c->n_layer; l++) {
         block_acts a;
         block_params w;
+        phase_mark(m, GPT_PHASE_LAYER_FWD, l);
         block_acts_of(m, l, &a);
         block_params_of(c, p, l, &w);
         if (m->skip && m->skip[l]) skip_forward(m, &a);
@@ -531,6 +539,7 @@ int gpt_forward(gpt_model *m, const int *inputs, const int *targets, int B, int 
     }
     head_forward(m);
     if (mean_loss) *mean_loss = m->mean_loss;
+    phase_mark(m, GPT_PHASE_END, -1);
     return 0;
 }
 
@@ -594,6 +603,7 @@ int gpt_backward(gpt_model *m, char *err) {
     memset(m->grads_mem, 0, m->n_params * sizeof(float));
 
     /* loss -> logits -> final norm */
+    phase_mark(m, GPT_PHASE_HEAD_BWD, -1);
     crossentropy_backward(d->dlogits, a->probs, m->targets, 1.0f / m->n_targets, (int)BT, V);
     memset(d->dln, 0, BT * C * sizeof(float));
     tb_kern->matmul_backward(d->dln, c->tied ? g->wte : g->lm_head, NULL, d->dlogits, a->lnf,
@@ -605,6 +615,7 @@ int gpt_backward(gpt_model *m, char *err) {
     for (int l = L - 1; l >= 0; l--) {
         block_acts ba;
         block_params bp, bg;
+        phase_mark(m, GPT_PHASE_LAYER_BWD, l);
         block_acts_of(m, l, &ba);
         block_params_of(c, p, l, &bp);
         block_params_of(c, g, l, &bg);
@@ -614,8 +625,10 @@ int gpt_backward(gpt_model *m, char *err) {
         attn_backward(m, l, &ba, &bp, &bg);
         /* dresidual = d(loss)/d(x_l) */
     }
+    phase_mark(m, GPT_PHASE_EMBED_BWD, -1);
     if (m->abl_resid) mul_mask_rows(d->dresidual, m->abl_resid, BT, C);
     encoder_backward(g->wte, c->pos == GPT_POS_LEARNED ? g->wpe : NULL, d->dresidual, m->inputs, B, T, C);
+    phase_mark(m, GPT_PHASE_END, -1);
     return 0;
 }
 

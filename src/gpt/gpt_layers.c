@@ -165,24 +165,36 @@ typedef struct {
     int B, T, C, NH;
 } attn_job;
 
+/* Causal attention computes only what the mask keeps: row block [r0, r1) of the scores
+ * needs the keys s < r1, and of the weighted sums the values s < r1; in the backward
+ * pass row block [r0, r1) of dv and dk needs the queries t >= r0.  Every product keeps
+ * its order over k and only leaves out terms that are exactly zero (masked weights at
+ * the end of a sum, or at its start, where the running sum is still +0), so the numbers
+ * are the full products' (threads.h, rule 2).  Rows per block: */
+static int attn_block(int T) { return T / 4 > 32 ? T / 4 : 32; }
+
 /* One (b, h) pair per task index. */
 static void attn_fwd_task(void *ctx, int task, int ntasks) {
     attn_job *j = ctx;
-    int T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C;
+    int T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C, RB = attn_block(T);
     for (int bh = task; bh < j->B * NH; bh += ntasks) {
         int b = bh / NH, h = bh % NH;
         const float *q = j->qkv + (size_t)b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
         float *A = j->att + (size_t)bh * T * T;
         float *y = j->out + (size_t)b * T * C + h * hs;
-        /* S[T,T] = q k^T / sqrt(hs); only s <= t is used */
-        tb_kern->sgemm(0, 1, T, T, hs, 1.0f / sqrtf((float)hs), q, C3, k, C3, 0.0f, A, T);
-        for (int t = 0; t < T; t++) {
-            float *row = A + (size_t)t * T;
-            tb_kern->softmax_forward(row, row, 1, t + 1);
-            for (int s = t + 1; s < T; s++) row[s] = 0.0f;   /* causal: no peeking ahead */
+        for (int r0 = 0; r0 < T; r0 += RB) {
+            int r1 = r0 + RB < T ? r0 + RB : T;
+            /* S[r0:r1, 0:r1] = q k^T / sqrt(hs); only s <= t is used */
+            tb_kern->sgemm(0, 1, r1 - r0, r1, hs, 1.0f / sqrtf((float)hs), q + (size_t)r0 * C3, C3, k, C3, 0.0f,
+                           A + (size_t)r0 * T, T);
+            for (int t = r0; t < r1; t++) {
+                float *row = A + (size_t)t * T;
+                tb_kern->softmax_forward(row, row, 1, t + 1);
+                for (int s = t + 1; s < T; s++) row[s] = 0.0f;   /* causal: no peeking ahead */
+            }
+            /* y[r0:r1, hs] = A[r0:r1, 0:r1] v[0:r1, hs] */
+            tb_kern->sgemm(0, 0, r1 - r0, hs, r1, 1.0f, A + (size_t)r0 * T, T, v, C3, 0.0f, y + (size_t)r0 * C, C);
         }
-        /* y[T,hs] = A[T,T] v[T,hs] */
-        tb_kern->sgemm(0, 0, T, hs, T, 1.0f, A, T, v, C3, 0.0f, y, C);
         if (j->head_mask && j->head_mask[h] != 1.0f) {
             float g = j->head_mask[h];
             for (int t = 0; t < T; t++)
@@ -204,9 +216,23 @@ void attention_forward(float *out, float *att, const float *qkv, const float *he
     tb_parallel(attn_tasks(B, NH, T, C / NH), attn_fwd_task, &j);
 }
 
+/* dA = dy v^T and dS = A * (dA - sum_s dA A) on the causal part, block by block. */
+static void attn_bwd_scores(const float *A, float *dA, const float *dy, const float *v, int T, int C, int C3, int hs,
+                            int RB) {
+    for (int r0 = 0; r0 < T; r0 += RB) {
+        int r1 = r0 + RB < T ? r0 + RB : T;
+        tb_kern->sgemm(0, 1, r1 - r0, r1, hs, 1.0f, dy + (size_t)r0 * C, C, v, C3, 0.0f, dA + (size_t)r0 * T, T);
+        for (int t = r0; t < r1; t++) {
+            float *row = dA + (size_t)t * T;
+            tb_kern->softmax_backward(row, row, A + (size_t)t * T, 1, t + 1);
+            for (int s = t + 1; s < T; s++) row[s] = 0.0f;
+        }
+    }
+}
+
 static void attn_bwd_task(void *ctx, int task, int ntasks) {
     attn_job *j = ctx;
-    int T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C;
+    int T = j->T, C = j->C, NH = j->NH, hs = C / NH, C3 = 3 * C, RB = attn_block(T);
     float scale = 1.0f / sqrtf((float)hs);
     for (int bh = task; bh < j->B * NH; bh += ntasks) {
         int b = bh / NH, h = bh % NH;
@@ -216,18 +242,18 @@ static void attn_bwd_task(void *ctx, int task, int ntasks) {
         const float *A = j->catt + (size_t)bh * T * T;
         float *dA = j->datt + (size_t)bh * T * T;
         const float *dy = j->dout + (size_t)b * T * C + h * hs;
-        /* dA[T,T] = dy[T,hs] v^T ;  dv[T,hs] = A^T dy */
-        tb_kern->sgemm(0, 1, T, T, hs, 1.0f, dy, C, v, C3, 0.0f, dA, T);
-        tb_kern->sgemm(1, 0, T, hs, T, 1.0f, A, T, dy, C, 0.0f, dv, C3);
-        /* dS = A * (dA - sum_s dA A), row by row over the causal part */
-        for (int t = 0; t < T; t++) {
-            float *row = dA + (size_t)t * T;
-            tb_kern->softmax_backward(row, row, A + (size_t)t * T, 1, t + 1);
-            for (int s = t + 1; s < T; s++) row[s] = 0.0f;
+        attn_bwd_scores(A, dA, dy, v, T, C, C3, hs, RB);
+        for (int r0 = 0; r0 < T; r0 += RB) {
+            int r1 = r0 + RB < T ? r0 + RB : T;
+            size_t d = (size_t)r0 * T + r0; /* A[r0, r0]: row block r0 of A^T over t >= r0 */
+            /* dv[r0:r1] = A[r0:T, r0:r1]^T dy[r0:T] */
+            tb_kern->sgemm(1, 0, r1 - r0, hs, T - r0, 1.0f, A + d, T, dy + (size_t)r0 * C, C, 0.0f,
+                           dv + (size_t)r0 * C3, C3);
+            /* dq[r0:r1] = dS[r0:r1, 0:r1] k[0:r1] / sqrt(hs);  dk[r0:r1] = dS[r0:T, r0:r1]^T q[r0:T] / sqrt(hs) */
+            tb_kern->sgemm(0, 0, r1 - r0, hs, r1, scale, dA + (size_t)r0 * T, T, k, C3, 0.0f, dq + (size_t)r0 * C3, C3);
+            tb_kern->sgemm(1, 0, r1 - r0, hs, T - r0, scale, dA + d, T, q + (size_t)r0 * C3, C3, 0.0f,
+                           dk + (size_t)r0 * C3, C3);
         }
-        /* dq = dS k / sqrt(hs) ;  dk = dS^T q / sqrt(hs) */
-        tb_kern->sgemm(0, 0, T, hs, T, scale, dA, T, k, C3, 0.0f, dq, C3);
-        tb_kern->sgemm(1, 0, T, hs, T, scale, dA, T, q, C3, 0.0f, dk, C3);
     }
 }
 

@@ -63,12 +63,15 @@ static void micro_6x16(int K, const float *Ap, const float *Bp, float *C, int ld
     }
 }
 
+#define PACK_AVX 1
 #define MICRO micro_6x16
 #include "dense_pack.h"
 
+/* On a CPU with AVX-512F the 512-bit twin of this kernel (dense_avx512.c): the same bits. */
 void sgemm_avx2(int transA, int transB, int M, int N, int K, float alpha, const float *A,
                 int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-    sgemm_packed(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (sgemm_avx512_usable()) sgemm_avx512(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else sgemm_packed(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void matmul_forward_avx2(float *out, const float *inp, const float *weight, const float *bias,
@@ -363,6 +366,36 @@ void gelu_backward_avx2(float *dinp, const float *inp, const float *dout, int n)
         float du = GELU_S * (1.0f + 3.0f * GELU_C * x * x);
         dinp[i] += dout[i] * (0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du);
     }
+}
+
+/* ---- AdamW ------------------------------------------------------------------------ */
+/* The scalar twin's operations, 8 at a time, each correctly rounded and none fused: the
+ * same bits.  mask: 8 bytes compared with 0 and widened to a lane mask. */
+void adamw_avx2(float *params, float *grads, float *m, float *v, const unsigned char *mask, size_t n,
+                const tb_adamw_coef *c) {
+    const __m256 scale = _mm256_set1_ps(c->scale), b1 = _mm256_set1_ps(c->b1), b2 = _mm256_set1_ps(c->b2);
+    const __m256 a1 = _mm256_set1_ps(1.0f - c->b1), a2 = _mm256_set1_ps(1.0f - c->b2);
+    const __m256 bc1 = _mm256_set1_ps(c->bc1), bc2 = _mm256_set1_ps(c->bc2), lr = _mm256_set1_ps(c->lr);
+    const __m256 wd = _mm256_set1_ps(c->wd), eps = _mm256_set1_ps(c->eps);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 g = _mm256_mul_ps(_mm256_loadu_ps(grads + i), scale), p = _mm256_loadu_ps(params + i);
+        _mm256_storeu_ps(grads + i, g);
+        __m256 mi = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(m + i)), _mm256_mul_ps(a1, g));
+        __m256 vi = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(v + i)), _mm256_mul_ps(_mm256_mul_ps(a2, g), g));
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        __m256 mhat = _mm256_div_ps(mi, bc1), vhat = _mm256_div_ps(vi, bc2);
+        __m256 decay = _mm256_mul_ps(wd, p);
+        if (mask) {
+            __m128i b = _mm_loadl_epi64((const __m128i *)(mask + i));
+            __m256i keep = _mm256_cmpgt_epi32(_mm256_cvtepu8_epi32(b), _mm256_setzero_si256());
+            decay = _mm256_and_ps(decay, _mm256_castsi256_ps(keep));
+        }
+        __m256 step = _mm256_add_ps(_mm256_div_ps(mhat, _mm256_add_ps(_mm256_sqrt_ps(vhat), eps)), decay);
+        _mm256_storeu_ps(params + i, _mm256_sub_ps(p, _mm256_mul_ps(lr, step)));
+    }
+    adamw_scalar(params + i, grads + i, m + i, v + i, mask ? mask + i : NULL, n - i, c);
 }
 
 #else

@@ -1,10 +1,16 @@
-/* dense_pack.h -- the packed-panel sgemm that dense_avx2.c and dense_neon.c share (the
- * kernel that matters for speed; lesson 06 counts its FLOPs).
+/* dense_pack.h -- the packed-panel sgemm that dense_avx2.c, dense_avx512.c and
+ * dense_neon.c share (the kernel that matters for speed; lesson 06 counts its FLOPs).
  *
  * The classic design: op(B) is copied once into NR-column panels laid out k-major,
  * op(A) into MR-row panels with alpha folded in, and the instruction set's micro-kernel
  * keeps an MR x NR block of C in registers while k runs.  Row panels are spread over
  * the thread pool; each block of C is computed whole by one task (threads.h, rule 2).
+ * Cache blocking without splitting k: a task packs a block of row panels (about
+ * A_BLOCK_BYTES, so it stays in L2) and runs every column panel of B over the whole
+ * block before the next, so a B panel (K x NR) is read from L2 once per block instead
+ * of from L3 once per MR rows (the weight-gradient products, K = B*T = 1024, were
+ * 1.3-1.6x slower than OpenBLAS for it).  k is never split, so every element of C is
+ * still one chain of multiply-adds over k in order: the blocking changes no bit.
  *
  * Not a header of declarations: a file includes it once, after defining MR, NR and
  * MICRO, its micro-kernel
@@ -21,22 +27,71 @@
 #include "kernels_priv.h"
 #include "threads.h"
 
+#include <string.h>
+
+/* Bytes of packed A a task keeps hot while it sweeps the column panels of B. */
+#define A_BLOCK_BYTES (192 * 1024)
+
+#if defined(PACK_AVX)
+#include <immintrin.h>
+/* D[k*W + j] = S[j*ls + k] for j, k < 8: the 8 x 8 transpose in registers (x86 files
+ * define PACK_AVX; 24 shuffles instead of 64 scalar moves). */
+static inline void tile8(const float *S, size_t ls, float *D, int W) {
+    __m256 r[8], t[8];
+    for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(S + (size_t)j * ls);
+    for (int j = 0; j < 8; j += 2) {
+        t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
+        t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
+    }
+    for (int j = 0; j < 8; j += 4) {
+        r[j] = _mm256_shuffle_ps(t[j], t[j + 2], 0x44);
+        r[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], 0xEE);
+        r[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0x44);
+        r[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0xEE);
+    }
+    for (int k = 0; k < 4; k++) {
+        _mm256_storeu_ps(D + (size_t)k * W, _mm256_permute2f128_ps(r[k], r[k + 4], 0x20));
+        _mm256_storeu_ps(D + (size_t)(k + 4) * W, _mm256_permute2f128_ps(r[k], r[k + 4], 0x31));
+    }
+}
+#endif
+
+/* Copy a w x K strip whose element (j, k) is S[j*ls + k] into D[k][W] (columns j < w,
+ * zero beyond; W = NR for B panels, MR for A panels): the transposing copy, done in
+ * tiles of 8 k so that both the reads (8 consecutive floats of a row) and the writes (8
+ * consecutive rows of D) stay in a few cache lines; 8 x 8 tiles in registers where the
+ * instruction set has them. */
+static void pack_strip_t(int w, int K, const float *S, size_t ls, float *D, int W) {
+    int k0 = 0;
+    for (; k0 + 8 <= K; k0 += 8) {
+        float *d = D + (size_t)k0 * W;
+        int j = 0;
+#if defined(PACK_AVX)
+        for (; j + 8 <= w; j += 8) tile8(S + (size_t)j * ls + k0, ls, d + j, W);
+#endif
+        for (; j < w; j++) {
+            const float *s = S + (size_t)j * ls + k0;
+            for (int k = 0; k < 8; k++) d[k * W + j] = s[k];
+        }
+        for (int k = 0; k < 8; k++)
+            for (int z = w; z < W; z++) d[k * W + z] = 0.0f;
+    }
+    for (int k = k0; k < K; k++)
+        for (int j = 0; j < W; j++) D[(size_t)k * W + j] = j < w ? S[(size_t)j * ls + k] : 0.0f;
+}
+
 /* Bp[jb][k][NR] = op(B)[k, jb*NR + j], zero beyond N. */
 static void pack_B(int transB, int N, int K, const float *B, int ldb, float *Bp) {
     int nb = (N + NR - 1) / NR;
     for (int jb = 0; jb < nb; jb++) {
         float *dst = Bp + (size_t)jb * K * NR;
         int j0 = jb * NR, w = N - j0 < NR ? N - j0 : NR;
+        if (transB) { pack_strip_t(w, K, B + (size_t)j0 * ldb, (size_t)ldb, dst, NR); continue; }
         for (int k = 0; k < K; k++) {
             float *d = dst + (size_t)k * NR;
-            int j = 0;
-            if (!transB) {
-                const float *s = B + (size_t)k * ldb + j0;
-                for (; j < w; j++) d[j] = s[j];
-            } else {
-                for (; j < w; j++) d[j] = B[(size_t)(j0 + j) * ldb + k];
-            }
-            for (; j < NR; j++) d[j] = 0.0f;
+            const float *s = B + (size_t)k * ldb + j0;
+            if (w == NR) memcpy(d, s, NR * sizeof(float));
+            else for (int j = 0; j < NR; j++) d[j] = j < w ? s[j] : 0.0f;
         }
     }
 }
@@ -44,13 +99,17 @@ static void pack_B(int transB, int N, int K, const float *B, int ldb, float *Bp)
 /* Ap[k][MR] = alpha * op(A)[i0 + r, k], zero beyond the last row. */
 static void pack_A(int transA, int rows, int K, float alpha, const float *A, int lda, int i0,
                    float *Ap) {
-    for (int k = 0; k < K; k++) {
-        float *d = Ap + (size_t)k * MR;
-        int r = 0;
-        for (; r < rows; r++)
-            d[r] = alpha * (transA ? A[(size_t)k * lda + i0 + r] : A[(size_t)(i0 + r) * lda + k]);
-        for (; r < MR; r++) d[r] = 0.0f;
+    if (!transA) {
+        pack_strip_t(rows, K, A + (size_t)i0 * lda, (size_t)lda, Ap, MR);
+    } else {
+        for (int k = 0; k < K; k++) {
+            const float *s = A + (size_t)k * lda + i0;
+            float *d = Ap + (size_t)k * MR;
+            for (int r = 0; r < MR; r++) d[r] = r < rows ? s[r] : 0.0f;
+        }
     }
+    if (alpha != 1.0f) /* alpha x 1 = x exactly, so the copy alone is the same numbers */
+        for (size_t i = 0; i < (size_t)K * MR; i++) Ap[i] *= alpha;
 }
 
 typedef struct {
@@ -63,24 +122,35 @@ typedef struct {
     int ldc;
 } gemm_job;
 
-/* Row panels [p0, p1) of MR rows each. */
+/* Row panels [p0, p1) of MR rows each, in blocks of `per` panels (see above). */
 static void gemm_panels(const gemm_job *g, int p0, int p1) {
-    int nb = (g->N + NR - 1) / NR;
-    float *Ap = kernels_scratch(0, (size_t)g->K * MR);
+    int nb = (g->N + NR - 1) / NR, K = g->K;
+    int per = (int)(A_BLOCK_BYTES / ((size_t)K * MR * sizeof(float)));
+    if (per < 1) per = 1;
+    if (per > p1 - p0) per = p1 - p0;
+    float *Ap = per > 0 ? kernels_scratch(0, (size_t)per * K * MR) : NULL;
     if (!Ap) { /* out of memory: these rows by the scalar definition */
         int i0 = p0 * MR, i1 = p1 * MR < g->M ? p1 * MR : g->M;
         const float *A = g->A + (g->transA ? (size_t)i0 : (size_t)i0 * g->lda);
-        sgemm_scalar(g->transA, g->transB, i1 - i0, g->N, g->K, g->alpha, A, g->lda, g->B, g->ldb,
-                     g->beta, g->C + (size_t)i0 * g->ldc, g->ldc);
+        if (i1 > i0)
+            sgemm_scalar(g->transA, g->transB, i1 - i0, g->N, K, g->alpha, A, g->lda, g->B, g->ldb, g->beta,
+                         g->C + (size_t)i0 * g->ldc, g->ldc);
         return;
     }
-    for (int p = p0; p < p1; p++) {
-        int i0 = p * MR, rows = g->M - i0 < MR ? g->M - i0 : MR;
-        pack_A(g->transA, rows, g->K, g->alpha, g->A, g->lda, i0, Ap);
+    for (int pb = p0; pb < p1; pb += per) {
+        int pe = pb + per < p1 ? pb + per : p1;
+        for (int p = pb; p < pe; p++) {
+            int i0 = p * MR, rows = g->M - i0 < MR ? g->M - i0 : MR;
+            pack_A(g->transA, rows, K, g->alpha, g->A, g->lda, i0, Ap + (size_t)(p - pb) * K * MR);
+        }
         for (int jb = 0; jb < nb; jb++) {
             int j0 = jb * NR, cols = g->N - j0 < NR ? g->N - j0 : NR;
-            MICRO(g->K, Ap, g->Bp + (size_t)jb * g->K * NR, g->C + (size_t)i0 * g->ldc + j0, g->ldc,
-                  rows, cols, g->beta);
+            const float *Bp = g->Bp + (size_t)jb * K * NR;
+            for (int p = pb; p < pe; p++) {
+                int i0 = p * MR, rows = g->M - i0 < MR ? g->M - i0 : MR;
+                MICRO(K, Ap + (size_t)(p - pb) * K * MR, Bp, g->C + (size_t)i0 * g->ldc + j0, g->ldc, rows,
+                      cols, g->beta);
+            }
         }
     }
 }

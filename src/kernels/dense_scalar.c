@@ -243,3 +243,17 @@ void gelu_backward_scalar(float *dinp, const float *inp, const float *dout, int 
 void vexp_scalar(float *out, const float *inp, int n) {
     for (int i = 0; i < n; i++) out[i] = expf(inp[i]);
 }
+
+/* ---- AdamW ------------------------------------------------------------------------ */
+void adamw_scalar(float *params, float *grads, float *m, float *v, const unsigned char *mask, size_t n,
+                  const tb_adamw_coef *c) {
+    for (size_t i = 0; i < n; i++) {
+        float g = grads[i] * c->scale;
+        grads[i] = g;
+        m[i] = c->b1 * m[i] + (1.0f - c->b1) * g;
+        v[i] = c->b2 * v[i] + (1.0f - c->b2) * g * g;
+        float mhat = m[i] / c->bc1, vhat = v[i] / c->bc2;
+        float decay = (!mask || mask[i]) ? c->wd * params[i] : 0.0f;
+        params[i] -= c->lr * (mhat / (sqrtf(vhat) + c->eps) + decay);
+    }
+}

@@ -20,11 +20,13 @@
     .softmax_forward = softmax_forward_##ISA, .softmax_backward = softmax_backward_##ISA,               \
     .layernorm_forward = layernorm_forward_##ISA, .layernorm_backward = layernorm_backward_##ISA,       \
     .rmsnorm_forward = rmsnorm_forward_##ISA, .rmsnorm_backward = rmsnorm_backward_##ISA,               \
-    .gelu_forward = gelu_forward_##ISA, .gelu_backward = gelu_backward_##ISA, .vexp = vexp_##ISA
+    .gelu_forward = gelu_forward_##ISA, .gelu_backward = gelu_backward_##ISA, .vexp = vexp_##ISA,    \
+    .adamw = adamw_##ISA
 #define SPIKING(ISA)                                                                                    \
     .lif_cuba = lif_cuba_##ISA, .lif_coba = lif_coba_##ISA, .rows_add = rows_add_##ISA,                 \
     .rows_acc = rows_acc_##ISA, .matvecs = matvecs_##ISA
-#define LINALG(ISA) .daxpy = daxpy_##ISA, .daxpy2 = daxpy2_##ISA, .drot = drot_##ISA, .dgemm4 = dgemm4_##ISA
+#define LINALG(ISA) .daxpy = daxpy_##ISA, .daxpy2 = daxpy2_##ISA, .drot = drot_##ISA, .drot_chain = drot_chain_##ISA,     \
+                    .dgemm4 = dgemm4_##ISA
 
 static const tb_kernels scalar_table = {
     .name = "scalar", DENSE_PRODUCTS(scalar), DENSE_ROWWISE(scalar), SPIKING(scalar), LINALG(scalar)};
@@ -43,6 +45,7 @@ static const tb_kernels neon_table = {
 /* ---- the choice ------------------------------------------------------------------------ */
 
 const tb_kernels *tb_kern = &scalar_table;
+int kernels_sgemm_512 = 1;
 
 const tb_kernels *kernels_table(const char *name) {
     if (!strcmp(name, "scalar")) return &scalar_table;

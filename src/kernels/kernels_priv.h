@@ -23,6 +23,21 @@ tb_rmsnorm_backward_fn rmsnorm_backward_scalar, rmsnorm_backward_avx2;
 tb_map_fn gelu_forward_scalar, gelu_forward_avx2;
 tb_gelu_backward_fn gelu_backward_scalar, gelu_backward_avx2;
 tb_map_fn vexp_scalar, vexp_avx2;
+tb_adamw_fn adamw_scalar, adamw_avx2;
+
+/* dense_avx512.c (x86-64): the 512-bit sgemm the avx2 table runs when
+ * sgemm_avx512_usable() (the CPU has AVX-512F and kernels_sgemm_512 is 1, its
+ * default; tests set it to 0 to compare the two, which give the same bits; it switches
+ * the 512-bit float64 block below too). */
+tb_sgemm_fn sgemm_avx512;
+int sgemm_avx512_usable(void);
+extern int kernels_sgemm_512;
+/* linalg_avx512.c (x86-64): dgemm4_avx2's 4 x 16 block in 512-bit registers (the same
+ * bits), used when dgemm_avx512_usable() (AVX-512F, and kernels_sgemm_512 as above). */
+void dgemm_block_4x16(int first, int k, const double *a, size_t as, size_t ai, const double *B, size_t ldb,
+                      double *C, size_t ldc);
+void drot_chain_32(int k, const double *c, const double *s, double *W, size_t ldw);
+int dgemm_avx512_usable(void);
 
 /* snn_scalar.c, snn_avx2.c, snn_neon.c */
 tb_lif_fn lif_cuba_scalar, lif_cuba_avx2, lif_cuba_neon;
@@ -37,7 +52,28 @@ tb_matvecs_fn matvecs_scalar, matvecs_avx2, matvecs_neon;
 tb_daxpy_fn daxpy_scalar, daxpy_avx2, daxpy_neon;
 tb_daxpy2_fn daxpy2_scalar, daxpy2_avx2, daxpy2_neon;
 tb_drot_fn drot_scalar, drot_avx2, drot_neon;
+tb_drot_chain_fn drot_chain_scalar, drot_chain_avx2, drot_chain_neon;
 tb_dgemm4_fn dgemm4_scalar, dgemm4_avx2, dgemm4_neon;
+
+/* The column block of drot_chain for one instruction set (drot_chain_scalar is the
+ * definition): V vectors of W doubles each (V chains in flight), from the vector type VT
+ * and its unaligned LOAD/STORE, SET1 (broadcast), ADD, SUB and MUL.  DECL is the
+ * function's storage class, attributes, return type and name. */
+#define ROT_CHAIN(DECL, V, VT, W, LOAD, STORE, SET1, ADD, SUB, MUL)                           \
+    DECL(int k, const double *c, const double *s, double *M, size_t ldw) {                    \
+        VT carry[V];                                                                          \
+        for (int v = 0; v < V; v++) carry[v] = LOAD(M + (size_t)k * ldw + W * v);             \
+        for (int i = k - 1; i >= 0; i--) {                                                    \
+            VT ci = SET1(c[i]), si = SET1(s[i]);                                              \
+            double *mi = M + (size_t)i * ldw;                                                 \
+            for (int v = 0; v < V; v++) {                                                     \
+                VT x = LOAD(mi + W * v);                                                      \
+                STORE(mi + ldw + W * v, ADD(MUL(si, x), MUL(ci, carry[v])));                  \
+                carry[v] = SUB(MUL(ci, x), MUL(si, carry[v]));                                \
+            }                                                                                 \
+        }                                                                                     \
+        for (int v = 0; v < V; v++) STORE(M + W * v, carry[v]);                               \
+    }
 
 /* matmul in terms of a table's own sgemm (dense_scalar.c; every dense_*.c uses it). */
 void kernels_matmul_forward_via(tb_sgemm_fn *sgemm, float *out, const float *inp,

@@ -37,6 +37,21 @@ void drot_avx2(int n, double *x, double *y, double c, double s) {
     drot_scalar(n - i, x + i, y + i, c, s);
 }
 
+/* Columns [j, j + 16) and [j, j + 4) of the chain (see drot_chain_scalar). */
+ROT_CHAIN(static void chain_4, 4, __m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_add_pd,
+          _mm256_sub_pd, _mm256_mul_pd)
+ROT_CHAIN(static void chain_1, 1, __m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_add_pd,
+          _mm256_sub_pd, _mm256_mul_pd)
+
+void drot_chain_avx2(int k, const double *c, const double *s, double *W, size_t ldw, int ncol) {
+    int j = 0;
+    if (dgemm_avx512_usable())
+        for (; j + 32 <= ncol; j += 32) drot_chain_32(k, c, s, W + j, ldw);
+    for (; j + 16 <= ncol; j += 16) chain_4(k, c, s, W + j, ldw);
+    for (; j + 4 <= ncol; j += 4) chain_1(k, c, s, W + j, ldw);
+    drot_chain_scalar(k, c, s, W + j, ldw, ncol - j);
+}
+
 /* Rows of B a block of C runs through at a time: the four a_p of KC rows and the KC
  * rows of its B panel stay in L1 while the next block of C reuses them. */
 #define KC 128
@@ -80,16 +95,46 @@ static void block_4x1(int first, int k, const double *a, size_t as, size_t ai, c
     }
 }
 
+/* One row: C[0, 0..4V) = C0 + sum_{p<k} a_p B[p, 0..4V) in V registers (the symmetric
+ * matrix-vector products of la_eigh). */
+#define ROW_BLOCK(V)                                                                          \
+    static void block_1x##V(int first, int k, const double *a, size_t as, const double *B,   \
+                            size_t ldb, double *C) {                                          \
+        __m256d acc[V / 4];                                                                   \
+        for (int v = 0; v < V / 4; v++) acc[v] = first ? _mm256_setzero_pd() : _mm256_loadu_pd(C + 4 * v); \
+        for (int p = 0; p < k; p++) {                                                         \
+            __m256d ap = _mm256_broadcast_sd(a + (size_t)p * as);                             \
+            const double *b = B + (size_t)p * ldb;                                            \
+            for (int v = 0; v < V / 4; v++)                                                   \
+                acc[v] = _mm256_add_pd(acc[v], _mm256_mul_pd(ap, _mm256_loadu_pd(b + 4 * v)));  \
+        }                                                                                     \
+        for (int v = 0; v < V / 4; v++) _mm256_storeu_pd(C + 4 * v, acc[v]);                  \
+    }
+ROW_BLOCK(16)
+ROW_BLOCK(4)
+
 /* Every element of C starts at zero and adds a_p b_p for p = 0, 1, ... as in the scalar
- * twin (which also does the ragged last block, r < 4); p runs in chunks of KC rows,
+ * twin (which also does the ragged blocks of 2 or 3 rows); p runs in chunks of KC rows,
  * each chunk continuing the sums the previous one stored. */
 void dgemm4_avx2(int r, int k, int n, const double *a, size_t as, size_t ai, const double *B,
                  size_t ldb, double *C, size_t ldc) {
-    if (r < 4) { dgemm4_scalar(r, k, n, a, as, ai, B, ldb, C, ldc); return; }
-    if (k <= 0) { dgemm4_scalar(4, k, n, a, as, ai, B, ldb, C, ldc); return; }
+    if ((r != 4 && r != 1) || k <= 0) { dgemm4_scalar(r, k, n, a, as, ai, B, ldb, C, ldc); return; }
+    int wide = dgemm_avx512_usable(); /* 4 x 16 blocks in 512-bit registers: the same bits */
     for (int p0 = 0; p0 < k; p0 += KC) {
         int kc = k - p0 < KC ? k - p0 : KC, j = 0;
         const double *ap = a + (size_t)p0 * as, *bp = B + (size_t)p0 * ldb;
+        if (r == 1) {
+            for (; j + 16 <= n; j += 16) block_1x16(p0 == 0, kc, ap, as, bp + j, ldb, C + j);
+            for (; j + 4 <= n; j += 4) block_1x4(p0 == 0, kc, ap, as, bp + j, ldb, C + j);
+            for (; j < n; j++) {
+                double c = p0 == 0 ? 0.0 : C[j];
+                for (int p = 0; p < kc; p++) c += ap[p * as] * bp[p * ldb + j];
+                C[j] = c;
+            }
+            continue;
+        }
+        if (wide)
+            for (; j + 16 <= n; j += 16) dgemm_block_4x16(p0 == 0, kc, ap, as, ai, bp + j, ldb, C + j, ldc);
         for (; j + 8 <= n; j += 8) block_4x8(p0 == 0, kc, ap, as, ai, bp + j, ldb, C + j, ldc);
         for (; j < n; j++) block_4x1(p0 == 0, kc, ap, as, ai, bp + j, ldb, C + j, ldc);
     }

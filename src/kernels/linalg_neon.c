@@ -36,6 +36,15 @@ void drot_neon(int n, double *x, double *y, double c, double s) {
     drot_scalar(n - i, x + i, y + i, c, s);
 }
 
+/* Columns [j, j + 8) of the chain (see drot_chain_scalar): four chains of 2 columns. */
+ROT_CHAIN(static void chain_8, 4, float64x2_t, 2, vld1q_f64, vst1q_f64, vdupq_n_f64, vaddq_f64, vsubq_f64, vmulq_f64)
+
+void drot_chain_neon(int k, const double *c, const double *s, double *W, size_t ldw, int ncol) {
+    int j = 0;
+    for (; j + 8 <= ncol; j += 8) chain_8(k, c, s, W + j, ldw);
+    drot_chain_scalar(k, c, s, W + j, ldw, ncol - j);
+}
+
 /* C[0..4, j..j+4) = sum_p a_p B[p, j..j+4), the block in 8 registers while p runs. */
 static void block_4x4(int k, const double *a, size_t as, size_t ai, const double *B, size_t ldb,
                       double *C, size_t ldc) {

@@ -2,8 +2,8 @@
  * definitions of linalg_avx2.c and linalg_neon.c.
  *
  *   daxpy, daxpy2   column updates of the Householder tridiagonalisation (la_eigh)
- *   drot            the plane rotations of the QL iteration (la_eigh) and of the
- *                   one-sided Jacobi SVD (la_svd)
+ *   drot            the plane rotations of the one-sided Jacobi SVD (la_svd)
+ *   drot_chain      one QL sweep's chain of rotations on the eigenvectors (la_eigh)
  *   dgemm4          four rows of C = A^T B, A B or a Gram matrix (la_gemm_*, la_gram_rows)
  *
  * None of them reassociates a sum: every element is computed with the same multiplies
@@ -29,6 +29,20 @@ void drot_scalar(int n, double *x, double *y, double c, double s) {
         double xi = x[i], yi = y[i];
         x[i] = c * xi - s * yi;
         y[i] = s * xi + c * yi;
+    }
+}
+
+/* Column by column: the row moving down the chain is `carry` (row i+1 as rotation i+1
+ * left it), so each element is read and written once per sweep instead of twice. */
+void drot_chain_scalar(int k, const double *c, const double *s, double *W, size_t ldw, int ncol) {
+    for (int j = 0; j < ncol; j++) {
+        double carry = W[(size_t)k * ldw + j];
+        for (int i = k - 1; i >= 0; i--) {
+            double wi = W[(size_t)i * ldw + j];
+            W[(size_t)(i + 1) * ldw + j] = s[i] * wi + c[i] * carry;
+            carry = c[i] * wi - s[i] * carry;
+        }
+        W[j] = carry;
     }
 }
 
