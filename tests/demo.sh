@@ -44,7 +44,7 @@ step "9. alignment over training, layer by layer (lesson 15)"
 $tb compare --over-training runs/gpt runs/snn
 
 step "10. the language localizer (sentences vs their scrambled twins) and its ablation against random units (lesson 14)"
-$tb localize runs/gpt.ckpt --top 25 --out runs/lang_units.txt
+$tb localize runs/gpt.ckpt --top 25 --units-out runs/lang_units.txt
 $tb eval runs/gpt.ckpt --ablate runs/lang_units.txt --ablate-random-sets 30 --val-tokens 4000 --json > runs/demo/ablate.json
 $tb eval runs/gpt.ckpt --ablate runs/lang_units.txt --ablate-random-sets 30 --val-tokens 4000 | tail -n 4
 

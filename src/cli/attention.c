@@ -63,11 +63,12 @@ static void print_text(const char *png, const gpt_attention *a, const char *cons
 }
 
 int cmd_attention(int argc, char **argv) {
-    const char *text, *out;
+    const char *text, *plots, *name;
     int json;
     cli_opt opts[] = {
         {"text", 's', &text, "the dog near the cats chases a ball .", "", "sentence to look at (read after \".\")", 0, 0, NULL},
-        {"out", 's', &out, TB_PLOTS_DIR "/attention.png", "", "PNG to write", 0, 0, NULL},
+        {"plots", 's', &plots, TB_PLOTS_DIR, "", "folder for the picture", 0, 0, NULL},
+        {"name", 's', &name, "attention", "", "file name of the picture (PLOTS/NAME.png)", 0, 0, NULL},
         {"json", 'b', &json, NULL, "", "print one JSON object (tokens and where each head's last row looks)", 0, 0, NULL},
     };
     cli_cmd cmd = {"attention", "[CKPT]", "attention-map PNG for a sentence: one panel per layer and head",
@@ -76,7 +77,7 @@ int cmd_attention(int argc, char **argv) {
                    "tinybrain attention runs/gpt.ckpt --text \"the dogs near the cat chase a ball .\""};
     char *pos[1];
     int npos = cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 0, 1);
-    char err[TB_ERRLEN];
+    char err[TB_ERRLEN], *out = cli_strf("%s/%s.png", plots, name);
     gpt_model m;
     tb_tokenizer tok;
     const char *path = open_gpt_arg(npos, pos, &m, &tok);
@@ -96,6 +97,7 @@ int cmd_attention(int argc, char **argv) {
     if (json) print_json(path, out, &a, labels);
     else print_text(out, &a, labels);
     gpt_attention_free(&a);
+    free(out);
     free(labels);
     free(seq);
     tok_free(&tok);

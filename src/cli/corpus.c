@@ -166,7 +166,7 @@ static void score_sentence(const tb_corpus *c, const char *text, int json) {
 int cmd_corpus(int argc, char **argv) {
     const char *out, *corpus_path, *tokens, *plots_dir, *score;
     long long seed;
-    int stats, json, plots, no_plots;
+    int stats, json, no_plots;
     tb_toyworld_opts o;
     toyworld_default_opts(&o);
     cli_opt opts[] = {
@@ -183,9 +183,8 @@ int cmd_corpus(int argc, char **argv) {
         {"corpus", 's', &corpus_path, NULL, "", "a text file instead of toyworld (implies --stats)", 0, 0, NULL},
         {"tokens", 'c', &tokens, "char", "", "tokenizer for --corpus (toyworld is always word)", 0, 0, "char|word"},
         {"score", 's', &score, NULL, "", "print the exact probability of each word of a toyworld sentence", 0, 0, NULL},
-        {"plots", 'b', &plots, NULL, "", "draw the corpus tour (default with --stats)", 0, 0, NULL},
-        {"no-plots", 'b', &no_plots, NULL, "", "do not draw plots", 0, 0, NULL},
-        {"plots-dir", 's', &plots_dir, TB_PLOTS_DIR, "", "folder for pictures", 0, 0, NULL},
+        {"plots", 's', &plots_dir, TB_PLOTS_DIR, "", "folder for the corpus tour's pictures (drawn with --stats)", 0, 0, NULL},
+        {"no-plots", 'b', &no_plots, NULL, "", "do not draw the pictures", 0, 0, NULL},
     };
     char *pos[1];
     cli_parse(&CMD, opts, NOPT(opts), argc, argv, pos, 0, 0);
@@ -216,7 +215,7 @@ int cmd_corpus(int argc, char **argv) {
         printf("entropy floor %.4f nats/token;  bigram %.4f;  unigram %.4f  (more: tinybrain "
                "corpus --stats)\n", c.floor_nats, c.bigram_nats, c.unigram_nats);
     }
-    if ((stats || plots) && !no_plots) draw_tour(&c, plots_dir);
+    if (stats && !no_plots) draw_tour(&c, plots_dir);
     corpus_free(&c);
     return 0;
 }

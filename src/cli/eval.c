@@ -186,7 +186,7 @@ static char *facts_path(const char *opt, const tb_corpus *c, const char *data_di
 }
 
 int cmd_eval(int argc, char **argv) {
-    const char *corpus_opt, *data_dir, *pairs_opt, *facts_opt, *plot_name, *ablate_file;
+    const char *corpus_opt, *data_dir, *pairs_opt, *facts_opt, *plot_name, *ablate_file, *plots;
     int json, val_tokens, ablate_layer, ablate_random, ablate_sets, kl;
     long long ablate_seed;
     tinker_eval tk = {0};
@@ -201,10 +201,11 @@ int cmd_eval(int argc, char **argv) {
         {"pairs", 's', &pairs_opt, "", "", "minimal pairs TSV (default: DATA_DIR/minimal_pairs.tsv)", 0, 0, NULL},
         {"facts", 's', &facts_opt, "", "", "fact-recall pairs TSV (default: DATA_DIR/fact_pairs.tsv; 'none': skip)", 0, 0, NULL},
         {"val-tokens", 'i', &val_tokens, "0", "tokens", "score only the first N validation tokens (0: all)", 0, 1e9, NULL},
-        {"plot", 's', &plot_name, "", "", "also draw the per-position loss as plots/NAME.png", 0, 0, NULL},
+        {"positions-plot", 's', &plot_name, "", "", "also draw the per-position loss as PLOTS/NAME.png", 0, 0, NULL},
+        {"plots", 's', &plots, TB_PLOTS_DIR, "", "folder for the pictures (--positions-plot, --lens)", 0, 0, NULL},
         {"skip-layers", 's', &tk.skip_list, "", "", "GPT: bypass these blocks (0..L-1, e.g. 1 or 0,2) on the residual stream", 0, 0, NULL},
         {"lens", 'b', &tk.lens, NULL, "", "GPT: the logit lens, loss and pairs read out after every block (plots/NAME.png)", 0, 0, NULL},
-        {"lens-name", 's', &tk.lens_name, "lens", "", "file name of the lens plot", 0, 0, NULL},
+        {"lens-name", 's', &tk.lens_name, "lens", "", "file name of the lens plot (PLOTS/NAME.png)", 0, 0, NULL},
         {"usage", 'b', &tk.usage, NULL, "", "GPT: active MLP units and expert choices by part of speech (always for experts/sparse MLPs)", 0, 0, NULL},
         {"json", 'b', &json, NULL, "", "print one JSON object", 0, 0, NULL},
         {"kl", 'b', &kl, NULL, "", "toyworld: split the loss per token into the floor + KL(true || model), by position and construction", 0, 0, NULL},
@@ -232,6 +233,7 @@ int cmd_eval(int argc, char **argv) {
         cli_die(1, "%s", err);
     if (tok_check_same(&m.tok, &corp.tok, m.path, err)) cli_die(1, "%s (model and corpus '%s' do not match)", err, corp.name);
     char *pairs = *pairs_opt ? cli_strf("%s", pairs_opt) : !strcmp(corp.name, "toyworld") ? cli_strf("%s/minimal_pairs.tsv", data_dir) : NULL;
+    tk.plots = plots;
     tinker_run(&tk, &m, &corp, val_tokens, pairs, json);
     lm_eval_result r;
     abl_control ac;
@@ -246,8 +248,8 @@ int cmd_eval(int argc, char **argv) {
     if (facts && lm_fact_recall(&m.scorer, &m.tok, facts, &r, err)) cli_die(1, "%s: %s", m.path, err);
     free(facts);
     if (*plot_name && r.n_pos) {
-        if (fig_position_loss(TB_PLOTS_DIR, plot_name, &r, &rendered, err)) cli_die(1, "%s", err);
-        cli_note_plot(TB_PLOTS_DIR, plot_name, rendered);
+        if (fig_position_loss(plots, plot_name, &r, &rendered, err)) cli_die(1, "%s", err);
+        cli_note_plot(plots, plot_name, rendered);
     }
     ideal_split split;
     if (kl && ideal_loss_split(&m.scorer, &corp, val_tokens, &split, err)) cli_die(1, "%s: %s", m.path, err);

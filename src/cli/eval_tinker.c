@@ -43,9 +43,9 @@ void tinker_run(tinker_eval *t, lm_model *m, const tb_corpus *c, long val_tokens
         if (lm_lens(g, &m->scorer, &m->tok, c, val_tokens, pairs, t->skip, t->n_skip, t->lens_rows, err))
             cli_die(1, "%s: %s", m->path, err);
         int rendered;
-        if (fig_lens(TB_PLOTS_DIR, t->lens_name, t->lens_rows, g->cfg.n_layer + 1, c->bigram_nats, &rendered, err))
+        if (fig_lens(t->plots, t->lens_name, t->lens_rows, g->cfg.n_layer + 1, c->bigram_nats, &rendered, err))
             cli_note("lens plot: %s", err);
-        else if (!json) cli_note_plot(TB_PLOTS_DIR, t->lens_name, rendered);
+        else if (!json) cli_note_plot(t->plots, t->lens_name, rendered);
     }
     if (t->usage || g->cfg.moe_experts || g->cfg.mlp_topk || g->cfg.act == GPT_ACT_RELU) {
         if (lm_usage_measure(g, &m->scorer, c, val_tokens, &t->use, err)) cli_die(1, "%s: %s", m->path, err);

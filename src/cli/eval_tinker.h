@@ -6,7 +6,7 @@
 #include "lm_eval.h"
 
 typedef struct {
-    const char *skip_list, *lens_name;
+    const char *skip_list, *lens_name, *plots;
     int lens, usage;
     int *skip, n_skip;             /* parsed --skip-layers */
     lm_eval_result *lens_rows;     /* [L + 1] with --lens */

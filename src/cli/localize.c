@@ -4,7 +4,7 @@
  * arrays: activations (stimuli x units; .npy or TSV, or 3-D with trials, which are
  * averaged) to sentences and to a control condition.  Prints the contrast used and the
  * top units by Welch t, writes their indices (one per line, best first) with --out for
- * `tinybrain eval --ablate`, and plots every unit's t.
+ * `tinybrain eval --ablate` with --units-out FILE, and plots every unit's t.
  */
 #include "cli.h"
 #include "commands.h"
@@ -120,7 +120,7 @@ int cmd_localize(int argc, char **argv) {
         {"top", 'f', &top, "1", "%", "share of units to select, in (0, 100]: k = floor(top/100 x units)", 0, 0, NULL},
         {"signed", 'b', &is_signed, NULL, "", "t on signed activations (default: on |activation|)", 0, 0, NULL},
         {"json", 'b', &json, NULL, "", "print one JSON object: k, top_indices, t", 0, 0, NULL},
-        {"out", 's', &out, NULL, "", "write the selected unit indices here (one per line, best first)", 0, 0, NULL},
+        {"units-out", 's', &out, NULL, "", "write the selected unit indices to this file (one per line, best first)", 0, 0, NULL},
         {"plots", 's', &plots, TB_PLOTS_DIR, "", "folder for the t-by-unit plot", 0, 0, NULL},
         {"name", 's', &name, "localizer_t", "", "file name of the plot", 0, 0, NULL},
     };
@@ -133,7 +133,7 @@ int cmd_localize(int argc, char **argv) {
                    "Welch t per unit on |activation| (--signed: on the activation), the top k = floor(top% x "
                    "units) units by t (ties to the lower index). A unit with zero variance in both conditions "
                    "gets t = +-inf by the sign of the mean difference (0 if equal).",
-                   "tinybrain localize runs/gpt.ckpt --top 25 --out runs/lang_units.txt"};
+                   "tinybrain localize runs/gpt.ckpt --top 25 --units-out runs/lang_units.txt"};
     char *pos[2];
     strip_percent(argc, argv);
     int npos = cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 1, 2);

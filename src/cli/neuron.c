@@ -12,7 +12,8 @@
 #include <string.h>
 
 typedef struct {
-    const char *model, *preset, *input, *out;
+    const char *model, *preset, *input, *plots, *name;
+    char *out;                /* PLOTS/NAME: the prefix of every file */
     double I, I0, t_on, t_off, ms, dt, sigma, tau_noise, rate, w, tau_syn, i_min, i_max;
     double param[NRN_N_PARAMS];   /* nrn_param_table's parameters; NAN: not given */
     int n_inputs, fi, fi_steps, json;
@@ -58,7 +59,8 @@ static void parse(int argc, char **argv, neuron_args *a) {
         {"i-max", 'f', &a->i_max, NULL, "model unit", "f-I sweep end (default 2.5 x the default current)", -1e6, 1e6, NULL},
         {"i-steps", 'i', &a->fi_steps, "26", "", "f-I sweep points", 2, 10000, NULL},
         {"seed", 'l', &a->seed, "1", "", "random seed (noise, Poisson input)", 0, 0, NULL},
-        {"out", 's', &a->out, "plots/neuron", "", "prefix: PREFIX_trace.png, PREFIX_spikes.tsv, PREFIX_fi.png", 0, 0, NULL},
+        {"plots", 's', &a->plots, TB_PLOTS_DIR, "", "folder for the pictures and the spike list", 0, 0, NULL},
+        {"name", 's', &a->name, "neuron", "", "file names: NAME_trace.png, NAME_spikes.tsv, NAME_fi.png", 0, 0, NULL},
         {"json", 'b', &a->json, NULL, "", "print one JSON object", 0, 0, NULL},
     };
     cli_opt opts[NOPT(fixed) + NRN_N_PARAMS];
@@ -82,6 +84,7 @@ static void parse(int argc, char **argv, neuron_args *a) {
                    "f = 1/(t_ref + tau_m ln((R I + v_rest - v_reset)/(R I + v_rest - v_th)))).",
                    "tinybrain neuron --model izh --preset CH"};
     cli_parse(&cmd, opts, NOPT(opts), argc, argv, NULL, 0, 0);
+    a->out = cli_strf("%s/%s", a->plots, a->name);
 }
 
 /* The neuron: the model's defaults (or preset) with the parameters the user set. */

@@ -2,6 +2,7 @@
  * commands, the configuration, the numbers and every picture inlined), which opens
  * offline.  The page itself is built by the library (include/report.h). */
 #include "cli.h"
+#include "io.h"
 #include "commands.h"
 #include "report.h"
 
@@ -12,7 +13,7 @@ int cmd_report(int argc, char **argv) {
     const char *out;
     int json;
     cli_opt opts[] = {
-        {"out", 's', &out, "", "", "the HTML file to write (default: RUN_DIR/report.html)", 0, 0, NULL},
+        {"out", 's', &out, "", "", "folder for report.html (default: RUN_DIR itself)", 0, 0, NULL},
         {"json", 'b', &json, NULL, "", "print one JSON object: report, pictures, tables, bytes", 0, 0, NULL},
     };
     cli_cmd cmd = {"report", "RUN_DIR", "a run as one self-contained HTML page (opens offline)",
@@ -24,7 +25,8 @@ int cmd_report(int argc, char **argv) {
                    "tinybrain report runs/gpt && xdg-open runs/gpt/report.html"};
     char *pos[1], err[TB_ERRLEN];
     cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 1, 1);
-    char *path = *out ? cli_strf("%s", out) : cli_strf("%s/report.html", pos[0]);
+    if (*out && make_dirs(out, err)) cli_die(1, "%s", err);
+    char *path = cli_strf("%s/report.html", *out ? out : pos[0]);
     int pictures = 0, tables = 0;
     if (report_run(pos[0], path, &pictures, &tables, err)) cli_die(1, "%s", err);
     struct stat st;

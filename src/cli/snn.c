@@ -21,7 +21,8 @@ static void note_picture(const tb_picture *pic) {
 
 typedef struct {
     snn_setup su;
-    const char *out, *spikes;
+    const char *plots, *name, *spikes;
+    char *out;   /* PLOTS/NAME: the pictures' prefix */
     double ms, raster_ms;
     int nrec, no_plots, json;
 } run_args;
@@ -72,7 +73,8 @@ static void run_parse(int argc, char **argv, run_args *a) {
         {"bg-w", 'f', &s->bg_w, "0", "mV|nS", "Poisson background: weight (excitatory)", 0, 1e6, NULL},
         {"record-v", 'i', &a->nrec, "3", "", "neurons whose membrane potential is recorded", 0, MAX_REC, NULL},
         {"raster-ms", 'f', &a->raster_ms, "1000", "ms", "time shown in the raster", 1, 1e8, NULL},
-        {"out", 's', &a->out, "plots/snn", "", "prefix of the pictures (PREFIX_raster.png, _rate, _hist)", 0, 0, NULL},
+        {"plots", 's', &a->plots, TB_PLOTS_DIR, "", "folder for the pictures", 0, 0, NULL},
+        {"name", 's', &a->name, "snn", "", "file names of the pictures: NAME_raster.png, NAME_rate, NAME_hist", 0, 0, NULL},
         {"spikes", 's', &a->spikes, NULL, "", "write every spike (time ms, neuron) to this TSV", 0, 0, NULL},
         {"no-plots", 'b', &a->no_plots, NULL, "", "skip the pictures (timing runs)", 0, 0, NULL},
         {"json", 'b', &a->json, NULL, "", "print one JSON object", 0, 0, NULL},
@@ -87,6 +89,7 @@ static void run_parse(int argc, char **argv, run_args *a) {
                    "faster on one core); results are identical for any thread count.",
                    "tinybrain snn run --preset coba --ms 1000"};
     cli_parse(&cmd, opts, NOPT(opts), argc, argv, NULL, 0, 0);
+    a->out = cli_strf("%s/%s", a->plots, a->name);
 }
 
 
@@ -172,7 +175,8 @@ static int snn_run_main(int argc, char **argv) {
 
 typedef struct {
     stdp_pattern_cfg pc;
-    const char *rule, *out;
+    const char *rule, *plots, *name;
+    char *out;   /* PLOTS/NAME: the pictures' prefix */
     long long seed;
     int json;
 } stdp_args;
@@ -197,7 +201,8 @@ static void stdp_parse(int argc, char **argv, stdp_args *a) {
         {"rate", 'f', &c->rate_hz, DEF(9, c->rate_hz), "Hz", "Poisson rate of every afferent", 0, 1000, NULL},
         {"v-th", 'f', &c->v_th, DEF(10, c->v_th), "mV", "threshold above rest of the learning LIF neuron", 0, 1e4, NULL},
         {"seed", 'l', &a->seed, DEF(11, c->seed), "", "random seed", 0, 0, NULL},
-        {"out", 's', &a->out, "plots/stdp", "", "prefix of the pictures", 0, 0, NULL},
+        {"plots", 's', &a->plots, TB_PLOTS_DIR, "", "folder for the pictures", 0, 0, NULL},
+        {"name", 's', &a->name, "stdp", "", "file names of the pictures: NAME_window.png, ...", 0, 0, NULL},
         {"json", 'b', &a->json, NULL, "", "print one JSON object", 0, 0, NULL},
     };
 #undef DEF
@@ -210,6 +215,7 @@ static void stdp_parse(int argc, char **argv, stdp_args *a) {
                    "elsewhere: printed as hit rate and false alarms over training, and pictured.",
                    "tinybrain snn stdp --ms 300000"};
     cli_parse(&cmd, opts, NOPT(opts), argc, argv, NULL, 0, 0);
+    a->out = cli_strf("%s/%s", a->plots, a->name);
     c->rule.multiplicative = !strcmp(a->rule, "multiplicative");
     c->seed = (uint64_t)a->seed;
 }
