@@ -514,12 +514,7 @@ static void seeds_json(const cmp_seeds *s) {
         jw_str(w, "name", s->layer[l]);
         for (int k = 0; k < CMP_S_METRICS; k++) {
             cmp_seeds_layer(s, l, k, &m, &lo, &hi);
-            char *a = cli_strf("%s_ci_low", cmp_s_key[k]), *b = cli_strf("%s_ci_high", cmp_s_key[k]);
-            jw_num(w, cmp_s_key[k], m);
-            jw_num(w, a, lo);
-            jw_num(w, b, hi);
-            free(a);
-            free(b);
+            jw_num_ci(w, cmp_s_key[k], m, lo, hi);
         }
         jw_end(w);
     }
@@ -531,12 +526,7 @@ static void seeds_json(const cmp_seeds *s) {
         jw_object(w, cmp_base_key[b], JW_COMPACT);
         for (int k = 0; k < CMP_S_METRICS - 1; k++) {
             cmp_seeds_base(s, b, k, &m, &lo, &hi);
-            char *a = cli_strf("%s_ci_low", cmp_s_key[k]), *c = cli_strf("%s_ci_high", cmp_s_key[k]);
-            jw_num(w, cmp_s_key[k], m);
-            jw_num(w, a, lo);
-            jw_num(w, c, hi);
-            free(a);
-            free(c);
+            jw_num_ci(w, cmp_s_key[k], m, lo, hi);
         }
         jw_end(w);
     }
@@ -550,9 +540,7 @@ static void seeds_json(const cmp_seeds *s) {
             jw_str(w, "layer_b", s->layer[c]);
             for (int q = 0; q < 2; q++) {
                 cmp_seeds_gpt_pair(s, a, c, q, &m, &lo, &hi);
-                jw_num(w, q ? "cka_linear" : "rsa_spearman", m);
-                jw_num(w, q ? "cka_linear_ci_low" : "rsa_spearman_ci_low", lo);
-                jw_num(w, q ? "cka_linear_ci_high" : "rsa_spearman_ci_high", hi);
+                jw_num_ci(w, q ? "cka_linear" : "rsa_spearman", m, lo, hi);
             }
             jw_end(w);
         }
@@ -560,9 +548,7 @@ static void seeds_json(const cmp_seeds *s) {
     jw_object(w, "snn", JW_COMPACT);
     for (int q = 0; q < 2; q++) {
         cmp_seeds_snn_pair(s, q, &m, &lo, &hi);
-        jw_num(w, q ? "cka_linear" : "rsa_spearman", m);
-        jw_num(w, q ? "cka_linear_ci_low" : "rsa_spearman_ci_low", lo);
-        jw_num(w, q ? "cka_linear_ci_high" : "rsa_spearman_ci_high", hi);
+        jw_num_ci(w, q ? "cka_linear" : "rsa_spearman", m, lo, hi);
     }
     jw_end(w);
     jw_end(w);
