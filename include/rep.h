@@ -19,6 +19,7 @@ typedef struct {
     double *mean;     /* [n, p] the trial mean (the 2-D data itself when trials == 1) */
     double *trial;    /* [trials, n, p] when trials > 1, else NULL */
     int dropped;      /* constant units removed (with drop_constant) */
+    int dropped_nan;  /* units removed for a NaN or inf value (REP_DROP_NAN) */
 } rep_layer;
 
 typedef struct {
@@ -32,6 +33,9 @@ typedef struct {
  * naming the unit unless drop_constant, which removes it and counts it in ->dropped).
  * Errors name the file. */
 int  rep_load(const char *path, int drop_constant, rep_set *s, char *err);
+/* Or'ed into drop_constant: units with a NaN or inf value anywhere (a voxel outside the
+ * brain mask, a dead electrode) are removed first instead of refused. */
+#define REP_DROP_NAN 4
 void rep_free(rep_set *s);
 
 /* Load one array (used by rep_load and localize): 2-D or 3-D, finite.  drop_constant:

@@ -99,6 +99,9 @@ static void describe(const char *side, const rep_set *s) {
         cli_note("%s: %s, %d stimuli x %d units", side, L->path, L->n, L->p);
     for (int i = 0; i < s->n_layers; i++)
         if (s->layer[i].dropped) cli_note("%s: dropped %d constant units", s->layer[i].path, s->layer[i].dropped);
+    for (int i = 0; i < s->n_layers; i++)
+        if (s->layer[i].dropped_nan)
+            cli_note("%s: dropped %d units with a NaN or inf value (--drop-nan)", s->layer[i].path, s->layer[i].dropped_nan);
 }
 
 /* The layer x metric table (metrics with a value somewhere) and the best layer. */
@@ -204,7 +207,7 @@ static void write_demo(const char *dir, uint64_t seed) {
 int cmd_align(int argc, char **argv) {
     const char *metric_s, *rdm_s, *demo;
     run_cfg c;
-    int perm, boot, folds, drop_constant;
+    int perm, boot, folds, drop_constant, drop_nan;
     long long seed;
     double rbf_f;
     memset(&c, 0, sizeof c);
@@ -219,6 +222,7 @@ int cmd_align(int argc, char **argv) {
         {"folds", 'i', &folds, "5", "", "encoding model: outer cross-validation folds", 2, 100, NULL},
         {"rbf-width", 'f', &rbf_f, "1.0", "", "CKA RBF bandwidth factor f (sigma^2 = f^2 x median sq. distance)", 1e-6, 1e6, NULL},
         {"drop-constant", 'b', &drop_constant, NULL, "", "remove units that are constant across stimuli", 0, 0, NULL},
+        {"drop-nan", 'b', &drop_nan, NULL, "", "remove units with a NaN or inf value (voxels outside a mask, dead electrodes)", 0, 0, NULL},
         {"json", 'b', &c.json, NULL, "", "one JSON object on stdout (several layers: a \"comparisons\" array)", 0, 0, NULL},
         {"rdm-png", 's', &c.rdm_png, NULL, "", "folder for side-by-side RDM heatmaps", 0, 0, NULL},
         {"labels", 's', &c.labels_path, NULL, "", "stimulus names, one per line (RDM axes)", 0, 0, NULL},
@@ -257,6 +261,6 @@ int cmd_align(int argc, char **argv) {
     c.o.enc.seed = (uint64_t)seed;
     c.o.on_stage = align_progress;
     cli_progress_start();
-    run(pos[0], pos[1], drop_constant, &c);
+    run(pos[0], pos[1], drop_constant | (drop_nan ? REP_DROP_NAN : 0), &c);
     return 0;
 }
