@@ -53,6 +53,12 @@ int  rep_layer_alloc(rep_layer *L, const char *name, const char *path, int trial
 /* Split a line at tabs in place into at most max cells; returns the number of cells. */
 int  rep_split_tabs(char *line, char **cells, int max);
 
+/* Feature-count control: L's trial mean replaced by its first k principal components
+ * (align_pca) when it has more than k units (and k < stimuli); the trials, which the
+ * components do not describe, are dropped.  Returns 1 when L was reduced, 0 when it was
+ * already narrow enough, -1 on error. */
+int  rep_layer_pca(rep_layer *L, int k, char *err);
+
 /* 1 if path is a folder. */
 int  rep_is_dir(const char *path);
 /* The step_*.ckpt files of a run folder (runs/NAME/ from --save-at), in step order;

@@ -23,6 +23,7 @@ typedef struct {
     align_opts o;
     int json, families;
     const char *rdm_png, *labels_path, *plots, *name;
+    int pca, units, units_repeats;   /* feature-count controls (0: off) */
 } run_cfg;
 
 /* ---- printing ------------------------------------------------------------------------ */
@@ -73,8 +74,8 @@ static void result_json(json_writer *w, const align_result *r, const char *a_lay
 
 /* One JSON object: a single comparison's numbers, or {"comparisons": [...]} with one
  * object per pair of layers. */
+/* The comparisons into the open JSON object. */
 static void print_json(const cmp_pairs *p, int a_named, int b_named) {
-    json_begin();
     json_writer *w = json_w();
     if (p->n == 1) result_json(w, &p->res[0], a_named ? p->a[0]->name : NULL, b_named ? p->b[0]->name : NULL);
     else {
@@ -86,7 +87,6 @@ static void print_json(const cmp_pairs *p, int a_named, int b_named) {
         }
         jw_end(w);
     }
-    json_end();
 }
 
 static void describe(const char *side, const rep_set *s) {
@@ -156,12 +156,55 @@ static void align_progress(void *ctx, const char *stage, int done, int total) {
     if (done == total) cli_progress_end();
 }
 
+/* --pca K: every layer of a side wider than K units to its first K principal components. */
+static void reduce_side(rep_set *S, const char *side, const run_cfg *c) {
+    char err[TB_ERRLEN];
+    int reduced = 0, trials = S->layer[0].trials;
+    for (int l = 0; l < S->n_layers; l++) {
+        int rc = rep_layer_pca(&S->layer[l], c->pca, err);
+        if (rc < 0) cli_die(1, "%s: %s", S->layer[l].path, err);
+        reduced += rc;
+    }
+    if (reduced && !c->json)
+        cli_note("%s: %d layer%s reduced to %d principal components (--pca)%s", side, reduced, reduced > 1 ? "s" : "", c->pca,
+                 trials > 1 ? "; their trials are dropped, so no noise ceiling" : "");
+}
+
+/* --units K: every pair again at K random units per side, R times: mean [2.5%, 97.5%]. */
+static void units_table(const cmp_pairs *p, const char *const *names, const run_cfg *c) {
+    static const char *const keys[4] = {"rsa_spearman", "cka_linear", "cka_linear_debiased", "encoding_r_median"};
+    char err[TB_ERRLEN];
+    if (!c->json) printf("\nfeature-count control: each side at %d random units (wider sides only), %d repeats:\n", c->units,
+                         c->units_repeats);
+    json_writer *w = c->json ? json_w() : NULL;   /* into the open object */
+    if (w) jw_array(w, "units_control", JW_LINES);
+    for (int i = 0; i < p->n; i++) {
+        const rep_layer *A = p->a[i], *B = p->b[i];
+        align_result m, lo, hi;
+        if (align_units_control(A->mean, A->n, A->p, B->mean, B->p, B->trial, B->trials, c->units, c->units_repeats,
+                                ALIGN_UNITS_A | ALIGN_UNITS_B, c->o.seed, &c->o, &m, &lo, &hi, err))
+            cli_die(1, "%s", err);
+        if (w) { jw_object(w, NULL, JW_COMPACT); jw_str(w, "name", names[i]); jw_int(w, "units", c->units); }
+        else printf("  %-14s", names[i]);
+        for (int q = 0; q < 4; q++) {
+            int k = cmp_metric_index(keys[q]);
+            if (w) jw_num_ci(w, keys[q], cmp_value(&m, k), cmp_value(&lo, k), cmp_value(&hi, k));
+            else if (!isnan(cmp_value(&m, k)))   /* the families asked for */
+                printf("  %s %.4f [%.4f, %.4f]", cmp_metrics[k].head, cmp_value(&m, k), cmp_value(&lo, k), cmp_value(&hi, k));
+        }
+        if (w) jw_end(w);
+        else printf("\n");
+    }
+    if (w) jw_end(w);
+}
+
 static void run(const char *a, const char *b, int drop_constant, const run_cfg *c) {
     rep_set A, B;
     cmp_pairs p;
     char err[TB_ERRLEN];
     if (rep_load(a, drop_constant, &A, err)) cli_die(1, "%s", err);
     if (rep_load(b, drop_constant, &B, err)) cli_die(1, "%s", err);
+    if (c->pca > 0) { reduce_side(&A, "A", c); reduce_side(&B, "B", c); }
     if (!c->json) { describe("A", &A); describe("B", &B); }
     if (cmp_layers(&A, &B, &c->o, &p, err)) cli_die(1, "%s", err);
     const char **names = malloc((size_t)p.n * sizeof *names);
@@ -174,7 +217,7 @@ static void run(const char *a, const char *b, int drop_constant, const run_cfg *
                      "PWCCA find near-perfect correlations even in noise; trust debiased CKA, RSA and Procrustes",
                      p.a[i]->n, p.a[i]->p, p.b[i]->p);
     }
-    if (c->json) print_json(&p, A.n_layers > 1, B.n_layers > 1);
+    if (c->json) { json_begin(); print_json(&p, A.n_layers > 1, B.n_layers > 1); }
     if (!c->json && p.n == 1) print_single(&p.res[0], c);
     if (!c->json && p.n > 1) {
         int rendered;
@@ -184,6 +227,8 @@ static void run(const char *a, const char *b, int drop_constant, const run_cfg *
             cli_note("plot: %s", err);
         else cli_note_plot(c->plots, c->name, rendered);
     }
+    if (c->units > 0) units_table(&p, names, c);
+    if (c->json) json_end();
     free(names);
     cmp_pairs_free(&p);
     rep_free(&A);
@@ -223,6 +268,9 @@ int cmd_align(int argc, char **argv) {
         {"rbf-width", 'f', &rbf_f, "1.0", "", "CKA RBF bandwidth factor f (sigma^2 = f^2 x median sq. distance)", 1e-6, 1e6, NULL},
         {"drop-constant", 'b', &drop_constant, NULL, "", "remove units that are constant across stimuli", 0, 0, NULL},
         {"drop-nan", 'b', &drop_nan, NULL, "", "remove units with a NaN or inf value (voxels outside a mask, dead electrodes)", 0, 0, NULL},
+        {"pca", 'i', &c.pca, "0", "", "reduce every layer wider than K units to its first K principal components (0: off)", 0, 100000, NULL},
+        {"units", 'i', &c.units, "0", "", "also every pair at K random units per side, repeated (feature-count control; 0: off)", 0, 100000, NULL},
+        {"units-repeats", 'i', &c.units_repeats, "20", "", "random unit subsets for --units", 2, 10000, NULL},
         {"json", 'b', &c.json, NULL, "", "one JSON object on stdout (several layers: a \"comparisons\" array)", 0, 0, NULL},
         {"rdm-png", 's', &c.rdm_png, NULL, "", "folder for side-by-side RDM heatmaps", 0, 0, NULL},
         {"labels", 's', &c.labels_path, NULL, "", "stimulus names, one per line (RDM axes)", 0, 0, NULL},

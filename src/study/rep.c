@@ -1,6 +1,7 @@
 /* rep.c -- loading representations for align/compare/localize (see rep.h): a file
  * (.npy in C or Fortran order, float or int, either byte order; an .npz of one array; a
  * TSV table), a folder of .npy files, or an .npz archive, one layer per array. */
+#include "align.h"
 #include "rep.h"
 
 #include <dirent.h>
@@ -157,6 +158,20 @@ int rep_load_layer(const char *path, const char *name, int drop_constant, rep_la
     char e[TB_ERRLEN];
     if (array_read(path, &a, e)) return tb_fail(err, "%s", e);
     return layer_from_array(&a, path, name, drop_constant, L, err);
+}
+
+int rep_layer_pca(rep_layer *L, int k, char *err) {
+    if (k <= 0 || L->p <= k || k > L->n - 1) return 0;
+    double *Z = malloc((size_t)L->n * k * sizeof *Z);
+    if (!Z) return tb_fail(err, "out of memory");
+    if (align_pca(L->mean, L->n, L->p, k, Z, err)) { free(Z); return -1; }
+    free(L->mean);
+    free(L->trial);
+    L->mean = Z;
+    L->trial = NULL;
+    L->trials = 1;
+    L->p = k;
+    return 1;
 }
 
 int rep_drop_constant(rep_layer *L) {
