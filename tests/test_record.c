@@ -172,7 +172,7 @@ static void no_language_control(void **state) {
     lm_model m;
     rec_stimuli s[2];
     rep_set r[2];
-    rec_opts o = {0, 3, 0, 42, -1};
+    rec_opts o = {0, 3, 0, 42, -1, {NULL, NULL}};
     assert_int_equal(lm_open(snn_path, &m, err), 0);
     for (int k = 0; k < 2; k++) {
         snprintf(path[k], sizeof path[k], "%s/words%d.txt", dir, k);
