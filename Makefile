@@ -166,7 +166,7 @@ asan-pipeline: deps
 # libFuzzer (clang): one target per file reader, each run FUZZ_SECONDS (tests/fuzz/run.sh).
 FUZZ_SECONDS ?= 60
 fuzz:
-	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+	+@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # The replay of the fuzz seeds and reproducers also runs the CLI's option parser, so it
 # links src/cli/cli.c (in child processes, since it exits on bad usage).
