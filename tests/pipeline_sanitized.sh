@@ -100,7 +100,7 @@ promise "... and told who holds it" in_log "in use by process $pid"
 kill -INT $pid
 wait $pid
 check 0 $? "train: Ctrl-C saves and exits 0" logs/w.txt "$t0"
-k=$(tail -n 1 runs/w.tsv | cut -f 1)
+k=$(awk -F'\t' 'NR > 1 { k = $1 } END { print k + 0 }' runs/w.tsv)   # the step it stopped at
 step 0 "train --resume after Ctrl-C (step $k) to step $((k + 3))" "$tb" train --resume runs/w.ckpt --steps $((k + 3)) \
   --eval-every 1 --val-tokens 300 $O
 step 0 "train: $((k + 3)) steps straight" "$tb" train $G --name w --steps $((k + 3)) --eval-every 1 --runs-dir straight
