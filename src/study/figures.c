@@ -302,7 +302,7 @@ static int patch_map(const char *path, const char *title, const char *xlabel, co
 }
 
 int fig_patch_gpt(const char *dir, const char *name, const patch_gpt_result *r, char *err) {
-    char path[1200], lab[GPT_MAX_LAYERS + 1][24], hlab[256][12];
+    char path[1200], lab[GPT_MAX_LAYERS + 1][24], hlab[256][sizeof "head -2147483648"];
     const char *rl[GPT_MAX_LAYERS + 1], *hl[256];
     int L = r->L;
     for (int l = 0; l <= L; l++) {
