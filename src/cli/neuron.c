@@ -33,11 +33,12 @@ static void per_model(char *buf, size_t n, int time_steps) {
 }
 
 static void parse(int argc, char **argv, neuron_args *a) {
-    char help_I[160], help_dt[120], per[100], help_p[NRN_N_PARAMS][120], preset[16];
+    char help_I[160], help_dt[300], per[100], help_p[NRN_N_PARAMS][120], preset[16];
     per_model(per, sizeof per, 0);
     snprintf(help_I, sizeof help_I, "amplitude (%s); noise: mean", per);
     per_model(per, sizeof per, 1);
-    snprintf(help_dt, sizeof help_dt, "time step (default %s)", per);
+    snprintf(help_dt, sizeof help_dt, "time step (default %s; the largest each model accepts: lif tau_m/10, "
+             "izh 0.5, adex min(0.2, tau/20), hh 0.05)", per);
     cli_opt fixed[] = {
         {"model", 'c', &a->model, "lif", "", "neuron model", 0, 0, "lif|izh|adex|hh"},
         {"preset", 's', &a->preset, NULL, "", "izh: RS IB CH FS LTS TC RZ (default RS); adex: adapting tonic bursting", 0, 0, NULL},
@@ -47,7 +48,7 @@ static void parse(int argc, char **argv, neuron_args *a) {
         {"t-on", 'f', &a->t_on, "50", "ms", "step/ramp start", 0, 1e7, NULL},
         {"t-off", 'f', &a->t_off, NULL, "ms", "step end / ramp top (default: duration - 50 ms)", 0, 1e7, NULL},
         {"ms", 'f', &a->ms, "500", "ms", "duration", 1, 1e7, NULL},
-        {"dt", 'f', &a->dt, NULL, "ms", help_dt, 0, 1, NULL},
+        {"dt", 'f', &a->dt, NULL, "ms", help_dt, 0, 10, NULL}, /* each model's limit: nrn_check */
         {"sigma", 'f', &a->sigma, "0.5", "model unit", "noise: standard deviation of the Ornstein-Uhlenbeck current", 0, 1e6, NULL},
         {"tau-noise", 'f', &a->tau_noise, "5", "ms", "noise: correlation time", 0, 1e5, NULL},
         {"rate", 'f', &a->rate, "10", "Hz", "poisson: rate of each input train", 0, 1e5, NULL},
