@@ -16,7 +16,7 @@ typedef struct {
     char *out;                /* PLOTS/NAME: the prefix of every file */
     double I, I0, t_on, t_off, ms, dt, sigma, tau_noise, rate, w, tau_syn, i_min, i_max;
     double param[NRN_N_PARAMS];   /* nrn_param_table's parameters; NAN: not given */
-    int n_inputs, fi, fi_steps, json;
+    int n_inputs, fi, fi_steps, json, phase;
     long long seed;
 } neuron_args;
 
@@ -62,6 +62,7 @@ static void parse(int argc, char **argv, neuron_args *a) {
         {"seed", 'l', &a->seed, "1", "", "random seed (noise, Poisson input)", 0, 0, NULL},
         {"plots", 's', &a->plots, TB_PLOTS_DIR, "", "folder for the pictures and the spike list", 0, 0, NULL},
         {"name", 's', &a->name, "neuron", "", "file names: NAME_trace.png, NAME_spikes.tsv, NAME_fi.png", 0, 0, NULL},
+        {"phase-plane", 'b', &a->phase, NULL, "", "izh, adex: also draw NAME_phase.png, the (v, u) plane with the nullclines and the trajectory", 0, 0, NULL},
         {"json", 'b', &a->json, NULL, "", "print one JSON object", 0, 0, NULL},
     };
     cli_opt opts[NOPT(fixed) + NRN_N_PARAMS];
@@ -100,6 +101,8 @@ static void make_neuron(const neuron_args *a, nrn_params *p, double *dt) {
         if (d->model != m) cli_die(2, "--%s applies to --model %s only", d->name, nrn_model_name(d->model));
         *nrn_param_at(p, d) = a->param[i];
     }
+    if (a->phase && !nrn_has_phase_plane(p))
+        cli_die(2, "--phase-plane: %s has one variable (v); the phase plane needs izh or adex", a->model);
     *dt = isnan(a->dt) ? nrn_default_dt(m) : a->dt;
     if (nrn_check(p, *dt, err)) cli_die(2, "%s", err);
 }
@@ -216,6 +219,12 @@ static void run_trace(const neuron_args *a, const nrn_params *p, const nrn_stim 
     tb_picture pic;
     if (nrn_plot_trace(a->out, p, &tr, dt, title, &pic, err)) cli_die(1, "%s", err);
     note_picture(&pic);
+    if (a->phase) {
+        snprintf(title, sizeof title, "%s phase plane: %s input %g %s from %g ms (before: %g), %d spikes", label,
+                 a->input, I, nrn_current_unit(p->model), st.t_on, st.base, s.spikes);
+        if (nrn_plot_phase(a->out, p, &tr, dt, I, st.base, title, &pic, err)) cli_die(2, "--phase-plane: %s", err);
+        note_picture(&pic);
+    }
     snprintf(path, sizeof path, "%s_spikes.tsv", a->out);
     if (nrn_write_spikes(path, &tr, err)) cli_die(1, "%s", err);
     cli_note("wrote %s", path);
