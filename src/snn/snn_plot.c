@@ -154,15 +154,15 @@ done:
 
 /* Dots for n_show neurons (the same share of each population) over the first t_show ms,
  * and the population rate of all neurons underneath. */
-static int draw_raster(tb_canvas *cv, const snn_config *cfg, const snn_result *r, const snn_summary *sum,
-                       double t_show, int n_show, char *err) {
+static int draw_raster(tb_canvas *cv, const char *name, const snn_config *cfg, const snn_result *r,
+                       const snn_summary *sum, double t_show, int n_show, char *err) {
     int ne = sum->n_exc, N = sum->n;
     if (n_show > N) n_show = N;
     int show_e = cfg->n_pops > 1 ? (int)((double)n_show * ne / N) : n_show;
     tb_chart c = {70, 30, 900, 430, 0, t_show, 0, n_show};
-    char title[160];
-    snprintf(title, sizeof title, "%s network: %d of %d neurons, first %g ms (red: excitatory, blue: inhibitory)",
-             cfg->syn == SYN_CUBA ? "CUBA" : "COBA", n_show, N, t_show);
+    char title[300];
+    snprintf(title, sizeof title, "%s: %d of %d neurons, first %g ms, mean %.1f Hz (red: excitatory, blue: inhibitory)",
+             name, n_show, N, t_show, sum->rate_hz);
     chart_axes(cv, &c, "time (ms)", "neuron", title);
     long bins = c.w;
     double *rate = calloc((size_t)bins, sizeof *rate);
@@ -192,11 +192,11 @@ static int draw_raster(tb_canvas *cv, const snn_config *cfg, const snn_result *r
     return 0;
 }
 
-static int plot_raster(const char *prefix, const snn_config *cfg, const snn_result *r, const snn_summary *sum,
-                       double t_show, tb_picture *pic, char *err) {
+static int plot_raster(const char *prefix, const char *name, const snn_config *cfg, const snn_result *r,
+                       const snn_summary *sum, double t_show, tb_picture *pic, char *err) {
     tb_canvas cv;
     if (canvas_init(&cv, 1000, 620, err)) return -1;
-    int rc = draw_raster(&cv, cfg, r, sum, t_show, 400, err);
+    int rc = draw_raster(&cv, name, cfg, r, sum, t_show, 400, err);
     if (!rc) rc = canvas_save_at(&cv, prefix, "_raster", pic, err);
     canvas_free(&cv);
     return rc;
@@ -258,7 +258,7 @@ done:
 int snn_plot_run(const char *prefix, const char *name, const snn_config *cfg, const snn_result *res,
                  const snn_summary *sum, double raster_ms, tb_picture pics[SNN_RUN_PICTURES], char *err) {
     if (res->steps <= 0) return tb_fail(err, "nothing to draw: the run has no steps");
-    if (plot_raster(prefix, cfg, res, sum, fmin(raster_ms, res->sim_ms), &pics[0], err)) return -1;
+    if (plot_raster(prefix, name, cfg, res, sum, fmin(raster_ms, res->sim_ms), &pics[0], err)) return -1;
     if (plot_rates(prefix, name, cfg, res, sum, &pics[1], err)) return -1;
     return plot_rate_hist(prefix, name, res, sum, &pics[2], err);
 }
