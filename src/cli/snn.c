@@ -263,8 +263,13 @@ static void stdp_print(const stdp_args *a, const stdp_window_result *win, const 
     printf("pattern      %d afferents (%d in the pattern) at %g Hz, %g s of training, %lld output spikes, %.2f s wall\n",
            c->n_in, c->n_pattern, c->rate_hz, sim_ms / 1000, res->post_spikes, wall);
     printf("%-12s %10s %14s %14s\n", "training", "hit rate", "false alarms", "latency");
-    for (int q = 0; q < PARTS; q++)
-        printf("%3d-%3d%%     %10.2f %11.2f Hz %11.1f ms\n", 100 * q / PARTS, 100 * (q + 1) / PARTS, hit[q], fa[q], lat[q]);
+    for (int q = 0; q < PARTS; q++) {  /* latency: "-" when no pattern window got a spike */
+        printf("%3d-%3d%%     %10.2f %11.2f Hz ", 100 * q / PARTS, 100 * (q + 1) / PARTS, hit[q], fa[q]);
+        if (isnan(lat[q])) printf("%11s ms\n", "-");
+        else printf("%11.1f ms\n", lat[q]);
+    }
+    printf("(hit rate: share of pattern windows with an output spike; latency: of the first one after\n"
+           " the pattern's onset, mean over the windows that got one)\n");
     printf("weights      pattern afferents %.3f mV, others %.3f mV (started at %g)\n", wp, wb, c->w0);
 }
 
