@@ -9,6 +9,10 @@
 #                                        within TOL of VALUE (|x - VALUE| <= TOL).  Example:
 #                                        <!-- expect-num: 1.98 0.03 GPT +val loss # -->
 # Every number the prose quotes from an output carries one of these markers.
+#   <!-- slow -->                         on the line right before a block: an exercise's
+#                                        answer that takes minutes; run (and checked) only
+#                                        with LESSONS_SLOW=1 (`make lessons-slow`), skipped
+#                                        otherwise (counted in the closing line).
 # Pictures: every plots/NAME.png the chapter's text names must be written (created or
 # renewed) while that chapter's blocks run, and no later chapter may overwrite it; a
 # chapter's pictures are its own (lesson NN writes plots/lNN_*.png).
@@ -26,7 +30,7 @@ trap 'rm -rf "$tmp"' EXIT
 # shellcheck disable=SC2046
 [ $# -gt 0 ] || set -- $(ls lessons/[0-9][0-9]*-*.md | LC_ALL=C sort)
 [ -n "$LESSONS_LOG" ] && mkdir -p "$LESSONS_LOG"
-pass=0; fail=0
+pass=0; fail=0; skip=0
 : >"$tmp/shown"   # "PICTURE CHAPTER" for every picture a chapter showed
 
 # Source paths named in the prose (src/..., include/...) must exist, in the README and in
@@ -71,11 +75,13 @@ pictures_named() { grep -o 'plots/[A-Za-z0-9_./-]*\.png' "$1" | sort -u; }
 
 for md in "$@"; do
   [ -f "$md" ] || continue
-  rm -f "$tmp"/block.* "$tmp"/expect.*
+  rm -f "$tmp"/block.* "$tmp"/expect.* "$tmp"/slow.*
   ch=$(basename "$md" .md)
   # Split the chapter into block.N files and expect.N markers ("re PATTERN" / "num V T PAT").
   awk -v dir="$tmp" '
-    /^```sh[ \t]*$/ { n++; inb = 1; f = dir "/block." n; printf "" > f; next }
+    /^<!-- slow -->[ \t]*$/ { slow = NR; next }
+    /^```sh[ \t]*$/ { n++; inb = 1; f = dir "/block." n; printf "" > f
+                      if (slow && slow == NR - 1) print "" > (dir "/slow." n); next }
     inb && /^```[ \t]*$/ { inb = 0; close(f); last = n; next }
     inb { print > f; next }
     /^<!-- expect: .* -->[ \t]*$/ && last == n && n > 0 {
@@ -91,6 +97,9 @@ for md in "$@"; do
   touch "$tmp/stamp"; sleep 1   # pictures written from here on are this chapter's
   i=1; cpu_ch=0
   while [ -f "$tmp/block.$i" ]; do
+    if [ -f "$tmp/slow.$i" ] && [ "${LESSONS_SLOW:-0}" != 1 ]; then
+      skip=$((skip + 1)); echo "skip $md block $i (slow: LESSONS_SLOW=1 runs it)"; i=$((i + 1)); continue
+    fi
     t0=$(date +%s)
     # CPU time (user + sys of the block's processes) is what the chapters' stated times are
     # measured with: the wall time of a shared machine says little.
@@ -135,5 +144,5 @@ for md in "$@"; do
     fail=$((fail + 1)); echo "FAIL $md overwrote $png, which $owner shows"
   done <"$tmp/shown"
 done
-echo "lessons: $pass passed, $fail failed"
+echo "lessons: $pass passed, $fail failed, $skip slow blocks skipped"
 [ "$fail" -eq 0 ]

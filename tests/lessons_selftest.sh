@@ -46,12 +46,19 @@ echo nothing drawn
 chapter over.md "$f"'sh
 printf y > plots/selftest_a.png
 '"$f"
+chapter slow.md "<!-- slow -->
+$f"'sh
+echo "val loss 9.99"
+'"$f"'
+<!-- expect-num: 1.98 0.01 val loss # -->'
 want pass "$d/good.md"
+want pass "$d/slow.md"
 want fail "$d/badnum.md"
 want fail "$d/nonum.md"
 want fail "$d/badre.md"
 want pass "$d/pic.md"
 want fail "$d/nopic.md"
 want fail "$d/pic.md" "$d/over.md"
+LESSONS_SLOW=1 want fail "$d/slow.md"
 [ $bad -eq 0 ] && echo "lessons_selftest: the runner catches broken numbers and pictures"
 exit $bad
