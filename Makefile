@@ -42,7 +42,7 @@ MAIN_OBJ := $(BUILD)/src/cli/main.o
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all build-tests test unit golden demo bench lessons asan asan-run asan-pipeline fuzz install uninstall clean \
+.PHONY: all build-tests test unit golden demo bench lessons lessons-slow asan asan-run asan-pipeline fuzz install uninstall clean \
         deps deps-test deps-cross test-cross warnings help
 all: $(BIN)
 
@@ -52,6 +52,8 @@ help:
 	@echo "make test       unit tests (cmocka) + every lesson's shell blocks"
 	@echo "make unit       unit tests only"
 	@echo "make lessons    run every sh block of lessons/*.md"
+	@echo "make lessons-slow  the same, with the exercises' answers that take minutes"
+	@echo "make exercise-NN  check your lessons/exercises/exNN_*.c (SOLUTION=1: the reference solution)"
 	@echo "make golden     fixed runs give byte-identical outputs (tests/golden.sh)"
 	@echo "make bench      speed tables (kernels, gpt, snn, align)"
 	@echo "make asan       unit tests under AddressSanitizer + UBSan (in build-asan/)"
@@ -105,9 +107,21 @@ lessons: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@sh tests/lessons.sh
 
+# Also the exercises' answers that take minutes (blocks marked <!-- slow -->).
+lessons-slow: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@LESSONS_SLOW=1 sh tests/lessons.sh
+
 test: deps-test
 	@$(MAKE) --no-print-directory build-tests
-	@sh tests/run_unit.sh $(TEST_BIN) && sh tests/golden.sh && sh tests/install.sh && sh tests/report.sh && sh tests/lessons.sh
+	@sh tests/run_unit.sh $(TEST_BIN) && sh tests/golden.sh && sh tests/install.sh && sh tests/report.sh && \
+	  CC='$(CC)' CFLAGS='$(CFLAGS)' LDLIBS='$(LDLIBS)' BUILD='$(BUILD)' sh tests/exercises.sh && sh tests/lessons_selftest.sh && sh tests/lessons.sh
+
+# Lesson exercises (lessons/exercises/README.md): `make exercise-02` checks your
+# lessons/exercises/ex02_*.c against tinybrain's own code; SOLUTION=1 checks the reference
+# solution instead, EXERCISE=FILE any other file.  tests/exercises.sh tests the checkers.
+exercise-%: $(BUILD)/libtinybrain.a
+	@CC='$(CC)' CFLAGS='$(CFLAGS)' LDLIBS='$(LDLIBS)' BUILD='$(BUILD)' sh lessons/exercises/check.sh $* '$(if $(SOLUTION),solution,$(EXERCISE))'
 
 golden: $(BIN)
 	@sh tests/golden.sh

@@ -47,6 +47,11 @@ void rep_layer_free(rep_layer *L);
  * how many were removed (none when every unit is constant). */
 int  rep_drop_constant(rep_layer *L);
 
+/* Keep only the first k trials of L (lesson 12: fewer trials, a lower ceiling) and
+ * recompute its mean; k == 0 keeps the mean and drops the trials (2-D data: no ceiling).
+ * -1 when L has fewer than k trials (err says how many it has). */
+int  rep_keep_trials(rep_layer *L, int k, char *err);
+
 /* Allocate L's arrays (zeroed; trial only when trials > 1) and set its fields; -1 when
  * out of memory (free with rep_layer_free). */
 int  rep_layer_alloc(rep_layer *L, const char *name, const char *path, int trials, int n, int p);

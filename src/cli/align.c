@@ -22,6 +22,7 @@
 typedef struct {
     align_opts o;
     int json, families;
+    int trials_keep;   /* B: keep the first K trials (0: only the mean; -1: as loaded) */
     const char *rdm_png, *labels_path, *plots, *name;
     int pca, units, units_repeats;   /* feature-count controls (0: off) */
 } run_cfg;
@@ -204,6 +205,8 @@ static void run(const char *a, const char *b, int drop_constant, const run_cfg *
     char err[TB_ERRLEN];
     if (rep_load(a, drop_constant, &A, err)) cli_die(1, "%s", err);
     if (rep_load(b, drop_constant, &B, err)) cli_die(1, "%s", err);
+    for (int i = 0; c->trials_keep >= 0 && i < B.n_layers; i++)   /* --trials-keep / --trial-mean */
+        if (rep_keep_trials(&B.layer[i], c->trials_keep, err)) cli_die(2, "--trials-keep: %s", err);
     if (c->pca > 0) { reduce_side(&A, "A", c); reduce_side(&B, "B", c); }
     if (!c->json) { describe("A", &A); describe("B", &B); }
     if (cmp_layers(&A, &B, &c->o, &p, err)) cli_die(1, "%s", err);
@@ -252,7 +255,7 @@ static void write_demo(const char *dir, uint64_t seed) {
 int cmd_align(int argc, char **argv) {
     const char *metric_s, *rdm_s, *demo;
     run_cfg c;
-    int perm, boot, folds, drop_constant, drop_nan;
+    int perm, boot, folds, drop_constant, drop_nan, trials_keep, trial_mean;
     long long seed;
     double rbf_f;
     memset(&c, 0, sizeof c);
@@ -276,6 +279,8 @@ int cmd_align(int argc, char **argv) {
         {"labels", 's', &c.labels_path, NULL, "", "stimulus names, one per line (RDM axes)", 0, 0, NULL},
         {"plots", 's', &c.plots, TB_PLOTS_DIR, "", "folder for the by-layer plot", 0, 0, NULL},
         {"name", 's', &c.name, "align_by_layer", "", "file name of the by-layer plot", 0, 0, NULL},
+        {"trials-keep", 'i', &trials_keep, "0", "", "B: use only its first K trials (0: all); fewer trials, a lower noise ceiling", 0, 1000000, NULL},
+        {"trial-mean", 'b', &trial_mean, NULL, "", "B: use only its trial mean (2-D data: no noise ceiling)", 0, 0, NULL},
         {"demo", 's', &demo, NULL, "", "write synthetic demo data to this folder and exit", 0, 0, NULL},
     };
     cli_cmd cmd = {"align", "A B",
@@ -308,6 +313,8 @@ int cmd_align(int argc, char **argv) {
     c.o.enc.folds = folds;
     c.o.enc.seed = (uint64_t)seed;
     c.o.on_stage = align_progress;
+    if (trial_mean && trials_keep) cli_die(2, "--trial-mean and --trials-keep: choose one");
+    c.trials_keep = trial_mean ? 0 : trials_keep ? trials_keep : -1;
     cli_progress_start();
     run(pos[0], pos[1], drop_constant | (drop_nan ? REP_DROP_NAN : 0), &c);
     return 0;

@@ -174,6 +174,24 @@ int rep_layer_pca(rep_layer *L, int k, char *err) {
     return 1;
 }
 
+int rep_keep_trials(rep_layer *L, int k, char *err) {
+    if (k < 0 || k > L->trials)
+        return tb_fail(err, "%s: has %d trial%s; cannot keep %d", L->path, L->trials, L->trials == 1 ? "" : "s", k);
+    size_t np = (size_t)L->n * L->p;
+    if (k >= 1) {   /* the mean of the first k trials (the data itself when trials == 1) */
+        if (L->trials > 1) {
+            for (size_t i = 0; i < np; i++) L->mean[i] = 0;
+            for (int t = 0; t < k; t++)
+                for (size_t i = 0; i < np; i++) L->mean[i] += L->trial[(size_t)t * np + i] / k;
+        }
+        L->trials = k;
+    } else {
+        L->trials = 1;
+    }
+    if (L->trials == 1) { free(L->trial); L->trial = NULL; }
+    return 0;
+}
+
 int rep_drop_constant(rep_layer *L) {
     int n = L->n, p = L->p, first;
     int *keep = malloc((size_t)p * sizeof(int));

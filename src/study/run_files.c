@@ -359,7 +359,7 @@ static void model_words(const tb_run *r, char *buf, size_t n) {
 int run_plot_loss(const tb_run *r, int *rendered, char *err) {
     const run_log *g = &r->log;
     *rendered = 0;
-    if (g->n < 1) return 0;
+    if (g->n < 2) return 0;   /* a curve needs two logged steps (a 0-step run has one) */
     double *xs = malloc(4 * (size_t)g->n * sizeof(double));
     if (!xs) return tb_fail(err, "out of memory for the loss plot");
     double *ts = xs + g->n, *xv = ts + g->n, *vv = xv + g->n;
