@@ -50,12 +50,19 @@ static void position_loss(void **state) {
     r.pos_tokens[0] = 2; r.pos_tokens[2] = 1;
     r.pos_loss[0] = 1.5; r.pos_loss[1] = NAN; r.pos_loss[2] = 3;
     r.pos_floor[0] = 1.25; r.pos_floor[1] = NAN; r.pos_floor[2] = 2;
-    assert_int_equal(fig_position_loss(dir, "pos", &r, &rendered, err), 0);
+    assert_int_equal(fig_position_loss(dir, "pos", "test", &r, &rendered, err), 0);
     assert_string_equal(t = dat("pos"), "# model\n0\t1.5\n2\t3\n\n\n# true floor\n0\t1.25\n2\t2\n\n\n");
     free(t);
+    int drawn;
+    assert_int_equal(fig_position_excess(dir, "pos_excess", "test", &r, &drawn, &rendered, err), 0);
+    assert_int_equal(drawn, 1);
+    assert_string_equal(t = dat("pos_excess"), "# model - floor (what is left to learn)\n0\t0.25\n2\t1\n\n\n# floor\n0\t0\n2\t0\n\n\n");
+    free(t);
     r.pos_floor[0] = r.pos_floor[2] = NAN; /* no floor: one series */
-    assert_int_equal(fig_position_loss(dir, "pos", &r, &rendered, err), 0);
+    assert_int_equal(fig_position_loss(dir, "pos", "test", &r, &rendered, err), 0);
     assert_string_equal(t = dat("pos"), "# model\n0\t1.5\n2\t3\n\n\n");
+    assert_int_equal(fig_position_excess(dir, "pos_excess", "test", &r, &drawn, &rendered, err), 0);
+    assert_int_equal(drawn, 0);
     free(t);
 }
 
