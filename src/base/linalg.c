@@ -584,88 +584,154 @@ int la_lstsq(int m, int n, const double *A, const double *B, int nrhs, double *X
 /* products                                                                 */
 /* ======================================================================== */
 
-/* lda: the row stride of A where A is [k, m] (modes 0 and 2); ldb: B's row stride. */
-typedef struct { int k, m, n; const double *A, *B; double *C; int mode; size_t lda, ldb; } gemm_ctx;
+/* The products are blocked for the caches, BLIS-style.  C is cut into MC x NC blocks;
+ * for each chunk of KC values of p, a block's rows of op(A) are copied into MR-row
+ * panels and its columns of op(B) into NR-column panels, both k-major, and the kernel
+ * table's dgemm_tile keeps an MR x NR piece of C in registers while p runs through the
+ * chunk: a KC x NR panel of B stays in L1 while the panels of A stream past it from L2.
+ * Every element is still one sum over p in order from zero (chunks continue the sums
+ * the previous chunk stored), so the blocking, the panel sizes and the thread count
+ * change no bit.  Blocks go to the pool's tasks round-robin; a task owns its blocks
+ * (threads.h, rule 2). */
+#define GEMM_KC 256
+#define GEMM_MC 128 /* a multiple of TB_DGEMM_MR */
+#define GEMM_NC 256 /* a multiple of TB_DGEMM_NR */
 
-/* Rows i0..i0+r-1 (r <= 4) of C, columns [0, j1): C[i,j] = sum_p a_p(i) B[p,j] with
- * a_p(i) = A[p*as + i*ai] (the kernel table's dgemm4: four rows of C share each row of
- * B, which quarters the memory traffic). */
-static void rows4(const gemm_ctx *g, int i0, int r, int j1, size_t as, size_t ai) {
-    tb_kern->dgemm4(r, g->k, j1, g->A + (size_t)i0 * ai, as, ai, g->B, g->ldb, g->C + (size_t)i0 * g->n,
-                    (size_t)g->n);
+/* C[m, n] (row stride ldc) = op(A) op(B), op(A)[i, p] = A[p*as + i*ai] (i < m, p < k),
+ * op(B)[p, j] = B[p*bs + j*bj], one of each pair of strides 1; lower: only the blocks reaching the lower triangle
+ * j <= i (a Gram matrix, mirrored by the caller). */
+typedef struct {
+    int m, n, k, lower, nblk;
+    const double *A, *B;
+    size_t as, ai, bs, bj, ldc;
+    double *C;
+    int *blk;   /* the blocks to compute, as bi * (column blocks) + bj */
+} gemm_job;
+
+/* Copy rows p0 .. p0+kc of a row-major M (row stride ld), columns c0 .. c0+w, into
+ * panels D[c / W][p][c % W] (zero-padded to whole panels): row by row, so each row's
+ * run is read once, front to back. */
+static inline void pack_rows(const double *M, size_t ld, int p0, int kc, int c0, int w, int W, double *D) {
+    for (int p = 0; p < kc; p++) {
+        const double *src = M + (size_t)(p0 + p) * ld + c0;
+        for (int c = 0; c < w; c += W) {
+            double *d = D + (size_t)c * kc + (size_t)p * W;
+            int v = w - c < W ? w - c : W;
+            for (int z = 0; z < v; z++) d[z] = src[c + z]; /* a loop: memcpy of a short run was rep movsq */
+            for (int z = v; z < W; z++) d[z] = 0.0;
+        }
+    }
+}
+
+/* The same from a matrix stored the other way round: element (p, c) at M[c*ld + p]
+ * (a transposing copy; each column c is a contiguous run over p). */
+static void pack_cols(const double *M, size_t ld, int p0, int kc, int c0, int w, int W, double *D) {
+    for (int c = 0; c < w; c += W) {
+        double *d = D + (size_t)c * kc;
+        int v = w - c < W ? w - c : W;
+        if (v < W) memset(d, 0, (size_t)kc * W * sizeof(double));
+        for (int z = 0; z < v; z++) {
+            const double *src = M + (size_t)(c0 + c + z) * ld + p0;
+            for (int p = 0; p < kc; p++) d[(size_t)p * W + z] = src[p];
+        }
+    }
+}
+
+/* Ap[r / MR][p][r % MR] = op(A)[i0 + r, p0 + p] for r < rows; Bp[j / NR][p][j % NR] =
+ * op(B)[p0 + p, j0 + j] for j < cols.  (One of each operand's strides is 1.) */
+static void pack_a(const gemm_job *g, int i0, int rows, int p0, int kc, double *Ap) {
+    if (g->ai == 1) pack_rows(g->A, g->as, p0, kc, i0, rows, TB_DGEMM_MR, Ap);
+    else pack_cols(g->A, g->ai, p0, kc, i0, rows, TB_DGEMM_MR, Ap);
+}
+
+static void pack_b(const gemm_job *g, int j0, int cols, int p0, int kc, double *Bp) {
+    if (g->bj == 1) pack_rows(g->B, g->bs, p0, kc, j0, cols, TB_DGEMM_NR, Bp);
+    else pack_cols(g->B, g->bj, p0, kc, j0, cols, TB_DGEMM_NR, Bp);
+}
+
+/* One MC x NC block of C at (i0, j0), chunk by chunk of p. */
+static void gemm_block(const gemm_job *g, int i0, int j0, double *Ap, double *Bp) {
+    enum { MR = TB_DGEMM_MR, NR = TB_DGEMM_NR };
+    int rows = g->m - i0 < GEMM_MC ? g->m - i0 : GEMM_MC, cols = g->n - j0 < GEMM_NC ? g->n - j0 : GEMM_NC;
+    if (g->lower && cols > i0 + rows - j0) cols = i0 + rows - j0; /* nothing right of the diagonal */
+    for (int p0 = 0; p0 < g->k; p0 += GEMM_KC) {
+        int kc = g->k - p0 < GEMM_KC ? g->k - p0 : GEMM_KC;
+        pack_a(g, i0, rows, p0, kc, Ap);
+        pack_b(g, j0, cols, p0, kc, Bp);
+        for (int c = 0; c < cols; c += NR)
+            for (int r = 0; r < rows; r += MR) {
+                if (g->lower && j0 + c > i0 + r + MR - 1) continue; /* the piece is above the diagonal */
+                tb_kern->dgemm_tile(kc, Ap + (size_t)r * kc, Bp + (size_t)c * kc, g->C + (size_t)(i0 + r) * g->ldc + j0 + c,
+                                    g->ldc, rows - r < MR ? rows - r : MR, cols - c < NR ? cols - c : NR, p0 == 0);
+            }
+    }
+}
+
+/* Without memory for the panels: the same sums, element by element. */
+static void gemm_block_plain(const gemm_job *g, int i0, int j0) {
+    int i1 = g->m - i0 < GEMM_MC ? g->m : i0 + GEMM_MC, j1 = g->n - j0 < GEMM_NC ? g->n : j0 + GEMM_NC;
+    for (int i = i0; i < i1; i++)
+        for (int j = j0; j < j1 && (!g->lower || j <= i); j++) {
+            double s = 0;
+            for (int p = 0; p < g->k; p++) s += g->A[(size_t)p * g->as + (size_t)i * g->ai] * g->B[(size_t)p * g->bs + (size_t)j * g->bj];
+            g->C[(size_t)i * g->ldc + j] = s;
+        }
 }
 
 static void gemm_task(void *ctx, int t, int nt) {
-    const gemm_ctx *g = ctx;
-    int nb = (g->m + 3) / 4; /* blocks of 4 rows */
-    int b0 = (int)((long long)nb * t / nt), b1 = (int)((long long)nb * (t + 1) / nt);
-    for (int bi = b0; bi < b1; bi++) {
-        int i0 = 4 * bi, r = g->m - i0 < 4 ? g->m - i0 : 4;
-        if (g->mode == 0) rows4(g, i0, r, g->n, g->lda, 1);            /* C = A^T B, A[k,m] */
-        else if (g->mode == 1) rows4(g, i0, r, g->n, 1, (size_t)g->k); /* C = A B, A[m,k] */
-        else rows4(g, i0, r, i0 + r, g->lda, 1); /* Gram from A^T: lower triangle only */
+    const gemm_job *g = ctx;
+    int kc = g->k < GEMM_KC ? g->k : GEMM_KC, ncb = (g->n + GEMM_NC - 1) / GEMM_NC;
+    double *Ap = malloc((size_t)GEMM_MC * kc * sizeof(double)), *Bp = malloc((size_t)GEMM_NC * kc * sizeof(double));
+    for (int b = t; b < g->nblk; b += nt) {
+        int i0 = g->blk[b] / ncb * GEMM_MC, j0 = g->blk[b] % ncb * GEMM_NC;
+        if (Ap && Bp) gemm_block(g, i0, j0, Ap, Bp);
+        else gemm_block_plain(g, i0, j0);
     }
+    free(Ap);
+    free(Bp);
 }
 
-/* A row stride of a multiple of 4 KB puts the rows a block of C walks through (KC rows
- * of B, or of A^T) in one set of the L1 cache: at 512 columns the products ran at 17
- * GFLOP/s instead of 40-44.  Such a matrix M[rows, cols] is copied with a padded stride
- * into *pad (the caller frees it) and the copy is used: the same numbers. */
-static const double *unaliased(const double *M, int rows, int cols, size_t *ld, double **pad) {
-    *ld = (size_t)cols;
-    *pad = NULL;
-    if (cols % 512 != 0 || rows < 16) return M;
-    size_t wide = (size_t)cols + 8;
-    *pad = malloc((size_t)rows * wide * sizeof(double));
-    if (!*pad) return M; /* out of memory: the slower layout still gives the numbers */
-    for (int i = 0; i < rows; i++) memcpy(*pad + (size_t)i * wide, M + (size_t)i * cols, (size_t)cols * sizeof(double));
-    *ld = wide;
-    return *pad;
-}
-
-static void run_gemm(gemm_ctx *g, double flops, int tasks_per_thread) {
-    double *padA = NULL, *padB = NULL;
-    if (g->mode != 1) g->A = unaliased(g->A, g->k, g->m, &g->lda, &padA);
-    if (g->mode == 2 && padA) { g->B = g->A; g->ldb = g->lda; } /* the Gram form's B is its A */
-    else g->B = unaliased(g->B, g->k, g->n, &g->ldb, &padB);
-    int nt = flops > 1e6 ? tasks_per_thread * tb_threads() : 1;
-    if (nt > (g->m + 3) / 4) nt = (g->m + 3) / 4;
-    if (nt <= 1) gemm_task(g, 0, 1);
+static void run_gemm(gemm_job *g) {
+    if (g->m < 1 || g->n < 1) return;
+    int nrb = (g->m + GEMM_MC - 1) / GEMM_MC, ncb = (g->n + GEMM_NC - 1) / GEMM_NC;
+    g->blk = malloc((size_t)nrb * ncb * sizeof(int));
+    if (!g->blk) { /* out of memory: every block here, element by element */
+        for (int bi = 0; bi < nrb; bi++)
+            for (int bj = 0; bj < ncb; bj++) gemm_block_plain(g, bi * GEMM_MC, bj * GEMM_NC);
+        return;
+    }
+    g->nblk = 0;
+    for (int bi = 0; bi < nrb; bi++)
+        for (int bj = 0; bj < ncb; bj++)
+            if (!g->lower || bj * GEMM_NC < (bi + 1) * GEMM_MC) g->blk[g->nblk++] = bi * ncb + bj;
+    double flops = 2.0 * g->m * g->n * g->k * (g->lower ? 0.5 : 1.0);
+    int nt = flops > 1e6 ? tb_threads() : 1;
+    if (nt > g->nblk) nt = g->nblk;
+    if (g->k < 1) /* empty sums */
+        for (int i = 0; i < g->m; i++) memset(g->C + (size_t)i * g->ldc, 0, (size_t)g->n * sizeof(double));
+    else if (nt <= 1) gemm_task(g, 0, 1);
     else tb_parallel(nt, gemm_task, g);
-    free(padA);
-    free(padB);
+    free(g->blk);
 }
 
 void la_gemm_tn(int k, int m, int n, const double *A, const double *B, double *C) {
-    gemm_ctx g = {k, m, n, A, B, C, 0, (size_t)m, (size_t)n};
-    run_gemm(&g, 2.0 * k * m * n, 1);
+    gemm_job g = {.m = m, .n = n, .k = k, .A = A, .as = (size_t)m, .ai = 1, .B = B, .bs = (size_t)n, .bj = 1,
+                  .C = C, .ldc = (size_t)n};
+    run_gemm(&g);
 }
 
 void la_gemm_nn(int m, int k, int n, const double *A, const double *B, double *C) {
-    gemm_ctx g = {k, m, n, A, B, C, 1, (size_t)k, (size_t)n};
-    run_gemm(&g, 2.0 * k * m * n, 1);
+    gemm_job g = {.m = m, .n = n, .k = k, .A = A, .as = 1, .ai = (size_t)k, .B = B, .bs = (size_t)n, .bj = 1,
+                  .C = C, .ldc = (size_t)n};
+    run_gemm(&g);
 }
 
-/* C = A A^T as (A^T)^T (A^T): transpose once so the product runs in the streaming
- * form above, computing only the lower triangle (block rows i0..i0+3 up to column
- * i0+3), then mirror.  Row i costs i+1 columns, so equal block ranges are unequal
- * work: 4 tasks per thread (interleaved by the pool's t -> worker t mod n rule). */
+/* C = A A^T: the lower triangle (the blocks and pieces of C that reach it), then
+ * mirrored; op(B) = A^T is read from A's rows by the packing. */
 void la_gram_rows(int m, int k, const double *A, double *C) {
-    double *At = malloc((size_t)m * k * sizeof(double));
-    if (!At) { /* out of memory: the slow dot-product form needs no workspace */
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j <= i; j++) {
-                double s = 0;
-                for (int p = 0; p < k; p++) s += A[(size_t)i * k + p] * A[(size_t)j * k + p];
-                C[(size_t)i * m + j] = s;
-            }
-    } else {
-        for (int i = 0; i < m; i++)
-            for (int p = 0; p < k; p++) At[(size_t)p * m + i] = A[(size_t)i * k + p];
-        gemm_ctx g = {k, m, m, At, At, C, 2, (size_t)m, (size_t)m};
-        run_gemm(&g, 1.0 * m * m * k, 4);
-        free(At);
-    }
+    gemm_job g = {.m = m, .n = m, .k = k, .lower = 1, .A = A, .as = 1, .ai = (size_t)k, .B = A, .bs = 1,
+                  .bj = (size_t)k, .C = C, .ldc = (size_t)m};
+    run_gemm(&g);
     for (int i = 0; i < m; i++)
         for (int j = i + 1; j < m; j++) C[(size_t)i * m + j] = C[(size_t)j * m + i];
 }
