@@ -137,6 +137,15 @@ typedef void tb_drot_chain_fn(int k, const double *c, const double *s, double *W
  *   C[q*ldc + j] = sum_{p<k} a[p*as + q*ai] B[p*ldb + j],   q < r, j < n. */
 typedef void tb_dgemm4_fn(int r, int k, int n, const double *a, size_t as, size_t ai,
                           const double *B, size_t ldb, double *C, size_t ldc);
+/* One block of a packed product (la_gemm_*): A's rows and B's columns copied k-major
+ * into panels Ap[k][TB_DGEMM_MR] and Bp[k][TB_DGEMM_NR] (zero-padded), then
+ *   C[r*ldc + j] = (first ? 0 : C[r*ldc + j]) + sum_{p<k} Ap[p*MR + r] Bp[p*NR + j]
+ * for r < rows <= MR, j < cols <= NR, summed over p in order: a product split into
+ * chunks of p (first = 1 for the first chunk) gives dgemm4's bits. */
+#define TB_DGEMM_MR 8
+#define TB_DGEMM_NR 16
+typedef void tb_dgemm_tile_fn(int k, const double *Ap, const double *Bp, double *C, size_t ldc, int rows, int cols,
+                              int first);
 
 typedef struct tb_kernels {
     const char *name; /* "scalar", "avx2", "neon" */
@@ -171,6 +180,7 @@ typedef struct tb_kernels {
     tb_drot_fn *drot;
     tb_drot_chain_fn *drot_chain;
     tb_dgemm4_fn *dgemm4;
+    tb_dgemm_tile_fn *dgemm_tile;
 } tb_kernels;
 
 /* The active table.  Valid after kernels_init(); before it, the scalar table. */

@@ -673,6 +673,52 @@ static void linalg_dgemm4_twins(void **state) {
                 }
 }
 
+/* dgemm_tile: ragged and whole blocks, first and continuing chunks: the scalar one
+ * equals the sum in p order (from zero, or from C), every twin the scalar bits (the avx2
+ * table with and without its 512-bit block), and C beyond rows x cols is untouched. */
+static void tile_check(const tb_kernels *t, int k, int rows, int cols, int first, const double *Ap, const double *Bp,
+                       const double *C0, const double *want, size_t ldc) {
+    double *C = malloc(TB_DGEMM_MR * ldc * 8);
+    memcpy(C, C0, TB_DGEMM_MR * ldc * 8);
+    t->dgemm_tile(k, Ap, Bp, C, ldc, rows, cols, first);
+    if (memcmp(C, want, TB_DGEMM_MR * ldc * 8))
+        fail_msg("%s dgemm_tile k=%d %dx%d first=%d (512-bit %d) differs", t->name, k, rows, cols, first, kernels_sgemm_512);
+    free(C);
+}
+
+static void linalg_dgemm_tile_twins(void **state) {
+    (void)state;
+    const tb_kernels *t[3];
+    int nt = tables(t);
+    tb_rng r;
+    rng_seed(&r, 13);
+    enum { MR = TB_DGEMM_MR, NR = TB_DGEMM_NR };
+    const int ks[] = {1, 7, 300}, rs[] = {1, 3, 7, MR}, cs[] = {1, 5, 15, NR};
+    size_t ldc = NR + 3;
+    for (size_t ki = 0; ki < 3; ki++)
+        for (size_t ri = 0; ri < 4; ri++)
+            for (size_t ci = 0; ci < 4; ci++)
+                for (int first = 0; first < 2; first++) {
+                    int k = ks[ki], rows = rs[ri], cols = cs[ci];
+                    double *Ap = randd(&r, (size_t)k * MR), *Bp = randd(&r, (size_t)k * NR);
+                    double *C0 = randd(&r, MR * ldc), *want = malloc(MR * ldc * 8);
+                    memcpy(want, C0, MR * ldc * 8);
+                    for (int q = 0; q < rows; q++)
+                        for (int j = 0; j < cols; j++) {
+                            double c = first ? 0.0 : C0[q * ldc + j];
+                            for (int p = 0; p < k; p++) c += Ap[p * MR + q] * Bp[p * NR + j];
+                            want[q * ldc + j] = c;
+                        }
+                    for (int ti = 0; ti < nt; ti++)
+                        for (int w512 = 1; w512 >= 0; w512--) {
+                            kernels_sgemm_512 = w512;
+                            tile_check(t[ti], k, rows, cols, first, Ap, Bp, C0, want, ldc);
+                        }
+                    kernels_sgemm_512 = 1;
+                    free(Ap); free(Bp); free(C0); free(want);
+                }
+}
+
 /* The whole of linalg.c through every table: eigh, svd and the products give the same
  * bits whichever table is active (rule 3 of the determinism contract, threads.h). */
 static void linalg_same_bits_in_every_table(void **state) {
@@ -719,7 +765,7 @@ static void tables_complete(void **state) {
         assert_true(k->gelu_forward && k->gelu_backward && k->vexp && k->adamw);
         assert_true(k->lif_cuba && k->lif_coba);
         assert_true(k->rows_add && k->rows_acc && k->matvecs);
-        assert_true(k->daxpy && k->daxpy2 && k->drot && k->drot_chain && k->dgemm4);
+        assert_true(k->daxpy && k->daxpy2 && k->drot && k->drot_chain && k->dgemm4 && k->dgemm_tile);
     }
 }
 
@@ -763,6 +809,7 @@ int main(void) {
         cmocka_unit_test(linalg_vector_twins),
         cmocka_unit_test(linalg_drot_chain_twins),
         cmocka_unit_test(linalg_dgemm4_twins),
+        cmocka_unit_test(linalg_dgemm_tile_twins),
         cmocka_unit_test(linalg_same_bits_in_every_table),
         cmocka_unit_test(tables_complete),
         cmocka_unit_test(dispatch),

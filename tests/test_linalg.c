@@ -3,6 +3,7 @@
  * Tolerances are multiples of n * eps * ||A|| (backward-stable algorithms). */
 #include "linalg.h"
 #include "rng.h"
+#include "threads.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -182,6 +183,38 @@ static void products(void **state) {
     free(A); free(B); free(C); free(G);
 }
 
+/* The blocked products on sizes that cut every block (k past one chunk of p, ragged
+ * row and column panels): each element is exactly the sum over p in order from zero,
+ * with 1 and 3 threads (threads.h, rule 2). */
+static void products_blocked_exact(void **state) {
+    (void)state;
+    tb_rng r;
+    rng_seed(&r, 4);
+    int k = 301, m = 139, n = 275;
+    double *A = randm(&r, k, m), *B = randm(&r, k, n), *An = randm(&r, m, k);
+    double *C = malloc((size_t)m * n * 8), *G = malloc((size_t)m * m * 8), *N = malloc((size_t)m * n * 8);
+    for (int nt = 1; nt <= 3; nt += 2) {
+        tb_threads_init(nt);
+        la_gemm_tn(k, m, n, A, B, C);
+        la_gemm_nn(m, k, n, An, B, N);
+        la_gram_rows(m, k, An, G);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                double t = 0, u = 0;
+                for (int p = 0; p < k; p++) { t += A[p * m + i] * B[p * n + j]; u += An[i * k + p] * B[p * n + j]; }
+                if (C[i * n + j] != t || N[i * n + j] != u) fail_msg("product (%d,%d) with %d threads is not the in-order sum", i, j, nt);
+            }
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < m; j++) {
+                double t = 0;
+                for (int p = 0; p < k; p++) t += An[i * k + p] * An[j * k + p];
+                if (G[i * m + j] != t) fail_msg("Gram (%d,%d) with %d threads is not the in-order sum", i, j, nt);
+            }
+    }
+    tb_threads_init(1);
+    free(A); free(B); free(An); free(C); free(G); free(N);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(eigh_hand_worked),
@@ -189,6 +222,7 @@ int main(void) {
         cmocka_unit_test(svd_cases),
         cmocka_unit_test(cholesky_and_lstsq),
         cmocka_unit_test(products),
+        cmocka_unit_test(products_blocked_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

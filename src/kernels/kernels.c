@@ -26,7 +26,7 @@
     .lif_cuba = lif_cuba_##ISA, .lif_coba = lif_coba_##ISA, .rows_add = rows_add_##ISA,                 \
     .rows_acc = rows_acc_##ISA, .matvecs = matvecs_##ISA
 #define LINALG(ISA) .daxpy = daxpy_##ISA, .daxpy2 = daxpy2_##ISA, .drot = drot_##ISA, .drot_chain = drot_chain_##ISA,     \
-                    .dgemm4 = dgemm4_##ISA
+                    .dgemm4 = dgemm4_##ISA, .dgemm_tile = dgemm_tile_##ISA
 
 static const tb_kernels scalar_table = {
     .name = "scalar", DENSE_PRODUCTS(scalar), DENSE_ROWWISE(scalar), SPIKING(scalar), LINALG(scalar)};

@@ -37,6 +37,8 @@ extern int kernels_sgemm_512;
 void dgemm_block_4x16(int first, int k, const double *a, size_t as, size_t ai, const double *B, size_t ldb,
                       double *C, size_t ldc);
 void drot_chain_32(int k, const double *c, const double *s, double *W, size_t ldw);
+/* The whole 8 x 16 block of dgemm_tile in 16 zmm registers (rows == 8, cols == 16). */
+void dgemm_tile_8x16(int k, const double *Ap, const double *Bp, double *C, size_t ldc, int first);
 int dgemm_avx512_usable(void);
 
 /* snn_scalar.c, snn_avx2.c, snn_neon.c */
@@ -54,6 +56,14 @@ tb_daxpy2_fn daxpy2_scalar, daxpy2_avx2, daxpy2_neon;
 tb_drot_fn drot_scalar, drot_avx2, drot_neon;
 tb_drot_chain_fn drot_chain_scalar, drot_chain_avx2, drot_chain_neon;
 tb_dgemm4_fn dgemm4_scalar, dgemm4_avx2, dgemm4_neon;
+tb_dgemm_tile_fn dgemm_tile_scalar, dgemm_tile_avx2, dgemm_tile_neon;
+/* dgemm_tile from an instruction set's 4 x 8 piece: sub(k, Ap, Bp, T, ldt) continues the
+ * sums T[q*ldt + j] += sum_p Ap[p*MR + q] Bp[p*NR + j], q < 4, j < 8 (the panels offset
+ * to the piece).  A whole block is worked on in C itself, a ragged one in a local copy
+ * (linalg_scalar.c). */
+typedef void dgemm_sub_fn(int k, const double *Ap, const double *Bp, double *T, size_t ldt);
+void dgemm_tile_by_4x8(dgemm_sub_fn *sub, int k, const double *Ap, const double *Bp, double *C, size_t ldc, int rows,
+                       int cols, int first);
 
 /* The column block of drot_chain for one instruction set (drot_chain_scalar is the
  * definition): V vectors of W doubles each (V chains in flight), from the vector type VT

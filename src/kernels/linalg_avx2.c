@@ -139,6 +139,34 @@ void dgemm4_avx2(int r, int k, int n, const double *a, size_t as, size_t ai, con
         for (; j < n; j++) block_4x1(p0 == 0, kc, ap, as, ai, bp + j, ldb, C + j, ldc);
     }
 }
+/* A 4 x 8 piece of a packed block (dgemm_tile_by_4x8) in 8 ymm accumulators. */
+static void tile_4x8(int k, const double *Ap, const double *Bp, double *T, size_t ldt) {
+    __m256d c[4][2];
+    for (int q = 0; q < 4; q++) {
+        c[q][0] = _mm256_loadu_pd(T + (size_t)q * ldt);
+        c[q][1] = _mm256_loadu_pd(T + (size_t)q * ldt + 4);
+    }
+    for (int p = 0; p < k; p++) {
+        const double *a = Ap + (size_t)p * TB_DGEMM_MR;
+        __m256d b0 = _mm256_loadu_pd(Bp + (size_t)p * TB_DGEMM_NR), b1 = _mm256_loadu_pd(Bp + (size_t)p * TB_DGEMM_NR + 4);
+        for (int q = 0; q < 4; q++) {
+            __m256d aq = _mm256_broadcast_sd(a + q);
+            c[q][0] = _mm256_add_pd(c[q][0], _mm256_mul_pd(aq, b0));
+            c[q][1] = _mm256_add_pd(c[q][1], _mm256_mul_pd(aq, b1));
+        }
+    }
+    for (int q = 0; q < 4; q++) {
+        _mm256_storeu_pd(T + (size_t)q * ldt, c[q][0]);
+        _mm256_storeu_pd(T + (size_t)q * ldt + 4, c[q][1]);
+    }
+}
+
+/* A whole block in 512-bit registers where the CPU has them, else in 4 x 8 pieces. */
+void dgemm_tile_avx2(int k, const double *Ap, const double *Bp, double *C, size_t ldc, int rows, int cols,
+                     int first) {
+    if (rows == TB_DGEMM_MR && cols == TB_DGEMM_NR && dgemm_avx512_usable()) dgemm_tile_8x16(k, Ap, Bp, C, ldc, first);
+    else dgemm_tile_by_4x8(tile_4x8, k, Ap, Bp, C, ldc, rows, cols, first);
+}
 #else
 typedef int tb_linalg_avx2_unused; /* ISO C forbids an empty translation unit */
 #endif

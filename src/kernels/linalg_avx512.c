@@ -1,6 +1,6 @@
 /* linalg_avx512.c -- the 512-bit blocks of dgemm4_avx2 and drot_chain_avx2 (lessons
  * 10-12), on CPUs with AVX-512F: four rows of C by 16 columns in 8 zmm registers while p
- * runs, and 32 columns of a rotation chain.  Like every
+ * runs, eight rows by 16 in 16 for the packed products, and 32 columns of a rotation chain.  Like every
  * float64 loop of the kernel tables it multiplies and adds separately, in the scalar
  * twin's order (no fused multiply-add), so it gives the scalar bits; it only doubles the
  * width.  Compiled with the baseline flags, its functions carrying the target attribute;
@@ -27,6 +27,30 @@ __attribute__((target("avx512f"))) void dgemm_block_4x16(int first, int k, const
     }
     for (int q = 0; q < 4; q++)
         for (int h = 0; h < 2; h++) _mm512_storeu_pd(C + (size_t)q * ldc + 8 * h, c[q][h]);
+}
+
+/* dgemm_tile_avx2's whole 8 x 16 block: 16 zmm accumulators; per p two loads of B,
+ * eight broadcasts of A, 16 multiplies and 16 adds (the scalar twin's order). */
+__attribute__((target("avx512f"))) void dgemm_tile_8x16(int k, const double *Ap, const double *Bp, double *C,
+                                                         size_t ldc, int first) {
+    __m512d c0[8], c1[8];
+    for (int r = 0; r < 8; r++) {
+        c0[r] = first ? _mm512_setzero_pd() : _mm512_loadu_pd(C + (size_t)r * ldc);
+        c1[r] = first ? _mm512_setzero_pd() : _mm512_loadu_pd(C + (size_t)r * ldc + 8);
+    }
+    for (int p = 0; p < k; p++) {
+        const double *a = Ap + (size_t)p * 8;
+        __m512d b0 = _mm512_loadu_pd(Bp + (size_t)p * 16), b1 = _mm512_loadu_pd(Bp + (size_t)p * 16 + 8);
+        for (int r = 0; r < 8; r++) {
+            __m512d ar = _mm512_set1_pd(a[r]);
+            c0[r] = _mm512_add_pd(c0[r], _mm512_mul_pd(ar, b0));
+            c1[r] = _mm512_add_pd(c1[r], _mm512_mul_pd(ar, b1));
+        }
+    }
+    for (int r = 0; r < 8; r++) {
+        _mm512_storeu_pd(C + (size_t)r * ldc, c0[r]);
+        _mm512_storeu_pd(C + (size_t)r * ldc + 8, c1[r]);
+    }
 }
 
 /* drot_chain_avx2's block of 32 columns in four zmm chains (see drot_chain_scalar): the

@@ -73,6 +73,28 @@ void dgemm4_neon(int r, int k, int n, const double *a, size_t as, size_t ai, con
     for (; j + 4 <= n; j += 4) block_4x4(k, a, as, ai, B + j, ldb, C + j, ldc);
     if (j < n) dgemm4_scalar(4, k, n - j, a, as, ai, B + j, ldb, C + j, ldc);
 }
+/* A 4 x 8 piece of a packed block (dgemm_tile_by_4x8) in 16 q-register accumulators. */
+static void tile_4x8(int k, const double *Ap, const double *Bp, double *T, size_t ldt) {
+    float64x2_t c[4][4];
+    for (int q = 0; q < 4; q++)
+        for (int v = 0; v < 4; v++) c[q][v] = vld1q_f64(T + (size_t)q * ldt + 2 * v);
+    for (int p = 0; p < k; p++) {
+        const double *a = Ap + (size_t)p * TB_DGEMM_MR, *b = Bp + (size_t)p * TB_DGEMM_NR;
+        float64x2_t bv[4];
+        for (int v = 0; v < 4; v++) bv[v] = vld1q_f64(b + 2 * v);
+        for (int q = 0; q < 4; q++) {
+            float64x2_t aq = vdupq_n_f64(a[q]);
+            for (int v = 0; v < 4; v++) c[q][v] = vaddq_f64(c[q][v], vmulq_f64(aq, bv[v]));
+        }
+    }
+    for (int q = 0; q < 4; q++)
+        for (int v = 0; v < 4; v++) vst1q_f64(T + (size_t)q * ldt + 2 * v, c[q][v]);
+}
+
+void dgemm_tile_neon(int k, const double *Ap, const double *Bp, double *C, size_t ldc, int rows, int cols,
+                     int first) {
+    dgemm_tile_by_4x8(tile_4x8, k, Ap, Bp, C, ldc, rows, cols, first);
+}
 #else
 typedef int tb_linalg_neon_unused; /* ISO C forbids an empty translation unit */
 #endif

@@ -4,7 +4,8 @@
  *   daxpy, daxpy2   column updates of the Householder tridiagonalisation (la_eigh)
  *   drot            the plane rotations of the one-sided Jacobi SVD (la_svd)
  *   drot_chain      one QL sweep's chain of rotations on the eigenvectors (la_eigh)
- *   dgemm4          four rows of C = A^T B, A B or a Gram matrix (la_gemm_*, la_gram_rows)
+ *   dgemm4          four rows of C = A^T B, A B, or the matrix-vector products of la_eigh
+ *   dgemm_tile      an 8 x 16 block of C from packed panels (the products la_gemm_*, la_gram_rows)
  *
  * None of them reassociates a sum: every element is computed with the same multiplies
  * and adds in the same order in every version (and the build keeps multiply and add
@@ -64,4 +65,40 @@ void dgemm4_scalar(int r, int k, int n, const double *a, size_t as, size_t ai, c
             for (int q = 0; q < r; q++) daxpy_scalar(n, ap[q * ai], b, C + (size_t)q * ldc);
         }
     }
+}
+
+/* The block's sums in a local array while p runs (the j loop vectorises); only the
+ * rows x cols corner is read from and written to C. */
+void dgemm_tile_scalar(int k, const double *Ap, const double *Bp, double *C, size_t ldc, int rows, int cols,
+                       int first) {
+    enum { MR = TB_DGEMM_MR, NR = TB_DGEMM_NR };
+    double acc[MR][NR];
+    for (int r = 0; r < MR; r++)
+        for (int j = 0; j < NR; j++) acc[r][j] = first || r >= rows || j >= cols ? 0.0 : C[(size_t)r * ldc + j];
+    for (int p = 0; p < k; p++) {
+        const double *a = Ap + (size_t)p * MR, *b = Bp + (size_t)p * NR;
+        for (int r = 0; r < MR; r++) {
+            double ar = a[r];
+            for (int j = 0; j < NR; j++) acc[r][j] += ar * b[j];
+        }
+    }
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < cols; j++) C[(size_t)r * ldc + j] = acc[r][j];
+}
+
+void dgemm_tile_by_4x8(dgemm_sub_fn *sub, int k, const double *Ap, const double *Bp, double *C, size_t ldc, int rows,
+                       int cols, int first) {
+    enum { MR = TB_DGEMM_MR, NR = TB_DGEMM_NR };
+    int whole = rows == MR && cols == NR;
+    double buf[MR * NR], *T = whole ? C : buf;
+    size_t ldt = whole ? ldc : NR;
+    if (!whole || first)
+        for (int r = 0; r < MR; r++)
+            for (int j = 0; j < NR; j++)
+                T[(size_t)r * ldt + j] = first || r >= rows || j >= cols ? 0.0 : C[(size_t)r * ldc + j];
+    for (int r0 = 0; r0 < MR; r0 += 4)
+        for (int c0 = 0; c0 < NR; c0 += 8) sub(k, Ap + r0, Bp + c0, T + (size_t)r0 * ldt + c0, ldt);
+    if (!whole)
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < cols; j++) C[(size_t)r * ldc + j] = buf[r * NR + j];
 }
