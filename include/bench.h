@@ -90,6 +90,10 @@ void bench_gpt_result_free(bench_gpt_result *r);
 int bench_torch_gpt(const char *script, const char *preset, int threads, int steps, int warmup, double *ms,
                     double *gflops, char *err);
 
+/* bench/align_numpy.py at n x p (--repeat, BLAS threads): numpy's seconds for the RSA,
+ * CKA and encoding families, sec[3] in that order. */
+int bench_numpy_align(const char *script, int n, int p, int repeat, int threads, double sec[3], char *err);
+
 /* ---- spiking language model training step (bench_models.c) -------------------------
  * The configuration of ../shared/bench/torch_srnn.py: LIF neurons (beta 0.9, threshold
  * 1, soft reset), w_in ~ N(0, 0.5), w_rec ~ N(0, 1/sqrt(N)), a readout initialised like

@@ -135,3 +135,13 @@ int bench_brian(const char *script, const char *model, double sec, double *wall_
     *rate_hz = v[1];
     return 0;
 }
+
+int bench_numpy_align(const char *script, int n, int p, int repeat, int threads, double sec[3], char *err) {
+    static const char *const keys[3] = {"rsa", "cka", "encoding"};
+    char args[256];
+    if (!bench_python_has("numpy")) return tb_fail(err, PYTHON " cannot import numpy");
+    snprintf(args, sizeof args, "--n %d --p %d --repeat %d --threads %d", n, p, repeat, threads);
+    if (bench_run_script(script, args, keys, 3, sec, err)) return -1;
+    if (isnan(sec[1]) || isnan(sec[2])) return tb_fail(err, "%s: printed no \"cka\" or \"encoding\"", script);
+    return 0;
+}
