@@ -52,6 +52,10 @@ typedef struct {
 int lm_evaluate(const lm_scorer *s, const tb_tokenizer *tok, const tb_corpus *c, long max_tokens,
                 const char *pairs_tsv, lm_eval_result *r, char *err);
 
+/* The syntax pairs of pairs_tsv alone (no validation loss): r->pair_acc, r->pairs and
+ * the accuracy by phenomenon, r->kind (the rest of r is untouched). */
+int lm_pairs_by_kind(const lm_scorer *s, const tb_tokenizer *tok, const char *pairs_tsv, lm_eval_result *r, char *err);
+
 /* Fact recall: score the pairs of facts_tsv (good, bad, attractor, phenomenon; e.g.
  * data/toyworld/fact_pairs.tsv) like minimal pairs, into r->facts, r->fact_acc and
  * r->fact_kind (r as lm_evaluate left it; the rest is untouched). */

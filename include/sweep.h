@@ -19,10 +19,13 @@
 #ifndef TB_SWEEP_H
 #define TB_SWEEP_H
 
+#include "gpt.h"
+#include "lm_eval.h"
 #include "tb.h"
 
 #define SWEEP_MAX_AXES 8
 #define SWEEP_MAX_VALUES 32
+#define SWEEP_MAX_LAYERS (GPT_MAX_LAYERS + 1)   /* the embedding and every block */
 
 typedef struct {
     char flag[64];                       /* without "--" */
@@ -53,6 +56,15 @@ typedef struct {
     int status;                            /* 0 ok, else the child's exit status (or -1) */
     /* from train.json (NAN when absent) */
     double val_loss, floor_nats, excess_nats, minimal_pair_acc, minimal_pair_acc_attractor, mean_rate_hz;
+    /* from sweep_measure (0 kinds, 0 layers, NaN when not measured) */
+    int n_kinds;
+    lm_pair_kind kind[LM_EVAL_KINDS];      /* minimal pairs by phenomenon */
+    double fact_acc;                       /* fact recall (functional competence) */
+    int n_layers;                          /* layers recorded on the brain's stimuli */
+    char layer[SWEEP_MAX_LAYERS][32];      /* their names ("00_embed", ..., or "rates") */
+    double rsa[SWEEP_MAX_LAYERS];          /* RSA (Spearman, correlation RDMs) with the brain */
+    double cka_debiased[SWEEP_MAX_LAYERS]; /* debiased linear CKA with the brain */
+    double rsa_untrained[SWEEP_MAX_LAYERS];/* the reference: the same network at step 0 */
 } sweep_run;
 
 /* "d-model=32,64,128" -> an axis.  Errors: no '=', no values, too many, a value too long. */
@@ -71,6 +83,26 @@ typedef void (*sweep_progress_fn)(void *ctx, int done, int total, const sweep_ru
  * nonzero no new run starts. */
 int sweep_execute(const sweep_plan *p, sweep_run *runs, int n, sweep_progress_fn cb, void *ctx,
                   volatile int *interrupted, char *err);
+
+/* ---- measuring the trained runs -------------------------------------------------------
+ * After training, every finished run's checkpoint is opened and scored in this process:
+ * the minimal pairs by phenomenon (formal competence), fact recall (functional
+ * competence) -- both for runs trained on toyworld, whose pairs they are -- and, given a brain, alignment layer by layer: the model is recorded on the
+ * brain's stimuli (mean over each stimulus's tokens; lesson 13) and each layer compared
+ * with the brain's trial mean by RSA and debiased CKA; the same network untrained (its
+ * configuration and seed at step 0, lm_open_untrained) is compared too, as the reference
+ * the trained numbers need.  The brain is a recording folder
+ * or array (its first layer: rates.npy of `record SNN`; units constant across stimuli
+ * are left out).  A layer whose comparison is undefined (a spiking run with a stimulus
+ * silent in every neuron) gets NaN. */
+typedef struct {
+    const char *pairs;     /* minimal pairs TSV (NULL: none) */
+    const char *facts;     /* fact pairs TSV (NULL: none) */
+    const char *brain;     /* the brain's recording (NULL: no alignment) */
+    const char *stimuli;   /* the stimuli the brain was recorded on, one per line */
+    uint64_t seed;         /* recording noise of spiking runs */
+} sweep_measure_opts;
+int sweep_measure(const sweep_measure_opts *o, sweep_run *runs, int n, char *err);
 
 /* Mean and 95% interval (Student t over seeds) of the values x[n] (NaNs skipped); with
  * fewer than 2 values the interval is NaN. */

@@ -8,7 +8,9 @@
 #include <cmocka.h>
 
 #include "io.h"
+#include "recording.h"
 #include "sweep.h"
+#include "tokenizer.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -118,11 +120,92 @@ static void seed_interval(void **state) {
     assert_true(m == 1 && isnan(lo) && isnan(hi));
 }
 
+/* sweep_measure on a tiny untrained GPT: its pairs by phenomenon, and a "brain" that is
+ * its own layer 1, so that layer's RSA is exactly 1; the untrained reference of a model
+ * saved at initialisation is the model itself. */
+static void measure_pairs_and_brain(void **state) {
+    (void)state;
+    static const char *words[] = {".", "the", "cat", "dog", "cats", "dogs", "sees", "see", "runs", "run"};
+    char dir[128], ckpt[200], pairs[200], stim[200], brain[200], err[TB_ERRLEN];
+    snprintf(dir, sizeof dir, "/tmp/tb_test_sweep_measure_%d", (int)getpid());
+    assert_int_equal(make_dirs(dir, err), 0);
+    snprintf(ckpt, sizeof ckpt, "%s/g.ckpt", dir);
+    snprintf(pairs, sizeof pairs, "%s/pairs.tsv", dir);
+    snprintf(stim, sizeof stim, "%s/stim.txt", dir);
+    snprintf(brain, sizeof brain, "%s/brain.npy", dir);
+    tb_tokenizer tok;
+    assert_int_equal(tok_from_list(&tok, TOK_WORD, words, 10, err), 0);
+    gpt_config c;
+    gpt_default_config(&c);
+    c.vocab_size = 10; c.ctx = 16; c.n_layer = 2; c.n_head = 2; c.d_model = 16;
+    gpt_model g;
+    assert_int_equal(gpt_init(&g, &c, err), 0);
+    tb_ckpt ck;
+    ckpt_init(&ck, "gpt");
+    assert_int_equal(gpt_to_ckpt(&g, &ck, err) || tok_save(&tok, &ck, err) || ckpt_set(&ck, "corpus", "toyworld") ||
+                     ckpt_save(&ck, ckpt, err), 0);
+    ckpt_free(&ck);
+    gpt_free(&g);
+    tok_free(&tok);
+    assert_int_equal(write_text_file(pairs, "good\tbad\tattractor\tphenomenon\n"
+                                            "the cat runs .\tthe cat run .\t0\tsimple\n"
+                                            "the dogs run .\tthe dogs runs .\t0\tsimple\n"
+                                            "the cat the dogs see runs .\tthe cat the dogs see run .\t1\trelative\n", err), 0);
+    const char *lines[6] = {"the cat runs .", "the dogs run .", "the cat sees the dog .", "dogs see cats .", "the dog runs .",
+                            "cats run ."};
+    char text[256] = "";
+    for (int i = 0; i < 6; i++) { strcat(text, lines[i]); strcat(text, "\n"); }
+    assert_int_equal(write_text_file(stim, text, err), 0);
+    /* the brain: the model's own layer 1 on the stimuli */
+    lm_model m;
+    rec_stimuli st;
+    rep_set R;
+    rec_opts ro;
+    memset(&ro, 0, sizeof ro);
+    ro.trials = 1;
+    assert_int_equal(lm_open(ckpt, &m, err), 0);
+    assert_int_equal(rec_stimuli_load(stim, &m.tok, &st, err), 0);
+    assert_int_equal(rec_record(&m, &st, &ro, &R, err), 0);
+    int64_t shape[2] = {R.layer[1].n, R.layer[1].p};
+    assert_int_equal(npy_write_f64(brain, R.layer[1].mean, 2, shape, err), 0);
+    rep_free(&R);
+    rec_stimuli_free(&st);
+    lm_close(&m);
+
+    sweep_run r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.ckpt, sizeof r.ckpt, "%s", ckpt);
+    sweep_measure_opts o = {pairs, NULL, brain, stim, 1};
+    assert_int_equal(sweep_measure(&o, &r, 1, err), 0);
+    assert_int_equal(r.n_kinds, 2);
+    assert_string_equal(r.kind[0].name, "simple");
+    assert_int_equal(r.kind[0].pairs, 2);
+    assert_int_equal(r.kind[1].pairs, 1);
+    assert_true(isnan(r.fact_acc));                      /* no facts file */
+    assert_int_equal(r.n_layers, 3);                     /* embedding + 2 blocks */
+    assert_string_equal(r.layer[1], "01_block1");
+    assert_true(fabs(r.rsa[1] - 1) < 1e-9);              /* the brain is this layer */
+    assert_true(r.rsa[0] < 0.999 && r.rsa[2] < 0.999);
+    for (int l = 0; l < 3; l++) assert_true(r.rsa_untrained[l] == r.rsa[l]); /* saved at step 0 */
+    /* a failed run is skipped; stimuli that do not match the brain are an error */
+    r.status = 1;
+    assert_int_equal(sweep_measure(&o, &r, 1, err), 0);
+    assert_int_equal(r.n_layers, 0);
+    r.status = 0;
+    assert_int_equal(write_text_file(stim, "the cat runs .\n", err), 0);
+    assert_int_equal(sweep_measure(&o, &r, 1, err), -1);
+    assert_non_null(strstr(err, "stimuli"));
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(axes),
         cmocka_unit_test(plan_run_and_cache),
         cmocka_unit_test(seed_interval),
+        cmocka_unit_test(measure_pairs_and_brain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

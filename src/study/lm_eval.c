@@ -85,8 +85,7 @@ static int score_pairs(const lm_scorer *s, const tb_tokenizer *tok, const char *
 }
 
 /* The syntax pairs: all, with attractor, without, and by phenomenon. */
-static int minimal_pairs_by_kind(const lm_scorer *s, const tb_tokenizer *tok, const char *path, lm_eval_result *r,
-                                 char *err) {
+int lm_pairs_by_kind(const lm_scorer *s, const tb_tokenizer *tok, const char *path, lm_eval_result *r, char *err) {
     double right[3];
     if (score_pairs(s, tok, path, r->kind, &r->n_kinds, r->pairs, right, err)) return -1;
     for (int k = 0; k < 3; k++) r->pair_acc[k] = r->pairs[k] ? right[k] / r->pairs[k] : NAN;
@@ -121,7 +120,7 @@ int lm_evaluate(const lm_scorer *s, const tb_tokenizer *tok, const tb_corpus *c,
     r->floor_nats = floor_over(c, r->n_scored);
     by_position(c, nll, r->n_scored, r);
     free(nll);
-    if (pairs_tsv && minimal_pairs_by_kind(s, tok, pairs_tsv, r, err)) return -1;
+    if (pairs_tsv && lm_pairs_by_kind(s, tok, pairs_tsv, r, err)) return -1;
     return 0;
 }
 
