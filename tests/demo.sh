@@ -14,7 +14,7 @@ step "1. the toyworld corpus and its entropy floor (lesson 01)"
 $tb corpus --stats
 
 step "2. a balanced network of 4000 spiking neurons, 1 s of biological time (lesson 04)"
-$tb snn run --preset cuba --ms 1000
+$tb snn run --preset cuba --ms 1000 --name cuba
 
 step "3. train the tiny GPT, keeping snapshots for alignment over training (lesson 08)"
 $tb train --save-at 0,25,50,100,200,400,final --quiet --json --force > runs/demo/gpt_train.json

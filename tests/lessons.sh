@@ -8,6 +8,8 @@
 #                                        stands for a number; the first such number must be
 #                                        within TOL of VALUE (|x - VALUE| <= TOL).  Example:
 #                                        <!-- expect-num: 1.98 0.03 GPT +val loss # -->
+#   <!-- expect-num: VALUE TOL @N ERE -->  the same on the N-th matching line (a block that
+#                                        prints the same kind of line several times)
 # Every number the prose quotes from an output carries one of these markers.
 #   <!-- slow -->                         on the line right before a block: an exercise's
 #                                        answer that takes minutes; run (and checked) only
@@ -44,10 +46,11 @@ for md in README.md "$@"; do
   done
 done
 
-# check_num VALUE TOL ERE OUTFILE: 0 when a line of OUTFILE matches ERE ('#' = a number)
-# and the number there is within TOL of VALUE; otherwise prints why and returns 1.
+# check_num VALUE TOL ERE OUTFILE [N]: 0 when the N-th (default first) line of OUTFILE
+# matching ERE ('#' = a number) has a number within TOL of VALUE; otherwise prints why
+# and returns 1.
 check_num() {
-  awk -v want="$1" -v tol="$2" -v pat="$3" '
+  awk -v want="$1" -v tol="$2" -v pat="$3" -v nth="${5:-1}" '
     BEGIN { num = "[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?"
             i = index(pat, "#"); if (i == 0) { print "  expect-num: no # in /" pat "/"; bad = 1; exit }
             pre = substr(pat, 1, i - 1); post = substr(pat, i + 1) }
@@ -59,12 +62,12 @@ check_num() {
         head = substr(s, 1, k - 1); rest = substr(s, k)
         if ((pre == "" || match(head, "^(" pre ")$")) && match(rest, "^" num)) {
           x = substr(rest, 1, RLENGTH)
-          if (post == "" || match(substr(rest, RLENGTH + 1), "^(" post ")")) { found = 1; break }
+          if (post == "" || match(substr(rest, RLENGTH + 1), "^(" post ")")) { if (++seen == nth) found = 1; break }
         }
       }
     }
     END { if (bad) exit 1
-          if (!found) { print "  expected a line matching /" pat "/ (# = " want ")"; exit 1 }
+          if (!found) { print "  expected " (nth > 1 ? nth " lines" : "a line") " matching /" pat "/ (# = " want ")"; exit 1 }
           d = x - want; if (d < 0) d = -d
           if (d > tol + 1e-12) { print "  /" pat "/ shows " x ", the text says " want " +- " tol; exit 1 } }
   ' "$4"
@@ -113,8 +116,9 @@ for md in "$@"; do
         case $line in
           "re "*) pat=${line#re }
                   grep -Eq -- "$pat" "$tmp/out" || { ok=0; echo "  expected /$pat/ in the output" >>"$tmp/out.why"; } ;;
-          "num "*) rest=${line#num }; v=${rest%% *}; rest=${rest#* }; t=${rest%% *}
-                   check_num "$v" "$t" "${rest#* }" "$tmp/out" >>"$tmp/out.why" || ok=0 ;;
+          "num "*) rest=${line#num }; v=${rest%% *}; rest=${rest#* }; t=${rest%% *}; rest=${rest#* }; nth=1
+                   case $rest in @[0-9]*) nth=${rest%% *}; nth=${nth#@}; rest=${rest#* } ;; esac
+                   check_num "$v" "$t" "$rest" "$tmp/out" "$nth" >>"$tmp/out.why" || ok=0 ;;
         esac
       done <"$tmp/expect.$i"
     fi

@@ -23,6 +23,15 @@ echo "GPT   val loss 1.9812   minimal pairs 0.99"
 <!-- expect-num: 1.98 0.005 GPT +val loss # -->
 <!-- expect-num: 0.99 0 minimal pairs # -->
 <!-- expect: minimal pairs -->'
+chapter nth.md "$f"'sh
+echo "val loss 1.50"; echo "val loss 2.50"
+'"$f"'
+<!-- expect-num: 1.50 0 val loss # -->
+<!-- expect-num: 2.50 0 @2 val loss # -->'
+chapter badnth.md "$f"'sh
+echo "val loss 1.50"; echo "val loss 2.50"
+'"$f"'
+<!-- expect-num: 1.50 0 @2 val loss # -->'
 chapter badnum.md "$f"'sh
 echo "GPT   val loss 1.9812   minimal pairs 0.99"
 '"$f"'
@@ -53,6 +62,8 @@ echo "val loss 9.99"
 <!-- expect-num: 1.98 0.01 val loss # -->'
 want pass "$d/good.md"
 want pass "$d/slow.md"
+want pass "$d/nth.md"
+want fail "$d/badnth.md"
 want fail "$d/badnum.md"
 want fail "$d/nonum.md"
 want fail "$d/badre.md"

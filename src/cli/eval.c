@@ -201,7 +201,7 @@ int cmd_eval(int argc, char **argv) {
         {"pairs", 's', &pairs_opt, "", "", "minimal pairs TSV (default: DATA_DIR/minimal_pairs.tsv)", 0, 0, NULL},
         {"facts", 's', &facts_opt, "", "", "fact-recall pairs TSV (default: DATA_DIR/fact_pairs.tsv; 'none': skip)", 0, 0, NULL},
         {"val-tokens", 'i', &val_tokens, "0", "tokens", "score only the first N validation tokens (0: all)", 0, 1e9, NULL},
-        {"positions-plot", 's', &plot_name, "", "", "also draw the per-position loss as PLOTS/NAME.png", 0, 0, NULL},
+        {"positions-plot", 's', &plot_name, "", "", "also draw the per-position loss as PLOTS/NAME.png and model - floor as PLOTS/NAME_excess.png", 0, 0, NULL},
         {"plots", 's', &plots, TB_PLOTS_DIR, "", "folder for the pictures (--positions-plot, --lens)", 0, 0, NULL},
         {"skip-layers", 's', &tk.skip_list, "", "", "GPT: bypass these blocks (0..L-1, e.g. 1 or 0,2) on the residual stream", 0, 0, NULL},
         {"lens", 'b', &tk.lens, NULL, "", "GPT: the logit lens, loss and pairs read out after every block (plots/NAME.png)", 0, 0, NULL},
