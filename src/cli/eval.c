@@ -191,7 +191,7 @@ int cmd_eval(int argc, char **argv) {
     long long ablate_seed;
     tinker_eval tk = {0};
     cli_opt opts[] = {
-        {"ablate", 's', &ablate_file, "", "", "GPT: zero these residual-stream units (file of indices, e.g. from localize --out)", 0, 0, NULL},
+        {"ablate", 's', &ablate_file, "", "", "GPT: zero these residual-stream units (file of indices, e.g. from localize --units-out)", 0, 0, NULL},
         {"ablate-layer", 'i', &ablate_layer, "-1", "", "GPT: layer whose residual units are zeroed (0 = embedding; -1 = last)", -1, 1000, NULL},
         {"ablate-random", 'i', &ablate_random, "0", "", "GPT: zero this many random units instead (the control for --ablate)", 0, 100000, NULL},
         {"ablate-seed", 'l', &ablate_seed, "1", "", "seed for --ablate-random and --ablate-random-sets", 0, 9.2e18, NULL},

@@ -51,7 +51,7 @@ static void print_table(const rep_layer *S, const rep_layer *C, const char *cont
         const char *cells[3] = {a, b, c};
         cli_table_row(3, w, cells);
     }
-    if (k > 20) printf("... (%d more; --out FILE or --json lists them all)\n", k - 20);
+    if (k > 20) printf("... (%d more; --units-out FILE or --json lists them all)\n", k - 20);
 }
 
 typedef struct { const char *contrast, *control, *sentences; int layer; } source_opts;

@@ -184,7 +184,7 @@ int cmd_patch(int argc, char **argv) {
         {"data-dir", 's', &o.data_dir, TB_DATA_DIR, "", "toyworld data folder (its minimal_pairs.tsv)", 0, 0, NULL},
         {"pairs", 'i', &o.max_pairs, "0", "", "use the first N minimal pairs (0: all)", 0, 1e6, NULL},
         {"no-mlp", 'b', &o.no_mlp, NULL, "", "GPT: skip patching each MLP hidden unit (the slowest part)", 0, 0, NULL},
-        {"units", 's', &o.units_file, "", "", "the localizer's units (localize --out): compare them with patching", 0, 0, NULL},
+        {"units", 's', &o.units_file, "", "", "the localizer's units (localize --units-out): compare them with patching", 0, 0, NULL},
         {"units-layer", 'i', &o.units_layer, "-1", "", "GPT: the residual layer those units are from (-1: the last)", -1, 1000, NULL},
         {"groups", 'i', &o.groups, "8", "", "spiking network: neuron groups (consecutive indices)", 1, 65536, NULL},
         {"random", 'i', &o.n_random, "20", "", "random unit sets patched for comparison with --units", 0, 10000, NULL},
@@ -200,7 +200,7 @@ int cmd_patch(int argc, char **argv) {
                    "over pairs.  GPT sites: the residual stream of each layer at each position (aligned by role: "
                    "'.', det, adj, subject, prep, det2, adj2, last noun), each head's output, each MLP hidden unit. "
                    "Spiking network: the state of groups of neurons after each position's token.  --units compares "
-                   "the localizer's units (localize --out) with the units patching ranks highest.",
+                   "the localizer's units (localize --units-out) with the units patching ranks highest.",
                    "tinybrain patch runs/gpt.ckpt --json"};
     char *pos[1], err[TB_ERRLEN];
     cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 1, 1);

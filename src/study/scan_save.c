@@ -179,7 +179,7 @@ static void put_region(saver *sv, const scan_subj *s, int g, int subjects) {
     free(x); free(li); free(file); free(mfile);
 }
 
-/* froi.txt / control.txt: the region's channels, one per line (localize --out's format). */
+/* froi.txt / control.txt: the region's channels, one per line (localize --units-out's format). */
 static void put_index(saver *sv, const scan_subj *s, int g) {
     const int *idx = g == SCAN_FROI ? s->roi.froi : s->roi.control;
     char *text = g == SCAN_FROI ? tb_strf("# froi channels of %s (localizer: the top %d of %d by t, sentences > control), "
