@@ -50,19 +50,20 @@ static void position_loss(void **state) {
     r.pos_tokens[0] = 2; r.pos_tokens[2] = 1;
     r.pos_loss[0] = 1.5; r.pos_loss[1] = NAN; r.pos_loss[2] = 3;
     r.pos_floor[0] = 1.25; r.pos_floor[1] = NAN; r.pos_floor[2] = 2;
-    assert_int_equal(fig_position_loss(dir, "pos", "test", &r, &rendered, err), 0);
+    assert_int_equal(fig_position_loss(dir, "pos", "m.ckpt on toyworld val", &r, &rendered, err), 0);
     assert_string_equal(t = dat("pos"), "# model\n0\t1.5\n2\t3\n\n\n# true floor\n0\t1.25\n2\t2\n\n\n");
     free(t);
+    /* the excess picture: model - floor where both exist, and the zero line */
     int drawn;
-    assert_int_equal(fig_position_excess(dir, "pos_excess", "test", &r, &drawn, &rendered, err), 0);
+    assert_int_equal(fig_position_excess(dir, "ex", "m.ckpt on toyworld val", &r, &drawn, &rendered, err), 0);
     assert_int_equal(drawn, 1);
-    assert_string_equal(t = dat("pos_excess"), "# model - floor (what is left to learn)\n0\t0.25\n2\t1\n\n\n# floor\n0\t0\n2\t0\n\n\n");
+    assert_string_equal(t = dat("ex"), "# model - floor (what is left to learn)\n0\t0.25\n2\t1\n\n\n# floor\n0\t0\n2\t0\n\n\n");
     free(t);
-    r.pos_floor[0] = r.pos_floor[2] = NAN; /* no floor: one series */
-    assert_int_equal(fig_position_loss(dir, "pos", "test", &r, &rendered, err), 0);
-    assert_string_equal(t = dat("pos"), "# model\n0\t1.5\n2\t3\n\n\n");
-    assert_int_equal(fig_position_excess(dir, "pos_excess", "test", &r, &drawn, &rendered, err), 0);
+    r.pos_floor[0] = r.pos_floor[2] = NAN; /* no floor: one series, and no excess picture */
+    assert_int_equal(fig_position_excess(dir, "ex2", "m", &r, &drawn, &rendered, err), 0);
     assert_int_equal(drawn, 0);
+    assert_int_equal(fig_position_loss(dir, "pos", "m", &r, &rendered, err), 0);
+    assert_string_equal(t = dat("pos"), "# model\n0\t1.5\n2\t3\n\n\n");
     free(t);
 }
 
@@ -97,6 +98,18 @@ static void metrics_by_layer(void **state) {
     /* Procrustes only: the distances */
     assert_int_equal(fig_metrics_by_layer(dir, "m", res, 2, CMP_PROC, "layer", &rendered, err), 0);
     assert_string_equal(t = dat("m"), "# procrustes_euclidean\n0\t0\n1\t0.25\n\n\n");
+    free(t);    /* encoding: B's noise ceiling as a band from the ceiling to 1, drawn first */
+    res[0].cka_linear = res[1].cka_linear = NAN;
+    res[0].encoding_r_median = 0.25; res[1].encoding_r_median = 0.5;
+    res[0].noise_ceiling = res[1].noise_ceiling = 0.75;
+    assert_int_equal(fig_metrics_by_layer(dir, "m", res, 2, CMP_ENC, "layer", &rendered, err), 0);
+    assert_string_equal(t = dat("m"), "# B's noise ceiling (0.750) to 1\n0\t0.75\t1\tnan\n1\t0.75\t1\tnan\n\n\n"
+                                      "# encoding_r_median\n0\t0.25\n1\t0.5\n\n\n");
+    free(t);
+    /* no ceiling for one comparison (B without trials): no band */
+    res[1].noise_ceiling = NAN;
+    assert_int_equal(fig_metrics_by_layer(dir, "m", res, 2, CMP_ENC, "layer", &rendered, err), 0);
+    assert_string_equal(t = dat("m"), "# encoding_r_median\n0\t0.25\n1\t0.5\n\n\n");
     free(t);
 }
 

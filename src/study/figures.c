@@ -86,9 +86,10 @@ int fig_localizer_t(const char *dir, const char *name, const char *contrast, con
     return rc;
 }
 
-/* One series per listed metric that has a value somewhere, x = 0..n-1. */
+/* One series per listed metric that has a value somewhere, x = 0..n-1; bands[nb] (may be
+ * NULL) drawn behind them. */
 static int metric_lines(const char *dir, const char *name, const align_result *res, int n, const int *metrics, int nm,
-                        const tb_lineplot *lp, int *rendered, char *err) {
+                        const tb_lineplot *lp, const tb_band *bands, int nb, int *rendered, char *err) {
     double *x = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
     double *y = malloc((size_t)(n > 0 ? n : 1) * (nm > 0 ? nm : 1) * sizeof(double));
     tb_series *s = malloc((size_t)(nm > 0 ? nm : 1) * sizeof *s);
@@ -100,8 +101,37 @@ static int metric_lines(const char *dir, const char *name, const align_result *r
         for (int i = 0; i < n; i++) { yq[i] = cmp_value(&res[i], metrics[q]); any |= !isnan(yq[i]); }
         if (any) s[ns++] = (tb_series){cmp_metrics[metrics[q]].key, x, yq, n, "linespoints"};
     }
-    if (!rc) rc = plot_lines(dir, name, lp, s, ns, rendered, err);
+    if (!rc) rc = plot_lines_bands(dir, name, lp, s, ns, bands, nb, rendered, err);
     free(x); free(y); free(s);
+    return rc;
+}
+
+/* The encoding model's noise ceiling of B as a band from the ceiling up to 1: what B's trial
+ * noise leaves out of reach of encoding_r_median (per comparison: B may change along x).
+ * Without a ceiling for every comparison (B without trials), no band. */
+static int by_layer_ceiling(const char *dir, const char *name, const align_result *res, int n, const int *m, int nm,
+                            tb_lineplot *lp, int *rendered, char *err) {
+    double *v = malloc((size_t)(n > 0 ? n : 1) * 3 * sizeof(double));
+    if (!v) return tb_fail(err, "out of memory");
+    double *x = v, *lo = v + n, *hi = v + 2 * n, lo_min = INFINITY, lo_max = -INFINITY;
+    int all = n > 0;
+    for (int i = 0; i < n; i++) {
+        x[i] = i;
+        lo[i] = res[i].noise_ceiling;
+        hi[i] = 1;
+        all &= isfinite(lo[i]);
+        if (isfinite(lo[i])) { lo_min = fmin(lo_min, lo[i]); lo_max = fmax(lo_max, lo[i]); }
+    }
+    char *label = all ? (lo_min == lo_max ? tb_strf("B's noise ceiling (%.3f) to 1", lo_min)
+                                          : tb_strf("B's noise ceiling (%.3f-%.3f) to 1", lo_min, lo_max))
+                      : NULL;
+    char *title = all ? tb_strf("%s; band: out of reach of encoding r (B's trial noise)", lp->title) : NULL;
+    if (title) lp->title = title;
+    lp->width = 1000;
+    lp->height = 560;
+    tb_band band = {label ? label : "B's noise ceiling to 1", x, lo, hi, n, NULL};
+    int rc = metric_lines(dir, name, res, n, m, nm, lp, all ? &band : NULL, all, rendered, err);
+    free(label); free(title); free(v);
     return rc;
 }
 
@@ -116,7 +146,8 @@ int fig_metrics_by_layer(const char *dir, const char *name, const align_result *
     tb_lineplot lp = {any_sim ? "Alignment by layer (similarities: higher = more alike)"
                               : "Alignment by layer (distances: lower = more alike)",
                       xlabel, any_sim ? "similarity" : "distance (0 = same shape)", 0, 0, NAN, NAN, 0, 0};
-    return metric_lines(dir, name, res, n, m, nm, &lp, rendered, err);
+    if (!any_sim || !(families & CMP_ENC)) return metric_lines(dir, name, res, n, m, nm, &lp, NULL, 0, rendered, err);
+    return by_layer_ceiling(dir, name, res, n, m, nm, &lp, rendered, err);
 }
 
 /* Without references: the main similarities by layer, as lines. */
@@ -128,7 +159,7 @@ static int by_layer_plain(const char *dir, const char *name, const cmp_result *r
     char *title = tb_strf("GPT layer vs spiking network (%d probe sentences; 0 = embedding)", r->n_stimuli);
     if (!title) return tb_fail(err, "out of memory");
     tb_lineplot lp = {title, "GPT layer", "similarity (higher = more alike)", 0, 0, NAN, NAN, 0, 0};
-    int rc = metric_lines(dir, name, r->layer, r->n_layers, m, 6, &lp, rendered, err);
+    int rc = metric_lines(dir, name, r->layer, r->n_layers, m, 6, &lp, NULL, 0, rendered, err);
     free(title);
     return rc;
 }
