@@ -42,7 +42,7 @@ MAIN_OBJ := $(BUILD)/src/cli/main.o
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all build-tests test unit golden demo bench lessons asan asan-run fuzz install uninstall clean \
+.PHONY: all build-tests test unit golden demo bench lessons lessons-slow asan asan-run asan-pipeline fuzz install uninstall clean \
         deps deps-test deps-cross test-cross warnings help
 all: $(BIN)
 
@@ -52,12 +52,15 @@ help:
 	@echo "make test       unit tests (cmocka) + every lesson's shell blocks"
 	@echo "make unit       unit tests only"
 	@echo "make lessons    run every sh block of lessons/*.md"
+	@echo "make lessons-slow  the same, with the exercises' answers that take minutes"
+	@echo "make exercise-NN  check your lessons/exercises/exNN_*.c (SOLUTION=1: the reference solution)"
 	@echo "make golden     fixed runs give byte-identical outputs (tests/golden.sh)"
 	@echo "make bench      speed tables (kernels, gpt, snn, align)"
 	@echo "make asan       unit tests under AddressSanitizer + UBSan (in build-asan/)"
+	@echo "make asan-pipeline   every command chained on tiny models under ASan + UBSan (tests/pipeline_sanitized.sh)"
 	@echo "make fuzz       every file reader under libFuzzer, FUZZ_SECONDS each (in build-fuzz/)"
 	@echo "make test-cross ARCH=aarch64   cross-compile, run the unit tests under qemu-user (in build-aarch64/)"
-	@echo "make warnings   build with gcc and clang at -O0, -O2, -O3 with -Werror (in build-werror/)"
+	@echo "make warnings   build with gcc and clang at -O0, -O1, -O2, -O3 with -Werror (in build-werror/)"
 	@echo "make install    binary to DESTDIR/PREFIX/bin, data and lessons to PREFIX/share/tinybrain (PREFIX=$(PREFIX))"
 	@echo "make clean      remove build outputs"
 
@@ -104,9 +107,21 @@ lessons: deps
 	@$(MAKE) --no-print-directory $(BIN)
 	@sh tests/lessons.sh
 
+# Also the exercises' answers that take minutes (blocks marked <!-- slow -->).
+lessons-slow: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@LESSONS_SLOW=1 sh tests/lessons.sh
+
 test: deps-test
 	@$(MAKE) --no-print-directory build-tests
-	@sh tests/run_unit.sh $(TEST_BIN) && sh tests/golden.sh && sh tests/install.sh && sh tests/report.sh && sh tests/lessons.sh
+	@sh tests/run_unit.sh $(TEST_BIN) && sh tests/golden.sh && sh tests/install.sh && sh tests/report.sh && \
+	  CC='$(CC)' CFLAGS='$(CFLAGS)' LDLIBS='$(LDLIBS)' BUILD='$(BUILD)' sh tests/exercises.sh && sh tests/lessons_selftest.sh && sh tests/lessons.sh
+
+# Lesson exercises (lessons/exercises/README.md): `make exercise-02` checks your
+# lessons/exercises/ex02_*.c against tinybrain's own code; SOLUTION=1 checks the reference
+# solution instead, EXERCISE=FILE any other file.  tests/exercises.sh tests the checkers.
+exercise-%: $(BUILD)/libtinybrain.a
+	@CC='$(CC)' CFLAGS='$(CFLAGS)' LDLIBS='$(LDLIBS)' BUILD='$(BUILD)' sh lessons/exercises/check.sh $* '$(if $(SOLUTION),solution,$(EXERCISE))'
 
 golden: $(BIN)
 	@sh tests/golden.sh
@@ -127,12 +142,14 @@ test-cross: deps-cross
 	@TINYBRAIN_TEST_EMULATOR=qemu-$(ARCH)-static TINYBRAIN_THREADS=1 TINYBRAIN_GNUPLOT=0 \
 	    sh tests/run_unit.sh $(TEST_SRC:tests/%.c=build-$(ARCH)/tests/%)
 
-# Warning-free everywhere: every compiler in WERROR_CC at -O0, -O2 and -O3 with -Werror
-# (the library, the binary and every test), each in build-werror/CC-OPT/.
+# Warning-free everywhere: every compiler in WERROR_CC at every level in WERROR_OPT with
+# -Werror (the library, the binary and every test), each in build-werror/CC-OPT/.  -O1 is
+# there because gcc's -Wformat-truncation depends on what the optimizer can prove.
 WERROR_CC ?= gcc clang
+WERROR_OPT ?= -O0 -O1 -O2 -O3
 warnings:
 	@for cc in $(WERROR_CC); do CC=$$cc sh tests/deps.sh test || exit 1; \
-	  for o in -O0 -O2 -O3; do b=build-werror/$$cc$$o; \
+	  for o in $(WERROR_OPT); do b=build-werror/$$cc$$o; \
 	    $(MAKE) --no-print-directory -s CC=$$cc BUILD=$$b BIN=$$b/tinybrain CFLAGS="$$o -Werror" build-tests \
 	      && echo "warnings: $$cc $$o: none" || exit 1; \
 	  done; done
@@ -144,19 +161,26 @@ bench: $(BIN)
 	./$(BIN) bench snn-train
 	./$(BIN) bench align
 
-# AddressSanitizer + UBSan in its own folder, so the normal build stays intact.
-asan: deps-test
-	$(MAKE) BUILD=build-asan BIN=build-asan/tinybrain \
+# AddressSanitizer + UBSan in its own folder, so the normal build stays intact: the unit
+# tests (make asan), and every command chained on tiny models (make asan-pipeline,
+# tests/pipeline_sanitized.sh).
+ASAN_MAKE = $(MAKE) --no-print-directory BUILD=build-asan BIN=build-asan/tinybrain \
 	    CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	    LDLIBS="-lstb -lm -pthread -fsanitize=address,undefined" asan-run
+	    LDLIBS="-lstb -lm -pthread -fsanitize=address,undefined"
+asan: deps-test
+	@$(ASAN_MAKE) asan-run
 
 asan-run: $(BIN) $(TEST_BIN)
 	@sh tests/run_unit.sh $(TEST_BIN)
 
+asan-pipeline: deps
+	@$(ASAN_MAKE) build-asan/tinybrain
+	@sh tests/pipeline_sanitized.sh build-asan/tinybrain
+
 # libFuzzer (clang): one target per file reader, each run FUZZ_SECONDS (tests/fuzz/run.sh).
 FUZZ_SECONDS ?= 60
 fuzz:
-	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+	+@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # The replay of the fuzz seeds and reproducers also runs the CLI's option parser, so it
 # links src/cli/cli.c (in child processes, since it exits on bad usage).

@@ -237,7 +237,8 @@ double align_result_get(const align_result *r, int i); /* NaN out of range */
  *   PCA: each side's first K principal components (then call align_all). */
 enum { ALIGN_UNITS_A = 1, ALIGN_UNITS_B = 2 }; /* which sides to subsample */
 /* Sides named in `which` that have more than K units get K distinct random units per
- * repeat (Y_trials follows Y's subset); a side with <= K units is used whole.  mean,
+ * repeat (Y_trials follows Y's subset); a side with <= K units is used whole. A draw
+ * that leaves some stimulus constant across its units is redrawn (up to 100 times).  mean,
  * low, high: per metric over the repeats where it is finite (NaN if none); their
  * cca_warning is set if any repeat's is, their ceiling_status is the first repeat's. */
 int align_units_control(const double *X, int n, int px, const double *Y, int py, const double *Y_trials,

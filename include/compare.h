@@ -274,4 +274,29 @@ void cmp_seeds_base(const cmp_seeds *s, int b, int m, double *mean, double *lo, 
 void cmp_seeds_gpt_pair(const cmp_seeds *s, int a, int b, int q, double *mean, double *lo, double *hi);
 void cmp_seeds_snn_pair(const cmp_seeds *s, int q, double *mean, double *lo, double *hi);
 
+/* ---- brain regions of a scan (compare GPT SCAN; lesson 16) ----------------------------
+ * A scan folder (`tinybrain scan`) holds a functional ROI (froi/: the voxels the
+ * localizer picked) and a control region of the same size (control/); a group scan holds
+ * one sub-NN/ folder of each per subject.  Every GPT layer is scored against both regions
+ * of each subject (RSA, and the encoding model raw and divided by the region's own
+ * within-subject ceiling), with the fROI - control difference in RSA and its paired
+ * bootstrap interval over stimuli. */
+typedef struct {
+    char name[256];             /* "sub-01", or the scan folder */
+    double ceiling[2];          /* froi, control: within-subject ceiling on r (NaN if unknown) */
+    double *rsa[2], *enc[2];    /* [n_layers] froi, control */
+    double *diff, *lo, *hi;     /* [n_layers] rsa(froi) - rsa(control) and its 95% interval */
+} cmp_region_subject;
+
+typedef struct {
+    int n_subjects, n_layers;
+    char (*layer)[256];         /* [n_layers] GPT layer names */
+    cmp_region_subject *subject;
+} cmp_regions;
+
+/* 1 when path is a scan folder with regions: froi/ and control/, or sub-NN folders with them. */
+int  cmp_is_scan(const char *path);
+int  cmp_regions_run(const char *gpt, const char *scan, const cmp_opts *o, cmp_regions *out, char *err);
+void cmp_regions_free(cmp_regions *r);
+
 #endif

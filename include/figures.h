@@ -13,8 +13,14 @@
 #include "patch.h"
 #include "work.h"
 
-/* eval: the loss by position in the sentence, with the true floor when it is known. */
-int fig_position_loss(const char *dir, const char *name, const lm_eval_result *r, int *rendered, char *err);
+/* eval: the loss by position in the sentence, with the true floor when it is known;
+ * `what` names the model and data in the title ("runs/gpt.ckpt, toyworld validation"). */
+int fig_position_loss(const char *dir, const char *name, const char *what, const lm_eval_result *r, int *rendered,
+                      char *err);
+/* eval: the model's excess over the floor by position (model - floor), where the model
+ * and the floor overlap too closely to see it; *drawn = 0 when the floor is unknown. */
+int fig_position_excess(const char *dir, const char *name, const char *what, const lm_eval_result *r, int *drawn,
+                        int *rendered, char *err);
 
 /* localize: every unit's Welch t[p], the selected units idx[k] (k >= 1) and the threshold;
  * the title names the contrast. */

@@ -54,6 +54,8 @@ void jw_int(json_writer *w, const char *key, long long v);
 void jw_str(json_writer *w, const char *key, const char *s);   /* NULL -> null */
 void jw_bool(json_writer *w, const char *key, int v);
 void jw_null(json_writer *w, const char *key);
+/* A number with its interval: "key": v, "key_ci_low": lo, "key_ci_high": hi. */
+void jw_num_ci(json_writer *w, const char *key, double v, double lo, double hi);
 /* Arrays of numbers on one line: [1, 2.5, null]. */
 void jw_nums(json_writer *w, const char *key, const double *v, int n);
 void jw_ints(json_writer *w, const char *key, const long long *v, int n);

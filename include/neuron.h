@@ -127,6 +127,22 @@ void nrn_init(const nrn_params *p, nrn_state *s);
  * the step).  Returns 1 if the neuron spiked during the step. */
 int nrn_step(const nrn_params *p, nrn_state *s, double I, double dt);
 
+/* ---- the phase plane of the two-variable models (lesson 03) ------------------------
+ * Izhikevich and AdEx have two variables, v and u (Izhikevich u; AdEx w, nA).  For a
+ * constant input I their nullclines are the curves where one derivative vanishes:
+ *   Izhikevich  dv/dt = 0:  u = 0.04 v^2 + 5 v + 140 + I        du/dt = 0:  u = b v
+ *   AdEx        dv/dt = 0:  w = I + (g_L (E_L - v) + g_L D_T exp((v - V_T)/D_T)) / 1000
+ *               dw/dt = 0:  w = a (v - E_L) / 1000               (nS mV = pA -> nA)
+ * Where they cross the neuron can rest; a trajectory runs along them between resets. */
+int nrn_has_phase_plane(const nrn_params *p);          /* 1 for izh and adex */
+/* u_vnull[k], u_unull[k] at the voltages v[k] (mV) for input I; -1 for LIF and HH. */
+int nrn_nullclines(const nrn_params *p, double I, const double *v, int n, double *u_vnull,
+                   double *u_unull);
+/* Replay the input i_trace[n] (nrn_record's) from rest with nrn_step, keeping both
+ * variables after each step: v[n], u[n]; spiked[k] = 1 where step k ended in a reset. */
+int nrn_replay_phase(const nrn_params *p, const float *i_trace, long n, double dt, float *v,
+                     float *u, unsigned char *spiked, char *err);
+
 /* LIF: analytic firing rate (Hz) for constant current I (nA),
  *   f = 1 / (t_ref + tau_m ln((R I + v_rest - v_reset) / (R I + v_rest - v_th)))
  * which is the textbook f = 1/(t_ref + tau_m ln(R I / (R I - V_th))) with voltages

@@ -236,7 +236,8 @@ const float *run_params(const tb_run *r, size_t *n);
 /* The run's checkpoint (model, tokenizer, the keys above); refuses non-finite weights. */
 int  run_save(const tb_run *r, const char *path, char *err);
 int  run_write_tsv(const tb_run *r, char *err);
-/* plots/NAME_loss.{dat,gp} (+ .png when gnuplot is there: *rendered = 1). */
+/* plots/NAME_loss.{dat,gp} (+ .png when gnuplot is there: *rendered = 1); nothing with fewer
+ * than two logged steps (a 0-step run). */
 int  run_plot_loss(const tb_run *r, int *rendered, char *err);
 /* plots/NAME_rate.*: spiking runs with at least two training steps (*drawn = 0 otherwise). */
 int  run_plot_rate(const tb_run *r, int *drawn, int *rendered, char *err);

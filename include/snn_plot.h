@@ -28,6 +28,13 @@ int nrn_plot_trace(const char *prefix, const nrn_params *p, const nrn_trace *tr,
 int nrn_plot_fi(const char *prefix, const nrn_params *p, const char *label, double dt, double t_ms,
                 const double *I, const double *rate_hz, int n, tb_picture *pic, char *err);
 
+/* PREFIX_phase.png: the (v, u) phase plane of a two-variable model (Izhikevich, AdEx;
+ * lesson 03): the trajectory of the recorded run (replayed from tr->i), the v- and
+ * u-nullclines for the input I_on (the step's current) and, paler, the v-nullcline for
+ * I_off (the current before the step), and a mark at every reset.  -1 for LIF and HH. */
+int nrn_plot_phase(const char *prefix, const nrn_params *p, const nrn_trace *tr, double dt,
+                   double I_on, double I_off, const char *title, tb_picture *pic, char *err);
+
 /* The three pictures of a network run (lesson 04):
  *   PREFIX_raster.png  400 neurons (E and I in proportion) over the first raster_ms,
  *                      with the population rate underneath;

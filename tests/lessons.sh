@@ -1,17 +1,37 @@
 #!/bin/sh
 # The lesson contract: run every ```sh block of every chapter in lessons/, in order,
 # from the repository root, with ./tinybrain built.  A block fails the check when it
-# exits non-zero.  A line  <!-- expect: ERE -->  right after a block also requires the
-# block's output (stdout+stderr) to match that extended regular expression.
+# exits non-zero.  Markers on the lines right after a block check what it printed
+# (stdout+stderr):
+#   <!-- expect: ERE -->                 the output matches the extended regular expression
+#   <!-- expect-num: VALUE TOL ERE -->   the output has a line matching ERE, in which one '#'
+#                                        stands for a number; the first such number must be
+#                                        within TOL of VALUE (|x - VALUE| <= TOL).  Example:
+#                                        <!-- expect-num: 1.98 0.03 GPT +val loss # -->
+# Every number the prose quotes from an output carries one of these markers.
+#   <!-- slow -->                         on the line right before a block: an exercise's
+#                                        answer that takes minutes; run (and checked) only
+#                                        with LESSONS_SLOW=1 (`make lessons-slow`), skipped
+#                                        otherwise (counted in the closing line).
+# Pictures: every plots/NAME.png the chapter's text names must be written (created or
+# renewed) while that chapter's blocks run, and no later chapter may overwrite it; a
+# chapter's pictures are its own (lesson NN writes plots/lNN_*.png).
 #   sh tests/lessons.sh                  all chapters
 #   sh tests/lessons.sh lessons/02-*.md  some chapters
-# Closes with "lessons: N passed, N failed" (blocks).
+#   LESSONS_LOG=DIR sh tests/lessons.sh  also keeps each block's output in DIR/CHAPTER.N.out
+# Each block's line shows its wall time and its CPU time (user + sys), and each chapter its
+# CPU total: the times the chapters state are these (see lessons/README.md).
+# Closes with "lessons: N passed, N failed" (blocks and checks).
+# tests/lessons_selftest.sh checks that this runner fails on a broken number or picture.
 cd "$(dirname "$0")/.." || exit 1
 [ -x ./tinybrain ] || { echo "lessons: build ./tinybrain first (make)" >&2; exit 1; }
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-[ $# -gt 0 ] || set -- lessons/[0-9][0-9]-*.md
-pass=0; fail=0
+# shellcheck disable=SC2046
+[ $# -gt 0 ] || set -- $(ls lessons/[0-9][0-9]*-*.md | LC_ALL=C sort)
+[ -n "$LESSONS_LOG" ] && mkdir -p "$LESSONS_LOG"
+pass=0; fail=0; skip=0
+: >"$tmp/shown"   # "PICTURE CHAPTER" for every picture a chapter showed
 
 # Source paths named in the prose (src/..., include/...) must exist, in the README and in
 # every chapter checked: the text may never send a reader to a file that has moved.
@@ -23,37 +43,106 @@ for md in README.md "$@"; do
     fail=$((fail + 1)); echo "FAIL $md names $p, which does not exist"
   done
 done
+
+# check_num VALUE TOL ERE OUTFILE: 0 when a line of OUTFILE matches ERE ('#' = a number)
+# and the number there is within TOL of VALUE; otherwise prints why and returns 1.
+check_num() {
+  awk -v want="$1" -v tol="$2" -v pat="$3" '
+    BEGIN { num = "[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?"
+            i = index(pat, "#"); if (i == 0) { print "  expect-num: no # in /" pat "/"; bad = 1; exit }
+            pre = substr(pat, 1, i - 1); post = substr(pat, i + 1) }
+    !found && match($0, pre num post) {
+      s = substr($0, RSTART, RLENGTH)
+      # the number is where the prefix stops matching: try each start, keep the first that
+      # leaves prefix before and the suffix after
+      for (k = 1; k <= length(s); k++) {
+        head = substr(s, 1, k - 1); rest = substr(s, k)
+        if ((pre == "" || match(head, "^(" pre ")$")) && match(rest, "^" num)) {
+          x = substr(rest, 1, RLENGTH)
+          if (post == "" || match(substr(rest, RLENGTH + 1), "^(" post ")")) { found = 1; break }
+        }
+      }
+    }
+    END { if (bad) exit 1
+          if (!found) { print "  expected a line matching /" pat "/ (# = " want ")"; exit 1 }
+          d = x - want; if (d < 0) d = -d
+          if (d > tol + 1e-12) { print "  /" pat "/ shows " x ", the text says " want " +- " tol; exit 1 } }
+  ' "$4"
+}
+
+# pictures_named CHAPTER: the plots/*.png its text names, one a line
+pictures_named() { grep -o 'plots/[A-Za-z0-9_./-]*\.png' "$1" | sort -u; }
+
 for md in "$@"; do
   [ -f "$md" ] || continue
-  rm -f "$tmp"/block.* "$tmp"/expect.*
-  # Split the chapter into block.N files and expect.N patterns.
+  rm -f "$tmp"/block.* "$tmp"/expect.* "$tmp"/slow.*
+  ch=$(basename "$md" .md)
+  # Split the chapter into block.N files and expect.N markers ("re PATTERN" / "num V T PAT").
   awk -v dir="$tmp" '
-    /^```sh[ \t]*$/ { n++; inb = 1; f = dir "/block." n; printf "" > f; next }
+    /^<!-- slow -->[ \t]*$/ { slow = NR; next }
+    /^```sh[ \t]*$/ { n++; inb = 1; f = dir "/block." n; printf "" > f
+                      if (slow && slow == NR - 1) print "" > (dir "/slow." n); next }
     inb && /^```[ \t]*$/ { inb = 0; close(f); last = n; next }
     inb { print > f; next }
     /^<!-- expect: .* -->[ \t]*$/ && last == n && n > 0 {
       p = $0; sub(/^<!-- expect: /, "", p); sub(/ -->[ \t]*$/, "", p)
-      print p >> (dir "/expect." n); next }
+      print "re " p >> (dir "/expect." n); next }
+    /^<!-- expect-num: .* -->[ \t]*$/ && last == n && n > 0 {
+      p = $0; sub(/^<!-- expect-num: /, "", p); sub(/ -->[ \t]*$/, "", p)
+      print "num " p >> (dir "/expect." n); next }
+    /^<!-- expect/ { print "FAIL " FILENAME ": marker not right after a block: " $0 > "/dev/stderr"; bad = 1 }
     /[^ \t]/ { last = -1 }
-  ' "$md"
-  i=1
+    END { exit bad }
+  ' "$md" || fail=$((fail + 1))
+  touch "$tmp/stamp"; sleep 1   # pictures written from here on are this chapter's
+  i=1; cpu_ch=0
   while [ -f "$tmp/block.$i" ]; do
+    if [ -f "$tmp/slow.$i" ] && [ "${LESSONS_SLOW:-0}" != 1 ]; then
+      skip=$((skip + 1)); echo "skip $md block $i (slow: LESSONS_SLOW=1 runs it)"; i=$((i + 1)); continue
+    fi
     t0=$(date +%s)
-    if TINYBRAIN_LESSON=1 timeout 600 bash -e "$tmp/block.$i" >"$tmp/out" 2>&1; then ok=1; else ok=0; fi
+    # CPU time (user + sys of the block's processes) is what the chapters' stated times are
+    # measured with: the wall time of a shared machine says little.
+    if TINYBRAIN_LESSON=1 timeout 600 bash -c 'TIMEFORMAT="%U %S"; time bash -e "$1" >"$2" 2>&1' _ \
+         "$tmp/block.$i" "$tmp/out" 2>"$tmp/cpu"; then ok=1; else ok=0; fi
+    cpu=$(awk '{ c = $1 + $2 } END { printf "%.1f", c }' "$tmp/cpu")
+    cpu_ch=$(awk -v a="$cpu_ch" -v b="$cpu" 'BEGIN { printf "%.1f", a + b }')
+    [ -n "$LESSONS_LOG" ] && cp "$tmp/out" "$LESSONS_LOG/$ch.$i.out"
     if [ $ok = 1 ] && [ -f "$tmp/expect.$i" ]; then
-      while IFS= read -r pat; do
-        grep -Eq -- "$pat" "$tmp/out" || { ok=0; echo "  expected /$pat/ in the output" >>"$tmp/out"; }
+      while IFS= read -r line; do
+        case $line in
+          "re "*) pat=${line#re }
+                  grep -Eq -- "$pat" "$tmp/out" || { ok=0; echo "  expected /$pat/ in the output" >>"$tmp/out.why"; } ;;
+          "num "*) rest=${line#num }; v=${rest%% *}; rest=${rest#* }; t=${rest%% *}
+                   check_num "$v" "$t" "${rest#* }" "$tmp/out" >>"$tmp/out.why" || ok=0 ;;
+        esac
       done <"$tmp/expect.$i"
     fi
     dt=$(( $(date +%s) - t0 ))
     if [ $ok = 1 ]; then
-      pass=$((pass + 1)); echo "ok   $md block $i (${dt}s)"
+      pass=$((pass + 1)); echo "ok   $md block $i (${dt}s, cpu ${cpu}s)"
     else
-      fail=$((fail + 1)); echo "FAIL $md block $i (${dt}s)"
+      fail=$((fail + 1)); echo "FAIL $md block $i (${dt}s, cpu ${cpu}s)"
       sed 's/^/  | /' "$tmp/block.$i"; echo "  output:"; tail -n 25 "$tmp/out" | sed 's/^/  > /'
+      [ -f "$tmp/out.why" ] && sed 's/^/  > /' "$tmp/out.why"
     fi
+    rm -f "$tmp/out.why"
     i=$((i + 1))
   done
+  echo "     $md: cpu ${cpu_ch}s in all (user + sys)"
+  # The chapter's pictures: written now, and not overwriting one an earlier chapter showed.
+  for png in $(pictures_named "$md"); do
+    if [ -f "$png" ] && [ "$png" -nt "$tmp/stamp" ]; then
+      pass=$((pass + 1)); echo "$png $ch" >>"$tmp/shown"
+    else
+      fail=$((fail + 1)); echo "FAIL $md names $png, which its blocks did not write"
+    fi
+  done
+  while read -r png owner; do
+    [ "$owner" = "$ch" ] && continue
+    [ -f "$png" ] && [ "$png" -nt "$tmp/stamp" ] || continue
+    fail=$((fail + 1)); echo "FAIL $md overwrote $png, which $owner shows"
+  done <"$tmp/shown"
 done
-echo "lessons: $pass passed, $fail failed"
+echo "lessons: $pass passed, $fail failed, $skip slow blocks skipped"
 [ "$fail" -eq 0 ]

@@ -1052,6 +1052,15 @@ static void unit_subsets_control(void **state) {
     assert_string_equal(align_result_key(3), "cka_linear");
     assert_null(align_result_key(align_result_nfields()));
     assert_int_equal(align_units_control(X, n, 64, Y, 64, NULL, 0, 0, 20, ALIGN_UNITS_A, 2, &o, &m3, &l3, &h3, err), -1);
+    /* sparse like spiking rates: stimulus 0 is silent on all but 4 of 64 units; a subset
+     * that misses all 4 leaves it constant and is redrawn, so every repeat succeeds */
+    for (int u = 4; u < 64; u++) Y[u] = 0;
+    assert_int_equal(align_units_control(X, n, 64, Y, 64, NULL, 0, 8, 20, ALIGN_UNITS_B, 2, &o, &m3, &l3, &h3, err), 0);
+    assert_true(isfinite(m3.rsa_spearman) && isfinite(l3.rsa_spearman));
+    /* silent on every unit: no subset can vary, a clear error */
+    Y[0] = Y[1] = Y[2] = Y[3] = 0;
+    assert_int_equal(align_units_control(X, n, 64, Y, 64, NULL, 0, 8, 20, ALIGN_UNITS_B, 2, &o, &m3, &l3, &h3, err), -1);
+    assert_non_null(strstr(err, "constant pattern"));
     free(X); free(Y);
 }
 

@@ -1,12 +1,14 @@
 /* test_cli.c -- the command line's promises, checked on the binary (src/cli/ is not in
  * the library, so these run ./tinybrain): exit status 2 for bad usage, help and limits
- * that say what the program does (issue 16 #7), and eval refusing a diverged model
- * (issue 16 #5).  The binary is the one beside the test's build folder (build-asan/
+ * that say what the program does (issue 16 #7), eval refusing a diverged model
+ * (issue 16 #5), and two identical trainings writing identical files whatever --threads
+ * (issue 16 #8; the determinism contract of include/threads.h).  The binary is the one beside the test's build folder (build-asan/
  * for `make asan`), else ./tinybrain; without one the tests are skipped. */
 #include "corpus.h"
 #include "gpt.h"
 #include "io.h"
 
+#include <limits.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,18 +16,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-static char bin[1024], dir[256];
+static char bin[PATH_MAX], dir[256];
 
 /* Run `bin ARGS` (stderr with stdout); *out gets the output (malloc'd).  Exit status.
  * TINYBRAIN_TEST_EMULATOR (e.g. qemu-aarch64-static, set by `make test-cross`) runs a
  * binary built for another architecture. */
 static int run(const char *args, char **out) {
-    char cmd[2048];
+    char cmd[8192];
     const char *emu = getenv("TINYBRAIN_TEST_EMULATOR");
     snprintf(cmd, sizeof cmd, "%s %s %s 2>&1", emu ? emu : "", bin, args);
     FILE *p = popen(cmd, "r");
@@ -99,6 +102,65 @@ static void eval_refuses_a_diverged_model(void **state) {
     remove(path);
 }
 
+/* ---- identical runs, identical files ------------------------------------------------ */
+
+/* The whole content of a file (malloc'd; *n bytes); NULL when it cannot be read. */
+static unsigned char *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    *n = 0;
+    if (!f) return NULL;
+    struct stat st;
+    unsigned char *b = fstat(fileno(f), &st) == 0 ? malloc((size_t)st.st_size + 1) : NULL;
+    *n = b ? fread(b, 1, (size_t)st.st_size, f) : 0;
+    fclose(f);
+    return b;
+}
+
+static void same_bytes(const char *a, const char *b) {
+    size_t na, nb;
+    unsigned char *x = slurp(a, &na), *y = slurp(b, &nb);
+    if (!x || !y) fail_msg("cannot read %s or %s", a, b);
+    size_t i = 0;
+    while (i < na && i < nb && x[i] == y[i]) i++;
+    if (na != nb || i < na) fail_msg("%s and %s differ at byte %zu (%zu and %zu bytes)", a, b, i, na, nb);
+    free(x);
+    free(y);
+}
+
+/* `CMD ARGS` trained from scratch twice, with --threads 1 and --threads 3, into DIR/t1
+ * and DIR/t3 (run there, so the pictures stay there too); every checkpoint the two runs
+ * wrote -- RUNS/NAME.ckpt and the snapshots at steps 0, 3 and 6 -- is compared byte for byte. */
+static void train_twice(const char *cmd, const char *name, const char *data, const char *model) {
+    char cwd[PATH_MAX], at[2][PATH_MAX], args[4096], a[PATH_MAX + 64], b[PATH_MAX + 64];
+    const char *files[] = {"%s/runs/%s.ckpt", "%s/runs/%s/step_000000.ckpt", "%s/runs/%s/step_000003.ckpt",
+                           "%s/runs/%s/step_000006.ckpt"};
+    char err[TB_ERRLEN];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    for (int k = 0; k < 2; k++) {
+        int threads = k ? 3 : 1;
+        snprintf(at[k], sizeof at[k], "%s/%s_t%d", dir, name, threads);
+        assert_int_equal(make_dirs(at[k], err), 0);
+        assert_int_equal(chdir(at[k]), 0);
+        snprintf(args, sizeof args, "%s --name %s --data-dir %s %s --steps 6 --save-at 0,3,final --eval-every 3 "
+                 "--val-tokens 600 --threads %d --quiet", cmd, name, data, model, threads);
+        expect(args, 0, NULL);
+        assert_int_equal(chdir(cwd), 0);
+    }
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(a, sizeof a, files[i], at[0], name);
+        snprintf(b, sizeof b, files[i], at[1], name);
+        same_bytes(a, b);
+    }
+}
+
+static void identical_runs_identical_files(void **state) {
+    (void)state;
+    char data[PATH_MAX];
+    if (!*bin || !realpath(TB_DATA_DIR, data)) skip();   /* run from the repository */
+    train_twice("train", "g", data, "--layers 2 --d-model 16 --heads 2 --ctx 16 --batch 4");
+    train_twice("train-snn", "s", data, "--neurons 40 --ctx 8 --batch 3 --steps-per-token 3");
+}
+
 static int setup(void **state) {
     (void)state;
     char err[TB_ERRLEN];
@@ -108,8 +170,9 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    rmdir(dir);
-    return 0;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) ? -1 : 0;
 }
 
 int main(int argc, char **argv) {
@@ -119,10 +182,13 @@ int main(int argc, char **argv) {
     char *slash = strrchr(bin, '/');
     if (slash) snprintf(slash, sizeof bin - (size_t)(slash - bin), "/../tinybrain");
     if (!slash || access(bin, X_OK)) snprintf(bin, sizeof bin, "%s", access("./tinybrain", X_OK) ? "" : "./tinybrain");
+    char abs[PATH_MAX];   /* absolute: a test may run it from another folder */
+    if (*bin && realpath(bin, abs)) memcpy(bin, abs, sizeof bin);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(usage_errors_exit_2),
         cmocka_unit_test(help_and_limits_agree),
         cmocka_unit_test(eval_refuses_a_diverged_model),
+        cmocka_unit_test(identical_runs_identical_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

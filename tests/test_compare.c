@@ -286,6 +286,54 @@ static void references_and_verdicts(void **state) {
     cmp_result_free(&r);
 }
 
+/* A scan with two subjects: the fROI carries the GPT layer's code, the control region
+ * noise, so fROI - control is above 0 in both; the ceilings come from the manifests. */
+static void regions_of_a_scan(void **state) {
+    (void)state;
+    enum { N = 60, P = 6, T = 4 };
+    char err[TB_ERRLEN];
+    tb_rng g;
+    rng_seed(&g, 17);
+    double layer[N * P], froi[T * N * P], ctrl[T * N * P];
+    for (int i = 0; i < N * P; i++) layer[i] = rng_normal(&g);
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < N * P; i++) {
+            froi[t * N * P + i] = layer[i] + 0.3 * rng_normal(&g);
+            ctrl[t * N * P + i] = rng_normal(&g);
+        }
+    int64_t s2[2] = {N, P}, s3[3] = {T, N, P};
+    write_npy(file("rg/gpt/00_embed.npy"), layer, 2, s2);
+    const char *subs[2] = {"sub-01", "sub-02"};
+    for (int k = 0; k < 2; k++) {
+        char a[100];
+        snprintf(a, sizeof a, "rg/scan/%s/froi/fmri_betas.npy", subs[k]);
+        write_npy(file(a), froi, 3, s3);
+        snprintf(a, sizeof a, "rg/scan/%s/control/fmri_betas.npy", subs[k]);
+        write_npy(file(a), ctrl, 3, s3);
+        snprintf(a, sizeof a, "rg/scan/%s/froi/manifest.json", subs[k]);
+        assert_int_equal(write_text_file(file(a), "{\"ceiling_within\": 0.9}\n", err), 0);
+    }
+    char scan[400];
+    snprintf(scan, sizeof scan, "%s", file("rg/scan"));
+    assert_true(cmp_is_scan(scan));
+    assert_false(cmp_is_scan(file("rg/gpt")));
+    cmp_opts o;
+    cmp_opts_default(&o);
+    o.perm = 0;
+    o.boot = 100;
+    cmp_regions r;
+    if (cmp_regions_run(file("rg/gpt"), scan, &o, &r, err)) fail_msg("%s", err);
+    assert_int_equal(r.n_subjects, 2);
+    assert_string_equal(r.subject[0].name, "sub-01");
+    for (int k = 0; k < 2; k++) {
+        const cmp_region_subject *s = &r.subject[k];
+        assert_true(s->rsa[0][0] > 0.5 && fabs(s->rsa[1][0]) < 0.2);
+        assert_true(s->lo[0] > 0 && s->lo[0] <= s->diff[0] && s->diff[0] <= s->hi[0]);
+        assert_true(s->ceiling[0] == 0.9 && isnan(s->ceiling[1]));
+    }
+    cmp_regions_free(&r);
+}
+
 /* Means and intervals across seeds from hand-set numbers: 3 seeds, 2 layers. */
 static void seed_aggregates(void **state) {
     (void)state;
@@ -430,6 +478,7 @@ int main(void) {
         cmocka_unit_test(models_from_recording_folders),
         cmocka_unit_test(references_and_verdicts),
         cmocka_unit_test(seed_aggregates),
+        cmocka_unit_test(regions_of_a_scan),
         cmocka_unit_test(alignment_over_training),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

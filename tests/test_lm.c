@@ -62,7 +62,7 @@ static void evaluation_worked_by_hand(void **state) {
     char err[TB_ERRLEN];
     tb_corpus c;
     toy_corpus(&c);
-    lm_scorer s = {"toy", NULL, id_cost, NULL, 0};
+    lm_scorer s = {"toy", NULL, id_cost, NULL, 0, NULL};
     /* pairs: "a ." (cost 1) beats "c ." (3); "c c ." (6) loses to "b ." (2) */
     assert_int_equal(write_text_file(file("pairs.tsv"), "good\tbad\tattractor\na .\tc .\t1\nc c .\tb .\t0\n", err), 0);
     lm_eval_result r;
@@ -108,7 +108,7 @@ static void phenomena_and_fact_recall(void **state) {
     char err[TB_ERRLEN];
     tb_corpus c;
     toy_corpus(&c);
-    lm_scorer s = {"toy", NULL, id_cost, NULL, 0};
+    lm_scorer s = {"toy", NULL, id_cost, NULL, 0, NULL};
     assert_int_equal(write_text_file(file("pairs.tsv"), "good\tbad\tattractor\tphenomenon\n"
                                      "a .\tc .\t1\tagree\nc c .\tb .\t1\tagree\nb .\tc .\t0\tgap\n", err), 0);
     assert_int_equal(write_text_file(file("facts.tsv"), "good\tbad\tattractor\tphenomenon\n"
@@ -147,7 +147,7 @@ static void nan_loss_is_an_error(void **state) {
     tb_corpus c;
     toy_corpus(&c);
     int nan_model;
-    lm_scorer s = {"toy", &nan_model, id_cost, NULL, 0};
+    lm_scorer s = {"toy", &nan_model, id_cost, NULL, 0, NULL};
     lm_eval_result r;
     assert_int_equal(lm_evaluate(&s, &c.tok, &c, 0, NULL, &r, err), -1);
     assert_non_null(strstr(err, "NaN"));

@@ -297,6 +297,56 @@ static void param_table_is_the_defaults(void **state) {
     assert_true(nrn_default_dt(NRN_HH) == 0.01 && nrn_default_dt(NRN_ADEX) == 0.05);
 }
 
+/* On the v-nullcline one step leaves v unchanged, on the u-nullcline u (to first order
+ * in dt: the step is forward Euler); the replay reproduces nrn_record's voltage trace. */
+static void phase_plane_nullclines_and_replay(void **state) {
+    (void)state;
+    char err[TB_ERRLEN];
+    const char *presets[2] = {"RS", "adapting"};
+    for (int m = 0; m < 2; m++) {
+        nrn_params p;
+        assert_int_equal(nrn_params_default(&p, m ? NRN_ADEX : NRN_IZH, presets[m], err), 0);
+        assert_true(nrn_has_phase_plane(&p));
+        double v[3] = {-70, -60, -52}, uv[3], uu[3], I = m ? 0.5 : 5, dt = 1e-4;
+        assert_int_equal(nrn_nullclines(&p, I, v, 3, uv, uu), 0);
+        for (int k = 0; k < 3; k++) {
+            nrn_state s = {v[k], uv[k], 0, 0, 0, 0};
+            nrn_step(&p, &s, I, dt);
+            assert_true(fabs(s.v - v[k]) < 1e-9);          /* dv/dt = 0 on the v-nullcline */
+            nrn_state t = {v[k], uu[k], 0, 0, 0, 0};
+            nrn_step(&p, &t, I, dt);
+            assert_true(fabs(t.u - uu[k]) < 1e-12);        /* du/dt = 0 on the u-nullcline */
+            assert_true(fabs(s.u - uv[k]) > 1e-12 || fabs(uv[k] - uu[k]) < 1e-9); /* and not both */
+        }
+        nrn_stim st = {0};
+        st.kind = STIM_STEP;
+        st.amp = m ? 1 : 10;
+        st.t_on = 20;
+        st.t_off = 180;
+        nrn_trace tr;
+        double dt0 = nrn_default_dt(p.model);
+        assert_int_equal(nrn_record(&p, &st, dt0, 200, 1, &tr, err), 0);
+        float *rv = malloc((size_t)tr.n * sizeof *rv), *ru = malloc((size_t)tr.n * sizeof *ru);
+        unsigned char *sp = malloc((size_t)tr.n);
+        assert_true(rv && ru && sp);
+        assert_int_equal(nrn_replay_phase(&p, tr.i, tr.n, dt0, rv, ru, sp, err), 0);
+        int resets = 0;   /* the trace shows the spike's peak where the replay has the reset */
+        for (long k = 0; k < tr.n; k++) {
+            resets += sp[k];
+            if (!sp[k]) assert_true(rv[k] == tr.v[k]);
+        }
+        assert_int_equal(resets, tr.n_spikes);
+        assert_true(tr.n_spikes > 0);
+        free(rv); free(ru); free(sp);
+        nrn_trace_free(&tr);
+    }
+    nrn_params lif;
+    nrn_params_default(&lif, NRN_LIF, NULL, NULL);
+    double v = -60, a, b;
+    assert_false(nrn_has_phase_plane(&lif));
+    assert_int_equal(nrn_nullclines(&lif, 1, &v, 1, &a, &b), -1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lif_fi_matches_formula),
@@ -309,6 +359,7 @@ int main(void) {
         cmocka_unit_test(summary_hand_worked),
         cmocka_unit_test(record_and_write),
         cmocka_unit_test(param_table_is_the_defaults),
+        cmocka_unit_test(phase_plane_nullclines_and_replay),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

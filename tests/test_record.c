@@ -172,7 +172,7 @@ static void no_language_control(void **state) {
     lm_model m;
     rec_stimuli s[2];
     rep_set r[2];
-    rec_opts o = {0, 3, 0, 42, -1};
+    rec_opts o = {0, 3, 0, 42, -1, {NULL, NULL}};
     assert_int_equal(lm_open(snn_path, &m, err), 0);
     for (int k = 0; k < 2; k++) {
         snprintf(path[k], sizeof path[k], "%s/words%d.txt", dir, k);
@@ -291,6 +291,30 @@ static void loader_constant_units_and_step_lists(void **state) {
 
 /* A stimulus line is as long as it is: before, lines were cut at 2046 bytes and the cut
  * word reported as unknown (issue 16 #7). */
+/* --drop-nan: a unit with a NaN in any trial goes (the others keep their order and
+ * values, trial by trial); without it the file is refused, naming the place. */
+static void loader_nan_units(void **state) {
+    (void)state;
+    char err[TB_ERRLEN], path[900];
+    float a[18] = {1, 2, 3, 4, 5, 6, 7, 8, 9,
+                   2, 4, 7, 3, 9, NAN, 8, 1, 1};   /* 2 trials x 3 stimuli x 3 units; unit 2 has a NaN */
+    int64_t shape[3] = {2, 3, 3};
+    snprintf(path, sizeof path, "%s/nan.npy", dir);
+    assert_int_equal(npy_write_f32(path, a, 3, shape, err), 0);
+    rep_layer L;
+    assert_int_equal(rep_load_layer(path, "n", 0, &L, err), -1);
+    assert_non_null(strstr(err, "stimulus 1, unit 2"));
+    assert_non_null(strstr(err, "--drop-nan"));
+    assert_int_equal(rep_load_layer(path, "n", REP_DROP_NAN, &L, err), 0);
+    assert_int_equal(L.p, 2);
+    assert_int_equal(L.dropped_nan, 1);
+    assert_int_equal(L.trials, 2);
+    float want[12] = {1, 2, 4, 5, 7, 8, 2, 4, 3, 9, 8, 1};
+    for (int i = 0; i < 12; i++) assert_true(L.trial[i] == want[i]);
+    assert_true(L.mean[0] == 1.5 && L.mean[5] == 4.5);
+    rep_layer_free(&L);
+}
+
 static void long_stimulus_lines(void **state) {
     (void)state;
     char err[TB_ERRLEN], path[320];
@@ -414,6 +438,7 @@ int main(void) {
         cmocka_unit_test(no_language_control),
         cmocka_unit_test(bad_checkpoints),
         cmocka_unit_test(loader_constant_units_and_step_lists),
+        cmocka_unit_test(loader_nan_units),
         cmocka_unit_test(long_stimulus_lines),
         cmocka_unit_test(recording_folder_and_manifest),
         cmocka_unit_test(empty_run_folder),

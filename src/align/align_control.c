@@ -77,6 +77,29 @@ static void gather_cols(const double *X, long rows, int p, const int *sel, int K
         for (int c = 0; c < K; c++) Xs[i * K + c] = X[i * p + sel[c]];
 }
 
+/* 1 if some row of Xs[n, K] is constant: its correlation distance is undefined. */
+static int has_constant_row(const double *Xs, int n, int K) {
+    for (int i = 0; i < n; i++) {
+        int c = 1;
+        while (c < K && Xs[(size_t)i * K + c] == Xs[(size_t)i * K]) c++;
+        if (c == K) return 1;
+    }
+    return 0;
+}
+
+/* One side's subset: K random units whose every stimulus row varies (a sparse spiking
+ * layer can leave a stimulus silent on a small subset; that draw is redrawn, up to
+ * UNITS_TRIES times). Returns 0, or -1 when no draw worked. */
+enum { UNITS_TRIES = 100 };
+static int draw_side(tb_rng *g, const double *X, int n, int p, int K, int *perm, int *sel, double *Xs) {
+    for (int t = 0; t < UNITS_TRIES; t++) {
+        draw_units(g, p, K, perm, sel);
+        gather_cols(X, n, p, sel, K, Xs);
+        if (!has_constant_row(Xs, n, K)) return 0;
+    }
+    return -1;
+}
+
 /* Per metric over the R repeats: the mean and percentile interval of its finite values
  * (tmp[R] is scratch). */
 static void summarise(const align_result *res, int R, double level, double *tmp, align_result *mean,
@@ -111,10 +134,11 @@ int align_units_control(const double *X, int n, int px, const double *Y, int py,
     tb_rng g;
     rng_stream(&g, seed, 0x5B5E7);
     for (int r = 0; r < R; r++) {
-        if (sub_a) { draw_units(&g, px, K, perm, sa); gather_cols(X, n, px, sa, K, Xs); }
+        if ((sub_a && draw_side(&g, X, n, px, K, perm, sa, Xs)) || (sub_b && draw_side(&g, Y, n, py, K, perm, sb, Ys))) {
+            tb_fail(err, "unit subsets: %d draws of %d units all left a stimulus with a constant pattern; try a larger K", UNITS_TRIES, K);
+            goto done;
+        }
         if (sub_b) {
-            draw_units(&g, py, K, perm, sb);
-            gather_cols(Y, n, py, sb, K, Ys);
             if (Y_trials) gather_cols(Y_trials, (long)trials * n, py, sb, K, Yts);
         }
         if (align_all(sub_a ? Xs : X, n, ka, sub_b ? Ys : Y, kb, sub_b ? Yts : Y_trials, trials, o, &res[r], err))

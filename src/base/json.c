@@ -195,3 +195,16 @@ int jw_save(const json_writer *w, const char *path, char *err) {
     free(text);
     return rc;
 }
+
+void jw_num_ci(json_writer *w, const char *key, double v, double lo, double hi) {
+    size_t n = strlen(key);
+    char *k = malloc(n + 16);
+    if (!k) { w->failed = 1; return; }
+    jw_num(w, key, v);
+    memcpy(k, key, n);
+    memcpy(k + n, "_ci_low", 8);
+    jw_num(w, k, lo);
+    memcpy(k + n, "_ci_high", 9);
+    jw_num(w, k, hi);
+    free(k);
+}

@@ -22,7 +22,9 @@
 typedef struct {
     align_opts o;
     int json, families;
+    int trials_keep;   /* B: keep the first K trials (0: only the mean; -1: as loaded) */
     const char *rdm_png, *labels_path, *plots, *name;
+    int pca, units, units_repeats;   /* feature-count controls (0: off) */
 } run_cfg;
 
 /* ---- printing ------------------------------------------------------------------------ */
@@ -73,8 +75,8 @@ static void result_json(json_writer *w, const align_result *r, const char *a_lay
 
 /* One JSON object: a single comparison's numbers, or {"comparisons": [...]} with one
  * object per pair of layers. */
+/* The comparisons into the open JSON object. */
 static void print_json(const cmp_pairs *p, int a_named, int b_named) {
-    json_begin();
     json_writer *w = json_w();
     if (p->n == 1) result_json(w, &p->res[0], a_named ? p->a[0]->name : NULL, b_named ? p->b[0]->name : NULL);
     else {
@@ -86,7 +88,6 @@ static void print_json(const cmp_pairs *p, int a_named, int b_named) {
         }
         jw_end(w);
     }
-    json_end();
 }
 
 static void describe(const char *side, const rep_set *s) {
@@ -99,6 +100,9 @@ static void describe(const char *side, const rep_set *s) {
         cli_note("%s: %s, %d stimuli x %d units", side, L->path, L->n, L->p);
     for (int i = 0; i < s->n_layers; i++)
         if (s->layer[i].dropped) cli_note("%s: dropped %d constant units", s->layer[i].path, s->layer[i].dropped);
+    for (int i = 0; i < s->n_layers; i++)
+        if (s->layer[i].dropped_nan)
+            cli_note("%s: dropped %d units with a NaN or inf value (--drop-nan)", s->layer[i].path, s->layer[i].dropped_nan);
 }
 
 /* The layer x metric table (metrics with a value somewhere) and the best layer. */
@@ -153,12 +157,57 @@ static void align_progress(void *ctx, const char *stage, int done, int total) {
     if (done == total) cli_progress_end();
 }
 
+/* --pca K: every layer of a side wider than K units to its first K principal components. */
+static void reduce_side(rep_set *S, const char *side, const run_cfg *c) {
+    char err[TB_ERRLEN];
+    int reduced = 0, trials = S->layer[0].trials;
+    for (int l = 0; l < S->n_layers; l++) {
+        int rc = rep_layer_pca(&S->layer[l], c->pca, err);
+        if (rc < 0) cli_die(1, "%s: %s", S->layer[l].path, err);
+        reduced += rc;
+    }
+    if (reduced && !c->json)
+        cli_note("%s: %d layer%s reduced to %d principal components (--pca)%s", side, reduced, reduced > 1 ? "s" : "", c->pca,
+                 trials > 1 ? "; their trials are dropped, so no noise ceiling" : "");
+}
+
+/* --units K: every pair again at K random units per side, R times: mean [2.5%, 97.5%]. */
+static void units_table(const cmp_pairs *p, const char *const *names, const run_cfg *c) {
+    static const char *const keys[4] = {"rsa_spearman", "cka_linear", "cka_linear_debiased", "encoding_r_median"};
+    char err[TB_ERRLEN];
+    if (!c->json) printf("\nfeature-count control: each side at %d random units (wider sides only), %d repeats:\n", c->units,
+                         c->units_repeats);
+    json_writer *w = c->json ? json_w() : NULL;   /* into the open object */
+    if (w) jw_array(w, "units_control", JW_LINES);
+    for (int i = 0; i < p->n; i++) {
+        const rep_layer *A = p->a[i], *B = p->b[i];
+        align_result m, lo, hi;
+        if (align_units_control(A->mean, A->n, A->p, B->mean, B->p, B->trial, B->trials, c->units, c->units_repeats,
+                                ALIGN_UNITS_A | ALIGN_UNITS_B, c->o.seed, &c->o, &m, &lo, &hi, err))
+            cli_die(1, "%s", err);
+        if (w) { jw_object(w, NULL, JW_COMPACT); jw_str(w, "name", names[i]); jw_int(w, "units", c->units); }
+        else printf("  %-14s", names[i]);
+        for (int q = 0; q < 4; q++) {
+            int k = cmp_metric_index(keys[q]);
+            if (w) jw_num_ci(w, keys[q], cmp_value(&m, k), cmp_value(&lo, k), cmp_value(&hi, k));
+            else if (!isnan(cmp_value(&m, k)))   /* the families asked for */
+                printf("  %s %.4f [%.4f, %.4f]", cmp_metrics[k].head, cmp_value(&m, k), cmp_value(&lo, k), cmp_value(&hi, k));
+        }
+        if (w) jw_end(w);
+        else printf("\n");
+    }
+    if (w) jw_end(w);
+}
+
 static void run(const char *a, const char *b, int drop_constant, const run_cfg *c) {
     rep_set A, B;
     cmp_pairs p;
     char err[TB_ERRLEN];
     if (rep_load(a, drop_constant, &A, err)) cli_die(1, "%s", err);
     if (rep_load(b, drop_constant, &B, err)) cli_die(1, "%s", err);
+    for (int i = 0; c->trials_keep >= 0 && i < B.n_layers; i++)   /* --trials-keep / --trial-mean */
+        if (rep_keep_trials(&B.layer[i], c->trials_keep, err)) cli_die(2, "--trials-keep: %s", err);
+    if (c->pca > 0) { reduce_side(&A, "A", c); reduce_side(&B, "B", c); }
     if (!c->json) { describe("A", &A); describe("B", &B); }
     if (cmp_layers(&A, &B, &c->o, &p, err)) cli_die(1, "%s", err);
     const char **names = malloc((size_t)p.n * sizeof *names);
@@ -171,7 +220,7 @@ static void run(const char *a, const char *b, int drop_constant, const run_cfg *
                      "PWCCA find near-perfect correlations even in noise; trust debiased CKA, RSA and Procrustes",
                      p.a[i]->n, p.a[i]->p, p.b[i]->p);
     }
-    if (c->json) print_json(&p, A.n_layers > 1, B.n_layers > 1);
+    if (c->json) { json_begin(); print_json(&p, A.n_layers > 1, B.n_layers > 1); }
     if (!c->json && p.n == 1) print_single(&p.res[0], c);
     if (!c->json && p.n > 1) {
         int rendered;
@@ -181,6 +230,8 @@ static void run(const char *a, const char *b, int drop_constant, const run_cfg *
             cli_note("plot: %s", err);
         else cli_note_plot(c->plots, c->name, rendered);
     }
+    if (c->units > 0) units_table(&p, names, c);
+    if (c->json) json_end();
     free(names);
     cmp_pairs_free(&p);
     rep_free(&A);
@@ -204,7 +255,7 @@ static void write_demo(const char *dir, uint64_t seed) {
 int cmd_align(int argc, char **argv) {
     const char *metric_s, *rdm_s, *demo;
     run_cfg c;
-    int perm, boot, folds, drop_constant;
+    int perm, boot, folds, drop_constant, drop_nan, trials_keep, trial_mean;
     long long seed;
     double rbf_f;
     memset(&c, 0, sizeof c);
@@ -219,11 +270,17 @@ int cmd_align(int argc, char **argv) {
         {"folds", 'i', &folds, "5", "", "encoding model: outer cross-validation folds", 2, 100, NULL},
         {"rbf-width", 'f', &rbf_f, "1.0", "", "CKA RBF bandwidth factor f (sigma^2 = f^2 x median sq. distance)", 1e-6, 1e6, NULL},
         {"drop-constant", 'b', &drop_constant, NULL, "", "remove units that are constant across stimuli", 0, 0, NULL},
+        {"drop-nan", 'b', &drop_nan, NULL, "", "remove units with a NaN or inf value (voxels outside a mask, dead electrodes)", 0, 0, NULL},
+        {"pca", 'i', &c.pca, "0", "", "reduce every layer wider than K units to its first K principal components (0: off)", 0, 100000, NULL},
+        {"units", 'i', &c.units, "0", "", "also every pair at K random units per side, repeated (feature-count control; 0: off)", 0, 100000, NULL},
+        {"units-repeats", 'i', &c.units_repeats, "20", "", "random unit subsets for --units", 2, 10000, NULL},
         {"json", 'b', &c.json, NULL, "", "one JSON object on stdout (several layers: a \"comparisons\" array)", 0, 0, NULL},
         {"rdm-png", 's', &c.rdm_png, NULL, "", "folder for side-by-side RDM heatmaps", 0, 0, NULL},
         {"labels", 's', &c.labels_path, NULL, "", "stimulus names, one per line (RDM axes)", 0, 0, NULL},
         {"plots", 's', &c.plots, TB_PLOTS_DIR, "", "folder for the by-layer plot", 0, 0, NULL},
         {"name", 's', &c.name, "align_by_layer", "", "file name of the by-layer plot", 0, 0, NULL},
+        {"trials-keep", 'i', &trials_keep, "0", "", "B: use only its first K trials (0: all); fewer trials, a lower noise ceiling", 0, 1000000, NULL},
+        {"trial-mean", 'b', &trial_mean, NULL, "", "B: use only its trial mean (2-D data: no noise ceiling)", 0, 0, NULL},
         {"demo", 's', &demo, NULL, "", "write synthetic demo data to this folder and exit", 0, 0, NULL},
     };
     cli_cmd cmd = {"align", "A B",
@@ -256,7 +313,9 @@ int cmd_align(int argc, char **argv) {
     c.o.enc.folds = folds;
     c.o.enc.seed = (uint64_t)seed;
     c.o.on_stage = align_progress;
+    if (trial_mean && trials_keep) cli_die(2, "--trial-mean and --trials-keep: choose one");
+    c.trials_keep = trial_mean ? 0 : trials_keep ? trials_keep : -1;
     cli_progress_start();
-    run(pos[0], pos[1], drop_constant, &c);
+    run(pos[0], pos[1], drop_constant | (drop_nan ? REP_DROP_NAN : 0), &c);
     return 0;
 }

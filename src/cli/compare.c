@@ -514,12 +514,7 @@ static void seeds_json(const cmp_seeds *s) {
         jw_str(w, "name", s->layer[l]);
         for (int k = 0; k < CMP_S_METRICS; k++) {
             cmp_seeds_layer(s, l, k, &m, &lo, &hi);
-            char *a = cli_strf("%s_ci_low", cmp_s_key[k]), *b = cli_strf("%s_ci_high", cmp_s_key[k]);
-            jw_num(w, cmp_s_key[k], m);
-            jw_num(w, a, lo);
-            jw_num(w, b, hi);
-            free(a);
-            free(b);
+            jw_num_ci(w, cmp_s_key[k], m, lo, hi);
         }
         jw_end(w);
     }
@@ -531,12 +526,7 @@ static void seeds_json(const cmp_seeds *s) {
         jw_object(w, cmp_base_key[b], JW_COMPACT);
         for (int k = 0; k < CMP_S_METRICS - 1; k++) {
             cmp_seeds_base(s, b, k, &m, &lo, &hi);
-            char *a = cli_strf("%s_ci_low", cmp_s_key[k]), *c = cli_strf("%s_ci_high", cmp_s_key[k]);
-            jw_num(w, cmp_s_key[k], m);
-            jw_num(w, a, lo);
-            jw_num(w, c, hi);
-            free(a);
-            free(c);
+            jw_num_ci(w, cmp_s_key[k], m, lo, hi);
         }
         jw_end(w);
     }
@@ -550,9 +540,7 @@ static void seeds_json(const cmp_seeds *s) {
             jw_str(w, "layer_b", s->layer[c]);
             for (int q = 0; q < 2; q++) {
                 cmp_seeds_gpt_pair(s, a, c, q, &m, &lo, &hi);
-                jw_num(w, q ? "cka_linear" : "rsa_spearman", m);
-                jw_num(w, q ? "cka_linear_ci_low" : "rsa_spearman_ci_low", lo);
-                jw_num(w, q ? "cka_linear_ci_high" : "rsa_spearman_ci_high", hi);
+                jw_num_ci(w, q ? "cka_linear" : "rsa_spearman", m, lo, hi);
             }
             jw_end(w);
         }
@@ -560,9 +548,7 @@ static void seeds_json(const cmp_seeds *s) {
     jw_object(w, "snn", JW_COMPACT);
     for (int q = 0; q < 2; q++) {
         cmp_seeds_snn_pair(s, q, &m, &lo, &hi);
-        jw_num(w, q ? "cka_linear" : "rsa_spearman", m);
-        jw_num(w, q ? "cka_linear_ci_low" : "rsa_spearman_ci_low", lo);
-        jw_num(w, q ? "cka_linear_ci_high" : "rsa_spearman_ci_high", hi);
+        jw_num_ci(w, q ? "cka_linear" : "rsa_spearman", m, lo, hi);
     }
     jw_end(w);
     jw_end(w);
@@ -596,6 +582,72 @@ static int compare_seeds(const cmp_cfg *c, int seeds, int jobs, const char *root
         printf("\nthe trained models are in %s/ (cached: a second run reuses them)\n", root);
     }
     cmp_seeds_free(&s);
+    return 0;
+}
+
+/* ---- a scan's regions ----------------------------------------------------------------------- */
+
+static void regions_table(const cmp_regions *g) {
+    for (int i = 0; i < g->n_subjects; i++) {
+        const cmp_region_subject *s = &g->subject[i];
+        printf("%s: fROI (ceiling %.3f) vs control region (ceiling %.3f)\n", s->name, s->ceiling[0], s->ceiling[1]);
+        printf("  %-10s  %8s %8s  %-28s  %14s  %14s\n", "GPT layer", "rsa_fROI", "rsa_ctrl", "fROI - control [95% CI]",
+               "enc_r fROI/ceil", "enc_r ctrl/ceil");
+        for (int l = 0; l < g->n_layers; l++) {
+            char d[64], e[2][40];
+            snprintf(d, sizeof d, "%+.4f [%+.4f, %+.4f]", s->diff[l], s->lo[l], s->hi[l]);
+            for (int k = 0; k < 2; k++) snprintf(e[k], sizeof e[k], "%.3f / %.2f", s->enc[k][l], s->enc[k][l] / s->ceiling[k]);
+            printf("  %-10s  %8.4f %8.4f  %-28s  %14s  %14s\n", g->layer[l], s->rsa[0][l], s->rsa[1][l], d, e[0], e[1]);
+        }
+    }
+    printf("\nfROI above control (interval above 0), by layer:");
+    for (int l = 0; l < g->n_layers; l++) {
+        int k = 0;
+        for (int i = 0; i < g->n_subjects; i++) k += g->subject[i].lo[l] > 0;
+        printf("  %s %d/%d", g->layer[l], k, g->n_subjects);
+    }
+    printf(" subjects\nenc_r/ceil divides by each region's own within-subject ceiling (regions differ in reliability).\n");
+}
+
+static void regions_json(const cmp_regions *g) {
+    json_writer *w = json_w();
+    json_begin();
+    jw_array(w, "subjects", JW_LINES);
+    for (int i = 0; i < g->n_subjects; i++) {
+        const cmp_region_subject *s = &g->subject[i];
+        jw_object(w, NULL, JW_COMPACT);
+        jw_str(w, "subject", s->name);
+        jw_num(w, "ceiling_froi", s->ceiling[0]);
+        jw_num(w, "ceiling_control", s->ceiling[1]);
+        jw_array(w, "layers", JW_COMPACT);
+        for (int l = 0; l < g->n_layers; l++) {
+            jw_object(w, NULL, JW_COMPACT);
+            jw_str(w, "name", g->layer[l]);
+            jw_num(w, "rsa_spearman_froi", s->rsa[0][l]);
+            jw_num(w, "rsa_spearman_control", s->rsa[1][l]);
+            jw_num(w, "difference", s->diff[l]);
+            jw_num(w, "ci_low", s->lo[l]);
+            jw_num(w, "ci_high", s->hi[l]);
+            jw_num(w, "encoding_r_froi", s->enc[0][l]);
+            jw_num(w, "encoding_r_control", s->enc[1][l]);
+            jw_end(w);
+        }
+        jw_end(w);
+        jw_end(w);
+    }
+    jw_end(w);
+    json_end();
+}
+
+static int compare_regions(const char *gpt, const char *scan, const cmp_cfg *c) {
+    cmp_regions g;
+    char err[TB_ERRLEN];
+    cli_progress_start();
+    if (cmp_regions_run(gpt, scan, &c->o, &g, err)) cli_die(1, "%s", err);
+    cli_progress_end();
+    if (c->json) regions_json(&g);
+    else regions_table(&g);
+    cmp_regions_free(&g);
     return 0;
 }
 
@@ -679,7 +731,10 @@ int cmd_compare(int argc, char **argv) {
     if (c.o.meta && !*c.o.meta) c.o.meta = NULL;
     if (c.o.meta && cli_given(argc, argv, "stimuli") && strcmp(c.o.stimuli, STIMULI) && !cli_given(argc, argv, "meta"))
         c.o.meta = NULL; /* custom stimuli: the default metadata does not describe them */
-    int rc = over ? over_training(pos[0], pos[1], &c) : compare_models(pos[0], pos[1], &c);
+    int regions = !over && cmp_is_scan(pos[1]);
+    if (regions && !c.json) cli_note("%s is a scan with regions: the GPT against its fROI and its control region", pos[1]);
+    int rc = over ? over_training(pos[0], pos[1], &c)
+           : regions ? compare_regions(pos[0], pos[1], &c) : compare_models(pos[0], pos[1], &c);
     cli_log_command(c.out, argc, argv);
     return rc;
 }

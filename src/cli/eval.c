@@ -248,8 +248,14 @@ int cmd_eval(int argc, char **argv) {
     if (facts && lm_fact_recall(&m.scorer, &m.tok, facts, &r, err)) cli_die(1, "%s: %s", m.path, err);
     free(facts);
     if (*plot_name && r.n_pos) {
-        if (fig_position_loss(plots, plot_name, &r, &rendered, err)) cli_die(1, "%s", err);
+        char *what = cli_strf("%s on %s val", m.path, corp.name), *ex = cli_strf("%s_excess", plot_name);
+        int drawn;
+        if (fig_position_loss(plots, plot_name, what, &r, &rendered, err)) cli_die(1, "%s", err);
         cli_note_plot(plots, plot_name, rendered);
+        if (fig_position_excess(plots, ex, what, &r, &drawn, &rendered, err)) cli_die(1, "%s", err);
+        if (drawn) cli_note_plot(plots, ex, rendered);
+        free(what);
+        free(ex);
     }
     ideal_split split;
     if (kl && ideal_loss_split(&m.scorer, &corp, val_tokens, &split, err)) cli_die(1, "%s: %s", m.path, err);

@@ -16,7 +16,7 @@ typedef struct {
     char *out;                /* PLOTS/NAME: the prefix of every file */
     double I, I0, t_on, t_off, ms, dt, sigma, tau_noise, rate, w, tau_syn, i_min, i_max;
     double param[NRN_N_PARAMS];   /* nrn_param_table's parameters; NAN: not given */
-    int n_inputs, fi, fi_steps, json;
+    int n_inputs, fi, fi_steps, json, phase;
     long long seed;
 } neuron_args;
 
@@ -33,11 +33,12 @@ static void per_model(char *buf, size_t n, int time_steps) {
 }
 
 static void parse(int argc, char **argv, neuron_args *a) {
-    char help_I[160], help_dt[120], per[100], help_p[NRN_N_PARAMS][120], preset[16];
+    char help_I[160], help_dt[300], per[100], help_p[NRN_N_PARAMS][120], preset[16];
     per_model(per, sizeof per, 0);
     snprintf(help_I, sizeof help_I, "amplitude (%s); noise: mean", per);
     per_model(per, sizeof per, 1);
-    snprintf(help_dt, sizeof help_dt, "time step (default %s)", per);
+    snprintf(help_dt, sizeof help_dt, "time step (default %s; the largest each model accepts: lif tau_m/10, "
+             "izh 0.5, adex min(0.2, tau/20), hh 0.05)", per);
     cli_opt fixed[] = {
         {"model", 'c', &a->model, "lif", "", "neuron model", 0, 0, "lif|izh|adex|hh"},
         {"preset", 's', &a->preset, NULL, "", "izh: RS IB CH FS LTS TC RZ (default RS); adex: adapting tonic bursting", 0, 0, NULL},
@@ -47,7 +48,7 @@ static void parse(int argc, char **argv, neuron_args *a) {
         {"t-on", 'f', &a->t_on, "50", "ms", "step/ramp start", 0, 1e7, NULL},
         {"t-off", 'f', &a->t_off, NULL, "ms", "step end / ramp top (default: duration - 50 ms)", 0, 1e7, NULL},
         {"ms", 'f', &a->ms, "500", "ms", "duration", 1, 1e7, NULL},
-        {"dt", 'f', &a->dt, NULL, "ms", help_dt, 0, 1, NULL},
+        {"dt", 'f', &a->dt, NULL, "ms", help_dt, 0, 10, NULL}, /* each model's limit: nrn_check */
         {"sigma", 'f', &a->sigma, "0.5", "model unit", "noise: standard deviation of the Ornstein-Uhlenbeck current", 0, 1e6, NULL},
         {"tau-noise", 'f', &a->tau_noise, "5", "ms", "noise: correlation time", 0, 1e5, NULL},
         {"rate", 'f', &a->rate, "10", "Hz", "poisson: rate of each input train", 0, 1e5, NULL},
@@ -61,6 +62,7 @@ static void parse(int argc, char **argv, neuron_args *a) {
         {"seed", 'l', &a->seed, "1", "", "random seed (noise, Poisson input)", 0, 0, NULL},
         {"plots", 's', &a->plots, TB_PLOTS_DIR, "", "folder for the pictures and the spike list", 0, 0, NULL},
         {"name", 's', &a->name, "neuron", "", "file names: NAME_trace.png, NAME_spikes.tsv, NAME_fi.png", 0, 0, NULL},
+        {"phase-plane", 'b', &a->phase, NULL, "", "izh, adex: also draw NAME_phase.png, the (v, u) plane with the nullclines and the trajectory", 0, 0, NULL},
         {"json", 'b', &a->json, NULL, "", "print one JSON object", 0, 0, NULL},
     };
     cli_opt opts[NOPT(fixed) + NRN_N_PARAMS];
@@ -99,6 +101,8 @@ static void make_neuron(const neuron_args *a, nrn_params *p, double *dt) {
         if (d->model != m) cli_die(2, "--%s applies to --model %s only", d->name, nrn_model_name(d->model));
         *nrn_param_at(p, d) = a->param[i];
     }
+    if (a->phase && !nrn_has_phase_plane(p))
+        cli_die(2, "--phase-plane: %s has one variable (v); the phase plane needs izh or adex", a->model);
     *dt = isnan(a->dt) ? nrn_default_dt(m) : a->dt;
     if (nrn_check(p, *dt, err)) cli_die(2, "%s", err);
 }
@@ -215,6 +219,12 @@ static void run_trace(const neuron_args *a, const nrn_params *p, const nrn_stim 
     tb_picture pic;
     if (nrn_plot_trace(a->out, p, &tr, dt, title, &pic, err)) cli_die(1, "%s", err);
     note_picture(&pic);
+    if (a->phase) {
+        snprintf(title, sizeof title, "%s phase plane: %s input %g %s from %g ms (before: %g), %d spikes", label,
+                 a->input, I, nrn_current_unit(p->model), st.t_on, st.base, s.spikes);
+        if (nrn_plot_phase(a->out, p, &tr, dt, I, st.base, title, &pic, err)) cli_die(2, "--phase-plane: %s", err);
+        note_picture(&pic);
+    }
     snprintf(path, sizeof path, "%s_spikes.tsv", a->out);
     if (nrn_write_spikes(path, &tr, err)) cli_die(1, "%s", err);
     cli_note("wrote %s", path);

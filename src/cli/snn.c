@@ -93,8 +93,8 @@ static void run_parse(int argc, char **argv, run_args *a) {
 }
 
 
-static void run_print(const run_args *a, const snn_net *net, const snn_result *res, const snn_summary *s,
-                      const run_cost *c) {
+static void run_print(const run_args *a, const char *label, const snn_net *net, const snn_result *res,
+                      const snn_summary *s, const run_cost *c) {
     const char *preset = a->su.preset, *kernels = snn_kernel_name(net);
     if (a->json) {
         json_begin();
@@ -116,7 +116,7 @@ static void run_print(const run_args *a, const snn_net *net, const snn_result *r
         return;
     }
     double sec = res->sim_ms * 1e-3, wall = c->wall_s;
-    printf("network      %s, %d neurons (%d E, %d I), %lld synapses\n", preset, s->n, s->n_exc, s->n - s->n_exc,
+    printf("network      %s, %d neurons (%d E, %d I), %lld synapses\n", label, s->n, s->n_exc, s->n - s->n_exc,
            snn_n_synapses(net));
     printf("simulated    %.0f ms in %.3f s wall (%.3f s per biological s; build %.3f s)\n",
            res->sim_ms, wall, sec > 0 ? wall / sec : 0, c->build_s);
@@ -126,6 +126,20 @@ static void run_print(const run_args *a, const snn_net *net, const snn_result *r
     printf("kernels      %s, %d thread%s\n", kernels, c->threads, c->threads > 1 ? "s" : "");
     for (int r = 0; r < c->nrec && res->steps > 0; r++)
         printf("neuron %-5d mean v %.2f mV, %d spikes\n", c->vidx[r], snn_vrec_mean(res, r), s->count[c->vidx[r]]);
+}
+
+/* What the table and the pictures call the network: the preset ("cuba"), or, when the
+ * neurons were changed, which neurons with which synapses ("izh RS/FS neurons, cuba
+ * synapses"), so a picture never names the benchmark it no longer is. */
+static const char *network_label(const snn_setup *su, char *buf, size_t n) {
+    if (!su->model || !strcmp(su->model, "lif")) return su->preset;
+    int izh = !strcmp(su->model, "izh"), adex = !strcmp(su->model, "adex");
+    const char *pe = su->preset_e ? su->preset_e : izh ? "RS" : adex ? "adapting" : NULL;
+    const char *pi = su->preset_i ? su->preset_i : izh ? "FS" : adex ? "adapting" : NULL;
+    const char *syn = su->syn ? su->syn : su->preset;
+    if (pe && pi) snprintf(buf, n, "%s %s/%s neurons, %s synapses", su->model, pe, pi, syn);
+    else snprintf(buf, n, "%s neurons, %s synapses", su->model, syn);
+    return buf;
 }
 
 static int snn_run_main(int argc, char **argv) {
@@ -144,8 +158,9 @@ static int snn_run_main(int argc, char **argv) {
     c.threads = snn_auto_threads(net, cli_threads);
     c.nrec = a.nrec < N ? a.nrec : N;
     for (int r = 0; r < c.nrec; r++) c.vidx[r] = (int)((long long)r * N / c.nrec);   /* spread over the net */
+    char label[120];
     cli_note("%s: %d neurons, %lld synapses (%.1f MB), kernels %s, %d thread%s, simulating %g ms",
-             a.su.preset, N, snn_n_synapses(net), snn_memory_bytes(net) / 1e6, snn_kernel_name(net),
+             network_label(&a.su, label, sizeof label), N, snn_n_synapses(net), snn_memory_bytes(net) / 1e6, snn_kernel_name(net),
              c.threads, c.threads > 1 ? "s" : "", a.ms);
     /* simulate and measure */
     snn_result res;
@@ -161,10 +176,11 @@ static int snn_run_main(int argc, char **argv) {
     }
     if (!a.no_plots && res.steps > 0) {
         tb_picture pics[SNN_RUN_PICTURES];
-        if (snn_plot_run(a.out, a.su.preset, &cfg, &res, &sum, a.raster_ms, pics, err)) cli_die(1, "%s", err);
+        if (snn_plot_run(a.out, network_label(&a.su, label, sizeof label), &cfg, &res, &sum, a.raster_ms, pics, err))
+            cli_die(1, "%s", err);
         for (int k = 0; k < SNN_RUN_PICTURES; k++) note_picture(&pics[k]);
     }
-    run_print(&a, net, &res, &sum, &c);
+    run_print(&a, network_label(&a.su, label, sizeof label), net, &res, &sum, &c);
     snn_summary_free(&sum);
     snn_result_free(&res);
     snn_free(net);
@@ -247,8 +263,13 @@ static void stdp_print(const stdp_args *a, const stdp_window_result *win, const 
     printf("pattern      %d afferents (%d in the pattern) at %g Hz, %g s of training, %lld output spikes, %.2f s wall\n",
            c->n_in, c->n_pattern, c->rate_hz, sim_ms / 1000, res->post_spikes, wall);
     printf("%-12s %10s %14s %14s\n", "training", "hit rate", "false alarms", "latency");
-    for (int q = 0; q < PARTS; q++)
-        printf("%3d-%3d%%     %10.2f %11.2f Hz %11.1f ms\n", 100 * q / PARTS, 100 * (q + 1) / PARTS, hit[q], fa[q], lat[q]);
+    for (int q = 0; q < PARTS; q++) {  /* latency: "-" when no pattern window got a spike */
+        printf("%3d-%3d%%     %10.2f %11.2f Hz ", 100 * q / PARTS, 100 * (q + 1) / PARTS, hit[q], fa[q]);
+        if (isnan(lat[q])) printf("%11s ms\n", "-");
+        else printf("%11.1f ms\n", lat[q]);
+    }
+    printf("(hit rate: share of pattern windows with an output spike; latency: of the first one after\n"
+           " the pattern's onset, mean over the windows that got one)\n");
     printf("weights      pattern afferents %.3f mV, others %.3f mV (started at %g)\n", wp, wb, c->w0);
 }
 

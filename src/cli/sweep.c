@@ -95,12 +95,7 @@ static void print_json(const sweep_plan *p, const sweep_run *runs, int n, int pe
         for (int k = 0; k < S_N; k++) {
             double m, lo, hi;
             config_stat(runs, per, c, k, &m, &lo, &hi);
-            char *a = cli_strf("%s_ci_low", s_key[k]), *b = cli_strf("%s_ci_high", s_key[k]);
-            jw_num(w, s_key[k], m);
-            jw_num(w, a, lo);
-            jw_num(w, b, hi);
-            free(a);
-            free(b);
+            jw_num_ci(w, s_key[k], m, lo, hi);
         }
         jw_end(w);
     }

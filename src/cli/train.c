@@ -43,10 +43,21 @@ static void plot_notes(const tb_run *r) {
     char err[TB_ERRLEN];
     int drawn, rendered;
     if (run_plot_loss(r, &rendered, err)) cli_note("loss plot: %s", err);
+    else if (r->kind == RUN_SRNN && r->srnn.cfg.mode == SRNN_RESERVOIR)
+        cli_note("no loss curve: a reservoir's readout is fitted in one solve (eval %s --positions-plot NAME "
+                 "shows where its loss goes)", r->path_ckpt);
+    else if (r->log.n < 2) cli_note("no loss plot: the run has logged %d step%s (a curve needs two)", r->log.n,
+                                    r->log.n == 1 ? "" : "s");
     else if (!rendered) cli_note("gnuplot not found: render with gnuplot %s/%s_loss.gp", TB_PLOTS_DIR, r->name);
     else cli_note("wrote %s/%s_loss.png", TB_PLOTS_DIR, r->name);
     if (run_plot_rate(r, &drawn, &rendered, err)) cli_note("rate plot: %s", err);
     else if (drawn && rendered) cli_note("wrote %s/%s_rate.png", TB_PLOTS_DIR, r->name);
+}
+
+/* x with the format fmt, or "-" when x is NaN (not measured yet) */
+static void shown(char *buf, size_t n, const char *fmt, double x) {
+    if (isnan(x)) snprintf(buf, n, "-");
+    else snprintf(buf, n, fmt, x);
 }
 
 int train_loop(struct tb_run *r, const char *cmd) {
@@ -56,11 +67,14 @@ int train_loop(struct tb_run *r, const char *cmd) {
     while ((st = run_advance(r, cli_interrupted, err)) == RUN_STEPPED) {
         if (*r->note) cli_note("%s", r->note);
         double tps = r->tokens_seen / fmax(run_elapsed(r), 1e-9);
+        char tr[32], val[32], hz[32];   /* "-" where nothing was measured yet (not "nan") */
+        shown(tr, sizeof tr, "%.3f", r->ema);
+        shown(val, sizeof val, "%.3f", r->last_val);
+        shown(hz, sizeof hz, "%.0f", r->last_rate);
         if (r->kind == RUN_SRNN)
-            cli_progress((int)r->step, (int)r->steps, "train %.3f  val %.3f  %.0f Hz  %.0f tok/s", r->ema, r->last_val,
-                         r->last_rate, tps);
+            cli_progress((int)r->step, (int)r->steps, "train %s  val %s  %s Hz  %.0f tok/s", tr, val, hz, tps);
         else
-            cli_progress((int)r->step, (int)r->steps, "train %.3f  val %.3f  %.0f tok/s", r->ema, r->last_val, tps);
+            cli_progress((int)r->step, (int)r->steps, "train %s  val %s  %.0f tok/s", tr, val, tps);
     }
     cli_progress_end();
     if (st == RUN_FAILED) cli_die(1, "%s", err);

@@ -233,3 +233,36 @@ int nrn_simulate(const nrn_params *p, const nrn_stim *stim, double dt, double t_
     if (n_spikes) *n_spikes = ns;
     return 0;
 }
+
+/* ---- the phase plane (lesson 03) ----------------------------------------------------- */
+
+int nrn_has_phase_plane(const nrn_params *p) { return p->model == NRN_IZH || p->model == NRN_ADEX; }
+
+int nrn_nullclines(const nrn_params *p, double I, const double *v, int n, double *u_vnull,
+                   double *u_unull) {
+    if (!nrn_has_phase_plane(p)) return -1;
+    for (int k = 0; k < n; k++) {
+        if (p->model == NRN_IZH) {
+            u_vnull[k] = 0.04 * v[k] * v[k] + 5 * v[k] + 140 + I;
+            u_unull[k] = p->izh.b * v[k];
+        } else {
+            const nrn_adex *a = &p->adex;
+            u_vnull[k] = I + (a->g_l * (a->e_l - v[k]) + a->g_l * a->delta_t * exp((v[k] - a->v_t) / a->delta_t)) / 1000.0;
+            u_unull[k] = 1e-3 * a->a * (v[k] - a->e_l);
+        }
+    }
+    return 0;
+}
+
+int nrn_replay_phase(const nrn_params *p, const float *i_trace, long n, double dt, float *v,
+                     float *u, unsigned char *spiked, char *err) {
+    if (!nrn_has_phase_plane(p)) return tb_fail(err, "the phase plane needs a two-variable model (izh or adex)");
+    nrn_state s;
+    nrn_init(p, &s);
+    for (long k = 0; k < n; k++) {
+        spiked[k] = (unsigned char)nrn_step(p, &s, i_trace[k], dt);
+        v[k] = (float)s.v;
+        u[k] = (float)s.u;
+    }
+    return 0;
+}

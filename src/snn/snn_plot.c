@@ -68,19 +68,101 @@ int nrn_plot_fi(const char *prefix, const nrn_params *p, const char *label, doub
     return plot_lines_at(prefix, "_fi", &lp, s, ns, pic, err);
 }
 
+/* ---- the phase plane ----------------------------------------------------------------- */
+
+/* A curve u(v) sampled at n voltages, drawn as a polyline; points outside the chart's u
+ * range are left out (the nullclines run far off it). */
+static void draw_curve(tb_canvas *cv, const tb_chart *c, const double *v, const double *u, int n,
+                       const unsigned char rgb[3]) {
+    for (int k = 1; k < n; k++) {
+        if (u[k - 1] < c->y0 || u[k - 1] > c->y1 || u[k] < c->y0 || u[k] > c->y1) continue;
+        canvas_line(cv, chart_px(c, v[k - 1]), chart_py(c, u[k - 1]), chart_px(c, v[k]), chart_py(c, u[k]), rgb);
+    }
+}
+
+/* The chart's ranges: v from below the lowest point to the spike cut-off, u around the
+ * trajectory. */
+static tb_chart phase_chart(const nrn_params *p, const float *v, const float *u, long n) {
+    float vlo, vhi, ulo, uhi;
+    range_f(v, n, &vlo, &vhi);
+    range_f(u, n, &ulo, &uhi);
+    double vtop = p->model == NRN_IZH ? p->izh.v_peak : p->adex.v_cut;
+    double du = uhi - ulo > 0 ? uhi - ulo : fabs(uhi) + 1;
+    return (tb_chart){90, 40, 860, 560, vlo - 5, vtop + 2, ulo - 0.35 * du, uhi + 0.35 * du};
+}
+
+/* Legend lines in the top-left corner of the chart. */
+static void phase_legend(tb_canvas *cv, const tb_chart *c, const char *const *text,
+                         const unsigned char (*rgb)[3], int n) {
+    static const unsigned char WHITE[3] = {255, 255, 255};
+    canvas_rect(cv, c->x + 4, c->y + 4, 290, 16 * n + 8, WHITE);
+    for (int i = 0; i < n; i++) {
+        canvas_rect(cv, c->x + 12, c->y + 14 + 16 * i, 18, 3, rgb[i]);
+        canvas_text(cv, c->x + 36, c->y + 9 + 16 * i, text[i], 1, 0, BLACK);
+    }
+}
+
+static void draw_phase(tb_canvas *cv, const tb_chart *c, const nrn_params *p, const float *v,
+                       const float *u, const unsigned char *spiked, long n, double I_on, double I_off,
+                       double *vs, double *a, double *b, int nv) {
+    static const unsigned char PALE[3] = {150, 170, 235}, GREEN[3] = {10, 140, 60}, GREY[3] = {120, 120, 120};
+    for (int k = 0; k < nv; k++) vs[k] = c->x0 + (c->x1 - c->x0) * k / (nv - 1);
+    nrn_nullclines(p, I_off, vs, nv, a, b);
+    draw_curve(cv, c, vs, a, nv, PALE);
+    nrn_nullclines(p, I_on, vs, nv, a, b);
+    draw_curve(cv, c, vs, a, nv, BLUE);
+    draw_curve(cv, c, vs, b, nv, GREEN);
+    for (long k = 1; k < n; k++) {
+        if (spiked[k]) { canvas_rect(cv, chart_px(c, v[k]) - 2, chart_py(c, u[k]) - 2, 5, 5, GREY); continue; }
+        canvas_line(cv, chart_px(c, v[k - 1]), chart_py(c, u[k - 1]), chart_px(c, v[k]), chart_py(c, u[k]), RED);
+    }
+    char on[80], off[80];
+    const char *unit = nrn_current_unit(p->model);
+    snprintf(on, sizeof on, "dv/dt = 0 at I = %g %s", I_on, unit);
+    snprintf(off, sizeof off, "dv/dt = 0 at I = %g %s (before the step)", I_off, unit);
+    const char *text[5] = {on, off, p->model == NRN_IZH ? "du/dt = 0" : "dw/dt = 0", "trajectory",
+                           "reset (v = c, u += d)"};
+    if (p->model == NRN_ADEX) text[4] = "reset (v = V_r, w += b)";
+    const unsigned char legend_rgb[5][3] = {{30, 60, 200}, {150, 170, 235}, {10, 140, 60}, {200, 30, 30}, {120, 120, 120}};
+    phase_legend(cv, c, text, legend_rgb, 5);
+}
+
+int nrn_plot_phase(const char *prefix, const nrn_params *p, const nrn_trace *tr, double dt,
+                   double I_on, double I_off, const char *title, tb_picture *pic, char *err) {
+    enum { NV = 600 };
+    if (!nrn_has_phase_plane(p)) return tb_fail(err, "the phase plane needs a two-variable model (izh or adex)");
+    if (tr->n < 2) return tb_fail(err, "the phase plane needs at least 2 steps");
+    float *v = malloc((size_t)tr->n * sizeof *v), *u = malloc((size_t)tr->n * sizeof *u);
+    unsigned char *spiked = malloc((size_t)tr->n);
+    double *vs = malloc(NV * sizeof *vs), *a = malloc(NV * sizeof *a), *b = malloc(NV * sizeof *b);
+    tb_canvas cv = {0, 0, NULL};
+    int rc = -1;
+    if (!v || !u || !spiked || !vs || !a || !b) { tb_fail(err, "out of memory"); goto done; }
+    if (nrn_replay_phase(p, tr->i, tr->n, dt, v, u, spiked, err) || canvas_init(&cv, 1000, 660, err)) goto done;
+    tb_chart c = phase_chart(p, v, u, tr->n);
+    chart_axes(&cv, &c, "membrane potential v (mV)",
+               p->model == NRN_IZH ? "recovery u (mV/ms)" : "adaptation current w (nA)", title);
+    draw_phase(&cv, &c, p, v, u, spiked, tr->n, I_on, I_off, vs, a, b, NV);
+    rc = canvas_save_at(&cv, prefix, "_phase", pic, err);
+done:
+    canvas_free(&cv);
+    free(v); free(u); free(spiked); free(vs); free(a); free(b);
+    return rc;
+}
+
 /* ---- a network ------------------------------------------------------------------- */
 
 /* Dots for n_show neurons (the same share of each population) over the first t_show ms,
  * and the population rate of all neurons underneath. */
-static int draw_raster(tb_canvas *cv, const snn_config *cfg, const snn_result *r, const snn_summary *sum,
-                       double t_show, int n_show, char *err) {
+static int draw_raster(tb_canvas *cv, const char *name, const snn_config *cfg, const snn_result *r,
+                       const snn_summary *sum, double t_show, int n_show, char *err) {
     int ne = sum->n_exc, N = sum->n;
     if (n_show > N) n_show = N;
     int show_e = cfg->n_pops > 1 ? (int)((double)n_show * ne / N) : n_show;
     tb_chart c = {70, 30, 900, 430, 0, t_show, 0, n_show};
-    char title[160];
-    snprintf(title, sizeof title, "%s network: %d of %d neurons, first %g ms (red: excitatory, blue: inhibitory)",
-             cfg->syn == SYN_CUBA ? "CUBA" : "COBA", n_show, N, t_show);
+    char title[300];
+    snprintf(title, sizeof title, "%s: %d of %d neurons, first %g ms, mean %.1f Hz (red: excitatory, blue: inhibitory)",
+             name, n_show, N, t_show, sum->rate_hz);
     chart_axes(cv, &c, "time (ms)", "neuron", title);
     long bins = c.w;
     double *rate = calloc((size_t)bins, sizeof *rate);
@@ -110,11 +192,11 @@ static int draw_raster(tb_canvas *cv, const snn_config *cfg, const snn_result *r
     return 0;
 }
 
-static int plot_raster(const char *prefix, const snn_config *cfg, const snn_result *r, const snn_summary *sum,
-                       double t_show, tb_picture *pic, char *err) {
+static int plot_raster(const char *prefix, const char *name, const snn_config *cfg, const snn_result *r,
+                       const snn_summary *sum, double t_show, tb_picture *pic, char *err) {
     tb_canvas cv;
     if (canvas_init(&cv, 1000, 620, err)) return -1;
-    int rc = draw_raster(&cv, cfg, r, sum, t_show, 400, err);
+    int rc = draw_raster(&cv, name, cfg, r, sum, t_show, 400, err);
     if (!rc) rc = canvas_save_at(&cv, prefix, "_raster", pic, err);
     canvas_free(&cv);
     return rc;
@@ -176,7 +258,7 @@ done:
 int snn_plot_run(const char *prefix, const char *name, const snn_config *cfg, const snn_result *res,
                  const snn_summary *sum, double raster_ms, tb_picture pics[SNN_RUN_PICTURES], char *err) {
     if (res->steps <= 0) return tb_fail(err, "nothing to draw: the run has no steps");
-    if (plot_raster(prefix, cfg, res, sum, fmin(raster_ms, res->sim_ms), &pics[0], err)) return -1;
+    if (plot_raster(prefix, name, cfg, res, sum, fmin(raster_ms, res->sim_ms), &pics[0], err)) return -1;
     if (plot_rates(prefix, name, cfg, res, sum, &pics[1], err)) return -1;
     return plot_rate_hist(prefix, name, res, sum, &pics[2], err);
 }

@@ -107,17 +107,6 @@ static int to_twin_diff(rep_layer *L, char *err) {
     return 0;
 }
 
-/* A model-side layer reduced to its first k principal components (when wider). */
-static int to_pca(rep_layer *L, int k, char *err) {
-    if (k <= 0 || L->p <= k || k > L->n - 1) return 0;
-    double *Z = malloc((size_t)L->n * k * sizeof *Z);
-    if (!Z) return tb_fail(err, "out of memory");
-    if (align_pca(L->mean, L->n, L->p, k, Z, err)) { free(Z); return -1; }
-    free(L->mean);
-    L->mean = Z;
-    L->p = k;
-    return 0;
-}
 
 /* 1 when some unit varies across stimuli. */
 static int varies(const rep_layer *L) {
@@ -129,7 +118,7 @@ static int varies(const rep_layer *L) {
 
 int cmp_prepare_layer(rep_layer *L, int model_side, const cmp_opts *o, char *err) {
     if (o->twins && to_twin_diff(L, err)) return -1;
-    if (model_side && o->pca > 0 && to_pca(L, o->pca, err)) return -1;
+    if (model_side && o->pca > 0 && rep_layer_pca(L, o->pca, err) < 0) return -1;
     return 0;
 }
 

@@ -8,21 +8,52 @@
 
 /* ---- line plots ---------------------------------------------------------------------- */
 
-int fig_position_loss(const char *dir, const char *name, const lm_eval_result *r, int *rendered, char *err) {
-    double x[LM_EVAL_POSITIONS], ym[LM_EVAL_POSITIONS], yf[LM_EVAL_POSITIONS];
-    int n = 0, floor = 0;
+/* The positions with tokens: x[n] (position), model loss, floor; returns n; *floor = 1
+ * when the floor is known somewhere. */
+static int position_rows(const lm_eval_result *r, double *x, double *ym, double *yf, int *floor) {
+    int n = 0;
+    *floor = 0;
     for (int k = 0; k < r->n_pos; k++)
         if (r->pos_tokens[k]) {
             x[n] = k;
             ym[n] = r->pos_loss[k];
             yf[n] = r->pos_floor[k];
-            floor |= !isnan(yf[n]);
+            *floor |= !isnan(yf[n]);
             n++;
         }
+    return n;
+}
+
+int fig_position_loss(const char *dir, const char *name, const char *what, const lm_eval_result *r, int *rendered,
+                      char *err) {
+    double x[LM_EVAL_POSITIONS], ym[LM_EVAL_POSITIONS], yf[LM_EVAL_POSITIONS];
+    int floor, n = position_rows(r, x, ym, yf, &floor);
     tb_series s[2] = {{"model", x, ym, n, "linespoints"}, {"true floor", x, yf, n, "linespoints"}};
-    tb_lineplot lp = {"Loss by position in the sentence", "position (0 = first word after '.')", "nats per token",
-                      0, 0, 0, NAN, 0, 0};
-    return plot_lines(dir, name, &lp, s, floor ? 2 : 1, rendered, err);
+    char *title = tb_strf("Loss by position in the sentence: %s", what);
+    tb_lineplot lp = {title ? title : "Loss by position in the sentence", "position (0 = first word after '.')",
+                      "nats per token", 0, 0, 0, NAN, 0, 0};
+    int rc = plot_lines(dir, name, &lp, s, floor ? 2 : 1, rendered, err);
+    free(title);
+    return rc;
+}
+
+int fig_position_excess(const char *dir, const char *name, const char *what, const lm_eval_result *r, int *drawn,
+                        int *rendered, char *err) {
+    double x[LM_EVAL_POSITIONS], ym[LM_EVAL_POSITIONS], yf[LM_EVAL_POSITIONS], ex[LM_EVAL_POSITIONS];
+    int floor, n = position_rows(r, x, ym, yf, &floor), m = 0;
+    *drawn = *rendered = 0;
+    if (!floor) return 0;
+    for (int i = 0; i < n; i++)
+        if (!isnan(yf[i])) { x[m] = x[i]; ex[m++] = ym[i] - yf[i]; }
+    double zx[2] = {0, m ? x[m - 1] : 1}, zy[2] = {0, 0};
+    tb_series s[2] = {{"model - floor (what is left to learn)", x, ex, m, "linespoints"}, {"floor", zx, zy, 2, "dashed"}};
+    char *title = tb_strf("Excess over the true floor by position: %s", what);
+    tb_lineplot lp = {title ? title : "Excess over the true floor by position", "position (0 = first word after '.')",
+                      "nats per token above the floor", 0, 0, NAN, NAN, 0, 0};
+    int rc = plot_lines(dir, name, &lp, s, 2, rendered, err);
+    free(title);
+    *drawn = rc == 0;
+    return rc;
 }
 
 int fig_localizer_t(const char *dir, const char *name, const char *contrast, const double *t, int p, const int *idx, int k,
@@ -302,7 +333,7 @@ static int patch_map(const char *path, const char *title, const char *xlabel, co
 }
 
 int fig_patch_gpt(const char *dir, const char *name, const patch_gpt_result *r, char *err) {
-    char path[1200], lab[GPT_MAX_LAYERS + 1][24], hlab[256][12];
+    char path[1200], lab[GPT_MAX_LAYERS + 1][24], hlab[256][sizeof "head -2147483648"];
     const char *rl[GPT_MAX_LAYERS + 1], *hl[256];
     int L = r->L;
     for (int l = 0; l <= L; l++) {

@@ -1,6 +1,7 @@
 /* rep.c -- loading representations for align/compare/localize (see rep.h): a file
  * (.npy in C or Fortran order, float or int, either byte order; an .npz of one array; a
  * TSV table), a folder of .npy files, or an .npz archive, one layer per array. */
+#include "align.h"
 #include "rep.h"
 
 #include <dirent.h>
@@ -83,6 +84,28 @@ static int constant_units(const rep_layer *L, int *first) {
 /* Array a (read from path) as layer `name`: 2-D stimuli x units or 3-D trials x
  * stimuli x units, finite, trials averaged into L->mean (L->trial takes a's data),
  * constant units refused, dropped or kept as drop_constant says.  a is freed. */
+/* Remove from a[T, n, p] every unit with a non-finite value anywhere (in place, order
+ * kept); returns how many went, -1 when out of memory.  *p and a's shape are updated. */
+static int drop_nan_units(tb_array *a, int T, int n, int *p) {
+    int P = *p, q = 0;
+    unsigned char *bad = calloc((size_t)P, 1);
+    if (!bad) return -1;
+    for (int64_t i = 0; i < a->size; i++)
+        if (!isfinite(a->data[i])) bad[i % P] = 1;
+    for (int u = 0; u < P; u++) q += !bad[u];
+    /* row r's kept units move to r * q: every write is at or before its read */
+    for (int64_t r = 0; r < (int64_t)T * n; r++) {
+        int k = 0;
+        for (int u = 0; u < P; u++)
+            if (!bad[u]) a->data[r * q + k++] = a->data[r * P + u];
+    }
+    free(bad);
+    *p = q;
+    a->size = (int64_t)T * n * q;
+    a->shape[a->ndim - 1] = q;
+    return P - q;
+}
+
 static int layer_from_array(tb_array *a, const char *path, const char *name, int drop_constant, rep_layer *L,
                             char *err) {
     if (a->ndim != 2 && a->ndim != 3) {
@@ -91,16 +114,24 @@ static int layer_from_array(tb_array *a, const char *path, const char *name, int
         return tb_fail(err, "%s: is %d-D; expected stimuli x units (2-D) or trials x stimuli x units (3-D)", path, nd);
     }
     int T = a->ndim == 3 ? (int)a->shape[0] : 1;
-    int n = (int)a->shape[a->ndim - 2], p = (int)a->shape[a->ndim - 1];
+    int n = (int)a->shape[a->ndim - 2], p = (int)a->shape[a->ndim - 1], nan_dropped = 0;
     if (T < 1 || n < 1 || p < 1) { array_free(a); return tb_fail(err, "%s: empty array", path); }
+    if (drop_constant & REP_DROP_NAN) {   /* units (voxels) with any NaN or inf go first */
+        nan_dropped = drop_nan_units(a, T, n, &p);
+        if (nan_dropped < 0) { array_free(a); return tb_fail(err, "%s: out of memory", path); }
+        if (p == 0) { array_free(a); return tb_fail(err, "%s: every unit has a non-finite value", path); }
+    }
+    drop_constant &= ~REP_DROP_NAN;
     for (int64_t i = 0; i < a->size; i++)
         if (!isfinite(a->data[i])) {
             int64_t u = i % p, st = (i / p) % n;
             array_free(a);
-            return tb_fail(err, "%s: non-finite value at stimulus %lld, unit %lld", path, (long long)st, (long long)u);
+            return tb_fail(err, "%s: non-finite value at stimulus %lld, unit %lld (leave such units out with "
+                                "--drop-nan)", path, (long long)st, (long long)u);
         }
     if (rep_layer_alloc(L, name, path, 1, n, p)) { array_free(a); rep_layer_free(L); return tb_fail(err, "%s: out of memory", path); }
     L->trials = T;
+    L->dropped_nan = nan_dropped;
     for (int t = 0; t < T; t++)
         for (size_t i = 0; i < (size_t)n * p; i++) L->mean[i] += a->data[(size_t)t * n * p + i] / T;
     if (T > 1) { L->trial = a->data; a->data = NULL; }
@@ -127,6 +158,38 @@ int rep_load_layer(const char *path, const char *name, int drop_constant, rep_la
     char e[TB_ERRLEN];
     if (array_read(path, &a, e)) return tb_fail(err, "%s", e);
     return layer_from_array(&a, path, name, drop_constant, L, err);
+}
+
+int rep_layer_pca(rep_layer *L, int k, char *err) {
+    if (k <= 0 || L->p <= k || k > L->n - 1) return 0;
+    double *Z = malloc((size_t)L->n * k * sizeof *Z);
+    if (!Z) return tb_fail(err, "out of memory");
+    if (align_pca(L->mean, L->n, L->p, k, Z, err)) { free(Z); return -1; }
+    free(L->mean);
+    free(L->trial);
+    L->mean = Z;
+    L->trial = NULL;
+    L->trials = 1;
+    L->p = k;
+    return 1;
+}
+
+int rep_keep_trials(rep_layer *L, int k, char *err) {
+    if (k < 0 || k > L->trials)
+        return tb_fail(err, "%s: has %d trial%s; cannot keep %d", L->path, L->trials, L->trials == 1 ? "" : "s", k);
+    size_t np = (size_t)L->n * L->p;
+    if (k >= 1) {   /* the mean of the first k trials (the data itself when trials == 1) */
+        if (L->trials > 1) {
+            for (size_t i = 0; i < np; i++) L->mean[i] = 0;
+            for (int t = 0; t < k; t++)
+                for (size_t i = 0; i < np; i++) L->mean[i] += L->trial[(size_t)t * np + i] / k;
+        }
+        L->trials = k;
+    } else {
+        L->trials = 1;
+    }
+    if (L->trials == 1) { free(L->trial); L->trial = NULL; }
+    return 0;
 }
 
 int rep_drop_constant(rep_layer *L) {

@@ -98,7 +98,7 @@ static int get_u64(const tb_ckpt *c, const char *key, uint64_t *out, char *err) 
 
 static int put_state(const tb_run *r, tb_ckpt *c, char *err) {
     int spiking = r->kind == RUN_SRNN, rc = 0;
-    char key[16];
+    char key[sizeof "data_rng-2147483648"]; /* room for any int: gcc -O1 -fsanitize=address warns otherwise */
     for (int i = 0; i < 4 && !rc; i++) {
         snprintf(key, sizeof key, "data_rng%d", i);
         rc = put_u64(c, key, r->data.s[i]);
@@ -139,7 +139,7 @@ int run_load_state(tb_run *r, const tb_ckpt *c, char *err) {
     size_t n;
     run_params(r, &n);
     if (adamw_init(&r->opt, &o, n, err) || adamw_from_ckpt(&r->opt, c, err)) return -1;
-    char key[16];
+    char key[sizeof "data_rng-2147483648"];
     for (int i = 0; i < 4; i++) {
         snprintf(key, sizeof key, "data_rng%d", i);
         if (get_u64(c, key, &r->data.s[i], err)) return -1;
@@ -359,7 +359,7 @@ static void model_words(const tb_run *r, char *buf, size_t n) {
 int run_plot_loss(const tb_run *r, int *rendered, char *err) {
     const run_log *g = &r->log;
     *rendered = 0;
-    if (g->n < 1) return 0;
+    if (g->n < 2) return 0;   /* a curve needs two logged steps (a 0-step run has one) */
     double *xs = malloc(4 * (size_t)g->n * sizeof(double));
     if (!xs) return tb_fail(err, "out of memory for the loss plot");
     double *ts = xs + g->n, *xv = ts + g->n, *vv = xv + g->n;
