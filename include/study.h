@@ -131,7 +131,7 @@ typedef struct {
     int quick;
     int seeds;                 /* seeds of every configuration */
     int steps;                 /* GPT training steps (every configuration and control) */
-    char save_at[256];         /* snapshot steps of the main model (log-spaced) */
+    char save_at[256];         /* snapshot steps of every GPT (study_design_steps) */
     int n_widths, widths[STUDY_MAX_CONFIGS];   /* d_model values, at depth `depth` */
     int n_depths, depths[STUDY_MAX_CONFIGS];   /* layer counts, at width `width` */
     int width, depth;          /* the main model (and the scrambled control) */
@@ -142,12 +142,17 @@ typedef struct {
     long abl_tokens;           /* S4: validation tokens scored per ablation */
     int boot;                  /* stimulus resamples */
     int trials;                /* spiking network: trials per stimulus */
-    int scan;                  /* also scan each network (fMRI) and repeat S2 on the scans */
+    int scan;                  /* also scan each network (fMRI) and repeat S2 on the scans (1) */
 } study_design;
 /* quick: 2 seeds, widths 32 and 64 at depth 2, 800 steps (S7 cannot be tested: the facts
  * are not learned that early); full: 3 seeds, widths 32/64/128 at depth 2 and depths 2/4
  * at width 64, 3000 steps (fact recall reaches ~100%). */
 void study_design_default(study_design *d, int quick);
+/* Set the GPT's steps and its snapshots: 0, the log-spaced 10, 30, 100, 300, ... below half
+ * the steps, 1/10 of the steps (S1's early snapshot), then 2/6 .. 5/6 of the steps (the
+ * facts are learned late) and the final step, each rounded down to 10.
+ * 3000 steps: 0,10,30,100,300,1000,1500,2000,2500,final; 800: 0,10,30,80,100,260,...,final. */
+void study_design_steps(study_design *d, int steps);
 
 /* ---- running it ------------------------------------------------------------------------- */
 
@@ -182,9 +187,14 @@ typedef struct {
     double *enc_units, *enc_pca, *rsa_units;     /* [n_layers] at design.units units / components */
     int best;
     double val_loss, pair_acc, fact_acc;
-    /* the references of the main model (NaN elsewhere) */
-    double ref[CMP_N_BASE], ref_lo[CMP_N_BASE], ref_hi[CMP_N_BASE];
 } study_final;
+
+/* Every score the main model's alignment is read against: RSA with the seed's network. */
+enum { STUDY_REF_TRAINED, STUDY_REF_UNTRAINED, STUDY_REF_SCRAMBLED, STUDY_REF_LEXICAL, STUDY_REF_NOISE,
+       STUDY_REF_NOLANG, STUDY_REF_IDEAL, STUDY_REF_SEED_GPT, STUDY_REF_SEED_SNN, STUDY_N_REFS };
+extern const char *const study_ref_name[STUDY_N_REFS];   /* "trained GPT (best layer)", ... */
+/* The rows of the scanner's repeat of S2 (study_result.scan_rsa). */
+extern const char *const study_scan_name[4];
 
 typedef struct {
     study_design design;
@@ -194,19 +204,22 @@ typedef struct {
     char (*snn)[1100];         /* [seeds] the spiking networks' checkpoints */
     int trained;               /* runs trained now (the rest were cached) */
     study_data data;
+    int *pair_gpt;             /* [data.s_n][2] the two GPTs (indices into gpt) of each S6 seed pair */
     study_finding finding[STUDY_N_FINDINGS];
+    int n_stimuli;             /* probe sentences */
     int n_final;
     study_final *final;
-    /* references beside the main model (per-seed means; NaN when not measured) */
-    double nolang_rate_hz;     /* mean firing rate of the no-language population */
-    double ideal_rsa[4];       /* the ideal observer's layers against the network */
+    /* the references (mean over seeds, hierarchical 95% interval; the seed-to-seed rows
+     * have no interval: NaN) */
+    double ref[STUDY_N_REFS], ref_lo[STUDY_N_REFS], ref_hi[STUDY_N_REFS];
+    double nolang_rate_hz;     /* mean firing rate of the no-language population, Hz */
     double ideal_gpt_rsa;      /* the main model's best layer against the ideal observer's best layer */
-    double seed_gpt_rsa, seed_snn_rsa;   /* two seeds of the GPT (best layer), two seeds of the network */
     int have_scan;
-    double scan_rsa[3], scan_lo[3], scan_hi[3];   /* trained, untrained, scrambled against the fMRI scan */
-    double scan_ceiling;       /* the scan's within-subject (split-half) ceiling */
-    double s4_acc_pct, s4_loss_pct;   /* S4's two percentiles (mean over seeds) */
-    int s4_k, s4_units;        /* localized units, of the layer's */
+    /* against the fMRI scans of the networks: the trained model's, the untrained and the
+     * scrambled control's best layers, and S2's statistic (trained - the better control) */
+    double scan_rsa[4], scan_lo[4], scan_hi[4];
+    double scan_ceiling;       /* the scans' within-subject (split-half) ceiling on r */
+    int s4_k, s4_units;        /* S4: localized units, of the layer's */
     double train_s, measure_s, total_s;   /* wall-clock seconds */
     char report_md[1100], report_html[1100], findings_tsv[1100];
 } study_result;
