@@ -47,8 +47,8 @@ static void print_table(const study_result *r) {
     }
     printf("\n");
     for (int i = 0; i < STUDY_N_FINDINGS; i++) printf("%s %s\n", r->finding[i].id, r->finding[i].why);
-    printf("\n%s study: %d GPTs and %d networks (%d trained now, the rest cached); %.0f s training, %.0f s measuring\n",
-           r->design.quick ? "quick" : "full", r->n_gpt, r->n_snn, r->trained, r->train_s, r->measure_s);
+    printf("\n%s study: %d GPTs and %d networks, %d of them trained now (the rest from the cache); %.0f s training, "
+           "%.0f s measuring\n", r->design.quick ? "quick" : "full", r->n_gpt, r->n_snn, r->trained, r->train_s, r->measure_s);
     printf("wrote %s, %s and %s\n", r->report_html, r->report_md, r->findings_tsv);
 }
 

@@ -21,7 +21,8 @@
 
 static void pic_set(study_pic *p, const char *dir, const char *name, int png_ok, const char *caption) {
     snprintf(p->path, sizeof p->path, "%s/%s.png", dir, name);
-    snprintf(p->script, sizeof p->script, png_ok ? "" : "%s/%s.gp", dir, name);
+    p->script[0] = 0;   /* the gnuplot script to render it later, when gnuplot was missing */
+    if (!png_ok) snprintf(p->script, sizeof p->script, "%s/%s.gp", dir, name);
     snprintf(p->caption, sizeof p->caption, "%s", caption);
     p->ok = png_ok;
 }

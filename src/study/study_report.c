@@ -346,29 +346,26 @@ static int findings_tsv(const char *path, const study_result *r, char *err) {
     return rc;
 }
 
-/* The finding sections, each with its tables and pictures. */
-static void sections(pages *p, const study_result *r, const study_pic *pic) {
-    finding_text(p, &r->finding[0]);
-    picture(p, &pic[STUDY_PIC_TRAINING]);
-    training_table(p, r);
-    finding_text(p, &r->finding[1]);
-    picture(p, &pic[STUDY_PIC_REFERENCES]);
-    reference_table(p, r);
-    finding_text(p, &r->finding[2]);
-    picture(p, &pic[STUDY_PIC_WIDTH]);
-    width_table(p, r);
-    finding_text(p, &r->finding[3]);
-    picture(p, &pic[STUDY_PIC_ABL_LOSS]);
-    picture(p, &pic[STUDY_PIC_ABL_PAIRS]);
-    ablation_table(p, r);
-    finding_text(p, &r->finding[4]);
-    picture(p, &pic[STUDY_PIC_DEPTH]);
-    depth_table(p, r);
-    finding_text(p, &r->finding[5]);
-    picture(p, &pic[STUDY_PIC_SEEDS]);
-    seeds_table(p, r);
-    finding_text(p, &r->finding[6]);
+/* S7's section: where its numbers are shown. */
+static void s7_note(pages *p, const study_result *r) {
+    (void)r;
     para(p, "The over-training picture and table are under S1; the no-language population is a row of S2's table.");
+}
+
+/* The finding sections, in order: each its text, its pictures (-1: none) and its table. */
+static void sections(pages *p, const study_result *r, const study_pic *pic) {
+    static const struct { int pic[2]; void (*table)(pages *, const study_result *); } part[STUDY_N_FINDINGS] = {
+        {{STUDY_PIC_TRAINING, -1}, training_table},      {{STUDY_PIC_REFERENCES, -1}, reference_table},
+        {{STUDY_PIC_WIDTH, -1}, width_table},            {{STUDY_PIC_ABL_LOSS, STUDY_PIC_ABL_PAIRS}, ablation_table},
+        {{STUDY_PIC_DEPTH, -1}, depth_table},            {{STUDY_PIC_SEEDS, -1}, seeds_table},
+        {{-1, -1}, s7_note},
+    };
+    for (int i = 0; i < STUDY_N_FINDINGS; i++) {
+        finding_text(p, &r->finding[i]);
+        for (int k = 0; k < 2; k++)
+            if (part[i].pic[k] >= 0) picture(p, &pic[part[i].pic[k]]);
+        part[i].table(p, r);
+    }
     models_table(p, r);
 }
 
