@@ -107,5 +107,8 @@ int sweep_measure(const sweep_measure_opts *o, sweep_run *runs, int n, char *err
 /* Mean and 95% interval (Student t over seeds) of the values x[n] (NaNs skipped); with
  * fewer than 2 values the interval is NaN. */
 void sweep_mean_ci(const double *x, int n, double *mean, double *lo, double *hi);
+/* The 97.5% quantile of Student's t with df degrees of freedom (the half-width of a 95%
+ * interval in standard errors; NaN for df < 1; within 0.005 of exact beyond df = 20). */
+double sweep_t975(int df);
 
 #endif

@@ -1,9 +1,13 @@
 #!/bin/sh
-# tinybrain report, rendered the way a person sees it: a small training run, its page
-# (tinybrain report), and a screenshot by headless Chromium of the page, and of the same
-# page with its pictures taken out.  Checks: the page loads nothing from elsewhere, the
-# screenshot has the asked size, it is not blank (far larger than a blank page's), and
-# the inlined pictures show (the screenshot differs from the one without them).
+# tinybrain's HTML pages, rendered the way a person sees them: a small training run and its
+# page (tinybrain report), and a small study (tinybrain study --quick --steps 100: every
+# step of the quick study, with GPTs trained 100 steps; about a minute) and its report.
+# Each page is screenshot by headless Chromium, and again with its pictures hidden (same layout).
+# Checks: the page loads nothing from elsewhere, every picture is inlined, the screenshot
+# has the asked size, it is not blank (far larger than a blank page's), and the inlined
+# pictures show (the screenshot differs from the one with them hidden).  The study also: its
+# JSON (seven findings S1-S7 with a verdict each, the report's path), findings.tsv,
+# report.md, an axis label on every gnuplot picture, and a re-run that trains nothing.
 # Chromium comes from Debian's `chromium` (installed when root); without it the render
 # is skipped and says so.  Prints "report: N passed, N failed, N skipped".
 cd "$(dirname "$0")/.." || exit 1
@@ -28,6 +32,30 @@ if [ -f $page ] && ! grep -Eq '(src|href)="(https?:|//|file:)' $page && ! grep -
    [ "$(grep -c 'src="data:image/png;base64,' $page)" = 1 ]; then ok "self-contained: one inlined picture, no link out, no script"
 else bad "self-contained page"; fi
 
+# The study: one JSON object, seven findings with legal verdicts, the files, the cache.
+"$root/tinybrain" study --quick --steps 100 --out st --json >st.json 2>"$tmp/err" ||
+  { bad "tinybrain study --quick --steps 100"; tail -n 3 "$tmp/err"; }
+verdicts=$(grep -Eo '"verdict": "(reproduced|not reproduced|contrary|untestable)"' st.json | wc -l | tr -d ' ')
+ids=$(grep -Eo '"id": "S[1-7]"' st.json | sort -u | wc -l | tr -d ' ')
+if [ "$ids" = 7 ] && [ "$verdicts" = 7 ] && grep -q '"report": "st/report.html"' st.json &&
+   [ "$(grep -c '' st/findings.tsv)" = 8 ] && grep -q '^| S7 |' st/report.md; then
+  ok "study: 7 findings with a verdict each in the JSON, findings.tsv and report.md"
+else bad "study: findings ($ids ids, $verdicts verdicts in the JSON; see st.json, st/findings.tsv)"; fi
+spage=st/report.html
+pngs=$(ls st/plots/*.png 2>/dev/null | wc -l | tr -d ' ')
+if [ -f $spage ] && ! grep -Eq '(src|href)="(https?:|//|file:)' $spage && ! grep -q '<script' $spage &&
+   [ "$pngs" -ge 2 ] && [ "$(grep -c 'src="data:image/png;base64,' $spage)" = "$pngs" ]; then
+  ok "study page self-contained: all $pngs pictures inlined, no link out, no script"
+else bad "study page: $pngs pictures in st/plots, $(grep -c 'src="data:image/png;base64,' $spage 2>/dev/null) inlined"; fi
+unlabelled=""
+for gp in st/plots/*.gp; do
+  grep -q '^set xlabel ".' "$gp" && grep -q '^set ylabel ".' "$gp" || unlabelled="$unlabelled $gp"
+done
+[ -z "$unlabelled" ] && ok "study: every gnuplot picture has both axes labelled" || bad "study: unlabelled axes in$unlabelled"
+"$root/tinybrain" study --quick --steps 100 --out st --json >st2.json 2>"$tmp/err" &&
+  grep -q '"trained_now": 0' st2.json && ok "study re-run: every model cached, nothing trained" ||
+  bad "study re-run trained again: $(grep -o '"trained_now": [0-9]*' st2.json)"
+
 browser=""
 for b in chromium chromium-browser google-chrome; do command -v $b >/dev/null 2>&1 && { browser=$b; break; }; done
 if [ -z "$browser" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -43,15 +71,23 @@ else
     timeout 120 $browser --headless --no-sandbox --disable-gpu --hide-scrollbars --proxy-server=127.0.0.1:9 \
       --window-size=1000,4000 --screenshot="$2" "file://$tmp/w/$1" >"$tmp/chromium.log" 2>&1
   }
-  sed 's/<img [^>]*>//' $page >bare.html
   printf '<!DOCTYPE html><html><body></body></html>\n' >blank.html
-  if shot $page full.png && shot bare.html bare.png && shot blank.html blank.png; then
-    dim=$(png_dim full.png); full=$(size full.png); bare=$(size bare.png); blank=$(size blank.png)
-    [ "$dim" = "1000 4000" ] && ok "screenshot is 1000 x 4000" || bad "screenshot size: $dim"
-    [ "$full" -gt $((10 * blank)) ] && ok "not blank: $full bytes vs $blank for a blank page" ||
-      bad "screenshot looks blank: $full bytes vs $blank for a blank page"
-    [ "$full" -gt $((bare + 5000)) ] && ok "the inlined picture shows: $full bytes vs $bare without it" ||
-      bad "the picture does not show: $full bytes vs $bare without it"
+  render() {  # render PAGE NAME: the page and the page without its pictures, against a blank page
+    sed 's|</head>|<style>img { visibility: hidden }</style></head>|' "$1" >"$2.bare.html"   # same layout
+    if shot "$1" "$2.png" && shot "$2.bare.html" "$2.bare.png"; then
+      dim=$(png_dim "$2.png"); full=$(size "$2.png"); bare=$(size "$2.bare.png"); blank=$(size blank.png)
+      [ "$dim" = "1000 4000" ] && ok "$2: screenshot is 1000 x 4000" || bad "$2: screenshot size: $dim"
+      [ "$full" -gt $((10 * blank)) ] && ok "$2: not blank: $full bytes vs $blank for a blank page" ||
+        bad "$2: screenshot looks blank: $full bytes vs $blank for a blank page"
+      [ "$full" -gt $((bare + 5000)) ] && ok "$2: the inlined pictures show: $full bytes vs $bare without them" ||
+        bad "$2: the pictures do not show: $full bytes vs $bare without them"
+    else
+      bad "$browser could not take a screenshot of $1"; tail -n 5 "$tmp/chromium.log"
+    fi
+  }
+  if shot blank.html blank.png; then
+    render $page run
+    [ -f $spage ] && render $spage study
   else
     bad "$browser could not take a screenshot"; tail -n 5 "$tmp/chromium.log"
   fi

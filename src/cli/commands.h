@@ -24,6 +24,7 @@ int cmd_record(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_energy(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_study(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_patch(int argc, char **argv);

@@ -24,6 +24,7 @@ static const struct { const char *name; cli_main_fn fn; const char *summary; } c
     {"scan", cmd_scan, "the virtual scanner: fMRI/ECoG of spiking networks, subjects, fROIs, ceilings, true code"},
     {"localize", cmd_localize, "the language localizer: units more active for sentences than for nonwords"},
     {"sweep", cmd_sweep, "train every combination of --vary flag values x seeds (cached); table and plots with seed intervals"},
+    {"study", cmd_study, "the seed paper's experiment at toy scale: findings S1-S7 with computed verdicts, report.html"},
     {"report", cmd_report, "a run as one self-contained HTML page: commands, configuration, numbers, pictures"},
     {"tweaks", cmd_tweaks, "the tinkerer's table: dense vs experts vs sparse vs a skipped block, over seeds"},
     {"patch", cmd_patch, "activation patching on the agreement minimal pairs: residual stream, heads, MLP units, neuron groups"},

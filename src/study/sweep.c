@@ -270,8 +270,7 @@ int sweep_execute(const sweep_plan *p, sweep_run *runs, int n, sweep_progress_fn
     return rc;
 }
 
-/* Two-sided 97.5% quantile of Student's t with df degrees of freedom. */
-static double t975(int df) {
+double sweep_t975(int df) {
     static const double t[] = {NAN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
                                2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086};
     if (df < 1) return NAN;
@@ -288,7 +287,7 @@ void sweep_mean_ci(const double *x, int n, double *mean, double *lo, double *hi)
     for (int i = 0; i < n; i++)
         if (!isnan(x[i])) ss += (x[i] - *mean) * (x[i] - *mean);
     if (k < 2) { *lo = *hi = NAN; return; }
-    double half = t975(k - 1) * sqrt(ss / (k - 1) / k);
+    double half = sweep_t975(k - 1) * sqrt(ss / (k - 1) / k);
     *lo = *mean - half;
     *hi = *mean + half;
 }
