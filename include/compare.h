@@ -168,6 +168,7 @@ typedef struct {
     double *rsa_partial_lexical;     /* [n_layers] Spearman RSA with the lexical RDM partialled out */
     double unique_ci[2];             /* the best layer's unique R^2: interval over the network's units */
     char cca_note[TB_ERRLEN];       /* why the CCA family is NaN, or how it was computed */
+    char twins_note[TB_ERRLEN];     /* twins: the GPT layers left out, and why ("" if none) */
     int n_findings;
     cmp_finding finding[CMP_MAX_FINDINGS];
     cmp_units *units;         /* [n_layers + CMP_N_BASE] with o->units (NULL otherwise) */
@@ -187,6 +188,12 @@ int  cmp_align_one(const rep_layer *A, const rep_layer *B, const cmp_opts *o, al
 /* The transforms every representation gets before comparison: twin differences
  * (o->twins) and, on the model side, PCA to o->pca components. */
 int  cmp_prepare_layer(rep_layer *L, int model_side, const cmp_opts *o, char *err);
+/* The same for every layer of s; with twins, a layer whose pair differences vanish up to
+ * float rounding (sum of squares at most CMP_TWIN_VANISH of the layer's before the
+ * differences, per pair) has nothing to compare and is left out, named in note[len]
+ * (may be NULL).  A set keeps at least its last layer. */
+#define CMP_TWIN_VANISH 1e-10
+int  cmp_prepare_set(rep_set *s, int model_side, const cmp_opts *o, char *note, size_t len, char *err);
 /* Tau-a of feature f for GPT layer l (l = n_layers: the network). */
 double cmp_tau(const cmp_result *r, int f, int l);
 /* Tables: layer x metric (cmp_shown, %.6g), and model RDM x layer. */

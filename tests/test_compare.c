@@ -71,6 +71,47 @@ static void fill(rep_layer *L, const char *name, int n, int p, tb_rng *g, const 
     for (int i = 0; i < n * p; i++) L->mean[i] = src ? 3 * src->mean[i] + 1 : rng_normal(g);
 }
 
+/* Twins: a layer whose pair differences are float rounding (the mean-pooled embedding of
+ * the same words) is left out and named; a layer with real differences is kept. */
+static void twins_leave_out_vanishing_layers(void **state) {
+    (void)state;
+    tb_rng g;
+    rng_seed(&g, 11);
+    rep_set S = {3, calloc(3, sizeof(rep_layer)), 1};
+    fill(&S.layer[0], "00_embed", 8, 5, &g, NULL);
+    fill(&S.layer[1], "01_block1", 8, 5, &g, NULL);
+    fill(&S.layer[2], "02_block2", 8, 5, &g, NULL);
+    for (int k = 0; k < 4; k++)   /* twin 2k+1 = twin 2k up to float32 rounding */
+        for (int j = 0; j < 5; j++)
+            S.layer[0].mean[(2 * k + 1) * 5 + j] = (float)S.layer[0].mean[2 * k * 5 + j] * (1 + 1e-7 * (j - 2));
+    cmp_opts o;
+    cmp_opts_default(&o);
+    o.twins = 1;
+    char note[TB_ERRLEN], err[TB_ERRLEN];
+    assert_int_equal(cmp_prepare_set(&S, 1, &o, note, sizeof note, err), 0);
+    assert_int_equal(S.n_layers, 2);
+    assert_string_equal(S.layer[0].name, "01_block1");
+    assert_int_equal(S.layer[0].n, 4);                 /* 4 pair differences */
+    assert_non_null(strstr(note, "00_embed"));
+    assert_null(strstr(note, "block"));
+    /* without --twins nothing is left out */
+    rep_set T = {1, calloc(1, sizeof(rep_layer)), 1};
+    fill(&T.layer[0], "00_embed", 8, 5, &g, NULL);
+    for (int j = 0; j < 5; j++) T.layer[0].mean[5 + j] = T.layer[0].mean[j];
+    o.twins = 0;
+    assert_int_equal(cmp_prepare_set(&T, 1, &o, note, sizeof note, err), 0);
+    assert_int_equal(T.n_layers, 1);
+    assert_string_equal(note, "");
+    /* a set keeps at least its last layer, even when it vanishes */
+    o.twins = 1;
+    for (int i = 0; i < 8; i += 2)
+        for (int j = 0; j < 5; j++) T.layer[0].mean[(i + 1) * 5 + j] = T.layer[0].mean[i * 5 + j];
+    assert_int_equal(cmp_prepare_set(&T, 1, &o, note, sizeof note, err), 0);
+    assert_int_equal(T.n_layers, 1);
+    rep_free(&S);
+    rep_free(&T);
+}
+
 static void layers_against_a_file(void **state) {
     (void)state;
     char err[TB_ERRLEN];
@@ -474,6 +515,7 @@ static int teardown(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(catalogue_and_best),
+        cmocka_unit_test(twins_leave_out_vanishing_layers),
         cmocka_unit_test(layers_against_a_file),
         cmocka_unit_test(models_from_recording_folders),
         cmocka_unit_test(references_and_verdicts),

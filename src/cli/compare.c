@@ -134,6 +134,7 @@ static void print_json(const cmp_result *r) {
     json_int("snn_neurons", B->p);
     json_int("snn_trials", B->trials);
     json_str("cca", *r->cca_note ? r->cca_note : "cross-validated (fit on half the stimuli, scored on the other half)");
+    if (r->twins) json_str("twins_left_out", r->twins_note);
     json_layers(w, r);
     if (r->have_refs) json_references(w, r);
     else json_str("best_layer", r->gpt.rep.layer[r->best].name);
@@ -290,6 +291,7 @@ static int compare_models(const char *gpt, const char *snn, const cmp_cfg *c) {
     if (r.snn.dropped && !c->json)
         cli_note("%s: left out %d neurons that fire the same on every stimulus (mostly silent)", snn, r.snn.dropped);
     if (*r.cca_note) cli_note("%s; left out of the findings and plots", r.cca_note);
+    if (*r.twins_note) cli_note("GPT layers %s", r.twins_note);
     if (r.layer[0].ceiling_status != ENC_CEIL_OK && r.layer[0].ceiling_status != ENC_CEIL_NOT_RUN)
         cli_note("enc_ceil not defined: %s", enc_ceiling_reason(r.layer[0].ceiling_status));
     char *path = cli_strf("%s/%s.tsv", c->out, c->name), *plot = cli_strf("%s_by_layer", c->name);

@@ -215,10 +215,11 @@ static int by_layer(cmp_result *r, const cmp_opts *o, char *err) {
     return 0;
 }
 
-/* Twin differences on both sides, PCA on the GPT's (see cmp_prepare_layer). */
+/* Twin differences on both sides (GPT layers with nothing left are left out), PCA on
+ * the GPT's (see cmp_prepare_set). */
 static int prepare_sides(cmp_result *r, const cmp_opts *o, char *err) {
-    for (int l = 0; l < r->gpt.rep.n_layers; l++)
-        if (cmp_prepare_layer(&r->gpt.rep.layer[l], 1, o, err)) return -1;
+    if (cmp_prepare_set(&r->gpt.rep, 1, o, r->twins_note, sizeof r->twins_note, err)) return -1;
+    r->n_layers = r->gpt.rep.n_layers;
     return cmp_prepare_layer(&r->snn.rep.layer[0], 0, o, err);
 }
 

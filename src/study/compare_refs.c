@@ -107,6 +107,12 @@ static int to_twin_diff(rep_layer *L, char *err) {
     return 0;
 }
 
+/* Sum of squares of x[m]. */
+static double sumsq(const double *x, size_t m) {
+    double s = 0;
+    for (size_t i = 0; i < m; i++) s += x[i] * x[i];
+    return s;
+}
 
 /* 1 when some unit varies across stimuli. */
 static int varies(const rep_layer *L) {
@@ -122,9 +128,31 @@ int cmp_prepare_layer(rep_layer *L, int model_side, const cmp_opts *o, char *err
     return 0;
 }
 
-static int prepare_set(rep_set *s, int model_side, const cmp_opts *o, char *err) {
-    for (int l = 0; l < s->n_layers; l++)
-        if (cmp_prepare_layer(&s->layer[l], model_side, o, err)) return -1;
+/* Prepare one layer; with twins, *vanished = 1 when its pair differences are float
+ * rounding only: ||D||^2 <= CMP_TWIN_VANISH ||X||^2 / 2 (a layer that pools the same
+ * words at the same positions, as the mean-pooled embedding does, gives the twins of a
+ * pair the same vector up to the order of the sums). */
+static int prepare_one(rep_layer *L, int model_side, const cmp_opts *o, int *vanished, char *err) {
+    double before = o->twins ? sumsq(L->mean, (size_t)L->n * L->p) : 0;
+    if (cmp_prepare_layer(L, model_side, o, err)) return -1;
+    *vanished = o->twins && sumsq(L->mean, (size_t)L->n * L->p) <= CMP_TWIN_VANISH * before / 2;
+    return 0;
+}
+
+int cmp_prepare_set(rep_set *s, int model_side, const cmp_opts *o, char *note, size_t len, char *err) {
+    int kept = 0;
+    size_t used = 0;
+    if (note && len) note[0] = 0;
+    for (int l = 0; l < s->n_layers; l++) {
+        int vanished;
+        if (prepare_one(&s->layer[l], model_side, o, &vanished, err)) return -1;
+        if (!vanished || (kept == 0 && l == s->n_layers - 1)) { s->layer[kept++] = s->layer[l]; continue; }
+        if (note && used < len)
+            used += (size_t)snprintf(note + used, len - used, "%s%s", used ? ", " : "left out (their twins' differences "
+                                     "are float rounding: the same words at the same positions): ", s->layer[l].name);
+        rep_layer_free(&s->layer[l]);
+    }
+    s->n_layers = kept;
     return 0;
 }
 
@@ -143,9 +171,9 @@ static int load_refs(cmp_result *r, const cmp_opts *o, const char *gpt, const ch
     else snprintf(why[CMP_SCRAMBLED_GPT], TB_ERRLEN, "no --scrambled model given (train one with `tinybrain train --scramble`)");
     /* the same transforms as the layers and the network */
     if ((f->have[CMP_LEXICAL] && cmp_prepare_layer(&f->lex, 1, o, err)) || cmp_prepare_layer(&f->noise, 1, o, err) ||
-        (f->have[CMP_UNTRAINED_GPT] && prepare_set(&f->ugpt, 1, o, err)) ||
-        (f->have[CMP_UNTRAINED_SNN] && prepare_set(&f->usnn, 0, o, err)) ||
-        (f->have[CMP_SCRAMBLED_GPT] && prepare_set(&f->scr, 1, o, err)))
+        (f->have[CMP_UNTRAINED_GPT] && cmp_prepare_set(&f->ugpt, 1, o, NULL, 0, err)) ||
+        (f->have[CMP_UNTRAINED_SNN] && cmp_prepare_set(&f->usnn, 0, o, NULL, 0, err)) ||
+        (f->have[CMP_SCRAMBLED_GPT] && cmp_prepare_set(&f->scr, 1, o, NULL, 0, err)))
         return -1;
     if (f->have[CMP_LEXICAL] && !varies(&f->lex)) {
         f->have[CMP_LEXICAL] = 0;
