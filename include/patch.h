@@ -45,12 +45,16 @@ typedef struct {
     int *role;                 /* [n, T] patch_role of each position (-1: padding) */
     int *right, *wrong;        /* [n] verb forms: right after the clean prefix */
     int *attractor;            /* [n] 1: an attractor noun stands between subject and verb */
+    int skipped;               /* pairs left out: a prefix word with no role (relative clauses) */
+    char skipped_kinds[256];   /* their phenomena, "relative_subject, filler_gap" */
 } patch_pairs;
 
 /* The pairs of minimal_pairs.tsv (good, bad, attractor) on toyworld corpus c (at most
  * max_pairs, 0: all): the good sentence up to its verb is the clean prefix; the corrupted
  * prefix has the subject noun in the other number, and a determiner that only goes with
- * the old number ("a" / "some") replaced by one of the new number. */
+ * the old number ("a" / "some") replaced by one of the new number.  Pairs whose prefix
+ * holds a word with no role (the "that" of a relative clause, a verb before the verb)
+ * are left out and counted; none left is an error. */
 int  patch_pairs_load(const char *path, const tb_corpus *c, int max_pairs, patch_pairs *p, char *err);
 void patch_pairs_free(patch_pairs *p);
 

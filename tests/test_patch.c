@@ -29,7 +29,8 @@ static int setup(void **state) {
                            "good\tbad\tattractor\n"
                            "the dog near the cats chases a ball .\tthe dog near the cats chase a ball .\t1\n"
                            "a big dog sleeps .\ta big dog sleep .\t0\n"
-                           "some girls with a red kite run .\tsome girls with a red kite runs .\t1\n",
+                           "some girls with a red kite run .\tsome girls with a red kite runs .\t1\n"
+                           "the dog that the cats chase runs .\tthe dog that the cats chase run .\t1\n",
                            err);
 }
 
@@ -47,8 +48,10 @@ static void prefixes_and_roles(void **state) {
     char err[TB_ERRLEN];
     patch_pairs p;
     assert_int_equal(patch_pairs_load(pairs_path, &corp, 0, &p, err), 0);
-    assert_int_equal(p.n, 3);
-    assert_int_equal(p.T, 7);   /* ". some girls with a red kite" */
+    assert_int_equal(p.n, 3);   /* the relative clause's "that" has no role: left out */
+    assert_int_equal(p.skipped, 1);
+    assert_string_equal(p.skipped_kinds, "pp_attractor");
+    assert_int_equal(p.T, 7);   /* ". some girls with a red kite" (the skipped prefix is longer) */
     int want_clean[7] = {id("."), id("the"), id("dog"), id("near"), id("the"), id("cats"), 0};
     int want_corrupt[7] = {id("."), id("the"), id("dogs"), id("near"), id("the"), id("cats"), 0};
     assert_memory_equal(p.clean, want_clean, sizeof want_clean);
@@ -73,6 +76,14 @@ static void prefixes_and_roles(void **state) {
     assert_int_equal(patch_pairs_load(pairs_path, &corp, 1, &p, err), 0);
     assert_int_equal(p.n, 1);
     patch_pairs_free(&p);
+    /* a file of relative clauses only: nothing to patch, a clear error */
+    char only[300];
+    snprintf(only, sizeof only, "%s.rel", pairs_path);
+    assert_int_equal(write_text_file(only, "good\tbad\tattractor\tphenomenon\nthe dog that the cats chase runs .\t"
+                                           "the dog that the cats chase run .\t1\trelative_object\n", err), 0);
+    assert_int_equal(patch_pairs_load(only, &corp, 0, &p, err), -1);
+    assert_non_null(strstr(err, "no pair"));
+    unlink(only);
 }
 
 static void gpt_identities(void **state) {

@@ -35,12 +35,14 @@ static void axes(void **state) {
 }
 
 /* A stand-in for the tinybrain binary: prints a summary whose val_loss encodes the
- * seed and d-model it was given, writes runs/gpt.ckpt; fails for d-model 99. */
+ * seed and d-model it was given, writes runs/gpt.ckpt; fails for d-model 99, and, like
+ * train, when runs/gpt.ckpt exists and --force is not given. */
 static const char *FAKE =
     "#!/bin/sh\n"
-    "seed=0; d=0\n"
-    "while [ $# -gt 0 ]; do case $1 in --seed) seed=$2; shift;; --d-model) d=$2; shift;; esac; shift; done\n"
+    "seed=0; d=0; force=0\n"
+    "while [ $# -gt 0 ]; do case $1 in --seed) seed=$2; shift;; --d-model) d=$2; shift;; --force) force=1;; esac; shift; done\n"
     "[ \"$d\" = 99 ] && { echo 'no such width' >&2; exit 1; }\n"
+    "[ -f runs/gpt.ckpt ] && [ $force = 0 ] && { echo 'already holds a run' >&2; exit 1; }\n"
     "mkdir -p runs && echo x > runs/gpt.ckpt\n"
     "echo \"{\\\"val_loss\\\": $d.$seed, \\\"floor_nats\\\": 1.5, \\\"minimal_pair_acc\\\": 0.75}\"\n";
 
@@ -95,6 +97,17 @@ static void plan_run_and_cache(void **state) {
         assert_string_equal(r2[i].dir, r[i].dir);
         assert_int_equal(r2[i].cached, i < 3);
     }
+    /* an interrupted attempt (a checkpoint, no train.json) is trained again from scratch */
+    char summary[1200];
+    snprintf(summary, sizeof summary, "%s/train.json", r[0].dir);
+    assert_int_equal(unlink(summary), 0);
+    sweep_run *r4;
+    assert_int_equal(sweep_expand(&p, &r4, &n2, err), 0);
+    assert_int_equal(r4[0].cached, 0);
+    assert_int_equal(sweep_execute(&p, r4, 1, NULL, NULL, NULL, err), 0);
+    assert_int_equal(r4[0].status, 0);
+    assert_true(fabs(r4[0].val_loss - 16.1) < 1e-12);
+    free(r4);
     /* a different extra flag is a different config */
     extra[1] = "6";
     sweep_run *r3;

@@ -58,11 +58,13 @@ static void json_localizer(const patch_vs_localizer *v) {
 }
 
 /* The members both kinds start with. */
-static void json_head(const lm_model *m, int pairs, double ld_clean, double ld_corrupt) {
+static void json_head(const lm_model *m, const patch_pairs *p, int pairs, double ld_clean, double ld_corrupt) {
     json_begin();
     json_str("checkpoint", m->path);
     json_str("kind", m->kind);
     json_int("pairs", pairs);
+    json_int("pairs_skipped", p->skipped);
+    json_str("skipped_phenomena", p->skipped_kinds);
     json_num("logit_diff_clean", ld_clean);
     json_num("logit_diff_corrupt", ld_corrupt);
 }
@@ -103,7 +105,7 @@ static void run_gpt(const patch_cli *o, lm_model *m, const patch_pairs *p) {
     if (k && patch_localizer_gpt(g, p, layer, r.units, units, k, o->n_random, (uint64_t)o->seed, &v, err))
         cli_die(1, "%s", err);
     if (o->json) {
-        json_head(m, r.n_pairs, r.ld_clean, r.ld_corrupt);
+        json_head(m, p, r.n_pairs, r.ld_clean, r.ld_corrupt);
         json_roles();
         json_matrix("residual", r.residual, L + 1, PATCH_NROLES);
         json_matrix("residual_attractor", r.residual_attr, L + 1, PATCH_NROLES);
@@ -151,7 +153,7 @@ static void run_snn(const patch_cli *o, lm_model *m, const patch_pairs *p) {
     int *units = NULL, k = per_neuron ? read_units(o, s->N, &units) : 0;
     if (k && patch_localizer_snn(s, p, r.neurons, units, k, o->n_random, (uint64_t)o->seed, &v, err)) cli_die(1, "%s", err);
     if (o->json) {
-        json_head(m, r.n_pairs, r.ld_clean, r.ld_corrupt);
+        json_head(m, p, r.n_pairs, r.ld_clean, r.ld_corrupt);
         json_int("neurons_per_group", r.N / r.groups);
         json_roles();
         json_matrix("groups", r.group_role, r.groups + 1, PATCH_NROLES);
@@ -212,6 +214,9 @@ int cmd_patch(int argc, char **argv) {
     char *path = cli_strf("%s/minimal_pairs.tsv", o.data_dir);
     patch_pairs p;
     if (patch_pairs_load(path, &corp, o.max_pairs, &p, err)) cli_die(1, "%s", err);
+    if (p.skipped && !o.json)
+        cli_note("left out %d pairs whose prefix has a word patching cannot place (%s): it patches the det, adj, "
+                 "subject, prep and noun positions", p.skipped, p.skipped_kinds);
     if (!strcmp(m.kind, "gpt")) run_gpt(&o, &m, &p);
     else run_snn(&o, &m, &p);
     patch_pairs_free(&p);

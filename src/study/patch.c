@@ -20,8 +20,9 @@ void patch_pairs_free(patch_pairs *p) {
     memset(p, 0, sizeof *p);
 }
 
-/* Roles of the prefix ids[len] from the parts of speech of the corpus's vocabulary. */
-static int prefix_roles(const tb_corpus *c, const int *ids, int len, int *role, char *err) {
+/* Roles of the prefix ids[len] from the parts of speech of the corpus's vocabulary; 1
+ * when some word has no role (a relative clause's "that", a verb before the verb). */
+static int prefix_roles(const tb_corpus *c, const int *ids, int len, int *role) {
     int prep = 0;
     role[0] = PATCH_CTX;
     for (int t = 1; t < len; t++) {
@@ -30,7 +31,7 @@ static int prefix_roles(const tb_corpus *c, const int *ids, int len, int *role, 
         else if (!strcmp(pos, "ADJ")) role[t] = prep ? PATCH_ADJ2 : PATCH_ADJ;
         else if (!strcmp(pos, "PREP")) { role[t] = PATCH_PREP; prep = 1; }
         else if (!strcmp(pos, "NOUN")) role[t] = t == len - 1 ? PATCH_LAST : PATCH_SUBJ;
-        else return tb_fail(err, "minimal pair: '%s' (%s) cannot come before the verb", c->tok.tokens[ids[t]], pos);
+        else return 1;
     }
     return 0;
 }
@@ -79,7 +80,8 @@ static int patch_pairs_alloc(patch_pairs *p, int n, int T, char *err) {
     return 0;
 }
 
-/* One pair into row i: ". good[0..v-1]" and its corrupted twin, v the verb. */
+/* One pair into row i: ". good[0..v-1]" and its corrupted twin, v the verb; 1 when its
+ * prefix cannot be placed in the roles (the row is then free again). */
 static int one_pair(const tb_corpus *c, const tb_minpair *mp, patch_pairs *p, int i, char *err) {
     int *good, *bad, ng, nb, rc = 0;
     if (tok_encode(&c->tok, mp->good, &good, &ng, err)) return -1;
@@ -96,11 +98,22 @@ static int one_pair(const tb_corpus *c, const tb_minpair *mp, patch_pairs *p, in
         p->right[i] = good[v];
         p->wrong[i] = bad[v];
         p->attractor[i] = mp->attractor;
-        rc = prefix_roles(c, cl, v + 1, p->role + (size_t)i * p->T, err) || swap_subject(c, &toyworld_grammar, co, v + 1, err);
+        rc = prefix_roles(c, cl, v + 1, p->role + (size_t)i * p->T);
+        if (!rc && swap_subject(c, &toyworld_grammar, co, v + 1, err)) rc = -1;
+        if (rc == 1)
+            for (int t = 0; t < p->T; t++) { cl[t] = co[t] = 0; p->role[(size_t)i * p->T + t] = -1; }
     }
     free(good);
     free(bad);
-    return rc ? -1 : 0;
+    return rc;
+}
+
+/* "relative_object" into the list of skipped phenomena, once. */
+static void note_skipped(patch_pairs *p, const char *phenomenon) {
+    size_t len = strlen(p->skipped_kinds);
+    const char *at = strstr(p->skipped_kinds, phenomenon);
+    if (at && (at[strlen(phenomenon)] == 0 || at[strlen(phenomenon)] == ',')) return;
+    snprintf(p->skipped_kinds + len, sizeof p->skipped_kinds - len, "%s%s", len ? ", " : "", phenomenon);
 }
 
 int patch_pairs_load(const char *path, const tb_corpus *c, int max_pairs, patch_pairs *p, char *err) {
@@ -109,11 +122,18 @@ int patch_pairs_load(const char *path, const tb_corpus *c, int max_pairs, patch_
     tb_minpair *mp;
     int n_read;
     if (corpus_read_minimal_pairs(path, &mp, &n_read, err)) return -1;
-    int n = max_pairs > 0 && max_pairs < n_read ? max_pairs : n_read;
-    int rc = patch_pairs_alloc(p, n, TW_MAX_LEN, err);
-    for (int i = 0; i < n && !rc; i++) rc = one_pair(c, &mp[i], p, i, err);
+    int want = max_pairs > 0 && max_pairs < n_read ? max_pairs : n_read, n = 0;
+    int rc = patch_pairs_alloc(p, want, TW_MAX_LEN, err);
+    for (int i = 0; i < n_read && n < want && !rc; i++) {
+        rc = one_pair(c, &mp[i], p, n, err);
+        if (rc == 1) { p->skipped++; note_skipped(p, mp[i].phenomenon); rc = 0; }
+        else if (!rc) n++;
+    }
     corpus_free_minimal_pairs(mp, n_read);
+    if (!rc && n == 0) rc = tb_fail(err, "%s: no pair whose prefix patching can place in its roles (det, adj, subject, "
+                                         "prep, noun)", path);
     if (rc) { patch_pairs_free(p); return -1; }
+    p->n = n;
     /* the longest prefix is the batch's width */
     int T = 1;
     for (int i = 0; i < n; i++) T = p->len[i] > T ? p->len[i] : T;

@@ -107,10 +107,12 @@ int sweep_expand(const sweep_plan *p, sweep_run **runs, int *n, char *err) {
 
 /* ---- one child ---------------------------------------------------------------------- */
 
-/* The child's argv: exe train|train-snn --data-dir D --json --quiet --threads T
- * [--seed k] [--FLAG value per axis] [extra...].  Strings live in buf. */
+/* The child's argv: exe train|train-snn --data-dir D --json --quiet --force --threads T
+ * [--seed k] [--FLAG value per axis] [extra...].  Strings live in buf.  --force: the
+ * folder is this run's own, and a checkpoint there without train.json is an attempt that
+ * was interrupted (Ctrl-C, a kill), so the run starts again from scratch. */
 static char **child_argv(const sweep_plan *p, const sweep_run *r, const char *data_abs, char *buf, size_t cap) {
-    int max = 12 + 2 * p->n_axes + p->n_extra;
+    int max = 13 + 2 * p->n_axes + p->n_extra;
     char **a = malloc((size_t)(max + 1) * sizeof *a);
     if (!a) return NULL;
     int k = 0;
@@ -119,7 +121,7 @@ static char **child_argv(const sweep_plan *p, const sweep_run *r, const char *da
     PUT(p->exe);
     PUT(strcmp(p->model, "gpt") ? "train-snn" : "train");
     PUT("--data-dir"); PUT(data_abs);
-    PUT("--json"); PUT("--quiet");
+    PUT("--json"); PUT("--quiet"); PUT("--force");
     char num[32];
     snprintf(num, sizeof num, "%d", p->threads > 0 ? p->threads : 1);
     PUT("--threads"); PUT(num);
