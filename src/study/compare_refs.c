@@ -515,8 +515,10 @@ static void finding_best_layer(cmp_result *r, cmp_finding *F) {
     F->a = r->p_best[best];
     F->b = F->diff = F->lo = F->hi = NAN;
     F->verdict = F->a >= 0.95 ? "supported" : "not distinguishable";
+    char two[16];   /* the share as the tables print it (0.53), so the percent agrees (53%) */
+    snprintf(two, sizeof two, "%.2f", F->a);
     snprintf(F->text, sizeof F->text, "%s is the best layer by %s in %.0f%% of bootstrap resamples: %s.",
-             r->gpt.rep.layer[best].name, F->metric, 100 * F->a,
+             r->gpt.rep.layer[best].name, F->metric, 100 * atof(two),
              F->a >= 0.95 ? "the best layer is clear" : "the layers cannot be ranked with confidence");
 }
 
