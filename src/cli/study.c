@@ -88,7 +88,7 @@ int cmd_study(int argc, char **argv) {
     int quick, json, jobs, seeds, steps;
     long long seed;
     cli_opt opts[] = {
-        {"quick", 'b', &quick, NULL, "", "the small study: 2 seeds, widths 32 and 64, 800 steps (a few minutes)", 0, 0, NULL},
+        {"quick", 'b', &quick, NULL, "", "the small study: 2 seeds, widths 32 and 64, 800 steps (about a minute of CPU)", 0, 0, NULL},
         {"out", 's', &out, TB_RUNS_DIR "/study", "", "DIR: runs in DIR/runs (cached), pictures in DIR/plots, the report in DIR", 0, 0, NULL},
         {"jobs", 'i', &jobs, "2", "", "training processes at once", 1, 64, NULL},
         {"seeds", 'i', &seeds, "0", "", "seeds of every configuration (0: the design's, 2 quick / 3 full)", 0, 100, NULL},
@@ -106,8 +106,9 @@ int cmd_study(int argc, char **argv) {
                    "localized vs random ablations; middle layers on relative depth; seeds layer by layer; formal vs "
                    "functional competence and a no-language population) with compare's references and bootstrap "
                    "intervals; and writes DIR/report.md, DIR/report.html (self-contained) and DIR/findings.tsv. "
-                   "Training runs --jobs processes of one thread each; measuring runs on one thread unless --threads "
-                   "is given. "
+                   "Training runs --jobs processes of one thread each (with this --kernels set); measuring runs on one "
+                   "thread unless --threads is given. The cache is keyed by each run's flags, not by the kernel set: "
+                   "compare kernel sets in another --out. "
                    "Verdicts (reproduced, not reproduced, contrary, untestable) are computed from the numbers by rules "
                    "fixed in advance (lesson 17).",
                    "tinybrain study --quick && xdg-open runs/study/report.html"};
@@ -115,6 +116,10 @@ int cmd_study(int argc, char **argv) {
     /* Measuring is many small steps that a pool speeds up little and a busy machine slows
      * down a lot: one thread unless --threads says otherwise (training runs one per job). */
     if (!cli_given(argc, argv, "threads")) cli_threads = tb_threads_init(1);
+    /* The training children inherit the kernel set through the environment (the cache
+     * does not tell kernel sets apart: give another --out to compare them). */
+    if (cli_given(argc, argv, "kernels") && setenv("TINYBRAIN_KERNELS", cli_kernels, 1))
+        cli_die(1, "cannot pass --kernels to the training runs");
     study_design d;
     study_design_default(&d, quick);
     if (seeds) d.seeds = seeds;
