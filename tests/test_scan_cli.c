@@ -24,10 +24,13 @@
 
 static char bin[1024], dir[256], ckpt[300], sent[300], scr[300];
 
-/* Run `bin ARGS` (stderr with stdout); *out gets the output (malloc'd).  Exit status. */
+/* Run `bin ARGS` (stderr with stdout); *out gets the output (malloc'd).  Exit status.
+ * TINYBRAIN_TEST_EMULATOR (qemu-aarch64-static under `make test-cross`) runs a binary
+ * built for another architecture. */
 static int run(const char *args, char **out) {
     char cmd[4096];
-    snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin, args);
+    const char *emu = getenv("TINYBRAIN_TEST_EMULATOR");
+    snprintf(cmd, sizeof cmd, "%s %s %s 2>&1", emu ? emu : "", bin, args);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t cap = 1 << 20, n = 0;
