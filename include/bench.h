@@ -86,8 +86,8 @@ typedef struct {
 } bench_gpt_result;
 int bench_gpt_steps(const bench_gpt_preset *p, int steps, int warmup, bench_gpt_result *r, char *err);
 void bench_gpt_result_free(bench_gpt_result *r);
-/* torch_gpt.py at the same preset: its ms per step and GFLOP/s. */
-int bench_torch_gpt(const char *script, const char *preset, int threads, int steps, int warmup, double *ms,
+/* torch_gpt.py at the same shape (every size passed explicitly): its ms per step and GFLOP/s. */
+int bench_torch_gpt(const char *script, const bench_gpt_preset *p, int threads, int steps, int warmup, double *ms,
                     double *gflops, char *err);
 
 /* bench/align_numpy.py at n x p (--repeat, BLAS threads): numpy's seconds for the RSA,

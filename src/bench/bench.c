@@ -100,12 +100,14 @@ static int run_peer(const char *module, const char *script, const char *args, co
     return bench_run_script(script, args, keys, 2, vals, err);
 }
 
-int bench_torch_gpt(const char *script, const char *preset, int threads, int steps, int warmup, double *ms,
+int bench_torch_gpt(const char *script, const bench_gpt_preset *p, int threads, int steps, int warmup, double *ms,
                     double *gflops, char *err) {
     static const char *const keys[2] = {"ms_per_step", "gflops"};
-    char args[256];
+    char args[512];
     double v[2];
-    snprintf(args, sizeof args, "--preset %s --threads %d --steps %d --warmup %d", preset, threads, steps, warmup);
+    snprintf(args, sizeof args,
+             "--preset %s --vocab %d --ctx %d --layers %d --heads %d --dim %d --batch %d --threads %d --steps %d --warmup %d",
+             p->name, p->vocab, p->ctx, p->layers, p->heads, p->dim, p->batch, threads, steps, warmup);
     if (run_peer("torch", script, args, keys, v, err)) return -1;
     *ms = v[0];
     *gflops = v[1];

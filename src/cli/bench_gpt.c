@@ -20,6 +20,7 @@
 typedef struct {
     const char *preset, *script;
     int steps, warmup, json, compare, breakdown;
+    int dim, layers, heads;   /* overrides of the preset (0: the preset's) */
     double peak_core;
 } gpt_args;
 
@@ -48,7 +49,7 @@ static int run_torch(const gpt_args *a, gpt_bench *b) {
         return 0;
     }
     for (int t = 0; t < 2; t++)
-        if (bench_torch_gpt(a->script, b->p->name, t + 1, a->steps, a->warmup, &b->torch_ms[t], &b->torch_gf[t], err)) {
+        if (bench_torch_gpt(a->script, b->p, t + 1, a->steps, a->warmup, &b->torch_ms[t], &b->torch_gf[t], err)) {
             cli_note("--compare-torch: %s", err);
             return 0;
         }
@@ -157,6 +158,9 @@ int bench_gpt_main(int argc, char **argv) {
         {"warmup", 'i', &a.warmup, "5", "", "untimed steps first", 0, 100000, NULL},
         {"peak", 'f', &a.peak_core, "0", "GFLOP/s", "peak per core for the % of peak (0: measure it, as bench peak)", 0, 1e5, NULL},
         {"breakdown", 'b', &a.breakdown, NULL, "", "also time forward, backward and optimizer separately", 0, 0, NULL},
+        {"dim", 'i', &a.dim, "0", "", "d_model instead of the preset's (0: the preset's; e.g. 384)", 0, 4096, NULL},
+        {"layers", 'i', &a.layers, "0", "", "blocks instead of the preset's (0: the preset's)", 0, 64, NULL},
+        {"heads", 'i', &a.heads, "0", "", "heads instead of the preset's (0: the preset's)", 0, 64, NULL},
         BENCH_TORCH_OPTS(a, "../shared/bench/torch_gpt.py"),
     };
     cli_cmd cmd = {"bench gpt", "", "ms per GPT training step (forward + backward + AdamW), GFLOP/s",
@@ -165,10 +169,15 @@ int bench_gpt_main(int argc, char **argv) {
                    "Random tokens, untied head, GELU, LayerNorm, learned positions, AdamW: the model of\n"
                    "../shared/bench/torch_gpt.py.  FLOPs/step = 6 params B T + 6 L B T^2 C.\n"
                    "Timings on a shared machine are noisy; run twice.",
-                   "tinybrain bench gpt --preset small --compare-torch"};
+                   "tinybrain bench gpt --preset small --dim 384 --compare-torch"};
     cli_parse(&cmd, opts, NOPT(opts), argc, argv, NULL, 0, 0);
     char err[TB_ERRLEN];
-    gpt_bench b = {.p = bench_gpt_find(a.preset), .torch_ms = {NAN, NAN}, .torch_gf = {NAN, NAN}, .blas = "unknown"};
+    bench_gpt_preset shape = *bench_gpt_find(a.preset);   /* the preset, with --dim/--layers/--heads */
+    if (a.dim) shape.dim = a.dim;
+    if (a.layers) shape.layers = a.layers;
+    if (a.heads) shape.heads = a.heads;
+    if (shape.dim % shape.heads) cli_die(2, "--dim %d is not a multiple of %d heads", shape.dim, shape.heads);
+    gpt_bench b = {.p = &shape, .torch_ms = {NAN, NAN}, .torch_gf = {NAN, NAN}, .blas = "unknown"};
     if (bench_gpt_steps(b.p, a.steps, a.warmup, &b.r, err)) cli_die(1, "%s", err);
     b.tokens = (double)b.p->batch * b.p->ctx;
     b.gflops = b.r.flops / (b.r.ms * 1e-3) / 1e9;
