@@ -223,7 +223,7 @@ static double npy_elem(const unsigned char *p, const npy_dtype *d) {
  * the file in its own order, keeping the multi-index like an odometer, and write each
  * value to its C-order offset sum_d i_d * cstride_d. */
 static void npy_fill(tb_array *a, const unsigned char *src, const npy_dtype *d, int fortran) {
-    if (!fortran || a->ndim < 2) {
+    if (!fortran || a->ndim < 2 || a->size == 0) {   /* an empty array: its other sides may be huge */
         for (int64_t i = 0; i < a->size; i++) a->data[i] = npy_elem(src + i * d->size, d);
         return;
     }
