@@ -148,10 +148,10 @@ static void train_missing(const scan_args *a, int given, int n, char **ck) {
     sweep_plan sp = {.exe = exe, .model = "snn", .root = a->subjects_dir, .data_dir = a->data_dir, .seeds = n,
                       .jobs = a->jobs, .threads = cli_threads / a->jobs > 0 ? cli_threads / a->jobs : 1};
     sweep_run *runs;
-    int nr, todo = 0;
+    int nr, to_train = 0;
     if (sweep_expand(&sp, &runs, &nr, err)) cli_die(1, "%s", err);
-    for (int i = given; i < n; i++) todo += !runs[i].cached;
-    if (todo) cli_note("training %d subject(s) with train-snn (seeds %d..%d; cached in %s/)", todo, given + 1, n, a->subjects_dir);
+    for (int i = given; i < n; i++) to_train += !runs[i].cached;
+    if (to_train) cli_note("training %d subject(s) with train-snn (seeds %d..%d; cached in %s/)", to_train, given + 1, n, a->subjects_dir);
     cli_catch_sigint();
     if (sweep_execute(&sp, runs + given, n - given, train_progress, NULL, &cli_interrupted, err)) cli_die(1, "%s", err);
     for (int i = given; i < n; i++) {

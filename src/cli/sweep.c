@@ -359,9 +359,9 @@ int cmd_sweep(int argc, char **argv) {
     sweep_run *runs;
     int n;
     if (sweep_expand(&p, &runs, &n, err)) cli_die(2, "%s", err);
-    int todo = 0;
-    for (int i = 0; i < n; i++) todo += !runs[i].cached;
-    if (!json) cli_note("%d runs (%d cached), %d at a time", n, n - todo, p.jobs);
+    int to_train = 0;
+    for (int i = 0; i < n; i++) to_train += !runs[i].cached;
+    if (!json) cli_note("%d runs (%d cached), %d at a time", n, n - to_train, p.jobs);
     cli_catch_sigint();
     cli_progress_start();
     if (sweep_execute(&p, runs, n, progress, NULL, &cli_interrupted, err)) cli_die(1, "%s", err);

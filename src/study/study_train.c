@@ -131,13 +131,13 @@ static int plan_init(const study_design *d, const study_opts *o, int snn, int sc
 }
 
 /* The runs of a plan that are not trained yet. */
-static int plan_todo(const plan *pl, char *err) {
+static int plan_untrained(const plan *pl, char *err) {
     sweep_run *runs;
-    int n, todo = 0;
+    int n, to_train = 0;
     if (sweep_expand(&pl->p, &runs, &n, err)) return -1;
-    for (int i = 0; i < n; i++) todo += !runs[i].cached;
+    for (int i = 0; i < n; i++) to_train += !runs[i].cached;
     free(runs);
-    return todo;
+    return to_train;
 }
 
 /* Keep a finished run: the GPT in r->gpt, the network in r->snn. */
@@ -188,9 +188,9 @@ int study_train(const study_design *d, const study_opts *o, study_result *r, cha
              plan_init(d, o, 1, 0, NULL, 0, NULL, 0, &pl[3], err);
     train_ctx tc = {o, "training", 0, 0};
     for (int k = 0; !rc && k < 4; k++) {
-        int todo = k == 1 && !n_other ? 0 : plan_todo(&pl[k], err);
-        if (todo < 0) rc = -1;
-        else tc.total += todo;
+        int to_train = k == 1 && !n_other ? 0 : plan_untrained(&pl[k], err);
+        if (to_train < 0) rc = -1;
+        else tc.total += to_train;
     }
     for (int k = 0; !rc && k < 4; k++)
         if (k != 1 || n_other) rc = train_plan(&pl[k], o, &tc, r, err);

@@ -231,12 +231,12 @@ int sweep_execute(const sweep_plan *p, sweep_run *runs, int n, sweep_progress_fn
                   volatile int *interrupted, char *err) {
     char data_abs[PATH_MAX];
     if (!realpath(p->data_dir, data_abs)) return tb_fail(err, "%s: %s", p->data_dir, strerror(errno));
-    int jobs = p->jobs > 0 ? p->jobs : 1, todo = 0, done = 0, active = 0, next = 0;
-    for (int i = 0; i < n; i++) todo += !runs[i].cached;
+    int jobs = p->jobs > 0 ? p->jobs : 1, to_train = 0, done = 0, active = 0, next = 0;
+    for (int i = 0; i < n; i++) to_train += !runs[i].cached;
     slot *sl = calloc((size_t)jobs, sizeof *sl);
     if (!sl) return tb_fail(err, "out of memory");
     int rc = 0;
-    while (done < todo) {
+    while (done < to_train) {
         /* fill the free slots */
         while (active < jobs && next < n && !(interrupted && *interrupted)) {
             if (runs[next].cached) { next++; continue; }
@@ -257,7 +257,7 @@ int sweep_execute(const sweep_plan *p, sweep_run *runs, int n, sweep_progress_fn
                 sl[s].pid = 0;
                 active--;
                 done++;
-                if (cb) cb(ctx, done, todo, &runs[sl[s].run]);
+                if (cb) cb(ctx, done, to_train, &runs[sl[s].run]);
             }
     }
     while (active > 0) {   /* after an error: let the running children end */
