@@ -375,7 +375,7 @@ void norm_backward(gpt_norm kind, float *dinp, float *dw, float *db, const float
                    const float *inp, const float *w, const float *mean, const float *rstd,
                    int N, int C, float *scratch);
 #define GPT_NTASKS 8
-/* out[n] = act(inp[n]);  dinp[n] += act'(inp) * dout */
+/* out[n] = act(inp[n]);  dinp[n] = act'(inp) * dout (set, not added) */
 void act_forward(gpt_act kind, float *out, const float *inp, size_t n);
 void act_backward(gpt_act kind, float *dinp, const float *inp, const float *dout, size_t n);
 /* Keep the K largest of each row of h[rows, H] (ties to the lower index), zero the rest;

@@ -135,11 +135,12 @@ static void layer_activations(void **state) {
         int n = 129;
         tb_rng r;
         rng_seed(&r, 11);
-        float x[129], R[129], y[129], dx[129] = {0};
+        float x[129], R[129], y[129], dx[129];
         randn(x, n, 2.0, &r);
         randn(R, n, 1.0, &r);
         for (int i = 0; i < n; i++)   /* keep relu's kink away from the finite-difference step */
             if (fabsf(x[i]) < 1e-3f) x[i] = 0.5f;
+        for (int i = 0; i < n; i++) dx[i] = 7.0f;   /* act_backward sets dx: this must not survive */
         act_forward(kind, y, x, n);
         act_backward(kind, dx, x, R, n);
         double *xd = to_double(x, n), *Rd = to_double(R, n);

@@ -154,6 +154,53 @@ static void sgemm_512_same_bits(void **state) {
             }
 }
 
+/* The SIMD tables' matmuls add the bias in the product's last step and sum the bias
+ * gradient while dout is packed (dense_pack.h): the same bits as copying the bias into
+ * every row and summing dout's columns in a loop (kernels_matmul_*_via), on awkward
+ * shapes, at 1 and 3 threads, with the 512-bit kernel on and off. */
+static void matmul_folds_same_bits(void **state) {
+    (void)state;
+    tb_rng r;
+    rng_seed(&r, 14);
+    const tb_kernels *t[3];
+    int nt = tables(t);
+    const int shp[][3] = {{1, 1, 1}, {7, 17, 63}, {63, 7, 17}, {129, 63, 40}, {300, 33, 129}};
+    for (int ti = 1; ti < nt; ti++)
+        for (size_t s = 0; s < sizeof shp / sizeof shp[0]; s++)
+            for (int w = 0; w < 2; w++)
+                for (int th = 1; th <= 3; th += 2) {
+                    int N = shp[s][0], C = shp[s][1], OC = shp[s][2];
+                    kernels_sgemm_512 = w;
+                    tb_threads_init(th);
+                    float *inp = randv(&r, (size_t)N * C, 1), *wt = randv(&r, (size_t)OC * C, 1);
+                    float *b = randv(&r, OC, 1), *dout = randv(&r, (size_t)N * OC, 1);
+                    float *o[2], *dinp[2], *dw[2], *db[2];
+                    float *dinp0 = randv(&r, (size_t)N * C, 1), *dw0 = randv(&r, (size_t)OC * C, 1),
+                          *db0 = randv(&r, OC, 1);
+                    for (int v = 0; v < 2; v++) {
+                        o[v] = malloc((size_t)N * OC * 4);
+                        dinp[v] = malloc((size_t)N * C * 4);
+                        dw[v] = malloc((size_t)OC * C * 4);
+                        db[v] = malloc((size_t)OC * 4);
+                        memcpy(dinp[v], dinp0, (size_t)N * C * 4);
+                        memcpy(dw[v], dw0, (size_t)OC * C * 4);
+                        memcpy(db[v], db0, (size_t)OC * 4);
+                    }
+                    t[ti]->matmul_forward(o[0], inp, wt, b, N, C, OC);
+                    kernels_matmul_forward_via(t[ti]->sgemm, o[1], inp, wt, b, N, C, OC);
+                    t[ti]->matmul_backward(dinp[0], dw[0], db[0], dout, inp, wt, N, C, OC);
+                    kernels_matmul_backward_via(t[ti]->sgemm, dinp[1], dw[1], db[1], dout, inp, wt, N, C, OC);
+                    if (memcmp(o[0], o[1], (size_t)N * OC * 4) || memcmp(dinp[0], dinp[1], (size_t)N * C * 4) ||
+                        memcmp(dw[0], dw[1], (size_t)OC * C * 4) || memcmp(db[0], db[1], (size_t)OC * 4))
+                        fail_msg("%s matmul with folded bias differs at N %d C %d OC %d (512-bit %d, %d threads)",
+                                 t[ti]->name, N, C, OC, w, th);
+                    free(inp); free(wt); free(b); free(dout); free(dinp0); free(dw0); free(db0);
+                    for (int v = 0; v < 2; v++) { free(o[v]); free(dinp[v]); free(dw[v]); free(db[v]); }
+                }
+    kernels_sgemm_512 = 1;
+    tb_threads_init(2);
+}
+
 /* matmul_forward/backward against their definitions in double. */
 static void matmul_forward_backward(void **state) {
     (void)state;
@@ -253,6 +300,33 @@ static void elementwise_twins(void **state) {
             for (int i = 0; i < n; i++) assert_true(fabsf(a[i] - b[i]) <= 4e-6f * (1 + fabsf(a[i])));
             free(x); free(dy); free(a); free(b);
         }
+}
+
+/* On a CPU with AVX-512F the avx2 table's GELU runs 16 lanes at a time (dense_avx512.c):
+ * the same bits as its 8-lane loop, on every size from 1 to 70 (whole 16s, an 8 and a
+ * scalar tail) and on the edges of its clamps (|u| > 9, exp's limits, +-0, inf). */
+static void gelu_512_same_bits(void **state) {
+    (void)state;
+    const tb_kernels *k = kernels_table("avx2");
+    if (!k) skip();
+    tb_rng r;
+    rng_seed(&r, 15);
+    enum { NMAX = 70 };
+    float x[NMAX], dy[NMAX], y[2][NMAX], dx[2][NMAX];
+    for (int n = 1; n <= NMAX; n++) {
+        for (int i = 0; i < n; i++) { x[i] = 8.0f * (2.0f * rng_uniformf(&r) - 1.0f); dy[i] = rng_uniformf(&r) - 0.5f; }
+        const float edge[] = {0.0f, -0.0f, 12.0f, -12.0f, 100.0f, -100.0f, INFINITY, -INFINITY, 3.5f, -1e-8f};
+        if (n == NMAX) memcpy(x, edge, sizeof edge);
+        for (int w = 0; w < 2; w++) {
+            kernels_sgemm_512 = w;
+            k->gelu_forward(y[w], x, n);
+            for (int i = 0; i < n; i++) dx[w][i] = 0.25f;
+            k->gelu_backward(dx[w], x, dy, n);
+        }
+        kernels_sgemm_512 = 1;
+        if (memcmp(y[0], y[1], (size_t)n * 4) || memcmp(dx[0], dx[1], (size_t)n * 4))
+            fail_msg("512-bit GELU differs from AVX2 at n = %d", n);
+    }
 }
 
 /* Row kernels (softmax, layernorm, rmsnorm): twin vs scalar, rows x cols awkward. */
@@ -797,9 +871,11 @@ int main(void) {
         cmocka_unit_test(sgemm_all_tables),
         cmocka_unit_test(sgemm_threads),
         cmocka_unit_test(sgemm_512_same_bits),
+        cmocka_unit_test(matmul_folds_same_bits),
         cmocka_unit_test(matmul_forward_backward),
         cmocka_unit_test(vexp_accuracy),
         cmocka_unit_test(elementwise_twins),
+        cmocka_unit_test(gelu_512_same_bits),
         cmocka_unit_test(row_kernel_twins),
         cmocka_unit_test(adamw_twins),
         cmocka_unit_test(scalar_math),

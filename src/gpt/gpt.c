@@ -545,27 +545,35 @@ int gpt_forward(gpt_model *m, const int *inputs, const int *targets, int B, int 
 
 /* ---- backward ---------------------------------------------------------------------- */
 
+/* A linear layer's backward with dinp[N,C] set rather than added to: dinp = dout weight
+ * (beta 0: no pass zeroing dinp first), dweight += dout^T inp, dbias += column sums.
+ * The product's sums start from +0 either way, so the numbers are those of zeroing dinp
+ * and calling matmul_backward. */
+static void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
+                            const float *weight, int N, int C, int OC) {
+    tb_kern->sgemm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, 0.0f, dinp, C);
+    tb_kern->matmul_backward(NULL, dweight, dbias, dout, inp, weight, N, C, OC);
+}
+
 /* dresidual: d/d(x_{l+1}) in, d/d(r_l) out (the residual passes it through; the MLP adds). */
 static void mlp_backward(gpt_model *m, int l, const block_acts *a, const block_params *p, const block_params *g) {
     const gpt_config *c = &m->cfg;
     int C = c->d_model, H = c->mlp_ratio * C, BT = m->B * m->T;
     gpt_grad_acts *d = &m->gacts;
-    memset(d->dln, 0, (size_t)BT * C * sizeof(float));
     if (c->moe_experts) {
+        memset(d->dln, 0, (size_t)BT * C * sizeof(float));
         moe_layer L;
         moe_saved s;
         moe_scratch w;
         moe_view(m, l, p, &L, &s, &w);
         moe_backward(&L, d->dln, g->router, g->fcw, g->fcb, g->fcprojw, g->fcprojb, d->dresidual, a->ln2, &s, &w);
     } else {
-        memset(d->dfch_act, 0, (size_t)BT * H * sizeof(float));
-        tb_kern->matmul_backward(d->dfch_act, g->fcprojw, g->fcprojb, d->dresidual, a->fch_act, p->fcprojw, BT, H, C);
+        linear_backward(d->dfch_act, g->fcprojw, g->fcprojb, d->dresidual, a->fch_act, p->fcprojw, BT, H, C);
         if (m->abl_mlp) mul_mask_rows(d->dfch_act, m->abl_mlp + (size_t)l * H, BT, H);
         if (c->mlp_topk)   /* a unit the top-K zeroed passes no gradient */
             for (size_t i = 0; i < (size_t)BT * H; i++) if (a->fch_act[i] == 0.0f) d->dfch_act[i] = 0.0f;
-        memset(d->dfch, 0, (size_t)BT * H * sizeof(float));
         act_backward(c->act, d->dfch, a->fch, d->dfch_act, (size_t)BT * H);
-        tb_kern->matmul_backward(d->dln, g->fcw, g->fcb, d->dfch, a->ln2, p->fcw, BT, C, H);
+        linear_backward(d->dln, g->fcw, g->fcb, d->dfch, a->ln2, p->fcw, BT, C, H);
     }
     norm_backward(c->norm, d->dresidual, g->ln2w, g->ln2b, d->dln, a->res2, p->ln2w, a->ln2_mean, a->ln2_rstd, BT, C,
                   m->scratch);
@@ -576,8 +584,7 @@ static void attn_backward(gpt_model *m, int l, const block_acts *a, const block_
     const gpt_config *c = &m->cfg;
     int C = c->d_model, NH = c->n_head, BT = m->B * m->T;
     gpt_grad_acts *d = &m->gacts;
-    memset(d->datty, 0, (size_t)BT * C * sizeof(float));
-    tb_kern->matmul_backward(d->datty, g->attprojw, g->attprojb, d->dresidual, a->atty, p->attprojw, BT, C, C);
+    linear_backward(d->datty, g->attprojw, g->attprojb, d->dresidual, a->atty, p->attprojw, BT, C, C);
     if (m->abl_head) {
         const float *hm = m->abl_head + l * NH;
         int hs = C / NH;
@@ -585,8 +592,7 @@ static void attn_backward(gpt_model *m, int l, const block_acts *a, const block_
             for (int i = 0; i < C; i++) d->datty[r * C + i] *= hm[i / hs];
     }
     attention_backward(d->dqkv, d->datt, d->datty, a->qkv, a->att, m->B, m->T, C, NH);
-    memset(d->dln, 0, (size_t)BT * C * sizeof(float));
-    tb_kern->matmul_backward(d->dln, g->qkvw, g->qkvb, d->dqkv, a->ln1, p->qkvw, BT, C, 3 * C);
+    linear_backward(d->dln, g->qkvw, g->qkvb, d->dqkv, a->ln1, p->qkvw, BT, C, 3 * C);
     norm_backward(c->norm, d->dresidual, g->ln1w, g->ln1b, d->dln, a->x, p->ln1w, a->ln1_mean, a->ln1_rstd, BT, C,
                   m->scratch);
 }
@@ -605,9 +611,8 @@ int gpt_backward(gpt_model *m, char *err) {
     /* loss -> logits -> final norm */
     phase_mark(m, GPT_PHASE_HEAD_BWD, -1);
     crossentropy_backward(d->dlogits, a->probs, m->targets, 1.0f / m->n_targets, (int)BT, V);
-    memset(d->dln, 0, BT * C * sizeof(float));
-    tb_kern->matmul_backward(d->dln, c->tied ? g->wte : g->lm_head, NULL, d->dlogits, a->lnf,
-                       c->tied ? p->wte : p->lm_head, (int)BT, C, V);
+    linear_backward(d->dln, c->tied ? g->wte : g->lm_head, NULL, d->dlogits, a->lnf, c->tied ? p->wte : p->lm_head,
+                    (int)BT, C, V);
     memset(d->dresidual, 0, BT * C * sizeof(float));
     norm_backward(c->norm, d->dresidual, g->lnfw, g->lnfb, d->dln, a->residual3 + (L - 1) * BT * C, p->lnfw,
                   a->lnf_mean, a->lnf_rstd, (int)BT, C, m->scratch);

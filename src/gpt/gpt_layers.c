@@ -135,6 +135,7 @@ static void act_task(void *ctx, int task, int ntasks) {
     size_t a = j->n * task / ntasks, b = j->n * (task + 1) / ntasks;
     if (b <= a) return;
     int n = (int)(b - a);
+    if (j->bwd) memset(j->out + a, 0, (size_t)n * sizeof(float));   /* zeroed here, by the task that adds */
     if (j->kind == GPT_ACT_GELU) {
         if (j->bwd) tb_kern->gelu_backward(j->out + a, j->inp + a, j->dout + a, n);
         else tb_kern->gelu_forward(j->out + a, j->inp + a, n);
@@ -151,7 +152,7 @@ void act_forward(gpt_act kind, float *out, const float *inp, size_t n) {
     tb_parallel(ntasks_for((long long)n, 20), act_task, &j);
 }
 
-/* dinp[n] += act'(inp) dout */
+/* dinp[n] = act'(inp) dout (each task zeroes its slice, then the kernel adds into it) */
 void act_backward(gpt_act kind, float *dinp, const float *inp, const float *dout, size_t n) {
     act_job j = {kind, dinp, inp, dout, n, 1};
     tb_parallel(ntasks_for((long long)n, 20), act_task, &j);

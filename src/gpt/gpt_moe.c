@@ -206,7 +206,6 @@ static void experts_backward(const moe_layer *L, float *du, float *dw1, float *d
     each_expert_backward(L, off, w->dh, dw2, db2, w->y, w->hid, L->w2, H, C);   /* dhid = dY W2 */
     if (L->topk)   /* a unit the top-K zeroed passes no gradient */
         for (size_t i = 0; i < (size_t)rows * H; i++) if (w->hid[i] == 0.0f) w->dh[i] = 0.0f;
-    memset(w->hid, 0, (size_t)rows * H * sizeof(float));
     act_backward(L->act, w->hid, w->pre, w->dh, (size_t)rows * H);   /* hid <- dpre */
     memset(w->y, 0, (size_t)rows * C * sizeof(float));
     each_expert_backward(L, off, w->y, dw1, db1, w->hid, w->x, L->w1, C, H);   /* dX = dpre W1 */

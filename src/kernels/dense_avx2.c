@@ -19,9 +19,10 @@
 #define MR 6
 #define NR 16
 
-/* acc[MR][NR] = Ap^T Bp over K, then C = beta C + acc on the valid rows/columns. */
+/* acc[MR][NR] = Ap^T Bp over K, then C = beta C + acc (or acc + bias) on the valid
+ * rows/columns. */
 static void micro_6x16(int K, const float *Ap, const float *Bp, float *C, int ldc, int rows,
-                       int cols, float beta) {
+                       int cols, float beta, const float *bias) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(),
            c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(),
            c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(),
@@ -50,6 +51,10 @@ static void micro_6x16(int K, const float *Ap, const float *Bp, float *C, int ld
         float *c = C + (size_t)r * ldc;
         if (cols == NR) {
             __m256 x0 = _mm256_load_ps(acc[r]), x1 = _mm256_load_ps(acc[r] + 8);
+            if (bias) {
+                x0 = _mm256_add_ps(x0, _mm256_loadu_ps(bias));
+                x1 = _mm256_add_ps(x1, _mm256_loadu_ps(bias + 8));
+            }
             if (beta != 0.0f) {
                 __m256 bb = _mm256_set1_ps(beta);
                 x0 = _mm256_fmadd_ps(bb, _mm256_loadu_ps(c), x0);
@@ -58,7 +63,10 @@ static void micro_6x16(int K, const float *Ap, const float *Bp, float *C, int ld
             _mm256_storeu_ps(c, x0);
             _mm256_storeu_ps(c + 8, x1);
         } else {
-            for (int j = 0; j < cols; j++) c[j] = beta != 0.0f ? beta * c[j] + acc[r][j] : acc[r][j];
+            for (int j = 0; j < cols; j++) {
+                float x = bias ? acc[r][j] + bias[j] : acc[r][j];
+                c[j] = beta != 0.0f ? beta * c[j] + x : x;
+            }
         }
     }
 }
@@ -68,20 +76,26 @@ static void micro_6x16(int K, const float *Ap, const float *Bp, float *C, int ld
 #include "dense_pack.h"
 
 /* On a CPU with AVX-512F the 512-bit twin of this kernel (dense_avx512.c): the same bits. */
+void sgemm_ex_avx2(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                   const float *B, int ldb, float beta, float *C, int ldc, const float *bias, float *rowsum) {
+    if (sgemm_avx512_usable())
+        sgemm_avx512(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, rowsum);
+    else sgemm_packed(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, rowsum);
+}
+
 void sgemm_avx2(int transA, int transB, int M, int N, int K, float alpha, const float *A,
                 int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-    if (sgemm_avx512_usable()) sgemm_avx512(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    else sgemm_packed(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    sgemm_ex_avx2(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, NULL);
 }
 
 void matmul_forward_avx2(float *out, const float *inp, const float *weight, const float *bias,
                          int N, int C, int OC) {
-    kernels_matmul_forward_via(sgemm_avx2, out, inp, weight, bias, N, C, OC);
+    kernels_matmul_forward_ex(sgemm_ex_avx2, out, inp, weight, bias, N, C, OC);
 }
 
 void matmul_backward_avx2(float *dinp, float *dweight, float *dbias, const float *dout,
                           const float *inp, const float *weight, int N, int C, int OC) {
-    kernels_matmul_backward_via(sgemm_avx2, dinp, dweight, dbias, dout, inp, weight, N, C, OC);
+    kernels_matmul_backward_ex(sgemm_ex_avx2, dinp, dweight, dbias, dout, inp, weight, N, C, OC);
 }
 
 /* ---- helpers ---------------------------------------------------------------------- */
@@ -329,13 +343,12 @@ static inline __m256 tanh_avx2(__m256 u) {
                          _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, _mm256_set1_ps(1.0f))));
 }
 
-#define GELU_S 0.7978845608028654f
-#define GELU_C 0.044715f
 
+/* On a CPU with AVX-512F the whole 16s of the slice go to dense_avx512.c (the same bits). */
 void gelu_forward_avx2(float *out, const float *inp, int n) {
     const __m256 s = _mm256_set1_ps(GELU_S), c = _mm256_set1_ps(GELU_C), half = _mm256_set1_ps(0.5f),
                  one = _mm256_set1_ps(1.0f);
-    int i = 0;
+    int i = sgemm_avx512_usable() ? gelu_forward_avx512(out, inp, n) : 0;
     for (; i + 8 <= n; i += 8) {
         __m256 x = _mm256_loadu_ps(inp + i);
         __m256 u = _mm256_mul_ps(s, _mm256_fmadd_ps(_mm256_mul_ps(c, x), _mm256_mul_ps(x, x), x));
@@ -350,7 +363,7 @@ void gelu_forward_avx2(float *out, const float *inp, int n) {
 void gelu_backward_avx2(float *dinp, const float *inp, const float *dout, int n) {
     const __m256 s = _mm256_set1_ps(GELU_S), c = _mm256_set1_ps(GELU_C), c3 = _mm256_set1_ps(3.0f * GELU_C),
                  half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
-    int i = 0;
+    int i = sgemm_avx512_usable() ? gelu_backward_avx512(dinp, inp, dout, n) : 0;
     for (; i + 8 <= n; i += 8) {
         __m256 x = _mm256_loadu_ps(inp + i), x2 = _mm256_mul_ps(x, x);
         __m256 u = _mm256_mul_ps(s, _mm256_fmadd_ps(_mm256_mul_ps(c, x), x2, x));

@@ -17,7 +17,7 @@
 #define NR 8
 
 static void micro_4x8(int K, const float *Ap, const float *Bp, float *C, int ldc, int rows, int cols,
-                      float beta) {
+                      float beta, const float *bias) {
     float32x4_t c00 = vdupq_n_f32(0), c01 = vdupq_n_f32(0), c10 = vdupq_n_f32(0), c11 = vdupq_n_f32(0),
                 c20 = vdupq_n_f32(0), c21 = vdupq_n_f32(0), c30 = vdupq_n_f32(0), c31 = vdupq_n_f32(0);
     for (int k = 0; k < K; k++) {
@@ -35,26 +35,34 @@ static void micro_4x8(int K, const float *Ap, const float *Bp, float *C, int ldc
     vst1q_f32(acc[3], c30); vst1q_f32(acc[3] + 4, c31);
     for (int r = 0; r < rows; r++) {
         float *c = C + (size_t)r * ldc;
-        for (int j = 0; j < cols; j++) c[j] = beta != 0.0f ? beta * c[j] + acc[r][j] : acc[r][j];
+        for (int j = 0; j < cols; j++) {
+            float x = bias ? acc[r][j] + bias[j] : acc[r][j];
+            c[j] = beta != 0.0f ? beta * c[j] + x : x;
+        }
     }
 }
 
 #define MICRO micro_4x8
 #include "dense_pack.h"
 
+void sgemm_ex_neon(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                   const float *B, int ldb, float beta, float *C, int ldc, const float *bias, float *rowsum) {
+    sgemm_packed(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias, rowsum);
+}
+
 void sgemm_neon(int transA, int transB, int M, int N, int K, float alpha, const float *A,
                 int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-    sgemm_packed(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    sgemm_packed(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL, NULL);
 }
 
 void matmul_forward_neon(float *out, const float *inp, const float *weight, const float *bias,
                          int N, int C, int OC) {
-    kernels_matmul_forward_via(sgemm_neon, out, inp, weight, bias, N, C, OC);
+    kernels_matmul_forward_ex(sgemm_ex_neon, out, inp, weight, bias, N, C, OC);
 }
 
 void matmul_backward_neon(float *dinp, float *dweight, float *dbias, const float *dout,
                           const float *inp, const float *weight, int N, int C, int OC) {
-    kernels_matmul_backward_via(sgemm_neon, dinp, dweight, dbias, dout, inp, weight, N, C, OC);
+    kernels_matmul_backward_ex(sgemm_ex_neon, dinp, dweight, dbias, dout, inp, weight, N, C, OC);
 }
 
 #else

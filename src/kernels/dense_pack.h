@@ -15,10 +15,16 @@
  * Not a header of declarations: a file includes it once, after defining MR, NR and
  * MICRO, its micro-kernel
  *     static void MICRO(int K, const float *Ap, const float *Bp, float *C, int ldc,
- *                       int rows, int cols, float beta);
+ *                       int rows, int cols, float beta, const float *bias);
  * which sets C[rows,cols] = beta C + sum_k Ap[k][r] Bp[k][j] (beta == 0: C is not read;
- * Ap [K][MR], Bp [K][NR] 32-byte aligned, rows <= MR, cols <= NR), and then calls
- * sgemm_packed().  Each instruction set so gets its own copy, compiled with its flags
+ * Ap [K][MR], Bp [K][NR] 32-byte aligned, rows <= MR, cols <= NR), or, when bias is not
+ * NULL (beta is then 0), C = sum + bias[j]: a layer's bias added in the kernel's last
+ * step instead of copied into C first and added with beta = 1 (the same sum, bias +
+ * acc, one rounding: the same bits without a pass over C), and then calls
+ * sgemm_packed().  Its last argument, rowsum (NULL or [M]), gets the sums over k of
+ * op(A)'s rows added, in k order, while A is packed: for dW = dout^T x these are the
+ * column sums of dout, the bias gradient, with the additions of the plain loop and
+ * without a second pass over dout.  Each instruction set so gets its own copy, compiled with its flags
  * and constant panel sizes (a shared copy through a function pointer was 5-8% slower).
  */
 #if !defined(MR) || !defined(NR) || !defined(MICRO)
@@ -96,9 +102,19 @@ static void pack_B(int transB, int N, int K, const float *B, int ldb, float *Bp)
     }
 }
 
-/* Ap[k][MR] = alpha * op(A)[i0 + r, k], zero beyond the last row. */
+/* rowsum[r] += Ap[k][r] over k in order, r < rows (before alpha is folded in). */
+static void add_row_sums(int rows, int K, const float *Ap, float *rowsum) {
+    float acc[MR];
+    for (int r = 0; r < rows; r++) acc[r] = rowsum[r];
+    for (int k = 0; k < K; k++)
+        for (int r = 0; r < rows; r++) acc[r] += Ap[(size_t)k * MR + r];
+    for (int r = 0; r < rows; r++) rowsum[r] = acc[r];
+}
+
+/* Ap[k][MR] = alpha * op(A)[i0 + r, k], zero beyond the last row; rowsum (NULL or [M])
+ * += the rows' sums over k. */
 static void pack_A(int transA, int rows, int K, float alpha, const float *A, int lda, int i0,
-                   float *Ap) {
+                   float *Ap, float *rowsum) {
     if (!transA) {
         pack_strip_t(rows, K, A + (size_t)i0 * lda, (size_t)lda, Ap, MR);
     } else {
@@ -108,6 +124,7 @@ static void pack_A(int transA, int rows, int K, float alpha, const float *A, int
             for (int r = 0; r < MR; r++) d[r] = r < rows ? s[r] : 0.0f;
         }
     }
+    if (rowsum) add_row_sums(rows, K, Ap, rowsum + i0);
     if (alpha != 1.0f) /* alpha x 1 = x exactly, so the copy alone is the same numbers */
         for (size_t i = 0; i < (size_t)K * MR; i++) Ap[i] *= alpha;
 }
@@ -120,7 +137,28 @@ typedef struct {
     const float *Bp;      /* op(B) packed */
     float *C;
     int ldc;
+    const float *bias;    /* [N] added to every row of C (beta == 0), or NULL */
+    float *rowsum;        /* [M] += the sums over k of op(A)'s rows, or NULL */
 } gemm_job;
+
+/* Rows [i0, i1) of C by the scalar definition (out of memory for the packed panels);
+ * with a bias, C = bias, then beta = 1: the same bits as the kernel's last step; the row
+ * sums by the same loop as add_row_sums. */
+static void rows_by_scalar(const gemm_job *g, const float *A, int i0, int i1) {
+    float *C = g->C + (size_t)i0 * g->ldc, beta = g->beta;
+    if (g->rowsum)
+        for (int i = i0; i < i1; i++) {
+            float acc = g->rowsum[i];
+            for (int k = 0; k < g->K; k++)
+                acc += g->transA ? g->A[(size_t)k * g->lda + i] : g->A[(size_t)i * g->lda + k];
+            g->rowsum[i] = acc;
+        }
+    if (g->bias) {
+        for (int i = i0; i < i1; i++) memcpy(g->C + (size_t)i * g->ldc, g->bias, (size_t)g->N * sizeof(float));
+        beta = 1.0f;
+    }
+    sgemm_scalar(g->transA, g->transB, i1 - i0, g->N, g->K, g->alpha, A, g->lda, g->B, g->ldb, beta, C, g->ldc);
+}
 
 /* Row panels [p0, p1) of MR rows each, in blocks of `per` panels (see above). */
 static void gemm_panels(const gemm_job *g, int p0, int p1) {
@@ -132,16 +170,14 @@ static void gemm_panels(const gemm_job *g, int p0, int p1) {
     if (!Ap) { /* out of memory: these rows by the scalar definition */
         int i0 = p0 * MR, i1 = p1 * MR < g->M ? p1 * MR : g->M;
         const float *A = g->A + (g->transA ? (size_t)i0 : (size_t)i0 * g->lda);
-        if (i1 > i0)
-            sgemm_scalar(g->transA, g->transB, i1 - i0, g->N, K, g->alpha, A, g->lda, g->B, g->ldb, g->beta,
-                         g->C + (size_t)i0 * g->ldc, g->ldc);
+        if (i1 > i0) rows_by_scalar(g, A, i0, i1);
         return;
     }
     for (int pb = p0; pb < p1; pb += per) {
         int pe = pb + per < p1 ? pb + per : p1;
         for (int p = pb; p < pe; p++) {
             int i0 = p * MR, rows = g->M - i0 < MR ? g->M - i0 : MR;
-            pack_A(g->transA, rows, K, g->alpha, g->A, g->lda, i0, Ap + (size_t)(p - pb) * K * MR);
+            pack_A(g->transA, rows, K, g->alpha, g->A, g->lda, i0, Ap + (size_t)(p - pb) * K * MR, g->rowsum);
         }
         for (int jb = 0; jb < nb; jb++) {
             int j0 = jb * NR, cols = g->N - j0 < NR ? g->N - j0 : NR;
@@ -149,7 +185,7 @@ static void gemm_panels(const gemm_job *g, int p0, int p1) {
             for (int p = pb; p < pe; p++) {
                 int i0 = p * MR, rows = g->M - i0 < MR ? g->M - i0 : MR;
                 MICRO(K, Ap + (size_t)(p - pb) * K * MR, Bp, g->C + (size_t)i0 * g->ldc + j0, g->ldc, rows,
-                      cols, g->beta);
+                      cols, g->beta, g->bias ? g->bias + j0 : NULL);
             }
         }
     }
@@ -161,21 +197,25 @@ static void gemm_task(void *ctx, int t, int nt) {
     gemm_panels(g, (int)((long long)np * t / nt), (int)((long long)np * (t + 1) / nt));
 }
 
+/* C = alpha op(A) op(B) + beta C, or + bias; rowsum += row sums of op(A) (see above).  B is packed once, by the
+ * caller, then the row panels are spread over the threads.  (Packing B in parallel, each
+ * thread its own column panels, was measured 15% slower on a training step: every
+ * thread then reads half of the panels from the other core's cache.) */
 static void sgemm_packed(int transA, int transB, int M, int N, int K, float alpha,
                          const float *A, int lda, const float *B, int ldb, float beta, float *C,
-                         int ldc) {
+                         int ldc, const float *bias, float *rowsum) {
     if (M <= 0 || N <= 0) return;
     int nb = (N + NR - 1) / NR;
     float *Bp = K > 0 ? kernels_scratch(1, (size_t)nb * K * NR) : NULL;
-    if (!Bp) { /* K = 0 (C = beta C), or out of memory */
-        sgemm_scalar(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_job g = {transA, transB, M, N, K, alpha, beta, A, B, lda, ldb, Bp, C, ldc, bias, rowsum};
+    if (!Bp) { /* K = 0 (C = beta C or bias), or out of memory */
+        rows_by_scalar(&g, A, 0, M);
         return;
     }
-    pack_B(transB, N, K, B, ldb, Bp);
-    gemm_job g = {transA, transB, M, N, K, alpha, beta, A, B, lda, ldb, Bp, C, ldc};
     int np = (M + MR - 1) / MR, nt = tb_threads();
     if (2.0 * M * N * K < 2e5 || np < 2) nt = 1;   /* waking the pool costs ~10 us */
     if (nt > np) nt = np;
+    pack_B(transB, N, K, B, ldb, Bp);
     if (nt == 1) gemm_panels(&g, 0, np);
     else tb_parallel(nt, gemm_task, &g);
 }

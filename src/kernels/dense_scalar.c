@@ -88,17 +88,36 @@ void kernels_matmul_forward_via(tb_sgemm_fn *sgemm, float *out, const float *inp
     sgemm(0, 1, N, OC, C, 1.0f, inp, C, weight, C, bias ? 1.0f : 0.0f, out, OC);
 }
 
+/* sums[OC] += the column sums of x[N,OC] (a bias gradient), row after row. */
+static void column_sums(float *sums, const float *x, int N, int OC) {
+    for (int n = 0; n < N; n++) {
+        const float *d = x + (size_t)n * OC;
+        for (int o = 0; o < OC; o++) sums[o] += d[o];
+    }
+}
+
 /* dinp[N,C] += dout[N,OC] @ weight[OC,C];  dweight[OC,C] += dout^T @ inp;  dbias += colsum */
 void kernels_matmul_backward_via(tb_sgemm_fn *sgemm, float *dinp, float *dweight, float *dbias,
                                  const float *dout, const float *inp, const float *weight,
                                  int N, int C, int OC) {
     if (dinp) sgemm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C);
     if (dweight) sgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C);
-    if (dbias)
-        for (int n = 0; n < N; n++) {
-            const float *d = dout + (size_t)n * OC;
-            for (int o = 0; o < OC; o++) dbias[o] += d[o];
-        }
+    if (dbias) column_sums(dbias, dout, N, OC);
+}
+
+/* The same two through a SIMD table's extended sgemm: the bias added in the product's
+ * last step, the bias gradient summed while dout is packed (dense_pack.h); the same
+ * numbers as the two above. */
+void kernels_matmul_forward_ex(tb_sgemm_ex_fn *sgemm, float *out, const float *inp, const float *weight,
+                               const float *bias, int N, int C, int OC) {
+    sgemm(0, 1, N, OC, C, 1.0f, inp, C, weight, C, 0.0f, out, OC, bias, NULL);
+}
+
+void kernels_matmul_backward_ex(tb_sgemm_ex_fn *sgemm, float *dinp, float *dweight, float *dbias,
+                                const float *dout, const float *inp, const float *weight, int N, int C, int OC) {
+    if (dinp) sgemm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, 1.0f, dinp, C, NULL, NULL);
+    if (dweight) sgemm(1, 0, OC, C, N, 1.0f, dout, OC, inp, C, 1.0f, dweight, C, NULL, dbias);
+    else if (dbias) column_sums(dbias, dout, N, OC);
 }
 
 void matmul_forward_scalar(float *out, const float *inp, const float *weight, const float *bias,
@@ -220,9 +239,7 @@ void rmsnorm_backward_scalar(float *dinp, float *dweight, const float *dout,
 }
 
 /* ---- GELU (tanh approximation) ------------------------------------------------ */
-#define GELU_S 0.7978845608028654f /* sqrt(2/pi) */
-#define GELU_C 0.044715f
-
+/* GELU_S = sqrt(2/pi) and GELU_C: kernels_priv.h */
 /* gelu(x) = 0.5 x (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3) */
 void gelu_forward_scalar(float *out, const float *inp, int n) {
     for (int i = 0; i < n; i++) {

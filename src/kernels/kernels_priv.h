@@ -10,6 +10,14 @@
 
 #include "kernels.h"
 
+/* sgemm with two extras (dense_pack.h): bias (NULL, or [N] added to every row of C, with
+ * beta 0) and rowsum (NULL, or [M] += the sums over k of op(A)'s rows).  The SIMD tables'
+ * matmuls run on it (kernels_matmul_*_ex below). */
+typedef void tb_sgemm_ex_fn(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                            const float *B, int ldb, float beta, float *C, int ldc, const float *bias,
+                            float *rowsum);
+tb_sgemm_ex_fn sgemm_ex_avx2, sgemm_ex_neon;
+
 /* dense_scalar.c, dense_avx2.c, dense_neon.c */
 tb_sgemm_fn sgemm_scalar, sgemm_avx2, sgemm_neon;
 tb_matmul_forward_fn matmul_forward_scalar, matmul_forward_avx2, matmul_forward_neon;
@@ -25,12 +33,20 @@ tb_gelu_backward_fn gelu_backward_scalar, gelu_backward_avx2;
 tb_map_fn vexp_scalar, vexp_avx2;
 tb_adamw_fn adamw_scalar, adamw_avx2;
 
-/* dense_avx512.c (x86-64): the 512-bit sgemm the avx2 table runs when
+/* dense_avx512.c (x86-64): the 512-bit sgemm the avx2 table runs (bias: NULL, or added
+ * to every row of C with beta 0, see dense_pack.h) when
  * sgemm_avx512_usable() (the CPU has AVX-512F and kernels_sgemm_512 is 1, its
  * default; tests set it to 0 to compare the two, which give the same bits; it switches
  * the 512-bit float64 block below too). */
-tb_sgemm_fn sgemm_avx512;
+tb_sgemm_ex_fn sgemm_avx512;
 int sgemm_avx512_usable(void);
+/* The GELU kernels of dense_avx2.c on the first 16 k elements (16 k <= n), 16 lanes at a
+ * time, the same bits; they return 16 k, where the avx2 kernels go on. */
+int gelu_forward_avx512(float *out, const float *inp, int n);
+int gelu_backward_avx512(float *dinp, const float *inp, const float *dout, int n);
+/* GELU's tanh approximation: gelu(x) = x/2 (1 + tanh(GELU_S (x + GELU_C x^3))). */
+#define GELU_S 0.7978845608028654f /* sqrt(2/pi) */
+#define GELU_C 0.044715f
 extern int kernels_sgemm_512;
 /* linalg_avx512.c (x86-64): dgemm4_avx2's 4 x 16 block in 512-bit registers (the same
  * bits), used when dgemm_avx512_usable() (AVX-512F, and kernels_sgemm_512 as above). */
@@ -91,6 +107,10 @@ void kernels_matmul_forward_via(tb_sgemm_fn *sgemm, float *out, const float *inp
 void kernels_matmul_backward_via(tb_sgemm_fn *sgemm, float *dinp, float *dweight, float *dbias,
                                  const float *dout, const float *inp, const float *weight,
                                  int N, int C, int OC);
+void kernels_matmul_forward_ex(tb_sgemm_ex_fn *sgemm, float *out, const float *inp, const float *weight,
+                               const float *bias, int N, int C, int OC);
+void kernels_matmul_backward_ex(tb_sgemm_ex_fn *sgemm, float *dinp, float *dweight, float *dbias,
+                                const float *dout, const float *inp, const float *weight, int N, int C, int OC);
 
 /* Per-thread packing buffers of the packed sgemm (which = 0: A panels, 1: B panels),
  * n floats, 32-byte aligned, grown on demand and kept for the thread's life (sgemm
