@@ -44,6 +44,8 @@
 #ifndef TB_THREADS_H
 #define TB_THREADS_H
 
+#include <stdatomic.h>
+
 /* The most threads a pool runs (--threads above it is refused; all cores are capped). */
 #define TB_MAX_THREADS 256
 
@@ -53,6 +55,21 @@
 int  tb_threads_init(int n);
 /* Number of threads the pool runs (1 if never initialised). */
 int  tb_threads(void);
+/* 1 if tb_parallel(ntasks, ...) called here would run its tasks at the same time, one
+ * per thread (ntasks is the pool's size and this is not inside a task): only then may
+ * the tasks wait for each other (a barrier between two phases of one job). */
+int  tb_concurrent(int ntasks);
+/* That barrier: wait until *count >= target (each task adds 1 when it arrives).  Spins
+ * a while, then yields the core (the pool's rule: see threads.c, SPIN_S). */
+void tb_wait_count(atomic_int *count, int target);
+/* One pause of a spin-wait (x86 pause, aarch64 yield): lets the other hyper-thread run. */
+static inline void tb_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
 /* Number of online cores. */
 int  tb_cores(void);
 /* Run fn(ctx, t, ntasks) for t = 0..ntasks-1 on the pool and wait for all of them.

@@ -1,10 +1,12 @@
 /* test_threads.c -- the pool: every task runs exactly once, on the worker the static
  * partition names, nested calls run serially, resizing never replays an old job, and
- * TINYBRAIN_THREADS=1 creates no thread.  Under that variable (the emulated test run,
+ * TINYBRAIN_THREADS=1 creates no thread, and a job of one task per thread can hold a
+ * barrier.  Under that variable (the emulated test run,
  * `make test-cross`) the tests that need real threads are skipped. */
 #include "threads.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -110,12 +112,52 @@ static void env_cap(void **state) {
     tb_threads_shutdown();
 }
 
+/* tb_concurrent / tb_wait_count: a job of one task per thread may hold a barrier (the
+ * packed sgemm does: pack, wait, multiply).  Every task must see every other's first
+ * phase after the barrier, with as many threads as cores and with more (a pool of 7 on
+ * a small machine: the waiting threads yield instead of spinning); inside a task, or
+ * with another task count, tb_concurrent says no. */
+typedef struct { atomic_int arrived; int phase1[16], seen[16], nested_ok; } barrier_job;
+static void barrier_task(void *ctx, int t, int nt) {
+    barrier_job *j = ctx;
+    j->phase1[t] = t + 1;
+    atomic_fetch_add(&j->arrived, 1);
+    tb_wait_count(&j->arrived, nt);
+    int sum = 0;
+    for (int u = 0; u < nt; u++) sum += __atomic_load_n(&j->phase1[u], __ATOMIC_SEQ_CST);
+    j->seen[t] = sum;
+    if (!tb_concurrent(nt)) __atomic_add_fetch(&j->nested_ok, 1, __ATOMIC_SEQ_CST);
+}
+
+static void barrier_in_a_concurrent_job(void **state) {
+    (void)state;
+    if (getenv("TINYBRAIN_THREADS")) skip();
+    int sizes[3] = {2, 3, 7};
+    for (int s = 0; s < 3; s++) {
+        int n = tb_threads_init(sizes[s]);
+        assert_int_equal(n, sizes[s]);
+        assert_true(tb_concurrent(n));
+        assert_false(tb_concurrent(n + 1));
+        assert_false(tb_concurrent(1));
+        for (int rep = 0; rep < 50; rep++) {
+            barrier_job j;
+            memset(&j, 0, sizeof j);
+            atomic_init(&j.arrived, 0);
+            tb_parallel(n, barrier_task, &j);
+            for (int t = 0; t < n; t++) assert_int_equal(j.seen[t], n * (n + 1) / 2);
+            assert_int_equal(j.nested_ok, n);
+        }
+    }
+    tb_threads_init(2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_task_once),
         cmocka_unit_test(nested_calls_run_serially),
         cmocka_unit_test(resize_does_not_replay),
         cmocka_unit_test(env_cap),
+        cmocka_unit_test(barrier_in_a_concurrent_job),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,17 +13,26 @@
 #include "threads.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_THREADS TB_MAX_THREADS
-/* Spin iterations (a pause instruction each, ~30-40 ns) before sleeping: ~50 us. */
-#define SPINS 1500
+/* How long a waiting thread spins (a pause instruction at a time) before it sleeps.
+ * The gaps between a training step's jobs (packing a product's B panels, a norm's
+ * reduction) are tens to hundreds of microseconds, and waking a sleeping thread costs
+ * 20-100 us (more under a hypervisor): at ~50 us of spinning the worker slept through
+ * many gaps and a small-preset step was 3-4% slower than with SPIN_S.  Time, not a
+ * count: a pause lasts 3 ns on some CPUs and 40 ns on others.  SPIN_S must be a few
+ * hundred microseconds at most: a spinning worker holds a core the caller's own serial
+ * work cannot use on a machine with fewer cores than threads. */
+#define SPIN_S 200e-6
 
 static struct {
     int n;                      /* threads including the caller */
+    double spin_s;              /* SPIN_S, or 0 when there are more threads than cores */
     pthread_t tid[MAX_THREADS];
     pthread_mutex_t mu;
     pthread_cond_t go, done;
@@ -60,12 +69,16 @@ void tb_threads_profile_read(long *jobs, double *wait_s) {
     *wait_s = prof.wait_s;
 }
 
-static inline void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
+
+/* Spin deadline bookkeeping: the clock is read once every 64 pauses. */
+typedef struct { int spins; double until; } spin_t;
+static int keep_spinning(spin_t *sp) {
+    if (sp->spins++ % 64) { tb_pause(); return 1; }
+    double t = now_s();
+    if (sp->spins == 1) sp->until = t + pool.spin_s;
+    if (t >= sp->until) return 0;
+    tb_pause();
+    return 1;
 }
 
 static void run_share(int w) {
@@ -77,8 +90,9 @@ static void run_share(int w) {
 /* Wait until generation != seen or stop; returns the new generation. */
 static unsigned long wait_for_job(unsigned long seen) {
     unsigned long g;
-    for (int spins = 0; (g = atomic_load(&pool.generation)) == seen && !atomic_load(&pool.stop); spins++) {
-        if (spins < SPINS) { cpu_relax(); continue; }
+    spin_t sp = {0, 0};
+    while ((g = atomic_load(&pool.generation)) == seen && !atomic_load(&pool.stop)) {
+        if (keep_spinning(&sp)) continue;
         pthread_mutex_lock(&pool.mu);
         atomic_fetch_add(&pool.sleepers, 1);
         while (atomic_load(&pool.generation) == seen && !atomic_load(&pool.stop))
@@ -114,6 +128,14 @@ int tb_cores(void) {
 
 int tb_threads(void) { return pool.n; }
 
+int tb_concurrent(int ntasks) { return ntasks == pool.n && pool.n > 1 && !in_task; }
+
+void tb_wait_count(atomic_int *count, int target) {
+    spin_t sp = {0, 0};
+    while (atomic_load(count) < target)
+        if (!keep_spinning(&sp)) sched_yield();
+}
+
 void tb_threads_shutdown(void) {
     if (pool.n <= 1) return;
     pthread_mutex_lock(&pool.mu);
@@ -142,6 +164,8 @@ int tb_threads_init(int n) {
     if (cap && n > cap) n = cap;
     if (n == pool.n) return n;
     tb_threads_shutdown();
+    /* more threads than cores: a spinning thread would hold a core a working one needs */
+    pool.spin_s = n <= tb_cores() ? SPIN_S : 0.0;
     pool.n = 1;
     pool.birth = atomic_load(&pool.generation); /* set before pthread_create: visible to the workers */
     for (int i = 1; i < n; i++) {
@@ -153,8 +177,9 @@ int tb_threads_init(int n) {
 
 /* The caller's wait for the last worker: spin, then sleep. */
 static void wait_for_workers(void) {
-    for (int spins = 0; atomic_load(&pool.pending) > 0; spins++) {
-        if (spins < SPINS) { cpu_relax(); continue; }
+    spin_t sp = {0, 0};
+    while (atomic_load(&pool.pending) > 0) {
+        if (keep_spinning(&sp)) continue;
         pthread_mutex_lock(&pool.mu);
         atomic_store(&pool.caller_sleeps, 1);
         while (atomic_load(&pool.pending) > 0) pthread_cond_wait(&pool.done, &pool.mu);

@@ -33,6 +33,7 @@
 #include "kernels_priv.h"
 #include "threads.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 /* Bytes of packed A a task keeps hot while it sweeps the column panels of B. */
@@ -139,6 +140,7 @@ typedef struct {
     int ldc;
     const float *bias;    /* [N] added to every row of C (beta == 0), or NULL */
     float *rowsum;        /* [M] += the sums over k of op(A)'s rows, or NULL */
+    atomic_int packed;    /* tasks done packing their share of B (pack_then_multiply) */
 } gemm_job;
 
 /* Rows [i0, i1) of C by the scalar definition (out of memory for the packed panels);
@@ -197,17 +199,33 @@ static void gemm_task(void *ctx, int t, int nt) {
     gemm_panels(g, (int)((long long)np * t / nt), (int)((long long)np * (t + 1) / nt));
 }
 
-/* C = alpha op(A) op(B) + beta C, or + bias; rowsum += row sums of op(A) (see above).  B is packed once, by the
- * caller, then the row panels are spread over the threads.  (Packing B in parallel, each
- * thread its own column panels, was measured 15% slower on a training step: every
- * thread then reads half of the panels from the other core's cache.) */
+/* One job in two phases, the tasks running at once (tb_concurrent): task t packs its
+ * share of B's column panels, waits until every task has, then multiplies its row
+ * panels (by all of B). */
+static void pack_then_multiply(void *ctx, int t, int nt) {
+    gemm_job *g = ctx;
+    int nb = (g->N + NR - 1) / NR, jb0 = (int)((long long)nb * t / nt), jb1 = (int)((long long)nb * (t + 1) / nt);
+    int j0 = jb0 * NR, w = (jb1 * NR < g->N ? jb1 * NR : g->N) - j0;
+    const float *B = g->transB ? g->B + (size_t)j0 * g->ldb : g->B + j0;
+    if (w > 0) pack_B(g->transB, w, g->K, B, g->ldb, (float *)g->Bp + (size_t)jb0 * g->K * NR);
+    atomic_fetch_add(&g->packed, 1);
+    tb_wait_count(&g->packed, nt);
+    gemm_task(g, t, nt);
+}
+
+/* C = alpha op(A) op(B) + beta C, or + bias; rowsum += row sums of op(A) (see above).
+ * When the threads can run one task each at once, B is packed by all of them and the
+ * product follows in the same job (pack_then_multiply: packing B on the caller alone
+ * was a serial 5-8% of a training step; packing it in a job of its own cost more in
+ * hand-overs than it saved); otherwise the caller packs B, then the row panels are
+ * spread over the pool. */
 static void sgemm_packed(int transA, int transB, int M, int N, int K, float alpha,
                          const float *A, int lda, const float *B, int ldb, float beta, float *C,
                          int ldc, const float *bias, float *rowsum) {
     if (M <= 0 || N <= 0) return;
     int nb = (N + NR - 1) / NR;
     float *Bp = K > 0 ? kernels_scratch(1, (size_t)nb * K * NR) : NULL;
-    gemm_job g = {transA, transB, M, N, K, alpha, beta, A, B, lda, ldb, Bp, C, ldc, bias, rowsum};
+    gemm_job g = {transA, transB, M, N, K, alpha, beta, A, B, lda, ldb, Bp, C, ldc, bias, rowsum, 0};
     if (!Bp) { /* K = 0 (C = beta C or bias), or out of memory */
         rows_by_scalar(&g, A, 0, M);
         return;
@@ -215,6 +233,10 @@ static void sgemm_packed(int transA, int transB, int M, int N, int K, float alph
     int np = (M + MR - 1) / MR, nt = tb_threads();
     if (2.0 * M * N * K < 2e5 || np < 2) nt = 1;   /* waking the pool costs ~10 us */
     if (nt > np) nt = np;
+    if (tb_concurrent(nt)) {
+        tb_parallel(nt, pack_then_multiply, &g);
+        return;
+    }
     pack_B(transB, N, K, B, ldb, Bp);
     if (nt == 1) gemm_panels(&g, 0, np);
     else tb_parallel(nt, gemm_task, &g);
