@@ -54,6 +54,7 @@ static void expect(const char *args, int status, const char *text) {
 static void usage_errors_exit_2(void **state) {
     (void)state;
     expect("version", 0, "tinybrain 0.1.0");
+    expect("version", 0, "kernels ");   /* the kernel set, which the lesson runner reads */
     expect("version --bogus", 2, "--bogus");
     expect("help", 0, "commands:");
     expect("help --bogus", 2, "--bogus");

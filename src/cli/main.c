@@ -2,6 +2,7 @@
  * Each command lives in its own src/cli/CMD.c and is listed in the table below. */
 #include "cli.h"
 #include "commands.h"
+#include "kernels.h"
 #include "threads.h"
 
 #include <stdio.h>
@@ -40,8 +41,28 @@ static void usage(FILE *f) {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "  %-12s %s\n", "help", "this list");
-    fprintf(f, "  %-12s %s\n", "version", "print the version");
+    fprintf(f, "  %-12s %s\n", "version", "print the version and the kernel set this machine runs");
     fprintf(f, "\nThe lessons in lessons/ walk through every command; start with lessons/00-*.md.\n");
+}
+
+/* version's second line: the kernel set this machine runs (TINYBRAIN_KERNELS honoured) and
+ * the architecture, e.g. "kernels avx2 (x86_64)": results are bit-identical only within
+ * one of these (include/threads.h, rules 3 and 4), so the lesson runner reads it. */
+static int print_kernels(void) {
+    char err[256];
+    if (kernels_init(NULL, err) != 0) {
+        fprintf(stderr, "tinybrain: TINYBRAIN_KERNELS: %s\n", err);
+        return 2;
+    }
+#if defined(__x86_64__)
+    const char *arch = "x86_64";
+#elif defined(__aarch64__)
+    const char *arch = "aarch64";
+#else
+    const char *arch = "other";
+#endif
+    printf("kernels %s (%s)\n", tb_kern->name, arch);
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -64,7 +85,7 @@ int main(int argc, char **argv) {
             return 2;
         }
         printf("tinybrain %s\n", TB_VERSION);
-        return 0;
+        return print_kernels();
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(cmd, commands[i].name)) {
