@@ -185,6 +185,38 @@ static char *facts_path(const char *opt, const tb_corpus *c, const char *data_di
     return strcmp(c->name, "toyworld") ? NULL : cli_strf("%s/fact_pairs.tsv", data_dir);
 }
 
+/* --positions-plot NAME: the loss by position (PLOTS/NAME.png) and model - floor
+ * (PLOTS/NAME_excess.png, when the corpus has a floor). */
+static void draw_position_plots(const char *plots, const char *name, const lm_model *m, const tb_corpus *corp,
+                                const lm_eval_result *r) {
+    char *what = cli_strf("%s on %s val", m->path, corp->name), *ex = cli_strf("%s_excess", name), err[TB_ERRLEN];
+    int drawn, rendered;
+    if (fig_position_loss(plots, name, what, r, &rendered, err)) cli_die(1, "%s", err);
+    cli_note_plot(plots, name, rendered);
+    if (fig_position_excess(plots, ex, what, r, &drawn, &rendered, err)) cli_die(1, "%s", err);
+    if (drawn) cli_note_plot(plots, ex, rendered);
+    free(what);
+    free(ex);
+}
+
+/* Everything eval found, as one JSON object or as tables (ac: the ablation control,
+ * split: --kl; either NULL when not asked for). */
+static void print_eval(int json, lm_model *m, tb_corpus *corp, lm_eval_result *r, int n_ablated, abl_control *ac,
+                       ideal_split *split, tinker_eval *tk) {
+    if (json) {
+        json_begin();
+        print_json(m, corp, r, n_ablated, ac, split);
+        json_tinker(tk, m);
+        json_end();
+        return;
+    }
+    print_text(m, corp, r);
+    if (ac) print_control(ac);
+    if (split) eval_kl_print(split);
+    if (tk->lens_rows) print_lens(tk, m);
+    if (tk->have_usage) print_usage_table(&tk->use);
+}
+
 int cmd_eval(int argc, char **argv) {
     const char *corpus_opt, *data_dir, *pairs_opt, *facts_opt, *plot_name, *ablate_file, *plots;
     int json, val_tokens, ablate_layer, ablate_random, ablate_sets, kl;
@@ -218,7 +250,7 @@ int cmd_eval(int argc, char **argv) {
                    "differ in a named character's home or food, as fact recall (functional competence).",
                    "tinybrain eval runs/gpt.ckpt --json"};
     char *pos[1], err[TB_ERRLEN];
-    int npos = cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 0, 1), n_ablated = 0, rendered;
+    int npos = cli_parse(&cmd, opts, NOPT(opts), argc, argv, pos, 0, 1), n_ablated = 0;
     lm_model m;
     if (lm_open(npos ? pos[0] : TB_RUNS_DIR "/gpt.ckpt", &m, err)) cli_die(1, "%s", err);
     int control = *ablate_file && ablate_sets > 0;
@@ -247,30 +279,10 @@ int cmd_eval(int argc, char **argv) {
     char *facts = facts_path(facts_opt, &corp, data_dir);
     if (facts && lm_fact_recall(&m.scorer, &m.tok, facts, &r, err)) cli_die(1, "%s: %s", m.path, err);
     free(facts);
-    if (*plot_name && r.n_pos) {
-        char *what = cli_strf("%s on %s val", m.path, corp.name), *ex = cli_strf("%s_excess", plot_name);
-        int drawn;
-        if (fig_position_loss(plots, plot_name, what, &r, &rendered, err)) cli_die(1, "%s", err);
-        cli_note_plot(plots, plot_name, rendered);
-        if (fig_position_excess(plots, ex, what, &r, &drawn, &rendered, err)) cli_die(1, "%s", err);
-        if (drawn) cli_note_plot(plots, ex, rendered);
-        free(what);
-        free(ex);
-    }
+    if (*plot_name && r.n_pos) draw_position_plots(plots, plot_name, &m, &corp, &r);
     ideal_split split;
     if (kl && ideal_loss_split(&m.scorer, &corp, val_tokens, &split, err)) cli_die(1, "%s: %s", m.path, err);
-    if (json) {
-        json_begin();
-        print_json(&m, &corp, &r, n_ablated, control ? &ac : NULL, kl ? &split : NULL);
-        json_tinker(&tk, &m);
-        json_end();
-    } else {
-        print_text(&m, &corp, &r);
-        if (control) print_control(&ac);
-        if (kl) eval_kl_print(&split);
-        if (tk.lens_rows) print_lens(&tk, &m);
-        if (tk.have_usage) print_usage_table(&tk.use);
-    }
+    print_eval(json, &m, &corp, &r, n_ablated, control ? &ac : NULL, kl ? &split : NULL, &tk);
     if (control) abl_control_free(&ac);
     tinker_free(&tk);
     free(pairs);

@@ -186,12 +186,9 @@ static double cuba_coef(double tau_s, double tau_m, double dt) {
     return tau_s / (tau_s - tau_m) * (exp(-dt / tau_s) - exp(-dt / tau_m));
 }
 
-int snn_build(const snn_config *cfg, snn_net **out, char *err) {
-    *out = NULL;
-    if (snn_config_check(cfg, err)) return -1;
-    snn_net *n = calloc(1, sizeof *n);
-    if (!n) return tb_fail(err, "out of memory");
-    n->cfg = *cfg;
+/* The state arrays of n->N neurons (u only with Izhikevich/AdEx, m, h, n only with HH)
+ * and one background-noise stream per block of neurons. */
+static int alloc_state(snn_net *n, char *err) {
     const snn_config *c = &n->cfg;
     int any_uw = 0, any_hh = 0;
     for (int p = 0; p < c->n_pops; p++) {
@@ -210,60 +207,60 @@ int snn_build(const snn_config *cfg, snn_net **out, char *err) {
     if (any_hh) { n->m = calloc(N, sizeof(float)); n->h = calloc(N, sizeof(float)); n->n = calloc(N, sizeof(float)); }
     n->n_blocks = (n->N + BLOCK - 1) / BLOCK;
     n->bg = malloc((size_t)n->n_blocks * sizeof(tb_rng));
-    if (!n->v || !n->ge || !n->gi || !n->ref || (any_uw && !n->u) || (any_hh && (!n->m || !n->h || !n->n)) || !n->bg) {
-        int neurons = n->N; /* snn_free clears it */
-        snn_free(n);
-        return tb_fail(err, "out of memory for %d neurons", neurons);
-    }
-    for (int b = 0; b < n->n_blocks; b++) rng_stream(&n->bg[b], cfg->seed, 1000 + (uint64_t)b);
+    if (!n->v || !n->ge || !n->gi || !n->ref || (any_uw && !n->u) || (any_hh && (!n->m || !n->h || !n->n)) || !n->bg)
+        return tb_fail(err, "out of memory for %d neurons", n->N);
+    for (int b = 0; b < n->n_blocks; b++) rng_stream(&n->bg[b], c->seed, 1000 + (uint64_t)b);
+    return 0;
+}
 
-    n->kern = tb_kern; /* the LIF update follows the global kernel choice (--kernels) */
+/* The LIF update's constants of population p (kernels.h, tb_lif_coef). */
+static void lif_coefs(snn_net *n, int p, const nrn_lif *l) {
+    const snn_config *c = &n->cfg;
     double dt = c->dt;
-    n->de = (float)(c->syn_euler ? 1 - dt / c->tau_e : exp(-dt / c->tau_e));
-    n->di = (float)(c->syn_euler ? 1 - dt / c->tau_i : exp(-dt / c->tau_i));
+    tb_lif_coef *k = &n->coef[p];
+    k->e_l = (float)l->v_rest;
+    k->a_m = (float)exp(-dt / l->tau_m);
+    k->c_e = (float)cuba_coef(c->tau_e, l->tau_m, dt);
+    k->c_i = (float)cuba_coef(c->tau_i, l->tau_m, dt);
+    k->d_e = n->de;
+    k->d_i = n->di;
+    k->v_th = (float)l->v_th;
+    k->v_reset = (float)l->v_reset;
+    k->n_ref = (float)floor(l->t_ref / dt + 0.5);
+    k->k = (float)(dt / l->tau_m);
+    k->e_e = (float)c->e_e;
+    k->e_i = (float)c->e_i;
+}
 
-    /* initial state and per-population constants */
-    tb_rng ri;
-    rng_stream(&ri, cfg->seed, 2);
-    for (int p = 0; p < c->n_pops; p++) {
-        const snn_pop *P = &c->pops[p];
-        const nrn_params *np = &P->nrn;
-        /* LIF + COBA: conductances are stored divided by g_L (dimensionless) */
-        double gscale = (np->model == NRN_LIF && c->syn == SYN_COBA) ? 1.0 / P->g_l : 1.0;
-        n->unit[p] = np->model == NRN_ADEX ? 1e-3f : 1.0f; /* nS mV = pA -> nA */
-        for (int i = n->start[p]; i < n->start[p + 1]; i++) {
-            n->v[i] = (float)(P->v_init_lo + rng_uniform(&ri) * (P->v_init_hi - P->v_init_lo));
-            if (P->ge_mu != 0 || P->ge_sd != 0) n->ge[i] = (float)((P->ge_mu + P->ge_sd * rng_normal(&ri)) * gscale);
-            if (P->gi_mu != 0 || P->gi_sd != 0) {
-                double g = (P->gi_mu + P->gi_sd * rng_normal(&ri)) * gscale;
-                n->gi[i] = (float)(c->syn == SYN_CUBA ? -g : g);
-            }
-            nrn_state s;
-            nrn_init(np, &s);
-            if (np->model == NRN_IZH) n->u[i] = (float)(np->izh.b * n->v[i]);
-            if (np->model == NRN_HH) { n->m[i] = (float)s.m; n->h[i] = (float)s.h; n->n[i] = (float)s.n; }
+/* Population p's initial state (random v and conductances from ri) and constants. */
+static void init_population(snn_net *n, int p, tb_rng *ri) {
+    const snn_config *c = &n->cfg;
+    const snn_pop *P = &c->pops[p];
+    const nrn_params *np = &P->nrn;
+    /* LIF + COBA: conductances are stored divided by g_L (dimensionless) */
+    double gscale = (np->model == NRN_LIF && c->syn == SYN_COBA) ? 1.0 / P->g_l : 1.0;
+    n->unit[p] = np->model == NRN_ADEX ? 1e-3f : 1.0f; /* nS mV = pA -> nA */
+    for (int i = n->start[p]; i < n->start[p + 1]; i++) {
+        n->v[i] = (float)(P->v_init_lo + rng_uniform(ri) * (P->v_init_hi - P->v_init_lo));
+        if (P->ge_mu != 0 || P->ge_sd != 0) n->ge[i] = (float)((P->ge_mu + P->ge_sd * rng_normal(ri)) * gscale);
+        if (P->gi_mu != 0 || P->gi_sd != 0) {
+            double g = (P->gi_mu + P->gi_sd * rng_normal(ri)) * gscale;
+            n->gi[i] = (float)(c->syn == SYN_CUBA ? -g : g);
         }
-        if (np->model == NRN_LIF) {
-            const nrn_lif *l = &np->lif;
-            tb_lif_coef *k = &n->coef[p];
-            k->e_l = (float)l->v_rest;
-            k->a_m = (float)exp(-dt / l->tau_m);
-            k->c_e = (float)cuba_coef(c->tau_e, l->tau_m, dt);
-            k->c_i = (float)cuba_coef(c->tau_i, l->tau_m, dt);
-            k->d_e = n->de;
-            k->d_i = n->di;
-            k->v_th = (float)l->v_th;
-            k->v_reset = (float)l->v_reset;
-            k->n_ref = (float)floor(l->t_ref / dt + 0.5);
-            k->k = (float)(dt / l->tau_m);
-            k->e_e = (float)c->e_e;
-            k->e_i = (float)c->e_i;
-        }
+        nrn_state s;
+        nrn_init(np, &s);
+        if (np->model == NRN_IZH) n->u[i] = (float)(np->izh.b * n->v[i]);
+        if (np->model == NRN_HH) { n->m[i] = (float)s.m; n->h[i] = (float)s.h; n->n[i] = (float)s.n; }
     }
+    if (np->model == NRN_LIF) lif_coefs(n, p, &np->lif);
+}
 
-    /* connectivity */
+/* Every projection's synapses (drawn from one stream, in projection order), weights and
+ * delays, and the delay ring buffer the longest delay needs. */
+static int build_projections(snn_net *n, char *err) {
+    const snn_config *c = &n->cfg;
     tb_rng rc;
-    rng_stream(&rc, cfg->seed, 1);
+    rng_stream(&rc, c->seed, 1);
     int maxdelay = 0;
     for (int q = 0; q < c->n_proj; q++) {
         const snn_proj *J = &c->proj[q];
@@ -274,21 +271,43 @@ int snn_build(const snn_config *cfg, snn_net **out, char *err) {
         int self = J->src == J->dst && !c->autapses;
         int rc_ = J->k_in > 0 ? build_fixed_k(cs, D->n, n->start[J->dst], J->k_in, self, &rc, err)
                               : build_fixed_p(cs, D->n, n->start[J->dst], J->p, self, &rc, err);
-        if (rc_) { snn_free(n); return -1; }
+        if (rc_) return -1;
         double w = J->w;
         if (D->nrn.model == NRN_LIF && c->syn == SYN_COBA) w /= D->g_l;
         cs->exc = !S->inhibitory;
         cs->w = (float)(S->inhibitory && c->syn == SYN_CUBA ? -w : w);
-        cs->delay = (int)floor(J->delay_ms / dt + 0.5);
+        cs->delay = (int)floor(J->delay_ms / c->dt + 0.5);
         if (cs->delay > maxdelay) maxdelay = cs->delay;
         n->out[J->src][n->n_out[J->src]++] = q;
     }
     if (maxdelay > 0) {
         n->ring_len = maxdelay + 2;
-        n->ring_e = calloc((size_t)n->ring_len * N, sizeof(float));
-        n->ring_i = calloc((size_t)n->ring_len * N, sizeof(float));
-        if (!n->ring_e || !n->ring_i) { snn_free(n); return tb_fail(err, "out of memory for the delay ring buffer"); }
+        n->ring_e = calloc((size_t)n->ring_len * n->N, sizeof(float));
+        n->ring_i = calloc((size_t)n->ring_len * n->N, sizeof(float));
+        if (!n->ring_e || !n->ring_i) return tb_fail(err, "out of memory for the delay ring buffer");
     }
+    return 0;
+}
+
+int snn_build(const snn_config *cfg, snn_net **out, char *err) {
+    *out = NULL;
+    if (snn_config_check(cfg, err)) return -1;
+    snn_net *n = calloc(1, sizeof *n);
+    if (!n) return tb_fail(err, "out of memory");
+    n->cfg = *cfg;
+    const snn_config *c = &n->cfg;
+    if (alloc_state(n, err)) { snn_free(n); return -1; }
+
+    n->kern = tb_kern; /* the LIF update follows the global kernel choice (--kernels) */
+    double dt = c->dt;
+    n->de = (float)(c->syn_euler ? 1 - dt / c->tau_e : exp(-dt / c->tau_e));
+    n->di = (float)(c->syn_euler ? 1 - dt / c->tau_i : exp(-dt / c->tau_i));
+
+    tb_rng ri;   /* initial state, population after population */
+    rng_stream(&ri, cfg->seed, 2);
+    for (int p = 0; p < c->n_pops; p++) init_population(n, p, &ri);
+
+    if (build_projections(n, err)) { snn_free(n); return -1; }
     *out = n;
     return 0;
 }

@@ -124,8 +124,7 @@ static int draw_spikes(tb_rng *rng, int a, int b, double p, int *out) {
     return n;
 }
 
-int stdp_pattern_run(const stdp_pattern_cfg *c, stdp_pattern_result *res, char *err) {
-    memset(res, 0, sizeof *res);
+static int check_pattern_cfg(const stdp_pattern_cfg *c, char *err) {
     if (c->n_in < 2 || c->n_pattern < 1 || c->n_pattern > c->n_in)
         return tb_fail(err, "pattern demo needs 1 <= n_pattern <= n_in (got %d of %d)", c->n_pattern, c->n_in);
     if (!(c->rate_hz > 0) || !(c->pattern_ms > 0) || !(c->tau_m > 0) || !(c->v_th > 0) || c->t_ref < 0 ||
@@ -133,6 +132,56 @@ int stdp_pattern_run(const stdp_pattern_cfg *c, stdp_pattern_result *res, char *
         return tb_fail(err, "pattern demo: rate, window, tau_m, threshold and duration must be > 0, "
                        "p_pattern in [0, 1]");
     if (c->dt > c->tau_m / 10) return tb_fail(err, "dt %g ms is too large for tau_m %g ms", c->dt, c->tau_m);
+    return 0;
+}
+
+/* The result's arrays: per window (nwin) and 101 weight snapshots. */
+static int alloc_pattern_result(stdp_pattern_result *res, int nwin, int n_in) {
+    res->n_windows = nwin;
+    res->is_pattern = calloc((size_t)nwin, sizeof(int));
+    res->n_post = calloc((size_t)nwin, sizeof(int));
+    res->latency = malloc((size_t)nwin * sizeof(double));
+    res->n_snap = 101;
+    res->snap_t = malloc(101 * sizeof(double));
+    res->w_pat = malloc(101 * sizeof(double));
+    res->w_bg = malloc(101 * sizeof(double));
+    res->w_final = malloc((size_t)n_in * sizeof(float));
+    return res->is_pattern && res->n_post && res->latency && res->snap_t && res->w_pat && res->w_bg && res->w_final
+               ? 0 : -1;
+}
+
+/* Snapshot k at time t_ms: mean weight of the pattern afferents and of the others. */
+static void weight_snapshot(stdp_pattern_result *res, int k, double t_ms, const stdp_syn *s,
+                            const stdp_pattern_cfg *c) {
+    double sp = 0, sb = 0;
+    for (int i = 0; i < c->n_in; i++) *(i < c->n_pattern ? &sp : &sb) += s->w[i];
+    res->snap_t[k] = t_ms;
+    res->w_pat[k] = sp / c->n_pattern;
+    res->w_bg[k] = c->n_in > c->n_pattern ? sb / (c->n_in - c->n_pattern) : NAN;
+}
+
+/* The frozen pattern: for each step t of the W-step window, the pattern afferents that
+ * fire are pat[start[t] .. start[t+1]). */
+typedef struct { int *start, *pat, n; } frozen_pattern;
+
+static int freeze_pattern(frozen_pattern *f, int W, const stdp_pattern_cfg *c, double p, tb_rng *rng, int *buf) {
+    int cap = (int)(c->n_pattern * p * W * 2) + 64;
+    f->n = 0;
+    f->start = calloc((size_t)W + 1, sizeof(int));
+    f->pat = malloc((size_t)cap * sizeof(int));
+    if (!f->start || !f->pat) return -1;
+    for (int t = 0; t < W; t++) {
+        f->start[t] = f->n;
+        int k = draw_spikes(rng, 0, c->n_pattern, p, buf);
+        for (int j = 0; j < k && f->n < cap; j++) f->pat[f->n++] = buf[j];
+    }
+    f->start[W] = f->n;
+    return 0;
+}
+
+int stdp_pattern_run(const stdp_pattern_cfg *c, stdp_pattern_result *res, char *err) {
+    memset(res, 0, sizeof *res);
+    if (check_pattern_cfg(c, err)) return -1;
     stdp_syn s;
     if (stdp_syn_init(&s, &c->rule, c->n_in, c->w0, c->dt, err)) return -1;
     tb_rng rng;
@@ -142,53 +191,26 @@ int stdp_pattern_run(const stdp_pattern_cfg *c, stdp_pattern_result *res, char *
     if (W < 1) W = 1;
     int nwin = (int)(c->t_ms / c->pattern_ms);
     if (nwin < 1) nwin = 1;
-    /* the frozen pattern: for each step of the window, which pattern afferents fire */
-    int *pat_start = calloc((size_t)W + 1, sizeof(int));
-    int cap = (int)(c->n_pattern * p * W * 2) + 64, npat = 0;
-    int *pat = malloc((size_t)cap * sizeof(int));
+    frozen_pattern f = {0};
     int *buf = malloc((size_t)(c->n_in + 64) * sizeof(int));
-    res->n_windows = nwin;
-    res->is_pattern = calloc((size_t)nwin, sizeof(int));
-    res->n_post = calloc((size_t)nwin, sizeof(int));
-    res->latency = malloc((size_t)nwin * sizeof(double));
-    res->n_snap = 101;
-    res->snap_t = malloc(101 * sizeof(double));
-    res->w_pat = malloc(101 * sizeof(double));
-    res->w_bg = malloc(101 * sizeof(double));
-    res->w_final = malloc((size_t)c->n_in * sizeof(float));
-    if (!pat_start || !pat || !buf || !res->is_pattern || !res->n_post || !res->latency || !res->snap_t ||
-        !res->w_pat || !res->w_bg || !res->w_final) {
-        free(pat_start); free(pat); free(buf); stdp_syn_free(&s); stdp_pattern_free(res);
+    if (!buf || alloc_pattern_result(res, nwin, c->n_in) || freeze_pattern(&f, W, c, p, &rng, buf)) {
+        free(f.start); free(f.pat); free(buf); stdp_syn_free(&s); stdp_pattern_free(res);
         return tb_fail(err, "out of memory");
     }
-    for (int t = 0; t < W; t++) {
-        pat_start[t] = npat;
-        int k = draw_spikes(&rng, 0, c->n_pattern, p, buf);
-        for (int j = 0; j < k && npat < cap; j++) pat[npat++] = buf[j];
-    }
-    pat_start[W] = npat;
     double decay = exp(-c->dt / c->tau_m), v = 0, ref = 0;
     int snap = 0;
     long total = (long)nwin * W;
     for (int win = 0; win < nwin; win++) {
-        int is_pat = rng_uniform(&rng) < c->p_pattern;
+        int is_pat = rng_uniform(&rng) < c->p_pattern;   /* this window: the pattern, or noise */
         res->is_pattern[win] = is_pat;
         res->latency[win] = NAN;
         for (int t = 0; t < W; t++) {
             long step = (long)win * W + t;
-            if (snap < 101 && step >= total * snap / 100) {
-                double sp = 0, sb = 0;
-                for (int i = 0; i < c->n_in; i++) *(i < c->n_pattern ? &sp : &sb) += s.w[i];
-                res->snap_t[snap] = step * c->dt;
-                res->w_pat[snap] = sp / c->n_pattern;
-                res->w_bg[snap] = c->n_in > c->n_pattern ? sb / (c->n_in - c->n_pattern) : NAN;
-                snap++;
-            }
+            if (snap < 101 && step >= total * snap / 100) { weight_snapshot(res, snap, step * c->dt, &s, c); snap++; }
             stdp_decay(&s);
-            int k;
+            int k = 0;   /* afferents firing now: the pattern's (then noise on the others), or noise */
             if (is_pat) {
-                k = 0;
-                for (int j = pat_start[t]; j < pat_start[t + 1]; j++) buf[k++] = pat[j];
+                for (int j = f.start[t]; j < f.start[t + 1]; j++) buf[k++] = f.pat[j];
                 k += draw_spikes(&rng, c->n_pattern, c->n_in, p, buf + k);
             } else {
                 k = draw_spikes(&rng, 0, c->n_in, p, buf);
@@ -197,7 +219,7 @@ int stdp_pattern_run(const stdp_pattern_cfg *c, stdp_pattern_result *res, char *
             for (int j = 0; j < k; j++) { in += s.w[buf[j]]; stdp_pre(&s, buf[j]); }
             if (ref > 0.5 * c->dt) { ref -= c->dt; continue; }
             v = v * decay + in;
-            if (v >= c->v_th) {
+            if (v >= c->v_th) {   /* the post-synaptic neuron fires */
                 v = 0;
                 ref = c->t_ref;
                 stdp_post(&s);
@@ -206,16 +228,9 @@ int stdp_pattern_run(const stdp_pattern_cfg *c, stdp_pattern_result *res, char *
             }
         }
     }
-    while (snap < 101) {
-        double sp = 0, sb = 0;
-        for (int i = 0; i < c->n_in; i++) *(i < c->n_pattern ? &sp : &sb) += s.w[i];
-        res->snap_t[snap] = total * c->dt;
-        res->w_pat[snap] = sp / c->n_pattern;
-        res->w_bg[snap] = c->n_in > c->n_pattern ? sb / (c->n_in - c->n_pattern) : NAN;
-        snap++;
-    }
+    for (; snap < 101; snap++) weight_snapshot(res, snap, total * c->dt, &s, c);
     memcpy(res->w_final, s.w, (size_t)c->n_in * sizeof(float));
-    free(pat_start); free(pat); free(buf);
+    free(f.start); free(f.pat); free(buf);
     stdp_syn_free(&s);
     return 0;
 }

@@ -272,8 +272,7 @@ static void reduce_task(void *vctx, int task, int ntasks) {
     }
 }
 
-int srnn_forward_backward(srnn_model *m, const int *x, const int *y, int B, int T, const srnn_train_opts *o,
-                          uint64_t noise_seed, int backward, srnn_batch_stats *st, char *err) {
+static int check_fb_args(const srnn_model *m, const int *x, const int *y, int B, int T, int backward, char *err) {
     if (B < 1 || T < 1) return tb_fail(err, "batch %d x ctx %d: both must be >= 1", B, T);
     if (backward && !y) return tb_fail(err, "the backward pass needs targets");
     if (backward && m->cfg.prob_floor > 0)
@@ -284,64 +283,67 @@ int srnn_forward_backward(srnn_model *m, const int *x, const int *y, int B, int 
     for (long i = 0; i < (long)B * T; i++)
         if (x[i] < 0 || x[i] >= m->V || (y && (y[i] < 0 || y[i] >= m->V)))
             return tb_fail(err, "token id out of range at batch position %ld", i);
-    srnn_work *w = NULL;
-    if (work_get(m, B, T, &w, err)) return -1;
-    srnn_train_opts dflt;
-    if (!o) { srnn_default_train_opts(&dflt); o = &dflt; }
-    const int N = m->N, V = m->V, TK = T * m->K, BT = B * T;
-    int nt = tb_threads() < B ? tb_threads() : B;
-    fb_ctx c = {m, w, x, B, T, nt, noise_seed};
-    tb_parallel(nt, forward_task, &c);
+    return 0;
+}
 
-    /* firing rates and the rate regulariser */
-    double hz = 1000.0 / m->cfg.dt_ms, total = 0, rl = 0;
-    long long syn = 0;
-    for (int b = 0; b < B; b++) syn += w->syn[b];
+/* Each neuron's firing rate R over the batch, the regulariser lambda/N sum (e/10)^2 on
+ * its distance e from [rate_lo, rate_hi] (returned), its gradient in w->reg, and the
+ * total spike count in *total. */
+static double rate_regulariser(const srnn_model *m, srnn_work *w, int B, int TK, const srnn_train_opts *o,
+                               double *total) {
+    const int N = m->N;
+    double hz = 1000.0 / m->cfg.dt_ms, rl = 0;
+    *total = 0;
     for (int i = 0; i < N; i++) {
         double si = 0;
         for (int b = 0; b < B; b++) si += w->spk[(size_t)b * N + i];
-        total += si;
+        *total += si;
         double R = si / ((double)B * TK) * hz;
         double e = (R > o->rate_hi_hz ? R - o->rate_hi_hz : 0) - (R < o->rate_lo_hz ? o->rate_lo_hz - R : 0);
         rl += (e / 10.0) * (e / 10.0);
         /* d/ds of lambda/N (e/10)^2 with dR/ds = hz / (B TK) */
         w->reg[i] = (float)(o->rate_lambda * 2.0 * e / 100.0 / N * hz / ((double)B * TK));
     }
-    double rate_loss = o->rate_lambda * rl / N;
-    m->ctr.tokens += BT;
-    m->ctr.steps += (long long)B * TK;
-    m->ctr.neuron_updates += (long long)B * TK * N;
-    m->ctr.input_events += (long long)B * TK * N;
+    return o->rate_lambda * rl / N;
+}
+
+/* The energy counters of one batch (lesson 15). */
+static void count_events(srnn_model *m, const srnn_work *w, int B, int T, double total) {
+    long long syn = 0, TK = (long long)T * m->K;
+    for (int b = 0; b < B; b++) syn += w->syn[b];
+    m->ctr.tokens += (long long)B * T;
+    m->ctr.steps += B * TK;
+    m->ctr.neuron_updates += B * TK * m->N;
+    m->ctr.input_events += B * TK * m->N;
     m->ctr.spikes += (long long)total;
     m->ctr.syn_events += syn;
-    m->ctr.readout_events += (long long)total * V;
+    m->ctr.readout_events += (long long)total * m->V;
+}
 
-    /* readout and cross-entropy */
+/* logits = feat W_out^T + b_out, then softmax in place; returns the mean cross-entropy
+ * against y (in double). */
+static double readout_ce(const srnn_model *m, srnn_work *w, const int *y, int BT) {
+    const int N = m->N, V = m->V;
     double ce = 0;
-    if (y) {
-        tb_kern->matmul_forward(w->logits, w->feat, m->p.w_out, m->p.b_out, BT, N, V);
-        if (m->cfg.prob_floor > 0) srnn_prob_link(w->logits, (size_t)BT * V, m->cfg.prob_floor);
-        for (int r = 0; r < BT; r++) {
-            float *l = w->logits + (size_t)r * V;
-            float mx = l[0];
-            for (int v = 1; v < V; v++) mx = l[v] > mx ? l[v] : mx;
-            double s = 0;
-            for (int v = 0; v < V; v++) s += exp((double)(l[v] - mx));
-            ce += log(s) + mx - l[y[r]];
-            for (int v = 0; v < V; v++) l[v] = (float)(exp((double)(l[v] - mx)) / s);
-        }
-        ce /= BT;
-    }
-    if (st) {
-        st->ce = y ? ce : NAN;
-        st->rate_loss = rate_loss;
-        st->mean_rate_hz = total / ((double)B * TK * N) * hz;
-        st->spikes = (long long)total;
-    }
-    if (!backward) return 0;
-
-    /* dlogits = (p - onehot) / BT, in place */
+    tb_kern->matmul_forward(w->logits, w->feat, m->p.w_out, m->p.b_out, BT, N, V);
+    if (m->cfg.prob_floor > 0) srnn_prob_link(w->logits, (size_t)BT * V, m->cfg.prob_floor);
     for (int r = 0; r < BT; r++) {
+        float *l = w->logits + (size_t)r * V;
+        float mx = l[0];
+        for (int v = 1; v < V; v++) mx = l[v] > mx ? l[v] : mx;
+        double s = 0;
+        for (int v = 0; v < V; v++) s += exp((double)(l[v] - mx));
+        ce += log(s) + mx - l[y[r]];
+        for (int v = 0; v < V; v++) l[v] = (float)(exp((double)(l[v] - mx)) / s);
+    }
+    return ce / BT;
+}
+
+/* The backward pass from the softmax probabilities in w->logits: the readout, BPTT
+ * through every window (backward_task), dW_rec (reduce_task), and the input gather. */
+static void backward_all(srnn_model *m, srnn_work *w, fb_ctx *c, const int *x, const int *y, int BT) {
+    const int N = m->N, V = m->V;
+    for (int r = 0; r < BT; r++) {   /* dlogits = (p - onehot) / BT, in place */
         float *l = w->logits + (size_t)r * V;
         l[y[r]] -= 1.0f;
         for (int v = 0; v < V; v++) l[v] /= (float)BT;
@@ -349,13 +351,37 @@ int srnn_forward_backward(srnn_model *m, const int *x, const int *y, int B, int 
     memset(m->grads_mem, 0, m->n_params * sizeof(float));
     memset(w->dfeat, 0, (size_t)BT * N * sizeof(float));
     tb_kern->matmul_backward(w->dfeat, m->g.w_out, m->g.b_out, w->logits, w->feat, m->p.w_out, BT, N, V);
-    tb_parallel(nt, backward_task, &c);
-    tb_parallel(nt, reduce_task, &c);
+    tb_parallel(c->nt, backward_task, c);
+    tb_parallel(c->nt, reduce_task, c);
     for (int r = 0; r < BT; r++) {   /* the gather's backward: a scatter-add, in batch order */
         float *g = m->g.w_in + (size_t)x[r] * N;
         const float *d = w->dxin + (size_t)r * N;
         for (int i = 0; i < N; i++) g[i] += d[i];
     }
+}
+
+int srnn_forward_backward(srnn_model *m, const int *x, const int *y, int B, int T, const srnn_train_opts *o,
+                          uint64_t noise_seed, int backward, srnn_batch_stats *st, char *err) {
+    if (check_fb_args(m, x, y, B, T, backward, err)) return -1;
+    srnn_work *w = NULL;
+    if (work_get(m, B, T, &w, err)) return -1;
+    srnn_train_opts dflt;
+    if (!o) { srnn_default_train_opts(&dflt); o = &dflt; }
+    const int TK = T * m->K, BT = B * T;
+    int nt = tb_threads() < B ? tb_threads() : B;
+    fb_ctx c = {m, w, x, B, T, nt, noise_seed};
+    tb_parallel(nt, forward_task, &c);
+
+    double total, rate_loss = rate_regulariser(m, w, B, TK, o, &total);
+    count_events(m, w, B, T, total);
+    double ce = y ? readout_ce(m, w, y, BT) : 0;
+    if (st) {
+        st->ce = y ? ce : NAN;
+        st->rate_loss = rate_loss;
+        st->mean_rate_hz = total / ((double)B * TK * m->N) * (1000.0 / m->cfg.dt_ms);
+        st->spikes = (long long)total;
+    }
+    if (backward) backward_all(m, w, &c, x, y, BT);
     return 0;
 }
 
