@@ -77,8 +77,9 @@ int  tb_cores(void);
  * calls from inside a task run serially on the calling thread. */
 void tb_parallel(int ntasks, void (*fn)(void *ctx, int task, int ntasks), void *ctx);
 /* Profiling (bench gpt --breakdown): while on, tb_parallel counts the jobs it hands to
- * the pool and the seconds the caller then waits for the workers after its own share
- * (load imbalance plus the hand-over).  tb_threads_profile(1) also resets both. */
+ * the pool and the seconds the caller waits for the workers: after its own share (load
+ * imbalance plus the hand-over) and at barriers inside a job (tb_wait_count).
+ * tb_threads_profile(1) also resets both. */
 void tb_threads_profile(int on);
 void tb_threads_profile_read(long *jobs, double *wait_s);
 /* Stop the workers (at exit; optional). */

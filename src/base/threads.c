@@ -49,6 +49,7 @@ static struct {
           .done = PTHREAD_COND_INITIALIZER};
 
 static _Thread_local int in_task = 0;
+static _Thread_local int is_worker = 0;   /* a pool thread, not the caller */
 
 /* tb_threads_profile: counted by the caller's thread only */
 static struct { int on; long jobs; double wait_s; } prof;
@@ -105,6 +106,7 @@ static unsigned long wait_for_job(unsigned long seen) {
 
 static void *worker(void *arg) {
     int w = (int)(size_t)arg;
+    is_worker = 1;
     /* Jobs before this worker existed are not its business: a worker created after a
      * resize must not mistake the last finished job for a new one. */
     unsigned long seen = pool.birth;
@@ -132,8 +134,10 @@ int tb_concurrent(int ntasks) { return ntasks == pool.n && pool.n > 1 && !in_tas
 
 void tb_wait_count(atomic_int *count, int target) {
     spin_t sp = {0, 0};
+    double t0 = prof.on && !is_worker ? now_s() : 0;
     while (atomic_load(count) < target)
         if (!keep_spinning(&sp)) sched_yield();
+    if (prof.on && !is_worker) prof.wait_s += now_s() - t0;   /* the caller's wait at a barrier */
 }
 
 void tb_threads_shutdown(void) {

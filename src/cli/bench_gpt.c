@@ -116,7 +116,8 @@ static void print_breakdown(const bench_gpt_result *r) {
     printf("  %-16s %9s %9.2f   (update)\n", "AdamW", "", r->opt_ms);
     printf("  %-16s %9.2f %9.2f   (all phases)\n", "total", r->fwd_ms, r->bwd_ms);
     printf("  thread pool: %.0f parallel regions per step; the caller waits %.2f ms per step for the workers\n"
-           "  after its own share (imbalance + hand-over)\n", r->pool_jobs, r->pool_wait_ms);
+           "  after its own share and at the barriers inside products (imbalance + hand-over)\n",
+           r->pool_jobs, r->pool_wait_ms);
 }
 
 static void print_text(const gpt_args *a, const gpt_bench *b) {
