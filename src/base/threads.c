@@ -21,13 +21,14 @@
 
 #define MAX_THREADS TB_MAX_THREADS
 /* How long a waiting thread spins (a pause instruction at a time) before it sleeps.
- * The gaps between a training step's jobs (packing a product's B panels, a norm's
- * reduction) are tens to hundreds of microseconds, and waking a sleeping thread costs
- * 20-100 us (more under a hypervisor): at ~50 us of spinning the worker slept through
- * many gaps and a small-preset step was 3-4% slower than with SPIN_S.  Time, not a
- * count: a pause lasts 3 ns on some CPUs and 40 ns on others.  SPIN_S must be a few
- * hundred microseconds at most: a spinning worker holds a core the caller's own serial
- * work cannot use on a machine with fewer cores than threads. */
+ * The gaps between a training step's jobs (a norm's reduction, the residual adds, the
+ * loss) are tens to hundreds of microseconds, and waking a sleeping thread costs 20-100
+ * us (more under a hypervisor): spinning 1500 pauses (~36 us here), the worker slept
+ * through many gaps and a small-preset step was 1-4% slower than with SPIN_S (500 us
+ * measured the same as 200).  Time, not a count: a pause lasts 3 ns on some CPUs and
+ * 40 ns on others.  A few hundred microseconds at most: a spinning worker holds a core
+ * the caller's own serial work cannot use when there are more threads than cores (then
+ * nothing spins: tb_threads_init). */
 #define SPIN_S 200e-6
 
 static struct {
@@ -69,7 +70,6 @@ void tb_threads_profile_read(long *jobs, double *wait_s) {
     *jobs = prof.jobs;
     *wait_s = prof.wait_s;
 }
-
 
 /* Spin deadline bookkeeping: the clock is read once every 64 pauses. */
 typedef struct { int spins; double until; } spin_t;

@@ -547,8 +547,9 @@ int gpt_forward(gpt_model *m, const int *inputs, const int *targets, int B, int 
 
 /* A linear layer's backward with dinp[N,C] set rather than added to: dinp = dout weight
  * (beta 0: no pass zeroing dinp first), dweight += dout^T inp, dbias += column sums.
- * The product's sums start from +0 either way, so the numbers are those of zeroing dinp
- * and calling matmul_backward. */
+ * The numbers are those of zeroing dinp and calling matmul_backward, but for the sign of
+ * an exact zero (a sum that rounds to -0 is no longer turned into +0 by adding the
+ * zeroed dinp), which every later sum treats alike: the golden outputs are unchanged. */
 static void linear_backward(float *dinp, float *dweight, float *dbias, const float *dout, const float *inp,
                             const float *weight, int N, int C, int OC) {
     tb_kern->sgemm(0, 0, N, C, OC, 1.0f, dout, OC, weight, C, 0.0f, dinp, C);

@@ -24,8 +24,9 @@
  * sgemm_packed().  Its last argument, rowsum (NULL or [M]), gets the sums over k of
  * op(A)'s rows added, in k order, while A is packed: for dW = dout^T x these are the
  * column sums of dout, the bias gradient, with the additions of the plain loop and
- * without a second pass over dout.  Each instruction set so gets its own copy, compiled with its flags
- * and constant panel sizes (a shared copy through a function pointer was 5-8% slower).
+ * without a second pass over dout.  Each instruction set so gets its own copy, compiled
+ * with its flags and constant panel sizes (a shared copy through a function pointer was
+ * 5-8% slower).
  */
 #if !defined(MR) || !defined(NR) || !defined(MICRO)
 #error "define MR, NR and MICRO before including dense_pack.h"
