@@ -75,7 +75,8 @@ static void micro_6x16(int K, const float *Ap, const float *Bp, float *C, int ld
 #define MICRO micro_6x16
 #include "dense_pack.h"
 
-/* On a CPU with AVX-512F the 512-bit twin of this kernel (dense_avx512.c): the same bits. */
+/* sgemm with the extras of dense_pack.h (bias, rowsum); on a CPU with AVX-512F through the
+ * 512-bit twin of this kernel (dense_avx512.c): the same bits. */
 void sgemm_ex_avx2(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                    const float *B, int ldb, float beta, float *C, int ldc, const float *bias, float *rowsum) {
     if (sgemm_avx512_usable())
@@ -342,7 +343,6 @@ static inline __m256 tanh_avx2(__m256 u) {
     return _mm256_sub_ps(_mm256_set1_ps(1.0f),
                          _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, _mm256_set1_ps(1.0f))));
 }
-
 
 /* On a CPU with AVX-512F the whole 16s of the slice go to dense_avx512.c (the same bits). */
 void gelu_forward_avx2(float *out, const float *inp, int n) {
